@@ -1,0 +1,2 @@
+//! Salesforce REST client and the org schema the product relies on.
+pub mod schema;

@@ -1,0 +1,1 @@
+//! WHMCS External API client.

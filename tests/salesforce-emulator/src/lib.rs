@@ -1,0 +1,1 @@
+//! Emulated Salesforce org.
