@@ -1,1 +1,393 @@
-//! Emulated WHMCS.
+//! An emulated WHMCS External API over real HTTP, as strict as WHMCS and
+//! stricter where WHMCS silently accepts a client's mistake.
+//!
+//! `POST /includes/api.php` takes the form-encoded parameters WHMCS takes and
+//! answers `responsetype=json`. It keeps clients, orders, services and
+//! invoice ids in memory, seeds the product catalog of `README.md`, and lets
+//! tests inject faults (a call that commits and then never answers, a 500
+//! with an HTML page, latency) and read counters.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), whmcs_emulator::EmulatorError> {
+//! use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig, WhmcsFault};
+//! let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default()).await?;
+//! whmcs.inject(WhmcsFault::timeout_after_commit("AddOrder"));
+//! let url = whmcs.api_url();
+//! # let _ = url; Ok(()) }
+//! ```
+
+mod api;
+pub mod catalog;
+pub mod form;
+pub mod php;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use api::{ACTIONS, canonical_action};
+pub use catalog::{
+    CATALOG, DATA_PLAN_OPTION_ID, FIXED_IP_OPTION_ID, Product, REGION_OPTION_ID,
+    SALESFORCE_ORDER_ID_FIELD_ID, SALESFORCE_ORDER_ID_FIELD_NAME, SPEED_OPTION_ID, VOICE_OPTION_ID,
+    find_product,
+};
+pub use state::{ClientRecord, OrderRecord, OrderStatus, ServiceRecord, ServiceStatus, WhmcsFault};
+
+use crate::api::{ActionContext, Reply};
+use crate::form::Params;
+use crate::state::State;
+
+/// The path WHMCS serves its API on.
+pub const API_PATH: &str = "/includes/api.php";
+
+/// How the emulator is started.
+#[derive(Debug, Clone)]
+pub struct WhmcsEmulatorConfig {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub bind: SocketAddr,
+    /// API credential identifier the emulator accepts.
+    pub identifier: String,
+    /// API credential secret the emulator accepts.
+    pub secret: String,
+    /// When set, every call must carry this `accesskey` (as when the caller's
+    /// IP is not on WHMCS's allow-list).
+    pub access_key: Option<String>,
+    /// Active payment gateways (system names).
+    pub payment_methods: Vec<String>,
+    /// Seed the product catalog; without it every product id is unknown.
+    pub seed: bool,
+}
+
+impl Default for WhmcsEmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            identifier: "local".to_owned(),
+            secret: "local".to_owned(),
+            access_key: None,
+            payment_methods: vec!["banktransfer".to_owned()],
+            seed: true,
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The listening socket could not be bound.
+    #[error("cannot bind the WHMCS emulator to {addr}")]
+    Bind {
+        /// Requested address.
+        addr: SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: WhmcsEmulatorConfig,
+    state: Mutex<State>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct WhmcsEmulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl WhmcsEmulator {
+    /// Binds and starts serving in the background.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Bind`] when the address cannot be bound.
+    pub async fn start(config: WhmcsEmulatorConfig) -> Result<Self, EmulatorError> {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(State::new()),
+            shutdown: shutdown_rx.clone(),
+        });
+        let app = Router::new()
+            .route(API_PATH, post(handle))
+            .with_state(Arc::clone(&shared));
+        let mut stop = shutdown_rx;
+        let task = tokio::spawn(async move {
+            let server = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                // An error means the sender is gone: shut down as well.
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            });
+            if let Err(error) = server.await {
+                tracing::error!(%error, "WHMCS emulator server failed");
+            }
+        });
+        tracing::info!(%addr, "WHMCS emulator listening");
+        Ok(Self {
+            addr,
+            shared,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address the emulator listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API URL (`http://127.0.0.1:PORT/includes/api.php`).
+    #[must_use]
+    pub fn api_url(&self) -> String {
+        format!("http://{}{API_PATH}", self.addr)
+    }
+
+    /// Arms a fault (see [`WhmcsFault`]).
+    pub fn inject(&self, fault: WhmcsFault) {
+        self.shared.state().inject(fault);
+    }
+
+    /// Disarms every fault, including latency.
+    pub fn clear_faults(&self) {
+        self.shared.state().clear_faults();
+    }
+
+    /// How many requests named `action` (case-insensitive) arrived, whatever their outcome.
+    #[must_use]
+    pub fn calls(&self, action: &str) -> u64 {
+        self.shared
+            .state()
+            .calls
+            .get(&action.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many orders AddOrder created.
+    #[must_use]
+    pub fn orders_created(&self) -> u64 {
+        self.shared.state().orders_created
+    }
+
+    /// How many clients AddClient created.
+    #[must_use]
+    pub fn clients_created(&self) -> u64 {
+        self.shared.state().clients_created
+    }
+
+    /// Every order, oldest first.
+    #[must_use]
+    pub fn orders(&self) -> Vec<OrderRecord> {
+        self.shared.state().orders.clone()
+    }
+
+    /// Every service, oldest first.
+    #[must_use]
+    pub fn services(&self) -> Vec<ServiceRecord> {
+        self.shared.state().services.clone()
+    }
+
+    /// Every client, oldest first.
+    #[must_use]
+    pub fn clients(&self) -> Vec<ClientRecord> {
+        self.shared.state().clients.clone()
+    }
+
+    /// Services whose custom field `field_id` equals `value`.
+    #[must_use]
+    pub fn find_services_by_custom_field(&self, field_id: u32, value: &str) -> Vec<ServiceRecord> {
+        self.shared
+            .state()
+            .services
+            .iter()
+            .filter(|s| s.custom_fields.get(&field_id).is_some_and(|v| v == value))
+            .cloned()
+            .collect()
+    }
+
+    /// Stops serving and waits for the server to finish. Held responses are released.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        // A join error only means the task panicked or was aborted: nothing to report.
+        let _ = task.await;
+    }
+}
+
+impl Drop for WhmcsEmulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        self.task.abort();
+    }
+}
+
+const HTML_500: &str = "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n<body><h1>Oops! Something went wrong.</h1><p>A fatal error occurred. Please check the WHMCS system logs.</p></body></html>\n";
+const HTML_WAF: &str = "<!DOCTYPE html>\n<html><head><title>Attention Required!</title></head>\n<body><h1>Sorry, you have been blocked</h1><p>This website is using a security service to protect itself from online attacks.</p></body></html>\n";
+
+fn json_reply(reply: Reply) -> Response {
+    (reply.status, axum::Json(reply.body)).into_response()
+}
+
+fn html(status: StatusCode, page: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+}
+
+async fn handle(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // PHP only fills $_POST from a form body: anything else has no credentials.
+    let params = if is_form(&headers) {
+        match Params::parse(&body) {
+            Ok(params) => params,
+            Err(error) => {
+                return json_reply(Reply::error_with_status(
+                    StatusCode::BAD_REQUEST,
+                    error.to_string(),
+                ));
+            }
+        }
+    } else {
+        Params::default()
+    };
+    let action = params.scalar("action").unwrap_or_default().to_owned();
+    let latency = {
+        let mut state = shared.state();
+        *state.calls.entry(action.to_ascii_lowercase()).or_insert(0) += 1;
+        state.latency()
+    };
+    if let Some(delay) = latency {
+        tokio::time::sleep(delay).await;
+    }
+    let config = &shared.config;
+    if let Some(key) = &config.access_key
+        && params.scalar("accesskey") != Some(key.as_str())
+    {
+        return json_reply(Reply::error_with_status(
+            StatusCode::FORBIDDEN,
+            format!("Invalid IP {}", peer.ip()),
+        ));
+    }
+    if params.scalar("identifier") != Some(config.identifier.as_str())
+        || params.scalar("secret") != Some(config.secret.as_str())
+    {
+        return json_reply(Reply::error_with_status(
+            StatusCode::FORBIDDEN,
+            "Authentication Failed",
+        ));
+    }
+    if params.scalar("responsetype") != Some("json") {
+        return json_reply(Reply::error_with_status(
+            StatusCode::BAD_REQUEST,
+            "This emulator answers JSON only: send responsetype=json (WHMCS would answer XML)",
+        ));
+    }
+    let Some(action) = canonical_action(&action) else {
+        return json_reply(Reply::error("Command Not Found"));
+    };
+    let (reply, fault) = {
+        let mut state = shared.state();
+        let fault = state.take_fault(action);
+        match fault {
+            Some(WhmcsFault::ServerError { .. }) => {
+                return html(StatusCode::INTERNAL_SERVER_ERROR, HTML_500);
+            }
+            Some(WhmcsFault::HtmlBody { .. }) => return html(StatusCode::OK, HTML_WAF),
+            _ => {}
+        }
+        let ctx = ActionContext {
+            payment_methods: &config.payment_methods,
+            seed: config.seed,
+        };
+        (api::run(action, &params, &mut state, &ctx), fault)
+    };
+    match fault {
+        Some(WhmcsFault::TimeoutAfterCommit { .. }) => {
+            tracing::info!(action, "fault: committed, holding the response");
+            let mut stop = shared.shutdown.clone();
+            tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => {}
+                () = tokio::time::sleep(Duration::from_secs(600)) => {}
+            }
+            json_reply(reply)
+        }
+        Some(WhmcsFault::DropAfterCommit { .. }) => {
+            tracing::info!(action, "fault: committed, cutting the connection");
+            let stream = broken_body();
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        _ => json_reply(reply),
+    }
+}
+
+/// A body stream that sends a fragment and then fails, which makes hyper
+/// abort the connection mid-body.
+fn broken_body() -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    futures::stream::iter([
+        Ok(Bytes::from_static(b"{\"result\":\"succ")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fault: connection dropped after commit",
+        )),
+    ])
+}

@@ -1,0 +1,644 @@
+//! The client against the WHMCS emulator over real HTTP: every call, WHMCS's
+//! refusals, and the faults that leave an outcome unknown.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use whmcs::{
+    AcceptOutcome, BillingCycle, ConfigError, NewClient, NewOrder, OrderLine, OrderStatus,
+    ServiceStatus, TransportStage, WhmcsClient, WhmcsConfig, WhmcsError,
+};
+use whmcs_emulator::{
+    DATA_PLAN_OPTION_ID, SALESFORCE_ORDER_ID_FIELD_ID, SPEED_OPTION_ID, WhmcsEmulator,
+    WhmcsEmulatorConfig, WhmcsFault,
+};
+
+const SF_ORDER: &str = "801J0000000AbCdIAK";
+
+async fn emulator() -> WhmcsEmulator {
+    WhmcsEmulator::start(WhmcsEmulatorConfig::default())
+        .await
+        .expect("emulator starts")
+}
+
+fn config(url: &str, identifier: &str, secret: &str, timeout: Duration) -> WhmcsConfig {
+    WhmcsConfig {
+        api_url: url::Url::parse(url).expect("emulator URL"),
+        identifier: identifier.to_owned(),
+        secret: SecretString::from(secret),
+        access_key: None,
+        timeout,
+    }
+}
+
+fn client_for(whmcs: &WhmcsEmulator) -> WhmcsClient {
+    WhmcsClient::new(config(
+        &whmcs.api_url(),
+        "local",
+        "local",
+        Duration::from_secs(10),
+    ))
+    .expect("client builds")
+}
+
+fn new_client(email: &str) -> NewClient {
+    NewClient {
+        firstname: "Zoë".into(),
+        lastname: "Tanaka".into(),
+        email: email.into(),
+        phonenumber: "+81 3 1234 5678".into(),
+        companyname: None,
+        address1: "1-2-3 Shibuya".into(),
+        address2: None,
+        city: "Tokyo".into(),
+        state: "Tokyo".into(),
+        postcode: "150-0002".into(),
+        country: "JP".into(),
+        password2: None,
+        no_email: true,
+    }
+}
+
+fn line(pid: u32, cycle: BillingCycle) -> OrderLine {
+    OrderLine {
+        pid,
+        billing_cycle: cycle,
+        config_options: BTreeMap::new(),
+        custom_fields: BTreeMap::from([(SALESFORCE_ORDER_ID_FIELD_ID, SF_ORDER.to_owned())]),
+        qty: 1,
+    }
+}
+
+fn new_order(client_id: u64, items: Vec<OrderLine>) -> NewOrder {
+    NewOrder {
+        client_id,
+        payment_method: "banktransfer".into(),
+        items,
+        promo_code: None,
+        no_invoice: false,
+        no_invoice_email: true,
+        no_email: true,
+        client_ip: Some("203.0.113.9".parse().expect("ip")),
+    }
+}
+
+async fn raw_post(url: &str, body: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON answer"))
+}
+
+fn api_message(result: Result<impl std::fmt::Debug, WhmcsError>) -> String {
+    match result {
+        Err(WhmcsError::Api { message, .. }) => message,
+        other => panic!("expected a WHMCS error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn add_client_then_find_it_by_email_and_by_id() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+
+    let id = client
+        .add_client(&new_client("zoe@example.jp"))
+        .await
+        .unwrap();
+
+    let by_email = client
+        .get_client_by_email("ZOE@example.jp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_email.id, id);
+    assert_eq!(by_email.firstname, "Zoë");
+    let by_id = client.get_client(id).await.unwrap().unwrap();
+    assert_eq!(by_id.email, "zoe@example.jp");
+    assert_eq!(by_id.status, "Active");
+    assert_eq!(client.get_client(id + 1000).await.unwrap(), None);
+    assert_eq!(
+        client
+            .get_client_by_email("nobody@example.jp")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(whmcs.clients_created(), 1);
+}
+
+#[tokio::test]
+async fn add_client_with_a_taken_email_is_a_distinct_error() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    client
+        .add_client(&new_client("taken@example.jp"))
+        .await
+        .unwrap();
+
+    let err = client
+        .add_client(&new_client("Taken@Example.jp"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, WhmcsError::EmailAlreadyExists), "{err:?}");
+    assert!(!err.outcome_unknown());
+    assert!(!err.is_retryable());
+    assert_eq!(whmcs.clients_created(), 1);
+}
+
+#[tokio::test]
+async fn add_client_without_a_required_field_gets_whmcs_message() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let mut incomplete = new_client("x@example.jp");
+    incomplete.city = String::new();
+
+    let message = api_message(client.add_client(&incomplete).await);
+
+    assert_eq!(message, "You did not enter your city");
+    assert_eq!(whmcs.clients_created(), 0);
+}
+
+#[tokio::test]
+async fn add_order_then_accept_it_twice() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("buyer@example.jp"))
+        .await
+        .unwrap();
+    let mut internet = line(101, BillingCycle::Monthly);
+    internet
+        .config_options
+        .insert(SPEED_OPTION_ID, "1201".to_owned());
+    let mut sim = line(201, BillingCycle::Monthly);
+    sim.config_options
+        .insert(DATA_PLAN_OPTION_ID, "2102".to_owned());
+    let order = new_order(
+        client_id,
+        vec![internet, line(103, BillingCycle::OneTime), sim],
+    );
+
+    let added = client.add_order(&order).await.unwrap();
+
+    assert_eq!(added.service_ids.len(), 3);
+    assert!(added.invoice_id.is_some());
+    assert!(added.addon_ids.is_empty() && added.domain_ids.is_empty());
+    let recorded = whmcs.orders();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].id, added.order_id);
+    assert_eq!(recorded[0].client_ip.as_deref(), Some("203.0.113.9"));
+    assert!(recorded[0].no_invoice_email && recorded[0].no_email);
+    let emulated = whmcs.services();
+    assert_eq!(emulated[0].config_options[&SPEED_OPTION_ID], "1201");
+    assert_eq!(emulated[2].config_options[&DATA_PLAN_OPTION_ID], "2102");
+
+    let orders = client
+        .get_orders(Some(added.order_id), None, None)
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].status, OrderStatus::Pending);
+    assert_eq!(orders[0].client_id, client_id);
+    assert_eq!(orders[0].invoice_id, added.invoice_id);
+    let rel_ids: Vec<u64> = orders[0].line_items.iter().map(|l| l.rel_id).collect();
+    assert_eq!(rel_ids, added.service_ids);
+
+    assert_eq!(
+        client
+            .accept_order(added.order_id, true, false)
+            .await
+            .unwrap(),
+        AcceptOutcome::Accepted
+    );
+    assert_eq!(
+        client
+            .accept_order(added.order_id, true, false)
+            .await
+            .unwrap(),
+        AcceptOutcome::AlreadyActive
+    );
+    assert_eq!(whmcs.calls("AcceptOrder"), 2);
+
+    let services = client
+        .get_clients_products(client_id, None, None)
+        .await
+        .unwrap();
+    assert_eq!(services.len(), 3);
+    for service in &services {
+        assert_eq!(service.status, ServiceStatus::Active);
+        assert_eq!(service.order_id, added.order_id);
+        assert_eq!(
+            service.custom_field(SALESFORCE_ORDER_ID_FIELD_ID),
+            Some(SF_ORDER)
+        );
+        assert_eq!(
+            service.custom_field_by_name("Salesforce Order Id"),
+            Some(SF_ORDER)
+        );
+    }
+    assert_eq!(services[1].billing_cycle.parse(), Ok(BillingCycle::OneTime));
+    let only_sim = client
+        .get_clients_products(client_id, Some(201), None)
+        .await
+        .unwrap();
+    assert_eq!(only_sim.len(), 1);
+    let one = client
+        .get_clients_products(client_id, None, Some(added.service_ids[0]))
+        .await
+        .unwrap();
+    assert_eq!(one[0].pid, 101);
+    let active = client
+        .get_orders(None, Some(client_id), Some(OrderStatus::Active))
+        .await
+        .unwrap();
+    assert_eq!(active.len(), 1);
+}
+
+#[tokio::test]
+async fn accept_order_of_an_unknown_order_is_still_an_error() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+
+    let message = api_message(client.accept_order(424_242, true, false).await);
+
+    assert_eq!(message, "Order ID not found or Status not Pending");
+    assert_eq!(whmcs.calls("GetOrders"), 1);
+}
+
+#[tokio::test]
+async fn get_orders_reads_every_page() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("many@example.jp"))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let order = new_order(client_id, vec![line(301, BillingCycle::Monthly)]);
+        client.add_order(&order).await.unwrap();
+    }
+
+    let orders = client
+        .get_orders(None, Some(client_id), None)
+        .await
+        .unwrap();
+
+    assert_eq!(orders.len(), 3);
+    assert!(orders.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert!(
+        client
+            .get_clients_products(client_id + 99, None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_and_certainly_did_nothing() {
+    let whmcs = emulator().await;
+    let wrong = WhmcsClient::new(config(
+        &whmcs.api_url(),
+        "local",
+        "nope",
+        Duration::from_secs(5),
+    ))
+    .unwrap();
+
+    let err = wrong
+        .add_client(&new_client("a@example.jp"))
+        .await
+        .unwrap_err();
+
+    let WhmcsError::Api { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(message, "Authentication Failed");
+    assert!(!err.outcome_unknown());
+    assert_eq!(whmcs.clients_created(), 0);
+}
+
+#[tokio::test]
+async fn access_key_is_sent_when_configured() {
+    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig {
+        access_key: Some("k3y".into()),
+        ..WhmcsEmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut settings = config(&whmcs.api_url(), "local", "local", Duration::from_secs(5));
+    let without = WhmcsClient::new(settings.clone()).unwrap();
+    assert!(api_message(without.get_client(1).await).starts_with("Invalid IP"));
+
+    settings.access_key = Some(SecretString::from("k3y"));
+    let with = WhmcsClient::new(settings).unwrap();
+    assert_eq!(with.get_client(1).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn repeated_keys_for_an_array_are_refused() {
+    let whmcs = emulator().await;
+    let client_id = client_for(&whmcs)
+        .add_client(&new_client("raw@example.jp"))
+        .await
+        .unwrap();
+    let auth = "action=AddOrder&identifier=local&secret=local&responsetype=json&paymentmethod=banktransfer";
+    for arrays in [
+        "pid=101&pid=102&billingcycle=monthly",
+        "pid[]=101&pid[]=101&billingcycle[]=monthly&billingcycle[]=monthly",
+        "pid%5B0%5D=101&pid%5B0%5D=102&billingcycle[0]=monthly",
+    ] {
+        let body = format!("{auth}&clientid={client_id}&{arrays}");
+
+        let (status, answer) = raw_post(&whmcs.api_url(), &body).await;
+
+        assert_eq!(status, 400, "{arrays}");
+        assert_eq!(answer["result"], "error");
+        assert!(
+            answer["message"].as_str().unwrap().contains("pid"),
+            "{answer}"
+        );
+    }
+    assert_eq!(whmcs.orders_created(), 0);
+}
+
+#[tokio::test]
+async fn an_unknown_action_is_command_not_found() {
+    let whmcs = emulator().await;
+
+    let (status, answer) = raw_post(
+        &whmcs.api_url(),
+        "action=MakeCoffee&identifier=local&secret=local&responsetype=json",
+    )
+    .await;
+
+    assert_eq!(status, 200);
+    assert_eq!(answer["message"], "Command Not Found");
+}
+
+#[tokio::test]
+async fn bad_products_cycles_and_gateways_get_their_messages_and_create_nothing() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("bad@example.jp"))
+        .await
+        .unwrap();
+
+    let unknown_pid = new_order(
+        client_id,
+        vec![
+            line(101, BillingCycle::Monthly),
+            line(999, BillingCycle::Monthly),
+        ],
+    );
+    let message = api_message(client.add_order(&unknown_pid).await);
+    assert!(
+        message.starts_with("Product ID Not Found: 999"),
+        "{message}"
+    );
+
+    let vpn_annual_monthly = new_order(client_id, vec![line(302, BillingCycle::Monthly)]);
+    let message = api_message(client.add_order(&vpn_annual_monthly).await);
+    assert_eq!(message, "Invalid Billing Cycle Requested");
+
+    let mut card = new_order(client_id, vec![line(301, BillingCycle::Monthly)]);
+    card.payment_method = "stripe".into();
+    let err = client.add_order(&card).await.unwrap_err();
+    assert!(!err.outcome_unknown());
+    assert_eq!(
+        api_message(Err::<(), _>(err)),
+        "Invalid Payment Method. Valid options include banktransfer"
+    );
+
+    let mut unknown_field = new_order(client_id, vec![line(301, BillingCycle::Monthly)]);
+    unknown_field.items[0].custom_fields.insert(99, "x".into());
+    let message = api_message(client.add_order(&unknown_field).await);
+    assert_eq!(message, "Custom field id 99 does not belong to product 301");
+
+    let mut bad_option = new_order(client_id, vec![line(201, BillingCycle::Monthly)]);
+    bad_option.items[0]
+        .config_options
+        .insert(DATA_PLAN_OPTION_ID, "20GB".into());
+    let message = api_message(client.add_order(&bad_option).await);
+    // A label instead of the sub-option id: WHMCS would silently pick the first choice.
+    assert!(message.starts_with("Invalid value '20GB'"), "{message}");
+
+    let message = api_message(
+        client
+            .add_order(&new_order(
+                client_id + 50,
+                vec![line(301, BillingCycle::Monthly)],
+            ))
+            .await,
+    );
+    assert_eq!(message, "Client ID Not Found");
+
+    assert_eq!(whmcs.orders_created(), 0);
+    assert!(whmcs.services().is_empty());
+}
+
+#[tokio::test]
+async fn timeout_after_commit_is_unknown_and_the_order_is_found_by_its_salesforce_id() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("slow@example.jp"))
+        .await
+        .unwrap();
+    let impatient = WhmcsClient::new(config(
+        &whmcs.api_url(),
+        "local",
+        "local",
+        Duration::from_millis(300),
+    ))
+    .unwrap();
+    whmcs.inject(WhmcsFault::timeout_after_commit("AddOrder"));
+
+    let err = impatient
+        .add_order(&new_order(
+            client_id,
+            vec![line(102, BillingCycle::Monthly)],
+        ))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, WhmcsError::Timeout { .. }), "{err:?}");
+    assert!(err.outcome_unknown());
+    assert!(err.is_retryable());
+    assert_eq!(whmcs.orders_created(), 1);
+    let found = client
+        .find_services_by_custom_field(client_id, SALESFORCE_ORDER_ID_FIELD_ID, SF_ORDER)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].order_id, whmcs.orders()[0].id);
+    assert_eq!(found[0].pid, 102);
+    assert_eq!(
+        whmcs
+            .find_services_by_custom_field(SALESFORCE_ORDER_ID_FIELD_ID, SF_ORDER)
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_connection_cut_after_commit_is_unknown() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("cut@example.jp"))
+        .await
+        .unwrap();
+    whmcs.inject(WhmcsFault::drop_after_commit("AddOrder"));
+
+    let err = client
+        .add_order(&new_order(
+            client_id,
+            vec![line(301, BillingCycle::Monthly)],
+        ))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            WhmcsError::Transport {
+                stage: TransportStage::AfterSend,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.outcome_unknown());
+    assert_eq!(whmcs.orders_created(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_and_html_pages_are_typed_unknown_and_create_nothing() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("html@example.jp"))
+        .await
+        .unwrap();
+    let order = new_order(client_id, vec![line(301, BillingCycle::Monthly)]);
+
+    whmcs.inject(WhmcsFault::server_error("AddOrder"));
+    let err = client.add_order(&order).await.unwrap_err();
+    let WhmcsError::Http {
+        status, snippet, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 500);
+    assert!(snippet.contains("Something went wrong"), "{snippet}");
+    assert!(err.outcome_unknown());
+    assert!(err.is_retryable());
+
+    whmcs.inject(WhmcsFault::html_body("addorder"));
+    let err = client.add_order(&order).await.unwrap_err();
+    assert!(
+        matches!(err, WhmcsError::Http { status: 200, .. }),
+        "{err:?}"
+    );
+    assert!(err.outcome_unknown());
+
+    assert_eq!(whmcs.orders_created(), 0);
+    assert_eq!(whmcs.calls("AddOrder"), 2);
+    client.add_order(&order).await.unwrap();
+    assert_eq!(whmcs.orders_created(), 1, "faults are one-shot");
+}
+
+#[tokio::test]
+async fn latency_is_applied_until_cleared() {
+    let whmcs = emulator().await;
+    let impatient = WhmcsClient::new(config(
+        &whmcs.api_url(),
+        "local",
+        "local",
+        Duration::from_millis(200),
+    ))
+    .unwrap();
+    whmcs.inject(WhmcsFault::Latency(Duration::from_secs(5)));
+
+    let err = impatient.get_client(1).await.unwrap_err();
+    assert!(matches!(err, WhmcsError::Timeout { .. }), "{err:?}");
+
+    whmcs.clear_faults();
+    assert_eq!(impatient.get_client(1).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_refused_connection_certainly_did_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = WhmcsClient::new(config(
+        &format!("http://{addr}/includes/api.php"),
+        "local",
+        "local",
+        Duration::from_secs(5),
+    ))
+    .unwrap();
+
+    let err = client.get_client(1).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            WhmcsError::Transport {
+                stage: TransportStage::NotSent,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.outcome_unknown());
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn config_errors_name_the_variable() {
+    let lookup = |extra: Option<(&'static str, &'static str)>| {
+        move |name: &str| match (name, extra) {
+            (_, Some((var, value))) if var == name => Some(value.to_owned()),
+            ("WHMCS_API_URL", _) => Some("http://127.0.0.1:8083/includes/api.php".to_owned()),
+            ("WHMCS_API_IDENTIFIER", _) => Some("local".to_owned()),
+            _ => None,
+        }
+    };
+
+    let missing = WhmcsConfig::from_lookup(lookup(None)).unwrap_err();
+    assert_eq!(
+        missing,
+        ConfigError::Missing {
+            var: "WHMCS_API_SECRET"
+        }
+    );
+    assert!(
+        WhmcsError::from(missing)
+            .to_string()
+            .contains("WHMCS_API_SECRET")
+    );
+
+    let settings = lookup(Some(("WHMCS_API_SECRET", "local")));
+    let malformed = WhmcsConfig::from_lookup(move |name| match name {
+        "WHMCS_TIMEOUT_MS" => Some("soon".to_owned()),
+        other => settings(other),
+    })
+    .unwrap_err();
+    assert!(
+        malformed.to_string().starts_with("WHMCS_TIMEOUT_MS"),
+        "{malformed}"
+    );
+}

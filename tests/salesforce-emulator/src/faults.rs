@@ -1,0 +1,180 @@
+//! Fault injection: latency, row locks, outages and request limits, set by tests
+//! (or over `/_emulator/faults`) and consumed by the requests they hit.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A fault to inject into the emulated org.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Every request (REST and OAuth) waits this long before being handled.
+    Latency(Duration),
+    /// The next `n` writes (each DML inside a composite counts; a failing one fails its
+    /// whole request) fail with 400 `UNABLE_TO_LOCK_ROW`.
+    LockRowOnNextWrites(u32),
+    /// The next `n` REST requests answer 503 with an HTML body, nothing done.
+    ServiceUnavailable(u32),
+    /// The next `n` REST requests answer 403 `REQUEST_LIMIT_EXCEEDED`, nothing done;
+    /// `concurrent` picks the concurrent-request message over the daily one.
+    RequestLimitExceeded { n: u32, concurrent: bool },
+}
+
+/// The JSON form of a [`Fault`] accepted by `POST /_emulator/faults`, e.g.
+/// `{"type":"latency","millis":200}`, `{"type":"lockRowOnNextWrites","n":1}`,
+/// `{"type":"serviceUnavailable","n":2}`, `{"type":"requestLimitExceeded","n":1,"concurrent":true}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum FaultSpec {
+    Latency {
+        millis: u64,
+    },
+    LockRowOnNextWrites {
+        n: u32,
+    },
+    ServiceUnavailable {
+        n: u32,
+    },
+    RequestLimitExceeded {
+        n: u32,
+        #[serde(default)]
+        concurrent: bool,
+    },
+}
+
+impl From<FaultSpec> for Fault {
+    fn from(spec: FaultSpec) -> Self {
+        match spec {
+            FaultSpec::Latency { millis } => Fault::Latency(Duration::from_millis(millis)),
+            FaultSpec::LockRowOnNextWrites { n } => Fault::LockRowOnNextWrites(n),
+            FaultSpec::ServiceUnavailable { n } => Fault::ServiceUnavailable(n),
+            FaultSpec::RequestLimitExceeded { n, concurrent } => {
+                Fault::RequestLimitExceeded { n, concurrent }
+            }
+        }
+    }
+}
+
+/// What a REST request must do instead of its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 503 with an HTML page.
+    Unavailable,
+    /// 403 `REQUEST_LIMIT_EXCEEDED`; `true` for the concurrent-request variant.
+    LimitExceeded { concurrent: bool },
+}
+
+#[derive(Debug, Default)]
+struct Active {
+    latency: Option<Duration>,
+    lock_rows: u32,
+    unavailable: u32,
+    limit_exceeded: u32,
+    limit_concurrent: bool,
+}
+
+/// The faults currently armed in one org.
+#[derive(Debug, Default)]
+pub struct Faults {
+    active: Mutex<Active>,
+}
+
+impl Faults {
+    fn lock(&self) -> MutexGuard<'_, Active> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Arms a fault; counts add up with what is already armed.
+    pub fn inject(&self, fault: Fault) {
+        let mut active = self.lock();
+        match fault {
+            Fault::Latency(d) => active.latency = Some(d),
+            Fault::LockRowOnNextWrites(n) => active.lock_rows = active.lock_rows.saturating_add(n),
+            Fault::ServiceUnavailable(n) => {
+                active.unavailable = active.unavailable.saturating_add(n)
+            }
+            Fault::RequestLimitExceeded { n, concurrent } => {
+                active.limit_exceeded = active.limit_exceeded.saturating_add(n);
+                active.limit_concurrent = concurrent;
+            }
+        }
+    }
+
+    /// Disarms every fault.
+    pub fn clear(&self) {
+        *self.lock() = Active::default();
+    }
+
+    /// The latency every request must wait, if any.
+    pub fn latency(&self) -> Option<Duration> {
+        self.lock().latency
+    }
+
+    /// Takes one pending REST refusal, if any (outages first).
+    pub fn take_refusal(&self) -> Option<Refusal> {
+        let mut active = self.lock();
+        if active.unavailable > 0 {
+            active.unavailable -= 1;
+            return Some(Refusal::Unavailable);
+        }
+        if active.limit_exceeded > 0 {
+            active.limit_exceeded -= 1;
+            return Some(Refusal::LimitExceeded {
+                concurrent: active.limit_concurrent,
+            });
+        }
+        None
+    }
+
+    /// True when this write must fail with `UNABLE_TO_LOCK_ROW` (and consumes it).
+    pub fn take_lock_row(&self) -> bool {
+        let mut active = self.lock();
+        if active.lock_rows > 0 {
+            active.lock_rows -= 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_faults_are_consumed_then_gone() {
+        let faults = Faults::default();
+        faults.inject(Fault::ServiceUnavailable(1));
+        faults.inject(Fault::RequestLimitExceeded {
+            n: 1,
+            concurrent: true,
+        });
+        assert_eq!(faults.take_refusal(), Some(Refusal::Unavailable));
+        assert_eq!(
+            faults.take_refusal(),
+            Some(Refusal::LimitExceeded { concurrent: true })
+        );
+        assert_eq!(faults.take_refusal(), None);
+        faults.inject(Fault::LockRowOnNextWrites(2));
+        assert!(faults.take_lock_row());
+        faults.clear();
+        assert!(!faults.take_lock_row());
+    }
+
+    #[test]
+    fn fault_specs_parse_from_json() {
+        let spec: FaultSpec =
+            serde_json::from_str(r#"{"type":"requestLimitExceeded","n":2}"#).unwrap();
+        assert!(matches!(
+            Fault::from(spec),
+            Fault::RequestLimitExceeded {
+                n: 2,
+                concurrent: false
+            }
+        ));
+        let spec: FaultSpec = serde_json::from_str(r#"{"type":"latency","millis":5}"#).unwrap();
+        assert!(matches!(Fault::from(spec), Fault::Latency(d) if d == Duration::from_millis(5)));
+    }
+}

@@ -1,0 +1,312 @@
+//! [`Emulator`]: a running emulated org — its HTTP server, its data, its
+//! counters, its faults and its event bus — and the Rust API tests use.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use axum::routing::{any, get, post};
+use chrono::Utc;
+use jsonwebtoken::DecodingKey;
+use salesforce::schema::{self, ObjectDef};
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use crate::config::EmulatorConfig;
+use crate::error::{ApiError, EmulatorError};
+use crate::events::EventBus;
+use crate::faults::{Fault, Faults};
+use crate::ids;
+use crate::oauth::{self, Sessions};
+use crate::rest::{self, QueryCursor};
+use crate::store::{Actor, Role, Sequences, Store, Txn};
+use crate::{control, seed};
+
+/// The state shared by every request of one org.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    pub base_url: String,
+    pub integration_user_id: String,
+    pub admin_user_id: String,
+    pub decoding_key: DecodingKey,
+    pub store: Mutex<Store>,
+    pub sequences: Sequences,
+    pub faults: Faults,
+    pub events: EventBus,
+    pub sessions: Sessions,
+    pub cursors: Mutex<HashMap<String, QueryCursor>>,
+    pub api_calls: AtomicU64,
+    pub token_requests: AtomicU64,
+    pub successful_logins: AtomicU64,
+}
+
+/// Locks a mutex, carrying on after a panic elsewhere (the guarded data stays consistent:
+/// writes swap whole values).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Runs `work` in a transaction as `actor`; commits (swaps the data in and publishes
+    /// the flow's events) when `work` says so. Requests are serialised on the store.
+    pub fn transact<T>(&self, actor: Actor, work: impl FnOnce(&mut Txn<'_>) -> (T, bool)) -> T {
+        let mut store = lock(&self.store);
+        let mut txn = Txn::new(
+            store.clone(),
+            &self.sequences,
+            &self.faults,
+            actor,
+            Utc::now(),
+        );
+        let (out, commit) = work(&mut txn);
+        if commit {
+            let (data, events) = txn.into_parts();
+            *store = data;
+            for event in events {
+                self.events.publish(event);
+            }
+        }
+        out
+    }
+
+    /// The staff user behind the admin token, who also performs the Rust API's writes.
+    pub fn staff_actor(&self) -> Actor {
+        Actor {
+            user_id: self.admin_user_id.clone(),
+            role: Role::Staff,
+        }
+    }
+}
+
+/// A running emulated org. Dropping it stops its HTTP server.
+#[derive(Debug)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds, spawns the HTTP server on the current tokio runtime and returns once it accepts connections.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        if !config.org_id.starts_with("00D")
+            || ids::normalize(&config.org_id).as_deref() != Some(config.org_id.as_str())
+        {
+            return Err(EmulatorError::OrgId(config.org_id.clone()));
+        }
+        let decoding_key = DecodingKey::from_rsa_pem(config.public_key_pem.as_bytes())
+            .map_err(EmulatorError::PublicKey)?;
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let base_url = format!("http://{addr}");
+        let sequences = Sequences::default();
+        let faults = Faults::default();
+        let mut store = Store::default();
+        let users = seed::seed(&mut store, &sequences, &faults, &config)?;
+        let shared = Arc::new(Shared {
+            events: EventBus::new(config.event_retention),
+            sessions: Sessions::default(),
+            base_url,
+            integration_user_id: users.integration,
+            admin_user_id: users.staff,
+            decoding_key,
+            store: Mutex::new(store),
+            sequences,
+            faults,
+            cursors: Mutex::new(HashMap::new()),
+            api_calls: AtomicU64::new(0),
+            token_requests: AtomicU64::new(0),
+            successful_logins: AtomicU64::new(0),
+            config,
+        });
+        let app = router(shared.clone());
+        let task = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "the emulator's HTTP server stopped");
+            }
+        });
+        tracing::info!(base_url = %shared.base_url, org_id = %shared.config.org_id, "Salesforce emulator listening");
+        Ok(Emulator { shared, addr, task })
+    }
+
+    /// Stops the HTTP server now (as dropping does).
+    pub fn shutdown(self) {
+        self.task.abort();
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`; also the token endpoint's `instance_url`.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration the org was started with.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.shared.config
+    }
+
+    /// The 18-character org id.
+    pub fn org_id(&self) -> String {
+        self.shared.config.org_id.clone()
+    }
+
+    /// The `005` id of the integration user (`config.username`).
+    pub fn integration_user_id(&self) -> String {
+        self.shared.integration_user_id.clone()
+    }
+
+    /// The `005` id of the staff user behind the admin token.
+    pub fn admin_user_id(&self) -> String {
+        self.shared.admin_user_id.clone()
+    }
+
+    /// REST API calls counted as Salesforce counts them (a composite is one).
+    pub fn api_calls(&self) -> u64 {
+        self.shared.api_calls.load(Ordering::SeqCst)
+    }
+
+    /// POSTs to the OAuth token endpoint, successful or not.
+    pub fn token_requests(&self) -> u64 {
+        self.shared.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// Access tokens issued.
+    pub fn successful_logins(&self) -> u64 {
+        self.shared.successful_logins.load(Ordering::SeqCst)
+    }
+
+    /// Arms a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.inject(fault);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Invalidates every access token issued so far.
+    pub fn expire_all_sessions(&self) {
+        self.shared.sessions.expire_all();
+    }
+
+    /// Creates a record as the staff user, bypassing the API (no call counted) but with the
+    /// same validation and the same Order Approval Flow. Returns the 18-character id.
+    pub fn insert(&self, object: &str, fields: Value) -> Result<String, EmulatorError> {
+        let object = object_def(object)?;
+        let body = body_map(fields)?;
+        let result = self.shared.transact(self.shared.staff_actor(), |txn| {
+            let result = txn.create(object, &body);
+            let ok = result.is_ok();
+            (result, ok)
+        });
+        Ok(result?)
+    }
+
+    /// Creates a record without required-field, content, reference, uniqueness or Order
+    /// checks (JSON types are still checked): for states the API cannot reach, such as
+    /// legacy duplicates of an external id (which make an upsert answer 300).
+    pub fn insert_unchecked(&self, object: &str, fields: Value) -> Result<String, EmulatorError> {
+        let object = object_def(object)?;
+        let body = body_map(fields)?;
+        let result = self.shared.transact(self.shared.staff_actor(), |txn| {
+            let result = txn.insert_unchecked(object, &body);
+            let ok = result.is_ok();
+            (result, ok)
+        });
+        Ok(result?)
+    }
+
+    /// Updates a record as the staff user, bypassing the API (no call counted) but with the
+    /// same validation and the same Order Approval Flow.
+    pub fn update(&self, object: &str, id: &str, fields: Value) -> Result<(), EmulatorError> {
+        let object = object_def(object)?;
+        let body = body_map(fields)?;
+        let id = ids::normalize(id).ok_or_else(ApiError::not_found)?;
+        let result = self.shared.transact(self.shared.staff_actor(), |txn| {
+            let result = txn.update(object, &id, &body);
+            let ok = result.is_ok();
+            (result, ok)
+        });
+        Ok(result?)
+    }
+
+    /// The stored record (wire form, no `attributes`), by 15- or 18-character id.
+    pub fn record(&self, id: &str) -> Option<Value> {
+        let id = ids::normalize(id)?;
+        lock(&self.shared.store)
+            .get(&id)
+            .cloned()
+            .map(Value::Object)
+    }
+
+    /// Every record of `object`, in insertion order (empty for an unknown object).
+    pub fn records(&self, object: &str) -> Vec<Value> {
+        let Some(object) = schema::object(object) else {
+            return Vec::new();
+        };
+        lock(&self.shared.store)
+            .of(object)
+            .cloned()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// How many records `object` has.
+    pub fn count(&self, object: &str) -> usize {
+        schema::object(object).map_or(0, |o| lock(&self.shared.store).count(o))
+    }
+
+    /// The org's platform-event bus.
+    pub fn events(&self) -> EventBus {
+        self.shared.events.clone()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn object_def(name: &str) -> Result<&'static ObjectDef, EmulatorError> {
+    schema::object(name).ok_or_else(|| EmulatorError::Rejected(ApiError::not_found()))
+}
+
+fn body_map(fields: Value) -> Result<serde_json::Map<String, Value>, EmulatorError> {
+    match fields {
+        Value::Object(map) => Ok(map),
+        _ => Err(EmulatorError::Rejected(ApiError::new(
+            400,
+            "JSON_PARSER_ERROR",
+            "Cannot deserialize instance of sObject from a value that is not a JSON object",
+        ))),
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/services/oauth2/token", post(oauth::token))
+        .route("/services/data", get(rest::versions))
+        .route("/services/data/", get(rest::versions))
+        .route("/services/data/{*rest}", any(rest::handle))
+        .nest("/_emulator", control::router())
+        .with_state(shared)
+}
