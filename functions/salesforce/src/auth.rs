@@ -19,9 +19,9 @@ use jsonwebtoken::{Algorithm, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::Id;
 use crate::config::{PrivateKey, SalesforceConfig};
 use crate::error::snippet;
-use crate::id::Id;
 
 /// How far ahead of `now` the assertion expires (Salesforce allows at most 3 minutes).
 pub const ASSERTION_LIFETIME: Duration = Duration::from_secs(150);

@@ -19,11 +19,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::Id;
 use crate::auth::{JwtBearer, Session, TokenCache};
 use crate::composite::{AllOrNone, Composite, CompositeResults, percent_encode};
 use crate::config::SalesforceConfig;
 use crate::error::{self, SalesforceError};
-use crate::id::Id;
 use crate::retry::{RetryPolicy, should_retry};
 use crate::soql::{Soql, is_identifier};
 

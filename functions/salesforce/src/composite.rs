@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::Id;
 use crate::error::{ApiError, SalesforceError};
-use crate::id::Id;
 use crate::soql::{Soql, is_identifier};
 
 /// The most subrequests one composite may hold.

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::IdError;
 use crate::auth::AuthError;
 use crate::composite::CompositeBuildError;
 use crate::config::ConfigError;
-use crate::id::IdError;
 use crate::soql::SoqlError;
 
 /// One entry of Salesforce's REST error array `[{"message","errorCode","fields"}]`.

@@ -1,22 +1,20 @@
-//! Salesforce REST client and the org schema the product relies on.
+//! Salesforce REST client.
 //!
 //! - [`config`]: the typed configuration, read once from `SF_*` variables;
 //! - [`auth`]: the JWT bearer login and the shared, single-flight session cache;
 //! - [`client`]: [`SalesforceClient`], sObject CRUD, upsert, queries, describe, composite;
 //! - [`soql`]: the injection-proof SOQL builder;
 //! - [`composite`]: the typed `/composite` builder;
-//! - [`id`]: the [`Id`] newtype (15/18-character ids);
+//! - [`Id`]: Salesforce ids (15/18 characters), the workspace-wide type from `portal-core`;
 //! - [`error`] and [`retry`]: the error type, its retry classification and backoff;
-//! - [`schema`]: the objects, fields and platform event of the org.
+//! - [`schema`]: the objects, fields and platform event of the org (defined in `portal-core`).
 
 pub mod auth;
 pub mod client;
 pub mod composite;
 pub mod config;
 pub mod error;
-pub mod id;
 pub mod retry;
-pub mod schema;
 pub mod soql;
 
 pub use auth::{AuthError, JwtBearer, Session};
@@ -24,6 +22,8 @@ pub use client::{ApiUsage, ObjectDescribe, QueryPage, SalesforceClient, UpsertOu
 pub use composite::{AllOrNone, Composite, CompositeResults, Ref};
 pub use config::{ConfigError, SalesforceConfig};
 pub use error::{ApiError, SalesforceError};
-pub use id::Id;
+pub use portal_core::domain::{SalesforceId as Id, SalesforceIdError as IdError};
+/// The org schema, defined once in `portal-core`.
+pub use portal_core::schema;
 pub use retry::RetryPolicy;
 pub use soql::{Cond, Like, Order, Soql};

@@ -28,7 +28,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::id::Id;
+use crate::Id;
 
 /// Why a query could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

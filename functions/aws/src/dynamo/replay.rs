@@ -1,0 +1,143 @@
+//! `DynamoReplayStore`: the position is item `pk = REPLAY#<topic>`,
+//! `sk = POSITION` (`replay_id` as a `B` attribute); each gap is an item
+//! `pk = REPLAY#<topic>`, `sk = GAP#<20-digit epoch ms>#<uuid>`.
+
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+use portal_core::ports::{Gap, ReplayId, ReplayStore, StoreError, epoch_millis};
+
+use super::{Item, b, millis_to_time, n, opt_b, req_n, req_s, s};
+use crate::errors::store_error;
+
+/// [`ReplayStore`] on DynamoDB.
+#[derive(Debug, Clone)]
+pub struct DynamoReplayStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoReplayStore {
+    /// The replay items of `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn pk(topic: &str) -> String {
+    format!("REPLAY#{topic}")
+}
+
+const POSITION: &str = "POSITION";
+const GAP_PREFIX: &str = "GAP#";
+
+fn replay_id(bytes: &[u8], name: &str) -> Result<ReplayId, StoreError> {
+    ReplayId::new(bytes).ok_or_else(|| StoreError::corrupt(format!("attribute {name} is empty")))
+}
+
+fn gap_from_item(item: &Item) -> Result<Gap, StoreError> {
+    let from = opt_b(item, "from_replay_id")?
+        .map(|v| replay_id(v, "from_replay_id"))
+        .transpose()?;
+    let to = opt_b(item, "to_replay_id")?
+        .map(|v| replay_id(v, "to_replay_id"))
+        .transpose()?;
+    Ok(Gap {
+        from,
+        to,
+        reason: req_s(item, "reason")?.to_owned(),
+        detected_at: millis_to_time(req_n(item, "detected_at")?, "detected_at")?,
+    })
+}
+
+impl ReplayStore for DynamoReplayStore {
+    #[tracing::instrument(skip(self), fields(table = %self.table))]
+    async fn load(&self, topic: &str) -> Result<Option<ReplayId>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(topic)))
+            .key("sk", s(POSITION))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        out.item()
+            .map(|item| {
+                let bytes = opt_b(item, "replay_id")?
+                    .ok_or_else(|| StoreError::corrupt("attribute replay_id is missing"))?;
+                replay_id(bytes, "replay_id")
+            })
+            .transpose()
+    }
+
+    #[tracing::instrument(skip(self, replay_id), fields(table = %self.table))]
+    async fn save(&self, topic: &str, replay_id: &ReplayId) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk(topic)))
+            .item("sk", s(POSITION))
+            .item("replay_id", b(replay_id.as_bytes()))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, gap), fields(table = %self.table))]
+    async fn record_gap(&self, topic: &str, gap: &Gap) -> Result<(), StoreError> {
+        let at: DateTime<Utc> = gap.detected_at;
+        let sk = format!(
+            "{GAP_PREFIX}{:020}#{}",
+            epoch_millis(at).max(0),
+            uuid::Uuid::new_v4()
+        );
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk(topic)))
+            .item("sk", s(sk))
+            .item("reason", s(gap.reason.as_str()))
+            .item("detected_at", n(epoch_millis(at)));
+        if let Some(from) = &gap.from {
+            request = request.item("from_replay_id", b(from.as_bytes()));
+        }
+        if let Some(to) = &gap.to {
+            request = request.item("to_replay_id", b(to.as_bytes()));
+        }
+        request.send().await.map_err(store_error)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self), fields(table = %self.table))]
+    async fn gaps(&self, topic: &str) -> Result<Vec<Gap>, StoreError> {
+        let mut gaps = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :gap)")
+                .expression_attribute_values(":pk", s(pk(topic)))
+                .expression_attribute_values(":gap", s(GAP_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in out.items() {
+                gaps.push(gap_from_item(item)?);
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(gaps),
+            }
+        }
+    }
+}

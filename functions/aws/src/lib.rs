@@ -1,0 +1,20 @@
+//! AWS adapters of the core ports: DynamoDB for state (idempotency records,
+//! provisioning records, replay positions and gaps, the subscriber lease) and
+//! SQS for the provisioning queue. The in-memory adapters with the same
+//! semantics live in [`portal_core::ports::memory`] and are re-exported here
+//! as [`memory`].
+//!
+//! The table layout (pk/sk per item kind, attributes, the `gsi1` index) is
+//! documented in this crate's `README.md`.
+
+pub mod config;
+pub mod dynamo;
+mod errors;
+pub mod sqs;
+
+pub use config::AwsClients;
+pub use dynamo::{
+    DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReplayStore, DynamoSubscriberLease,
+};
+pub use portal_core::ports::memory;
+pub use sqs::SqsProvisioningQueue;

@@ -1,0 +1,7 @@
+//! The product's domain, use cases and ports.
+
+pub mod domain;
+pub mod messages;
+pub mod portal;
+pub mod ports;
+pub mod schema;

@@ -1,0 +1,176 @@
+//! The errors of the portal's use cases ([`PortalError`]) and of the ports
+//! they call ([`PortError`]).
+//!
+//! The HTTP layer maps them to problem responses: `Validation` → 422 with
+//! every field, `NotLinked` → 403, `NotFound` → 404, `Conflict` → 409 with the
+//! reason's `code()` and customer-readable text, `Upstream` → 503 +
+//! `Retry-After` when retryable, 422 with fields when Salesforce rejected the
+//! data, 500 otherwise.
+
+use std::time::Duration;
+
+use crate::domain::FieldError;
+
+/// A boxed cause, kept for the logs' cause chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a port (a Salesforce adapter) reports when a call fails.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// Transient (lock, concurrent-request limit, 5xx, network) after the
+    /// adapter's own retries: the client may try again later.
+    #[error("Salesforce is unavailable for now")]
+    Unavailable {
+        /// How long to wait, when known.
+        retry_after: Option<Duration>,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// Salesforce refused the data (validation rule, required field,
+    /// duplicate value): permanent, the client must change the request.
+    #[error("Salesforce refused the data: {message}")]
+    Rejected {
+        /// Salesforce's message (written by the org's admins for validation rules).
+        message: String,
+        /// The Salesforce fields named by the error (API names), possibly none.
+        fields: Vec<String>,
+    },
+    /// Anything else (misconfiguration, permissions, unexpected response): permanent.
+    #[error("Salesforce call failed")]
+    Failed {
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl PortError {
+    /// Whether trying again later may succeed (→ 503 + `Retry-After`).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+
+    /// How long to wait before trying again, for a retryable error.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Why a request conflicts with the state of the customer's records. The
+/// `Display` text is written for the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConflictReason {
+    /// An Internet order before CS checked eligibility.
+    #[error(
+        "Your Internet eligibility has not been confirmed yet. Please request an eligibility check and wait for our confirmation before ordering."
+    )]
+    EligibilityNotChecked,
+    /// An Internet order without an Opportunity at `Ready`.
+    #[error(
+        "Your Internet application is not ready to be ordered yet. We will let you know as soon as it is."
+    )]
+    ApplicationNotReady,
+    /// An ID verification when the identity is already verified.
+    #[error("Your identity has already been verified.")]
+    AlreadyVerified,
+    /// Linking a customer number that another portal login already uses.
+    #[error(
+        "This customer number is already registered to another portal login. Please contact support."
+    )]
+    CustomerNumberTaken,
+    /// Cancelling a service that is not active.
+    #[error("This service is not active, so it cannot be cancelled.")]
+    ServiceNotActive,
+    /// Cancelling a service whose cancellation is already under way.
+    #[error("A cancellation is already in progress for this service.")]
+    CancellationInProgress,
+}
+
+impl ConflictReason {
+    /// A stable, machine-readable code for the problem `type`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::EligibilityNotChecked => "eligibility-not-checked",
+            Self::ApplicationNotReady => "application-not-ready",
+            Self::AlreadyVerified => "already-verified",
+            Self::CustomerNumberTaken => "customer-number-taken",
+            Self::ServiceNotActive => "service-not-active",
+            Self::CancellationInProgress => "cancellation-in-progress",
+        }
+    }
+}
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// Bad fields in the request body, every one of them.
+    #[error("the request has {} invalid field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    /// The caller's token carries no Salesforce Account (→ 403).
+    #[error("the login is not linked to a customer account")]
+    NotLinked,
+    /// The record does not exist or belongs to another account: the two are
+    /// indistinguishable on purpose (→ 404).
+    #[error("not found")]
+    NotFound,
+    /// The records' state forbids the request (→ 409).
+    #[error("{reason}")]
+    Conflict {
+        /// Why, for the customer.
+        reason: ConflictReason,
+    },
+    /// A port failed.
+    #[error("a Salesforce call failed")]
+    Upstream(#[from] PortError),
+}
+
+impl PortalError {
+    /// A conflict.
+    pub fn conflict(reason: ConflictReason) -> Self {
+        Self::Conflict { reason }
+    }
+}
+
+impl From<Vec<FieldError>> for PortalError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_the_port_is_unavailable_should_be_retryable_with_its_delay() {
+        let e = PortError::Unavailable {
+            retry_after: Some(Duration::from_secs(3)),
+            source: "UNABLE_TO_LOCK_ROW".into(),
+        };
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        let rejected = PortError::Rejected {
+            message: "Phone is invalid".into(),
+            fields: vec!["Phone".into()],
+        };
+        assert!(!rejected.is_retryable());
+        assert_eq!(rejected.retry_after(), None);
+    }
+
+    #[test]
+    fn when_a_conflict_is_shown_should_read_as_a_sentence_with_a_stable_code() {
+        let e = PortalError::conflict(ConflictReason::ServiceNotActive);
+        assert_eq!(
+            e.to_string(),
+            "This service is not active, so it cannot be cancelled."
+        );
+        assert_eq!(
+            ConflictReason::ServiceNotActive.code(),
+            "service-not-active"
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! The portal's use cases: one module per flow of issue 3, each with its raw
+//! request body, its `parse` into a checked command (every bad field at once),
+//! its port (one trait per capability), its pure decision and its response.
+//!
+//! Every POST use case does at most one read through its port, decides in
+//! pure code (`decide_*`), then makes at most one write: a plan the adapter
+//! turns into one `/composite` call with `allOrNone: true`. Every GET is one
+//! read. The account acted on is always the [`Caller`]'s; another account's
+//! records are [`PortalError::NotFound`], like missing ones.
+//!
+//! Use cases take `now` (from a clock) and the [`PortalSettings`] instead of
+//! reading the time themselves.
+
+pub mod account;
+pub mod caller;
+pub mod cancellation;
+pub mod catalog;
+pub mod eligibility;
+pub mod error;
+pub mod id_verification;
+pub mod orders;
+pub mod plans;
+pub mod registration;
+pub mod settings;
+pub mod support;
+
+#[cfg(test)]
+mod fake;
+
+pub use account::{AccountOverview, AccountProfile, get_account};
+pub use caller::Caller;
+pub use cancellation::{CancellationDesk, CancellationRequest, request_cancellation};
+pub use catalog::{Catalog, get_catalog};
+pub use eligibility::{EligibilityDesk, EligibilityRequest, request_eligibility};
+pub use error::{BoxError, ConflictReason, PortError, PortalError};
+pub use id_verification::{IdVerificationDesk, IdVerificationRequest, submit_id_verification};
+pub use orders::{OrderBook, OrderRequest, get_order, list_orders, place_order};
+pub use plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, Outcome};
+pub use registration::{RegistrationDirectory, RegistrationRequest, register};
+pub use settings::PortalSettings;
+pub use support::{SupportCaseRequest, SupportDesk, list_support_cases, open_support_case};

@@ -1,0 +1,25 @@
+//! In-memory adapters of every port, with the same semantics as the DynamoDB
+//! and SQS ones (conditions, leases, expiry against the `now` passed in, FIFO
+//! groups, 5-minute deduplication). They back local runs and the unit tests
+//! of the use cases. State lives behind a `std::sync::Mutex` that is never
+//! held across an `.await`.
+
+mod idempotency;
+mod lease;
+mod provisioning;
+mod queue;
+mod replay;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+pub use idempotency::InMemoryIdempotencyStore;
+pub use lease::InMemorySubscriberLease;
+pub use provisioning::InMemoryProvisioningRecords;
+pub use queue::{Delivery, InMemoryQueue, QueueConfig, ReceiptHandle, UnknownReceipt};
+pub use replay::InMemoryReplayStore;
+
+/// Locks `mutex`, carrying on with the data if a panicking thread poisoned it
+/// (every critical section leaves the data consistent before it can panic).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

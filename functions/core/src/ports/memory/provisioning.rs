@@ -1,0 +1,228 @@
+//! `InMemoryProvisioningRecords`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use super::lock;
+use crate::messages::OrderId;
+use crate::ports::{
+    LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
+    ProvisioningRecords, ProvisioningState, StoreError, WhmcsOrder, epoch_millis, lapsed,
+};
+
+#[derive(Debug, Clone)]
+struct Stored {
+    record: ProvisioningRecord,
+    /// Mirrors the DynamoDB adapter's `gsi1sk`: while the record is open, the
+    /// instant (epoch ms) from which the reconciler should see it.
+    open_since: Option<i64>,
+}
+
+/// [`ProvisioningRecords`] in memory.
+#[derive(Debug, Default)]
+pub struct InMemoryProvisioningRecords {
+    records: Mutex<HashMap<OrderId, Stored>>,
+}
+
+impl InMemoryProvisioningRecords {
+    /// No records.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies `change` to the record when `owner` holds it.
+    fn transition(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        now: DateTime<Utc>,
+        refuse_when_ordered: bool,
+        change: impl FnOnce(&mut Stored),
+    ) -> Result<(), ProvisioningError> {
+        let mut records = lock(&self.records);
+        let stored = records
+            .get_mut(order_id)
+            .filter(|s| s.record.holder.as_ref().is_some_and(|h| &h.owner == owner))
+            .ok_or(ProvisioningError::LeaseLost)?;
+        if refuse_when_ordered && matches!(stored.record.state, ProvisioningState::Ordered { .. }) {
+            return Err(ProvisioningError::AlreadyOrdered);
+        }
+        change(stored);
+        stored.record.updated_at = now;
+        Ok(())
+    }
+}
+
+impl ProvisioningRecords for InMemoryProvisioningRecords {
+    async fn claim(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<ProvisioningClaim, StoreError> {
+        let mut records = lock(&self.records);
+        let holder = Some(ProvisioningHolder {
+            owner: owner.clone(),
+            lease_until,
+        });
+        let Some(stored) = records.get_mut(order_id) else {
+            records.insert(
+                order_id.clone(),
+                Stored {
+                    record: ProvisioningRecord {
+                        order_id: order_id.clone(),
+                        state: ProvisioningState::InProgress,
+                        holder,
+                        attempts: 1,
+                        updated_at: now,
+                    },
+                    open_since: Some(epoch_millis(lease_until)),
+                },
+            );
+            return Ok(ProvisioningClaim::Acquired { previous: None });
+        };
+        match &stored.record.state {
+            ProvisioningState::Completed { order } => {
+                return Ok(ProvisioningClaim::Completed(order.clone()));
+            }
+            ProvisioningState::Failed { error } => {
+                return Ok(ProvisioningClaim::Failed {
+                    error: error.clone(),
+                });
+            }
+            _ => {}
+        }
+        if let Some(current) = &stored.record.holder
+            && &current.owner != owner
+            && !lapsed(current.lease_until, now)
+        {
+            return Ok(ProvisioningClaim::Busy {
+                lease_until: current.lease_until,
+            });
+        }
+        let previous = stored.record.state.clone();
+        stored.record.holder = holder;
+        stored.record.attempts = stored.record.attempts.saturating_add(1);
+        stored.record.updated_at = now;
+        stored.open_since = Some(epoch_millis(lease_until));
+        Ok(ProvisioningClaim::Acquired {
+            previous: Some(previous),
+        })
+    }
+
+    async fn record_ordered(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        whmcs_client_id: Option<u64>,
+        order: &WhmcsOrder,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.transition(order_id, owner, now, false, |s| {
+            s.record.state = ProvisioningState::Ordered {
+                whmcs_client_id,
+                order: order.clone(),
+            };
+        })
+    }
+
+    async fn record_unknown(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        whmcs_client_id: Option<u64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.transition(order_id, owner, now, true, |s| {
+            s.record.state = ProvisioningState::Unknown {
+                whmcs_client_id,
+                detail: detail.to_owned(),
+            };
+            s.record.holder = None;
+            s.open_since = Some(epoch_millis(now));
+        })
+    }
+
+    async fn complete(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        order: &WhmcsOrder,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.transition(order_id, owner, now, false, |s| {
+            s.record.state = ProvisioningState::Completed {
+                order: order.clone(),
+            };
+            s.record.holder = None;
+            s.open_since = None;
+        })
+    }
+
+    async fn fail(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.transition(order_id, owner, now, true, |s| {
+            s.record.state = ProvisioningState::Failed {
+                error: error.to_owned(),
+            };
+            s.record.holder = None;
+            s.open_since = None;
+        })
+    }
+
+    async fn release(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.transition(order_id, owner, now, false, |s| {
+            s.record.holder = None;
+            s.open_since = Some(epoch_millis(now));
+        })
+    }
+
+    async fn reopen_failed(&self, order_id: &OrderId) -> Result<bool, StoreError> {
+        let mut records = lock(&self.records);
+        let failed = records
+            .get(order_id)
+            .is_some_and(|s| matches!(s.record.state, ProvisioningState::Failed { .. }));
+        if failed {
+            records.remove(order_id);
+        }
+        Ok(failed)
+    }
+
+    async fn get(&self, order_id: &OrderId) -> Result<Option<ProvisioningRecord>, StoreError> {
+        Ok(lock(&self.records).get(order_id).map(|s| s.record.clone()))
+    }
+
+    async fn list_unsettled(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ProvisioningRecord>, StoreError> {
+        let records = lock(&self.records);
+        let now_ms = epoch_millis(now);
+        let mut open: Vec<(i64, &ProvisioningRecord)> = records
+            .values()
+            .filter_map(|s| s.open_since.map(|since| (since, &s.record)))
+            .filter(|(since, _)| *since <= now_ms)
+            .collect();
+        open.sort_by(|a, b| (a.0, &a.1.order_id).cmp(&(b.0, &b.1.order_id)));
+        Ok(open
+            .into_iter()
+            .take(limit)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+}

@@ -1,0 +1,64 @@
+//! The ports: one narrow trait per capability the functions need from the
+//! outside world, so a function's dependencies read like its IAM policy.
+//!
+//! | port | capability | DynamoDB / SQS adapter |
+//! | --- | --- | --- |
+//! | [`Clock`] | the current time | — |
+//! | [`IdempotencyStore`] | HTTP `Idempotency-Key` records | `DynamoIdempotencyStore` |
+//! | [`ProvisioningRecords`] | one provisioning record per Salesforce Order | `DynamoProvisioningRecords` |
+//! | [`ReplayStore`] | the Pub/Sub replay position and gaps per topic | `DynamoReplayStore` |
+//! | [`SubscriberLease`] | one active subscriber | `DynamoSubscriberLease` |
+//! | [`ProvisioningQueue`] | sending provisioning messages | `SqsProvisioningQueue` |
+//!
+//! Time never comes from a hidden `Utc::now()`: store methods take `now`
+//! explicitly. A lease or in-flight deadline `t` has lapsed when `t <= now`
+//! (millisecond precision); a record's expiry (its TTL, epoch seconds) has
+//! passed when `expiry_seconds <= now_seconds`. Every adapter, in memory or
+//! not, follows these rules exactly; see [`lapsed`] and [`expired`].
+//!
+//! In-memory adapters of every port live in [`memory`].
+
+mod clock;
+mod error;
+mod idempotency;
+mod lease;
+pub mod memory;
+mod provisioning;
+mod queue;
+mod replay;
+
+use chrono::{DateTime, Utc};
+
+pub use clock::{Clock, SystemClock, TestClock};
+pub use error::{BoxError, LeaseError, QueueError, StoreError};
+pub use idempotency::{
+    Fingerprint, IdempotencyClaim, IdempotencyId, IdempotencyKey, IdempotencyOutcome,
+    IdempotencyScope, IdempotencyStore, InvalidIdempotencyValue, StoredResponse,
+};
+pub use lease::{InvalidOwner, LeaseAcquisition, LeaseOwner, SubscriberLease, lease_end};
+pub use provisioning::{
+    ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
+    ProvisioningRecords, ProvisioningState, ProvisioningStatus, WhmcsOrder,
+};
+pub use queue::{ProvisioningQueue, SendFailure, SendOutcome};
+pub use replay::{Gap, ReplayId, ReplayStore};
+
+/// Epoch milliseconds, the unit of every lease and in-flight deadline.
+pub fn epoch_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Epoch seconds, the unit of the TTL attribute.
+pub fn epoch_seconds(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// Whether a lease or in-flight deadline `until` has lapsed at `now`.
+pub fn lapsed(until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    epoch_millis(until) <= epoch_millis(now)
+}
+
+/// Whether a record that expires at `expires_at` (kept as epoch seconds) has expired at `now`.
+pub fn expired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    epoch_seconds(expires_at) <= epoch_seconds(now)
+}

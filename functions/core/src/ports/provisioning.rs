@@ -1,0 +1,381 @@
+//! The `ProvisioningRecords` port: one record per Salesforce Order that makes
+//! provisioning into WHMCS happen exactly once.
+//!
+//! Life of a record (status names as stored):
+//!
+//! ```text
+//!            claim                 record_ordered            complete
+//! (none) ─────────────> IN_PROGRESS ───────────────> ORDERED ──────────> COMPLETED (terminal)
+//!                          │    │                       │
+//!          record_unknown  │    │ fail                  │ release / lease lapses:
+//!   (AddOrder timed out/5xx)    ▼                       │ stays ORDERED, next claimant
+//!                          ▼   FAILED (claim refuses;   │ sees the WHMCS order and only
+//!                     UNKNOWN   reopen_failed deletes)  │ finishes the follow-up steps
+//! ```
+//!
+//! - A claim takes a lease (owner + `lease_until`, from the Lambda deadline).
+//!   It succeeds when the record is absent, when no live lease holds it, or
+//!   when the caller already holds it; it returns the state the record was in,
+//!   so a new claimant of an `UNKNOWN` record (or of an `IN_PROGRESS` one whose
+//!   holder died, which may equally have called AddOrder) settles it by
+//!   looking the service up in WHMCS before ordering again, and a claimant of
+//!   an `ORDERED` record never orders again.
+//! - Every write after the claim is conditional on the caller still being the
+//!   owner; a caller whose lease was taken over gets
+//!   [`ProvisioningError::LeaseLost`] and nothing is written.
+//! - `UNKNOWN` and `release` drop the lease (the record stays, with what is
+//!   known); `COMPLETED` and `FAILED` drop it too. Once `ORDERED`, a record can
+//!   no longer become `UNKNOWN` or `FAILED` ([`ProvisioningError::AlreadyOrdered`]):
+//!   WHMCS has the order, only completion is left.
+//! - [`ProvisioningRecords::list_unsettled`] gives the reconciler every record
+//!   that is not settled and not held by a live lease: `UNKNOWN`, released,
+//!   and `IN_PROGRESS`/`ORDERED` whose lease lapsed.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{LeaseOwner, StoreError};
+use crate::messages::OrderId;
+
+/// What WHMCS returned from AddOrder.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct WhmcsOrder {
+    /// The WHMCS order id.
+    pub order_id: u64,
+    /// The WHMCS service (hosting) ids the order created, in AddOrder's order.
+    pub service_ids: Vec<u64>,
+}
+
+/// What a provisioning record knows.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ProvisioningState {
+    /// Claimed; WHMCS has not been asked, or the holder died before recording
+    /// anything (then WHMCS may have acted: settle it like `Unknown`).
+    InProgress,
+    /// WHMCS may have acted without our knowing (AddOrder timed out or
+    /// answered 5xx): look the service up before ordering again.
+    Unknown {
+        /// The WHMCS client, when it was known before AddOrder.
+        whmcs_client_id: Option<u64>,
+        /// A readable reason (no personal data), e.g. "AddOrder timed out".
+        detail: String,
+    },
+    /// AddOrder succeeded; AcceptOrder and the Salesforce write may still be missing.
+    Ordered {
+        /// The WHMCS client the order belongs to.
+        whmcs_client_id: Option<u64>,
+        /// The order AddOrder created.
+        order: WhmcsOrder,
+    },
+    /// Done: the Order is provisioned.
+    Completed {
+        /// The order that provisioned it.
+        order: WhmcsOrder,
+    },
+    /// Failed permanently before any WHMCS order existed.
+    Failed {
+        /// The readable error (for `Activation_Error__c`).
+        error: String,
+    },
+}
+
+impl ProvisioningState {
+    /// The stored status name.
+    pub fn status(&self) -> ProvisioningStatus {
+        match self {
+            Self::InProgress => ProvisioningStatus::InProgress,
+            Self::Unknown { .. } => ProvisioningStatus::Unknown,
+            Self::Ordered { .. } => ProvisioningStatus::Ordered,
+            Self::Completed { .. } => ProvisioningStatus::Completed,
+            Self::Failed { .. } => ProvisioningStatus::Failed,
+        }
+    }
+}
+
+/// The status of a provisioning record, as stored in the `status` attribute.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ProvisioningStatus {
+    /// `IN_PROGRESS`
+    InProgress,
+    /// `UNKNOWN`
+    Unknown,
+    /// `ORDERED`
+    Ordered,
+    /// `COMPLETED`
+    Completed,
+    /// `FAILED`
+    Failed,
+}
+
+impl ProvisioningStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "IN_PROGRESS",
+            Self::Unknown => "UNKNOWN",
+            Self::Ordered => "ORDERED",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::InProgress,
+            Self::Unknown,
+            Self::Ordered,
+            Self::Completed,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+
+    /// Whether the record is settled for good (no claim takes it).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed)
+    }
+}
+
+impl fmt::Display for ProvisioningStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who holds a record, and until when.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProvisioningHolder {
+    /// The holder.
+    pub owner: LeaseOwner,
+    /// When its lease lapses.
+    pub lease_until: DateTime<Utc>,
+}
+
+/// A provisioning record as stored.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProvisioningRecord {
+    /// The Salesforce Order.
+    pub order_id: OrderId,
+    /// What is known.
+    pub state: ProvisioningState,
+    /// The current or last lease holder, while one holds it.
+    pub holder: Option<ProvisioningHolder>,
+    /// How many claims succeeded so far.
+    pub attempts: u32,
+    /// When the record last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The answer to [`ProvisioningRecords::claim`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ProvisioningClaim {
+    /// The caller now holds the record.
+    Acquired {
+        /// The state before this claim; `None` for a new record.
+        previous: Option<ProvisioningState>,
+    },
+    /// Already provisioned: nothing to do.
+    Completed(WhmcsOrder),
+    /// Failed permanently earlier; [`ProvisioningRecords::reopen_failed`] allows a new attempt.
+    Failed {
+        /// The recorded error.
+        error: String,
+    },
+    /// Another holder's lease is live.
+    Busy {
+        /// When that lease lapses.
+        lease_until: DateTime<Utc>,
+    },
+}
+
+/// A write after the claim did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisioningError {
+    /// The caller no longer holds the record; nothing was written.
+    #[error("the provisioning lease was lost to another owner, or released; nothing was written")]
+    LeaseLost,
+    /// The record already holds a WHMCS order; it cannot become UNKNOWN or FAILED.
+    #[error("the Order already has a WHMCS order; only completion is allowed")]
+    AlreadyOrdered,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ProvisioningError {
+    /// Whether the same call may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_retryable())
+    }
+}
+
+/// One provisioning record per Salesforce Order (see the module docs).
+pub trait ProvisioningRecords: Send + Sync {
+    /// Claims the Order's record until `lease_until` (one conditional write).
+    fn claim(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ProvisioningClaim, StoreError>> + Send;
+
+    /// Records that AddOrder succeeded, BEFORE anything else happens. Keeps the lease.
+    fn record_ordered(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        whmcs_client_id: Option<u64>,
+        order: &WhmcsOrder,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
+
+    /// Records that WHMCS may have acted without our knowing; drops the lease.
+    fn record_unknown(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        whmcs_client_id: Option<u64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
+
+    /// Marks the Order provisioned (terminal); drops the lease.
+    fn complete(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        order: &WhmcsOrder,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
+
+    /// Marks a permanent failure with no WHMCS order; drops the lease.
+    fn fail(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
+
+    /// Drops the caller's lease and keeps what is known (for a transient
+    /// failure the queue will retry).
+    fn release(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
+
+    /// Deletes a FAILED record so the Order may be provisioned again; `false`
+    /// when the record is absent or not FAILED.
+    fn reopen_failed(
+        &self,
+        order_id: &OrderId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Reads the Order's record.
+    fn get(
+        &self,
+        order_id: &OrderId,
+    ) -> impl Future<Output = Result<Option<ProvisioningRecord>, StoreError>> + Send;
+
+    /// Up to `limit` records that need the reconciler: not COMPLETED/FAILED
+    /// and not held by a live lease at `now`, oldest lease first. May lag a
+    /// few seconds behind writes.
+    fn list_unsettled(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ProvisioningRecord>, StoreError>> + Send;
+}
+
+impl<T: ProvisioningRecords> ProvisioningRecords for Arc<T> {
+    fn claim(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<ProvisioningClaim, StoreError>> + Send {
+        (**self).claim(order_id, owner, lease_until, now)
+    }
+
+    fn record_ordered(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        whmcs_client_id: Option<u64>,
+        order: &WhmcsOrder,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
+        (**self).record_ordered(order_id, owner, whmcs_client_id, order, now)
+    }
+
+    fn record_unknown(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        whmcs_client_id: Option<u64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
+        (**self).record_unknown(order_id, owner, whmcs_client_id, detail, now)
+    }
+
+    fn complete(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        order: &WhmcsOrder,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
+        (**self).complete(order_id, owner, order, now)
+    }
+
+    fn fail(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
+        (**self).fail(order_id, owner, error, now)
+    }
+
+    fn release(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
+        (**self).release(order_id, owner, now)
+    }
+
+    fn reopen_failed(
+        &self,
+        order_id: &OrderId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).reopen_failed(order_id)
+    }
+
+    fn get(
+        &self,
+        order_id: &OrderId,
+    ) -> impl Future<Output = Result<Option<ProvisioningRecord>, StoreError>> + Send {
+        (**self).get(order_id)
+    }
+
+    fn list_unsettled(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ProvisioningRecord>, StoreError>> + Send {
+        (**self).list_unsettled(now, limit)
+    }
+}
