@@ -524,7 +524,8 @@ impl SalesforceClient {
             method: Method::POST,
             path: rest(["composite".to_owned()]),
             body: Some(&body),
-            idempotent: false,
+            // A composite of queries only is as safe to repeat as a query.
+            idempotent: composite.is_read_only(),
         };
         self.call(&call, |raw| {
             let results: CompositeResults = decode(&raw)?;

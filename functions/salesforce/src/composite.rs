@@ -157,6 +157,12 @@ pub struct Composite {
 }
 
 impl Composite {
+    /// True when every subrequest only reads (queries), so sending the
+    /// composite again after an outage or a timeout cannot write twice.
+    pub fn is_read_only(&self) -> bool {
+        self.subrequests.iter().all(|s| s.method == Method::Get)
+    }
+
     /// An empty composite.
     pub fn new(all_or_none: AllOrNone) -> Self {
         Self {

@@ -1,4 +1,4 @@
-//! Salesforce REST client.
+//! Salesforce REST and Pub/Sub API clients.
 //!
 //! - [`config`]: the typed configuration, read once from `SF_*` variables;
 //! - [`auth`]: the JWT bearer login and the shared, single-flight session cache;
@@ -7,6 +7,7 @@
 //! - [`composite`]: the typed `/composite` builder;
 //! - [`Id`]: Salesforce ids (15/18 characters), the workspace-wide type from `portal-core`;
 //! - [`error`] and [`retry`]: the error type, its retry classification and backoff;
+//! - [`pubsub`]: the Pub/Sub API client (gRPC, flow-controlled subscriptions, Avro);
 //! - [`schema`]: the objects, fields and platform event of the org (defined in `portal-core`).
 
 pub mod auth;
@@ -14,6 +15,8 @@ pub mod client;
 pub mod composite;
 pub mod config;
 pub mod error;
+pub mod portal;
+pub mod pubsub;
 pub mod retry;
 pub mod soql;
 

@@ -9,8 +9,9 @@ use crate::error::WhmcsError;
 use crate::form::FormBody;
 use crate::lenient::{self, NotANumber};
 use crate::model::{
-    AcceptOutcome, AddedOrder, ClientDetails, CustomFieldValue, NewClient, NewOrder, Order,
-    OrderLineItem, OrderStatus, Service, ServiceStatus,
+    AcceptOutcome, AddedOrder, BillingCycle, ClientDetails, CustomFieldValue, NewClient, NewOrder,
+    Order, OrderLineItem, OrderStatus, PaymentMethod, Product, ProductCustomField, ProductPrice,
+    Service, ServiceStatus,
 };
 use crate::php;
 
@@ -348,6 +349,56 @@ impl WhmcsClient {
         }
     }
 
+    /// GetProducts: every product, or only product `pid`. An unknown `pid` is an
+    /// empty list, not an error (as WHMCS answers it).
+    ///
+    /// # Errors
+    /// Any [`WhmcsError`].
+    #[tracing::instrument(skip(self), fields(action = "GetProducts"))]
+    pub async fn get_products(&self, pid: Option<u32>) -> Result<Vec<Product>, WhmcsError> {
+        const ACTION: &str = "GetProducts";
+        let mut form = self.form(ACTION)?;
+        if let Some(pid) = pid {
+            push(ACTION, form.push("pid", pid.to_string()))?;
+        }
+        let body = self.send(ACTION, form).await?;
+        match body.get("products") {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::String(s)) if s.is_empty() => Ok(Vec::new()),
+            Some(products) => nested_list(ACTION, products, "product")?
+                .iter()
+                .map(|item| parse_product(ACTION, item))
+                .collect(),
+        }
+    }
+
+    /// GetPaymentMethods: the active payment gateways. A read-only call, so it
+    /// is how a gateway name (`WHMCS_PAYMENT_METHOD`) is checked before AddOrder.
+    ///
+    /// # Errors
+    /// Any [`WhmcsError`].
+    #[tracing::instrument(skip(self), fields(action = "GetPaymentMethods"))]
+    pub async fn get_payment_methods(&self) -> Result<Vec<PaymentMethod>, WhmcsError> {
+        const ACTION: &str = "GetPaymentMethods";
+        let form = self.form(ACTION)?;
+        let body = self.send(ACTION, form).await?;
+        let methods = match body.get("paymentmethods") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::String(s)) if s.is_empty() => return Ok(Vec::new()),
+            Some(methods) => methods,
+        };
+        nested_list(ACTION, methods, "paymentmethod")?
+            .iter()
+            .map(|item| {
+                let item = as_object(ACTION, item)?;
+                Ok(PaymentMethod {
+                    module: lenient::text(item.get("module")),
+                    display_name: lenient::text(item.get("displayname")),
+                })
+            })
+            .collect()
+    }
+
     /// A form with the action and the credentials.
     fn form(&self, action: &'static str) -> Result<FormBody, WhmcsError> {
         let mut form = FormBody::new();
@@ -552,6 +603,87 @@ fn parse_service(action: &'static str, value: &Value) -> Result<Service, WhmcsEr
         name: lenient::text(item.get("name")),
         status: ServiceStatus::parse(&lenient::text(item.get("status"))),
         billing_cycle: lenient::text(item.get("billingcycle")),
+        custom_fields,
+    })
+}
+
+/// The recurring cycles of GetProducts' `pricing`, by their key.
+const PRICED_CYCLES: [(&str, BillingCycle); 6] = [
+    ("monthly", BillingCycle::Monthly),
+    ("quarterly", BillingCycle::Quarterly),
+    ("semiannually", BillingCycle::SemiAnnually),
+    ("annually", BillingCycle::Annually),
+    ("biennially", BillingCycle::Biennially),
+    ("triennially", BillingCycle::Triennially),
+];
+
+/// The offered prices of one GetProducts `pricing` object: a `-1` price means the
+/// cycle is not offered; a one-time product keeps its price under `monthly`.
+fn parse_pricing(pay_type: &str, pricing: Option<&Value>) -> Vec<ProductPrice> {
+    let Some(Value::Object(currencies)) = pricing else {
+        return Vec::new();
+    };
+    let mut prices = Vec::new();
+    for (currency, cycles) in currencies {
+        let amount = |key: &str| {
+            let text = lenient::text(cycles.get(key));
+            let offered = !text.is_empty() && text.parse::<f64>().is_ok_and(|v| v >= 0.0);
+            offered.then_some(text)
+        };
+        let mut add = |cycle, amount: String| {
+            prices.push(ProductPrice {
+                currency: currency.clone(),
+                cycle,
+                amount,
+            });
+        };
+        match pay_type {
+            "free" => add(BillingCycle::Free, "0.00".to_owned()),
+            "onetime" => {
+                if let Some(price) = amount("monthly") {
+                    add(BillingCycle::OneTime, price);
+                }
+            }
+            _ => {
+                for (key, cycle) in PRICED_CYCLES {
+                    if let Some(price) = amount(key) {
+                        add(cycle, price);
+                    }
+                }
+            }
+        }
+    }
+    prices
+}
+
+fn parse_product(action: &'static str, value: &Value) -> Result<Product, WhmcsError> {
+    let item = as_object(action, value)?;
+    let decode = |e: NotANumber| WhmcsError::decode(action, &e);
+    let out_of_range = |what: &str| WhmcsError::Decode {
+        action,
+        detail: format!("{what} out of range"),
+    };
+    let pid = lenient::req_u64("pid", item.get("pid")).map_err(decode)?;
+    let mut custom_fields = Vec::new();
+    if let Some(fields) = item.get("customfields") {
+        for field in nested_list(action, fields, "customfield")? {
+            let field = as_object(action, field)?;
+            let id = lenient::req_u64("customfield.id", field.get("id")).map_err(decode)?;
+            custom_fields.push(ProductCustomField {
+                id: u32::try_from(id).map_err(|_| out_of_range("custom field id"))?,
+                name: lenient::text(field.get("name")),
+                field_type: lenient::text(field.get("fieldtype")),
+                admin_only: lenient::text(field.get("adminonly")) == "on",
+            });
+        }
+    }
+    let pay_type = lenient::text(item.get("paytype"));
+    Ok(Product {
+        pid: u32::try_from(pid).map_err(|_| out_of_range("pid"))?,
+        name: lenient::text(item.get("name")),
+        module: lenient::text(item.get("module")),
+        prices: parse_pricing(&pay_type, item.get("pricing")),
+        pay_type,
         custom_fields,
     })
 }

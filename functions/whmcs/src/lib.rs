@@ -22,5 +22,6 @@ pub use config::{ConfigError, DEFAULT_TIMEOUT, WhmcsConfig};
 pub use error::{TransportStage, WhmcsError};
 pub use model::{
     AcceptOutcome, AddedOrder, BillingCycle, ClientDetails, CustomFieldValue, NewClient, NewOrder,
-    Order, OrderLine, OrderLineItem, OrderStatus, Service, ServiceStatus, UnknownBillingCycle,
+    Order, OrderLine, OrderLineItem, OrderStatus, PaymentMethod, Product, ProductCustomField,
+    ProductPrice, Service, ServiceStatus, UnknownBillingCycle,
 };

@@ -339,6 +339,79 @@ impl Service {
     }
 }
 
+/// A custom field of a product, as GetProducts reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductCustomField {
+    /// Field id: the key inside AddOrder's `customfields[i]` for this product.
+    pub id: u32,
+    /// Field name, e.g. `Salesforce Order Id`.
+    pub name: String,
+    /// `text`, `dropdown`, `tickbox`… (empty when WHMCS leaves it out).
+    pub field_type: String,
+    /// Visible to admins only (`adminonly` is `on`).
+    pub admin_only: bool,
+}
+
+/// The price of a product in one currency and billing cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPrice {
+    /// Currency code, e.g. `JPY`.
+    pub currency: String,
+    /// The cycle the price is for.
+    pub cycle: BillingCycle,
+    /// The amount as WHMCS writes it, e.g. `5280.00`.
+    pub amount: String,
+}
+
+/// A product as GetProducts reports it (the fields this product uses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// Product id (`pid`).
+    pub pid: u32,
+    /// Product name.
+    pub name: String,
+    /// Provisioning module (`autorelease`, `cpanel`…; empty for none).
+    pub module: String,
+    /// `recurring`, `onetime` or `free`.
+    pub pay_type: String,
+    /// The cycles the product is offered in, per currency (cycles priced `-1` are left out).
+    pub prices: Vec<ProductPrice>,
+    /// Custom fields (GetProducts lists those shown on the order form, and admin-only ones).
+    pub custom_fields: Vec<ProductCustomField>,
+}
+
+impl Product {
+    /// The id of the custom field named `name`, if the product has one.
+    #[must_use]
+    pub fn custom_field_id(&self, name: &str) -> Option<u32> {
+        self.custom_fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.id)
+    }
+
+    /// The billing cycles the product is offered in (any currency), without repeats.
+    #[must_use]
+    pub fn billing_cycles(&self) -> Vec<BillingCycle> {
+        let mut cycles: Vec<BillingCycle> = Vec::new();
+        for price in &self.prices {
+            if !cycles.contains(&price.cycle) {
+                cycles.push(price.cycle);
+            }
+        }
+        cycles
+    }
+}
+
+/// An active payment gateway, as GetPaymentMethods reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMethod {
+    /// The gateway's system name, what AddOrder's `paymentmethod` takes (`banktransfer`).
+    pub module: String,
+    /// The name shown to customers.
+    pub display_name: String,
+}
+
 /// A line of an order as GetOrders reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLineItem {

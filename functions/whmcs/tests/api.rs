@@ -10,8 +10,8 @@ use whmcs::{
     ServiceStatus, TransportStage, WhmcsClient, WhmcsConfig, WhmcsError,
 };
 use whmcs_emulator::{
-    DATA_PLAN_OPTION_ID, SALESFORCE_ORDER_ID_FIELD_ID, SPEED_OPTION_ID, WhmcsEmulator,
-    WhmcsEmulatorConfig, WhmcsFault,
+    DATA_PLAN_OPTION_ID, SPEED_OPTION_ID, WhmcsEmulator, WhmcsEmulatorConfig, WhmcsFault,
+    salesforce_order_id_field,
 };
 
 const SF_ORDER: &str = "801J0000000AbCdIAK";
@@ -60,12 +60,20 @@ fn new_client(email: &str) -> NewClient {
     }
 }
 
+/// The id of product `pid`'s own "Salesforce Order Id" field.
+fn sf_field(pid: u32) -> u32 {
+    salesforce_order_id_field(pid).expect("a seeded product")
+}
+
 fn line(pid: u32, cycle: BillingCycle) -> OrderLine {
     OrderLine {
         pid,
         billing_cycle: cycle,
         config_options: BTreeMap::new(),
-        custom_fields: BTreeMap::from([(SALESFORCE_ORDER_ID_FIELD_ID, SF_ORDER.to_owned())]),
+        // A product WHMCS does not have has no field: send none (WHMCS refuses the pid first).
+        custom_fields: salesforce_order_id_field(pid)
+            .map(|id| BTreeMap::from([(id, SF_ORDER.to_owned())]))
+            .unwrap_or_default(),
         qty: 1,
     }
 }
@@ -235,10 +243,7 @@ async fn add_order_then_accept_it_twice() {
     for service in &services {
         assert_eq!(service.status, ServiceStatus::Active);
         assert_eq!(service.order_id, added.order_id);
-        assert_eq!(
-            service.custom_field(SALESFORCE_ORDER_ID_FIELD_ID),
-            Some(SF_ORDER)
-        );
+        assert_eq!(service.custom_field(sf_field(service.pid)), Some(SF_ORDER));
         assert_eq!(
             service.custom_field_by_name("Salesforce Order Id"),
             Some(SF_ORDER)
@@ -476,7 +481,7 @@ async fn timeout_after_commit_is_unknown_and_the_order_is_found_by_its_salesforc
     assert!(err.is_retryable());
     assert_eq!(whmcs.orders_created(), 1);
     let found = client
-        .find_services_by_custom_field(client_id, SALESFORCE_ORDER_ID_FIELD_ID, SF_ORDER)
+        .find_services_by_custom_field(client_id, sf_field(102), SF_ORDER)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
@@ -484,7 +489,7 @@ async fn timeout_after_commit_is_unknown_and_the_order_is_found_by_its_salesforc
     assert_eq!(found[0].pid, 102);
     assert_eq!(
         whmcs
-            .find_services_by_custom_field(SALESFORCE_ORDER_ID_FIELD_ID, SF_ORDER)
+            .find_services_by_custom_field(sf_field(102), SF_ORDER)
             .len(),
         1
     );
@@ -640,5 +645,75 @@ fn config_errors_name_the_variable() {
     assert!(
         malformed.to_string().starts_with("WHMCS_TIMEOUT_MS"),
         "{malformed}"
+    );
+}
+
+#[tokio::test]
+async fn get_products_reads_each_products_own_salesforce_order_id_field_and_cycles() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+
+    let all = client.get_products(None).await.unwrap();
+    assert_eq!(all.len(), whmcs_emulator::CATALOG.len());
+    for product in &all {
+        assert_eq!(
+            product.custom_field_id("Salesforce Order Id"),
+            salesforce_order_id_field(product.pid),
+            "{}",
+            product.pid
+        );
+        assert_eq!(product.module, "autorelease");
+    }
+
+    let vpn = client.get_products(Some(302)).await.unwrap();
+    assert_eq!(vpn.len(), 1);
+    assert_eq!(vpn[0].name, "SonixNet VPN Annual");
+    assert_eq!(vpn[0].billing_cycles(), vec![BillingCycle::Annually]);
+    assert_eq!(vpn[0].prices[0].currency, "JPY");
+    assert_eq!(vpn[0].prices[0].amount, "9900.00");
+    let fee = client.get_products(Some(103)).await.unwrap();
+    assert_eq!(fee[0].billing_cycles(), vec![BillingCycle::OneTime]);
+    assert!(fee[0].custom_fields[0].admin_only);
+    assert!(client.get_products(Some(199)).await.unwrap().is_empty());
+
+    // The id GetProducts gives is the one AddOrder takes for that product, and
+    // another product's id is refused: the field ids are per product.
+    let client_id = client
+        .add_client(&new_client("fields@example.jp"))
+        .await
+        .unwrap();
+    let field = vpn[0].custom_field_id("Salesforce Order Id").unwrap();
+    let mut annual = line(302, BillingCycle::Annually);
+    annual.custom_fields = BTreeMap::from([(field, SF_ORDER.to_owned())]);
+    let added = client
+        .add_order(&new_order(client_id, vec![annual]))
+        .await
+        .unwrap();
+    assert_eq!(added.service_ids.len(), 1);
+    let mut wrong = line(301, BillingCycle::Monthly);
+    wrong.custom_fields = BTreeMap::from([(field, SF_ORDER.to_owned())]);
+    let message = api_message(client.add_order(&new_order(client_id, vec![wrong])).await);
+    assert!(message.starts_with("Custom field id"), "{message}");
+}
+
+#[tokio::test]
+async fn get_payment_methods_lists_gateway_system_names_and_bad_credentials_fail() {
+    let whmcs = emulator().await;
+    let methods = client_for(&whmcs).get_payment_methods().await.unwrap();
+    assert_eq!(methods.len(), 1);
+    assert_eq!(methods[0].module, "banktransfer");
+    assert_eq!(methods[0].display_name, "Bank Transfer");
+
+    let wrong = WhmcsClient::new(config(
+        &whmcs.api_url(),
+        "local",
+        "wrong",
+        Duration::from_secs(10),
+    ))
+    .unwrap();
+    let err = wrong.get_products(None).await.unwrap_err();
+    assert!(
+        matches!(&err, WhmcsError::Api { message, .. } if message == "Authentication Failed"),
+        "{err:?}"
     );
 }

@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::fixtures;
+use crate::gaps::SchemaGaps;
 use crate::ids;
 
 /// Everything that shapes one emulated org.
@@ -33,6 +34,16 @@ pub struct EmulatorConfig {
     pub seed_catalog: bool,
     /// The org id (18 characters, prefix `00D`).
     pub org_id: String,
+    /// Where the Pub/Sub gRPC server listens; default `127.0.0.1:0` (any free port).
+    pub pubsub_bind: SocketAddr,
+    /// A `Subscribe` stream owed no events is closed after this long without a
+    /// `FetchRequest` (Salesforce: 60 s).
+    pub pubsub_idle_timeout: Duration,
+    /// With requests pending and no events, a keepalive is sent this often
+    /// (Salesforce: within 270 s).
+    pub pubsub_keepalive_interval: Duration,
+    /// Parts of the product's schema this org lacks (default: none).
+    pub schema_gaps: SchemaGaps,
 }
 
 /// The default Connected App consumer key.
@@ -60,6 +71,10 @@ impl Default for EmulatorConfig {
             event_retention: Duration::from_secs(72 * 60 * 60),
             seed_catalog: true,
             org_id: ids::random_id("00D"),
+            pubsub_bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            pubsub_idle_timeout: Duration::from_secs(60),
+            pubsub_keepalive_interval: Duration::from_secs(60),
+            schema_gaps: SchemaGaps::default(),
         }
     }
 }

@@ -1,10 +1,13 @@
-//! Fault injection: latency, row locks, outages and request limits, set by tests
+//! Fault injection: latency, row locks, outages, request limits and Pub/Sub stream
+//! faults, set by tests
 //! (or over `/_emulator/faults`) and consumed by the requests they hit.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::pubsub::PubSubFaults;
 
 /// A fault to inject into the emulated org.
 #[derive(Debug, Clone)]
@@ -19,11 +22,19 @@ pub enum Fault {
     /// The next `n` REST requests answer 403 `REQUEST_LIMIT_EXCEEDED`, nothing done;
     /// `concurrent` picks the concurrent-request message over the daily one.
     RequestLimitExceeded { n: u32, concurrent: bool },
+    /// Every open Pub/Sub `Subscribe` stream ends now with `UNAVAILABLE`.
+    PubSubDropStreams,
+    /// Open and new `Subscribe` streams send nothing (no events, no keepalives) but stay
+    /// open, as over a half-open connection, until the faults are cleared.
+    PubSubSilence,
+    /// The next `n` `Subscribe` calls answer `UNAVAILABLE`.
+    PubSubUnavailable(u32),
 }
 
 /// The JSON form of a [`Fault`] accepted by `POST /_emulator/faults`, e.g.
 /// `{"type":"latency","millis":200}`, `{"type":"lockRowOnNextWrites","n":1}`,
-/// `{"type":"serviceUnavailable","n":2}`, `{"type":"requestLimitExceeded","n":1,"concurrent":true}`.
+/// `{"type":"serviceUnavailable","n":2}`, `{"type":"requestLimitExceeded","n":1,"concurrent":true}`,
+/// `{"type":"pubSubDropStreams"}`, `{"type":"pubSubSilence"}`, `{"type":"pubSubUnavailable","n":1}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum FaultSpec {
@@ -41,6 +52,11 @@ pub enum FaultSpec {
         #[serde(default)]
         concurrent: bool,
     },
+    PubSubDropStreams,
+    PubSubSilence,
+    PubSubUnavailable {
+        n: u32,
+    },
 }
 
 impl From<FaultSpec> for Fault {
@@ -52,6 +68,9 @@ impl From<FaultSpec> for Fault {
             FaultSpec::RequestLimitExceeded { n, concurrent } => {
                 Fault::RequestLimitExceeded { n, concurrent }
             }
+            FaultSpec::PubSubDropStreams => Fault::PubSubDropStreams,
+            FaultSpec::PubSubSilence => Fault::PubSubSilence,
+            FaultSpec::PubSubUnavailable { n } => Fault::PubSubUnavailable(n),
         }
     }
 }
@@ -78,6 +97,8 @@ struct Active {
 #[derive(Debug, Default)]
 pub struct Faults {
     active: Mutex<Active>,
+    /// The Pub/Sub face's faults (signalled to open streams).
+    pub pubsub: PubSubFaults,
 }
 
 impl Faults {
@@ -98,12 +119,16 @@ impl Faults {
                 active.limit_exceeded = active.limit_exceeded.saturating_add(n);
                 active.limit_concurrent = concurrent;
             }
+            Fault::PubSubDropStreams => self.pubsub.drop_streams(),
+            Fault::PubSubSilence => self.pubsub.set_silent(true),
+            Fault::PubSubUnavailable(n) => self.pubsub.refuse_subscriptions(n),
         }
     }
 
     /// Disarms every fault.
     pub fn clear(&self) {
         *self.lock() = Active::default();
+        self.pubsub.clear();
     }
 
     /// The latency every request must wait, if any.

@@ -10,12 +10,14 @@
 //!
 //! Where things live:
 //! - [`config`]: [`EmulatorConfig`] and its defaults.
+//! - [`gaps`]: [`SchemaGaps`], an org missing objects, fields or picklist values.
 //! - [`ids`]: 15/18-character record ids and their checksum.
 //! - `store/`: records, write validation and the transaction.
 //! - [`flow`]: the Order Approval Flow.
 //! - [`events`]: the platform-event bus.
 //! - [`faults`]: fault injection.
 //! - `oauth`: the token endpoint and sessions.
+//! - [`pubsub`]: the Pub/Sub API (gRPC) over the event bus.
 //! - `rest/`: the REST API (sObjects, query, composite, describe, errors).
 //! - `seed`: the users and the documented catalog.
 //! - [`server`]: [`Emulator`], the running org.
@@ -27,8 +29,10 @@ pub mod events;
 pub mod faults;
 pub mod fixtures;
 pub mod flow;
+pub mod gaps;
 pub mod ids;
 mod oauth;
+pub mod pubsub;
 mod rest;
 pub mod seed;
 pub mod server;
@@ -39,6 +43,7 @@ pub use config::EmulatorConfig;
 pub use error::{ApiError, EmulatorError};
 pub use events::{EventBus, EventPayload, PublishedEvent};
 pub use faults::Fault;
+pub use gaps::SchemaGaps;
 pub use server::Emulator;
 
 /// The newest REST API version the emulator serves (the default for URLs it builds itself).

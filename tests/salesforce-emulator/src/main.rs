@@ -1,6 +1,7 @@
 //! `salesforce-emulator`: runs an emulated Salesforce org until Ctrl-C.
 //!
 //! Settings (environment): `SF_EMULATOR_BIND` (default `127.0.0.1:8081`),
+//! `SF_EMULATOR_PUBSUB_BIND` (the Pub/Sub gRPC server, default `127.0.0.1:8082`),
 //! `SF_EMULATOR_CLIENT_ID`, `SF_EMULATOR_USERNAME`, `SF_EMULATOR_PUBLIC_KEY_PATH`
 //! (default: the embedded test key), `SF_EMULATOR_ADMIN_TOKEN` (default `local-admin`),
 //! `SF_EMULATOR_SESSION_TTL_SECS`, `SF_EMULATOR_LOG_FORMAT` (`pretty` or `json`).
@@ -25,12 +26,18 @@ fn var(name: &str) -> anyhow::Result<Option<String>> {
 fn config_from_env() -> anyhow::Result<EmulatorConfig> {
     let mut config = EmulatorConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], 8081)),
+        pubsub_bind: SocketAddr::from(([127, 0, 0, 1], 8082)),
         ..EmulatorConfig::default()
     };
     if let Some(bind) = var("SF_EMULATOR_BIND")? {
         config.bind = bind
             .parse()
             .with_context(|| format!("SF_EMULATOR_BIND must be host:port, got {bind:?}"))?;
+    }
+    if let Some(bind) = var("SF_EMULATOR_PUBSUB_BIND")? {
+        config.pubsub_bind = bind
+            .parse()
+            .with_context(|| format!("SF_EMULATOR_PUBSUB_BIND must be host:port, got {bind:?}"))?;
     }
     if let Some(id) = var("SF_EMULATOR_CLIENT_ID")? {
         config.client_id = id;
@@ -83,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         "  token endpoint: {}/services/oauth2/token",
         emulator.base_url()
     )?;
+    writeln!(out, "  Pub/Sub (gRPC): {}", emulator.pubsub_url())?;
     writeln!(out, "  client id:      {}", config.client_id)?;
     writeln!(out, "  username:       {}", config.username)?;
     writeln!(

@@ -20,6 +20,7 @@ use crate::events::EventBus;
 use crate::faults::{Fault, Faults};
 use crate::ids;
 use crate::oauth::{self, Sessions};
+use crate::pubsub::{self, PubSubState, PubSubStats};
 use crate::rest::{self, QueryCursor};
 use crate::store::{Actor, Role, Sequences, Store, Txn};
 use crate::{control, seed};
@@ -41,6 +42,7 @@ pub(crate) struct Shared {
     pub api_calls: AtomicU64,
     pub token_requests: AtomicU64,
     pub successful_logins: AtomicU64,
+    pub pubsub: PubSubState,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the guarded data stays consistent:
@@ -60,7 +62,8 @@ impl Shared {
             &self.faults,
             actor,
             Utc::now(),
-        );
+        )
+        .with_gaps(&self.config.schema_gaps);
         let (out, commit) = work(&mut txn);
         if commit {
             let (data, events) = txn.into_parts();
@@ -87,6 +90,8 @@ pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     task: JoinHandle<()>,
+    pubsub_addr: SocketAddr,
+    pubsub_task: JoinHandle<()>,
 }
 
 impl Emulator {
@@ -112,6 +117,14 @@ impl Emulator {
                 source,
             })?;
         let base_url = format!("http://{addr}");
+        let pubsub_bind = |source| EmulatorError::Bind {
+            addr: config.pubsub_bind,
+            source,
+        };
+        let pubsub_listener = tokio::net::TcpListener::bind(config.pubsub_bind)
+            .await
+            .map_err(pubsub_bind)?;
+        let pubsub_addr = pubsub_listener.local_addr().map_err(pubsub_bind)?;
         let sequences = Sequences::default();
         let faults = Faults::default();
         let mut store = Store::default();
@@ -130,6 +143,7 @@ impl Emulator {
             api_calls: AtomicU64::new(0),
             token_requests: AtomicU64::new(0),
             successful_logins: AtomicU64::new(0),
+            pubsub: PubSubState::default(),
             config,
         });
         let app = router(shared.clone());
@@ -138,13 +152,38 @@ impl Emulator {
                 tracing::error!(%error, "the emulator's HTTP server stopped");
             }
         });
-        tracing::info!(base_url = %shared.base_url, org_id = %shared.config.org_id, "Salesforce emulator listening");
-        Ok(Emulator { shared, addr, task })
+        let pubsub_task = pubsub::serve(pubsub_listener, shared.clone());
+        tracing::info!(base_url = %shared.base_url, pubsub = %pubsub_addr, org_id = %shared.config.org_id, "Salesforce emulator listening");
+        Ok(Emulator {
+            shared,
+            addr,
+            task,
+            pubsub_addr,
+            pubsub_task,
+        })
     }
 
-    /// Stops the HTTP server now (as dropping does).
+    /// Stops the HTTP and gRPC servers and ends the Pub/Sub streams now (as dropping does).
     pub fn shutdown(self) {
-        self.task.abort();
+        drop(self);
+    }
+
+    /// The Pub/Sub API endpoint (plaintext gRPC), e.g. `http://127.0.0.1:41235`.
+    pub fn pubsub_url(&self) -> String {
+        format!("http://{}", self.pubsub_addr)
+    }
+
+    /// The Pub/Sub counters (calls, open streams, the largest owed count…).
+    pub fn pubsub_stats(&self) -> PubSubStats {
+        self.shared.pubsub.stats()
+    }
+
+    /// Publishes an `OrderProvisionRequested__e` for `order_id` whose Pub/Sub payload is
+    /// [`pubsub::UNDECODABLE_PAYLOAD`], not Avro of the schema (for dead-letter tests).
+    pub fn publish_undecodable(&self, order_id: &str) -> crate::PublishedEvent {
+        let payload =
+            crate::EventPayload::for_order(order_id, &self.shared.admin_user_id, Utc::now());
+        pubsub::publish_raw(&self.shared, payload, pubsub::UNDECODABLE_PAYLOAD.to_vec())
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`; also the token endpoint's `instance_url`.
@@ -283,6 +322,8 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.task.abort();
+        self.pubsub_task.abort();
+        self.shared.faults.pubsub.drop_streams();
     }
 }
 
@@ -308,5 +349,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/services/data/", get(rest::versions))
         .route("/services/data/{*rest}", any(rest::handle))
         .nest("/_emulator", control::router())
+        .nest("/_emulator/pubsub", pubsub::control_router())
         .with_state(shared)
 }

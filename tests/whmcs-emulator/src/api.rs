@@ -25,6 +25,8 @@ pub const ACTIONS: &[&str] = &[
     "AcceptOrder",
     "GetClientsProducts",
     "GetOrders",
+    "GetProducts",
+    "GetPaymentMethods",
 ];
 
 /// The canonical name of `action` (WHMCS matches actions case-insensitively).
@@ -87,6 +89,8 @@ pub(crate) fn run(
         "AcceptOrder" => accept_order(params, state),
         "GetClientsProducts" => get_clients_products(params, state),
         "GetOrders" => get_orders(params, state),
+        "GetProducts" => get_products(params, ctx),
+        "GetPaymentMethods" => Ok(get_payment_methods(ctx)),
         _ => Err(Reply::error("Command Not Found")),
     };
     result.unwrap_or_else(|reply| reply)
@@ -681,4 +685,150 @@ fn order_json(o: &OrderRecord, state: &State) -> Value {
         "ipaddress": o.client_ip.clone().unwrap_or_default(),
         "lineitems": line_items,
     })
+}
+
+/// The product group ids, in the catalog's order of groups.
+fn group_id(group: &str) -> u32 {
+    match group {
+        "Internet" => 1,
+        "SIM" => 2,
+        _ => 3,
+    }
+}
+
+/// `pricing` as WHMCS writes it: one entry per currency, every cycle priced as a
+/// string, `-1.00` for a cycle the product does not offer; one-time products carry
+/// their price in `monthly`.
+fn pricing_json(product: &Product) -> Value {
+    const CYCLES: [&str; 6] = [
+        "monthly",
+        "quarterly",
+        "semiannually",
+        "annually",
+        "biennially",
+        "triennially",
+    ];
+    let price = format!("{}.00", product.price_jpy);
+    let mut jpy = serde_json::Map::new();
+    jpy.insert("prefix".into(), Value::from("¥"));
+    jpy.insert("suffix".into(), Value::from(" JPY"));
+    for setup in [
+        "msetupfee",
+        "qsetupfee",
+        "ssetupfee",
+        "asetupfee",
+        "bsetupfee",
+        "tsetupfee",
+    ] {
+        jpy.insert(setup.into(), Value::from("0.00"));
+    }
+    for cycle in CYCLES {
+        let offered = match product.pay_type {
+            PayType::Recurring => product.cycles.contains(&cycle),
+            PayType::OneTime => cycle == "monthly",
+            PayType::Free => false,
+        };
+        let value = if offered { price.as_str() } else { "-1.00" };
+        jpy.insert(cycle.into(), Value::from(value));
+    }
+    json!({ "JPY": jpy })
+}
+
+fn product_json(product: &Product) -> Value {
+    let custom_fields: Vec<Value> = product
+        .custom_fields
+        .iter()
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "name": f.name,
+                "description": "",
+                "required": "",
+                "fieldtype": "text",
+                "fieldoptions": "",
+                "adminonly": if f.admin_only { "on" } else { "" },
+            })
+        })
+        .collect();
+    let config_options: Vec<Value> = product
+        .config_options
+        .iter()
+        .map(|o| {
+            let options: Vec<Value> = match o.kind {
+                ConfigOptionKind::Dropdown(choices) => choices
+                    .iter()
+                    .map(|(id, name)| json!({"id": id, "name": name}))
+                    .collect(),
+                ConfigOptionKind::YesNo | ConfigOptionKind::Quantity => Vec::new(),
+            };
+            json!({"id": o.id, "name": o.name, "options": {"option": options}})
+        })
+        .collect();
+    json!({
+        "pid": product.pid,
+        "gid": group_id(product.group),
+        "type": "other",
+        "name": product.name,
+        "description": "",
+        "module": "autorelease",
+        "paytype": match product.pay_type {
+            PayType::Recurring => "recurring",
+            PayType::OneTime => "onetime",
+            PayType::Free => "free",
+        },
+        "pricing": pricing_json(product),
+        "customfields": {"customfield": custom_fields},
+        "configoptions": {"configoption": config_options},
+    })
+}
+
+/// GetProducts: filters `pid` (one id or a comma-separated list), `gid` and
+/// `module`; no `products` key when nothing matches.
+fn get_products(params: &Params, ctx: &ActionContext<'_>) -> ActionResult {
+    let pids: Option<Vec<&str>> = params
+        .non_empty("pid")
+        .map(|v| v.split(',').map(str::trim).collect());
+    let gid = params.non_empty("gid");
+    let module = params.non_empty("module");
+    let catalog: &[Product] = if ctx.seed { catalog::CATALOG } else { &[] };
+    let page: Vec<Value> = catalog
+        .iter()
+        .filter(|p| {
+            pids.as_ref()
+                .is_none_or(|ids| ids.contains(&p.pid.to_string().as_str()))
+                && gid.is_none_or(|g| g == group_id(p.group).to_string())
+                && module.is_none_or(|m| m == "autorelease")
+        })
+        .map(product_json)
+        .collect();
+    let mut body = json!({
+        "totalresults": page.len(),
+        "startnumber": 0,
+        "numreturned": page.len(),
+    });
+    if !page.is_empty()
+        && let Value::Object(map) = &mut body
+    {
+        map.insert("products".into(), json!({"product": page}));
+    }
+    Ok(Reply::success(body))
+}
+
+/// GetPaymentMethods: the active gateways, `{module, displayname}`.
+fn get_payment_methods(ctx: &ActionContext<'_>) -> Reply {
+    let methods: Vec<Value> = ctx
+        .payment_methods
+        .iter()
+        .map(|m| {
+            let display = match m.as_str() {
+                "banktransfer" => "Bank Transfer".to_owned(),
+                other => other.to_owned(),
+            };
+            json!({"module": m, "displayname": display})
+        })
+        .collect();
+    Reply::success(json!({
+        "totalresults": methods.len(),
+        "paymentmethods": {"paymentmethod": methods},
+    }))
 }

@@ -2,15 +2,22 @@
 //! fields and configurable options that match the Salesforce emulator's
 //! Product2 records (`WHMCS_Product_Id__c`). `README.md` shows the same table.
 
-/// Id of the admin-only product custom field "Salesforce Order Id".
-///
-/// In real WHMCS every product has its own custom field rows; the emulator
-/// gives the field the same id on every product so that tests and local
-/// runs can configure one value.
-pub const SALESFORCE_ORDER_ID_FIELD_ID: u32 = 7;
-
 /// Name of the admin-only product custom field holding the Salesforce Order Id.
+///
+/// As in real WHMCS, every product has its own custom field rows, so the
+/// field's id differs from product to product: look it up with
+/// [`salesforce_order_id_field`] (or, against real WHMCS, by this name in GetProducts).
 pub const SALESFORCE_ORDER_ID_FIELD_NAME: &str = "Salesforce Order Id";
+
+/// The id of product `pid`'s "Salesforce Order Id" custom field.
+#[must_use]
+pub fn salesforce_order_id_field(pid: u32) -> Option<u32> {
+    find_product(pid)?
+        .custom_fields
+        .iter()
+        .find(|f| f.name == SALESFORCE_ORDER_ID_FIELD_NAME)
+        .map(|f| f.id)
+}
 
 /// Configurable option "Speed" (dropdown) on the Internet services.
 pub const SPEED_OPTION_ID: u32 = 12;
@@ -88,6 +95,8 @@ pub struct Product {
     pub config_options: &'static [ConfigOptionDef],
     /// Custom fields.
     pub custom_fields: &'static [CustomFieldDef],
+    /// The price of the product's cycle, in JPY (the Salesforce standard price).
+    pub price_jpy: u32,
 }
 
 impl Product {
@@ -104,12 +113,25 @@ impl Product {
     }
 }
 
-const SF_ORDER_ID: CustomFieldDef = CustomFieldDef {
-    id: SALESFORCE_ORDER_ID_FIELD_ID,
-    name: SALESFORCE_ORDER_ID_FIELD_NAME,
-    admin_only: true,
-};
-const FIELDS: &[CustomFieldDef] = &[SF_ORDER_ID];
+/// The "Salesforce Order Id" field row of one product.
+const fn sf_order_id(id: u32) -> CustomFieldDef {
+    CustomFieldDef {
+        id,
+        name: SALESFORCE_ORDER_ID_FIELD_NAME,
+        admin_only: true,
+    }
+}
+
+// One custom field row per product, ids from their own range (701…).
+const FIELDS_101: &[CustomFieldDef] = &[sf_order_id(701)];
+const FIELDS_102: &[CustomFieldDef] = &[sf_order_id(702)];
+const FIELDS_103: &[CustomFieldDef] = &[sf_order_id(703)];
+const FIELDS_104: &[CustomFieldDef] = &[sf_order_id(704)];
+const FIELDS_201: &[CustomFieldDef] = &[sf_order_id(705)];
+const FIELDS_202: &[CustomFieldDef] = &[sf_order_id(706)];
+const FIELDS_203: &[CustomFieldDef] = &[sf_order_id(707)];
+const FIELDS_301: &[CustomFieldDef] = &[sf_order_id(708)];
+const FIELDS_302: &[CustomFieldDef] = &[sf_order_id(709)];
 
 const SPEED: ConfigOptionDef = ConfigOptionDef {
     id: SPEED_OPTION_ID,
@@ -141,6 +163,8 @@ const MONTHLY: &[&str] = &["monthly"];
 const ANNUALLY: &[&str] = &["annually"];
 const ONETIME: &[&str] = &["onetime"];
 
+/// One catalog row, positionally, to keep the table readable.
+#[allow(clippy::too_many_arguments)] // a table row: every column is an argument
 const fn product(
     pid: u32,
     name: &'static str,
@@ -148,6 +172,8 @@ const fn product(
     pay_type: PayType,
     cycles: &'static [&'static str],
     config_options: &'static [ConfigOptionDef],
+    custom_fields: &'static [CustomFieldDef],
+    price_jpy: u32,
 ) -> Product {
     Product {
         pid,
@@ -156,7 +182,8 @@ const fn product(
         pay_type,
         cycles,
         config_options,
-        custom_fields: FIELDS,
+        custom_fields,
+        price_jpy,
     }
 }
 
@@ -170,6 +197,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         MONTHLY,
         &[SPEED],
+        FIELDS_101,
+        5280,
     ),
     product(
         102,
@@ -178,6 +207,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         MONTHLY,
         &[SPEED],
+        FIELDS_102,
+        6380,
     ),
     product(
         103,
@@ -186,6 +217,8 @@ pub const CATALOG: &[Product] = &[
         PayType::OneTime,
         ONETIME,
         &[],
+        FIELDS_103,
+        3300,
     ),
     product(
         104,
@@ -194,6 +227,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         MONTHLY,
         &[FIXED_IP],
+        FIELDS_104,
+        1100,
     ),
     product(
         201,
@@ -202,6 +237,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         MONTHLY,
         &[DATA_PLAN],
+        FIELDS_201,
+        2178,
     ),
     product(
         202,
@@ -210,6 +247,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         MONTHLY,
         &[DATA_PLAN, VOICE],
+        FIELDS_202,
+        2948,
     ),
     product(
         203,
@@ -218,6 +257,8 @@ pub const CATALOG: &[Product] = &[
         PayType::OneTime,
         ONETIME,
         &[],
+        FIELDS_203,
+        3300,
     ),
     product(
         301,
@@ -226,6 +267,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         MONTHLY,
         &[REGION],
+        FIELDS_301,
+        990,
     ),
     product(
         302,
@@ -234,6 +277,8 @@ pub const CATALOG: &[Product] = &[
         PayType::Recurring,
         ANNUALLY,
         &[REGION],
+        FIELDS_302,
+        9900,
     ),
 ];
 

@@ -38,8 +38,8 @@ use tokio::task::JoinHandle;
 pub use api::{ACTIONS, canonical_action};
 pub use catalog::{
     CATALOG, DATA_PLAN_OPTION_ID, FIXED_IP_OPTION_ID, Product, REGION_OPTION_ID,
-    SALESFORCE_ORDER_ID_FIELD_ID, SALESFORCE_ORDER_ID_FIELD_NAME, SPEED_OPTION_ID, VOICE_OPTION_ID,
-    find_product,
+    SALESFORCE_ORDER_ID_FIELD_NAME, SPEED_OPTION_ID, VOICE_OPTION_ID, find_product,
+    salesforce_order_id_field,
 };
 pub use state::{ClientRecord, OrderRecord, OrderStatus, ServiceRecord, ServiceStatus, WhmcsFault};
 

@@ -1,6 +1,8 @@
 //! The emulator's HTTP surface, seen by a plain HTTP client.
 
-use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig};
+use whmcs_emulator::{
+    SALESFORCE_ORDER_ID_FIELD_NAME, WhmcsEmulator, WhmcsEmulatorConfig, salesforce_order_id_field,
+};
 
 async fn post(url: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
     let response = reqwest::Client::new()
@@ -96,5 +98,86 @@ async fn an_unseeded_emulator_knows_no_product() {
             .as_str()
             .unwrap()
             .starts_with("Product ID Not Found: 301")
+    );
+}
+
+#[tokio::test]
+async fn get_products_lists_the_catalog_with_each_products_own_salesforce_order_id_field() {
+    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
+        .await
+        .unwrap();
+    let auth = "identifier=local&secret=local&responsetype=json";
+    let (status, all) = post(
+        &whmcs.api_url(),
+        FORM,
+        &format!("action=GetProducts&{auth}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let products = all["products"]["product"].as_array().unwrap();
+    assert_eq!(all["totalresults"], 9);
+    let mut field_ids = Vec::new();
+    for product in products {
+        let pid = u32::try_from(product["pid"].as_u64().unwrap()).unwrap();
+        let field = &product["customfields"]["customfield"][0];
+        assert_eq!(field["name"], SALESFORCE_ORDER_ID_FIELD_NAME);
+        assert_eq!(
+            field["id"].as_u64(),
+            salesforce_order_id_field(pid).map(u64::from),
+            "{pid}"
+        );
+        field_ids.push(field["id"].as_u64().unwrap());
+    }
+    field_ids.sort_unstable();
+    field_ids.dedup();
+    assert_eq!(field_ids.len(), products.len(), "one field row per product");
+
+    let (_, two) = post(
+        &whmcs.api_url(),
+        FORM,
+        &format!("action=GetProducts&{auth}&pid=103,302"),
+    )
+    .await;
+    let two = two["products"]["product"].as_array().unwrap();
+    assert_eq!(two.len(), 2);
+    assert_eq!(two[0]["paytype"], "onetime");
+    assert_eq!(two[0]["pricing"]["JPY"]["monthly"], "3300.00");
+    assert_eq!(two[1]["module"], "autorelease");
+    assert_eq!(two[1]["pricing"]["JPY"]["annually"], "9900.00");
+    assert_eq!(two[1]["pricing"]["JPY"]["monthly"], "-1.00");
+
+    let (_, none) = post(
+        &whmcs.api_url(),
+        FORM,
+        &format!("action=GetProducts&{auth}&pid=199"),
+    )
+    .await;
+    assert_eq!(none["result"], "success");
+    assert_eq!(none["totalresults"], 0);
+    assert!(none.get("products").is_none());
+}
+
+#[tokio::test]
+async fn get_payment_methods_lists_the_configured_gateways() {
+    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig {
+        payment_methods: vec!["banktransfer".to_owned(), "stripe".to_owned()],
+        ..WhmcsEmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let (_, answer) = post(
+        &whmcs.api_url(),
+        FORM,
+        "action=GetPaymentMethods&identifier=local&secret=local&responsetype=json",
+    )
+    .await;
+    assert_eq!(answer["totalresults"], 2);
+    assert_eq!(
+        answer["paymentmethods"]["paymentmethod"][0],
+        serde_json::json!({"module": "banktransfer", "displayname": "Bank Transfer"})
+    );
+    assert_eq!(
+        answer["paymentmethods"]["paymentmethod"][1]["module"],
+        "stripe"
     );
 }

@@ -75,6 +75,46 @@ async fn an_outage_is_retried_for_a_read() {
 }
 
 #[tokio::test]
+async fn an_outage_is_retried_for_a_composite_of_queries_but_not_for_one_that_writes() {
+    let org = org().await;
+    let name = unique("ReadOnly");
+    org.emulator
+        .insert(account::OBJECT, json!({ account::NAME: name }))
+        .unwrap();
+    let soql = salesforce::soql::select([account::NAME])
+        .from(account::OBJECT)
+        .where_(salesforce::Cond::eq(account::NAME, name.as_str()))
+        .build()
+        .unwrap();
+
+    let mut reads = Composite::new(AllOrNone::Yes);
+    let found = reads.query(&soql).unwrap();
+    reads.query(&soql).unwrap();
+    assert!(reads.is_read_only());
+    org.emulator.inject(Fault::ServiceUnavailable(1));
+    let calls_before = org.emulator.api_calls();
+    let results = org.client.composite(&reads).await.unwrap();
+    assert_eq!(results.records::<Value>(&found).unwrap().len(), 1);
+    // The outage page was not an API call; the retry that answered was.
+    assert_eq!(org.emulator.api_calls(), calls_before + 1);
+
+    let mut writes = Composite::new(AllOrNone::Yes);
+    writes.query(&soql).unwrap();
+    writes
+        .create(account::OBJECT, json!({ account::NAME: unique("Write") }))
+        .unwrap();
+    assert!(!writes.is_read_only());
+    let accounts = org.emulator.count(account::OBJECT);
+    org.emulator.inject(Fault::ServiceUnavailable(1));
+    let err = org.client.composite(&writes).await.unwrap_err();
+    assert!(
+        err.is_retryable() && !err.proves_nothing_was_done(),
+        "{err:?}"
+    );
+    assert_eq!(org.emulator.count(account::OBJECT), accounts);
+}
+
+#[tokio::test]
 async fn an_outage_is_not_retried_for_a_create() {
     let org = org().await;
     let accounts = org.emulator.count(account::OBJECT);

@@ -1,14 +1,17 @@
 //! `sobjects` (global describe), `sobjects/{Obj}` (basic information) and
-//! `sobjects/{Obj}/describe`, shaped like Salesforce's, built from `salesforce::schema`.
+//! `sobjects/{Obj}/describe`, shaped like Salesforce's, built from `salesforce::schema`,
+//! for objects and platform events alike. The object-level `createable`/`updateable`
+//! flags are the calling user's; what the org lacks ([`crate::SchemaGaps`]) is left out.
 
-use salesforce::schema::{self, DefaultValue, FieldDef, FieldType, ObjectDef};
+use salesforce::schema::{self, DefaultValue, FieldDef, FieldType, ObjectDef, PlatformEventDef};
 use serde_json::{Value, json};
 
 use super::RestResponse;
-use crate::store::Txn;
+use crate::gaps::SchemaGaps;
+use crate::store::{Role, Txn};
 
-fn urls(object: &ObjectDef, version: &str) -> Value {
-    let base = format!("/services/data/v{version}/sobjects/{}", object.name);
+fn urls(name: &str, version: &str) -> Value {
+    let base = format!("/services/data/v{version}/sobjects/{name}");
     json!({
         "sobject": base,
         "describe": format!("{base}/describe"),
@@ -30,15 +33,42 @@ fn summary(txn: &Txn<'_>, object: &ObjectDef, version: &str) -> Value {
         "queryable": true,
         "retrieveable": true,
         "searchable": true,
-        "urls": urls(object, version),
+        "urls": urls(object.name, version),
+    })
+}
+
+/// A platform event's summary: publishing is `createable` (the integration user may
+/// not publish, per the setup guide; staff may), never updateable nor queryable.
+fn event_summary(txn: &Txn<'_>, event: &PlatformEventDef, version: &str) -> Value {
+    json!({
+        "name": event.name,
+        "label": event.label,
+        "labelPlural": event.label,
+        "keyPrefix": Value::Null,
+        "custom": true,
+        "createable": txn.actor().role != Role::Integration,
+        "updateable": false,
+        "deletable": false,
+        "queryable": false,
+        "retrieveable": false,
+        "searchable": false,
+        "urls": urls(event.name, version),
     })
 }
 
 /// `GET sobjects`: every object, in the global describe's shape.
 pub fn global(txn: &Txn<'_>, version: &str) -> RestResponse {
+    let gaps = txn.gaps();
     let sobjects: Vec<Value> = schema::OBJECTS
         .iter()
+        .filter(|o| !gaps.hides_object(o.name))
         .map(|o| summary(txn, o, version))
+        .chain(
+            schema::PLATFORM_EVENTS
+                .iter()
+                .filter(|e| !gaps.hides_object(e.name))
+                .map(|e| event_summary(txn, e, version)),
+        )
         .collect();
     RestResponse::json(
         200,
@@ -66,7 +96,7 @@ fn length(kind: FieldType) -> u32 {
     }
 }
 
-fn field_describe(field: &FieldDef) -> Value {
+fn field_describe(object: &str, field: &FieldDef, gaps: &SchemaGaps) -> Value {
     let (precision, scale) = match field.kind {
         FieldType::Number { precision, scale } => (precision, scale),
         FieldType::Currency => (18, 2),
@@ -79,6 +109,7 @@ fn field_describe(field: &FieldDef) -> Value {
     let picklist_values: Vec<Value> = match field.kind {
         FieldType::Picklist { values, .. } => values
             .iter()
+            .filter(|v| !gaps.hides_value(object, field.name, v))
             .map(|v| {
                 json!({
                     "value": v,
@@ -134,7 +165,65 @@ pub fn describe(txn: &Txn<'_>, object: &ObjectDef, version: &str) -> RestRespons
         .all_fields()
         .filter(|f| f.kind == FieldType::Id)
         .chain(object.all_fields().filter(|f| f.kind != FieldType::Id));
-    let fields: Vec<Value> = id_first.map(field_describe).collect();
+    let gaps = txn.gaps();
+    let fields: Vec<Value> = id_first
+        .filter(|f| !gaps.hides_field(object.name, f.name))
+        .map(|f| field_describe(object.name, f, gaps))
+        .collect();
+    if let Some(map) = body.as_object_mut() {
+        map.insert("fields".to_owned(), Value::Array(fields));
+    }
+    RestResponse::json(200, body)
+}
+
+/// The fields every platform event has besides its own.
+static EVENT_SYSTEM_FIELDS: &[FieldDef] = &[
+    event_system_field("ReplayId", "Replay ID", FieldType::Text { length: 255 }),
+    event_system_field("CreatedDate", "Created Date", FieldType::DateTime),
+    event_system_field(
+        "CreatedById",
+        "Created By ID",
+        FieldType::Reference {
+            to: schema::user::OBJECT,
+            relationship: "CreatedBy",
+        },
+    ),
+    event_system_field("EventUuid", "Event UUID", FieldType::Text { length: 36 }),
+];
+
+const fn event_system_field(name: &'static str, label: &'static str, kind: FieldType) -> FieldDef {
+    FieldDef {
+        name,
+        label,
+        kind,
+        required: false,
+        createable: false,
+        updateable: false,
+        custom: false,
+        external_id: false,
+        unique: false,
+        default: None,
+    }
+}
+
+/// `GET sobjects/{Event}`: the event's summary.
+pub fn event_basic_info(txn: &Txn<'_>, event: &PlatformEventDef, version: &str) -> RestResponse {
+    RestResponse::json(
+        200,
+        json!({"objectDescribe": event_summary(txn, event, version), "recentItems": []}),
+    )
+}
+
+/// `GET sobjects/{Event}/describe`: the event's system fields, then its own.
+pub fn event_describe(txn: &Txn<'_>, event: &PlatformEventDef, version: &str) -> RestResponse {
+    let mut body = event_summary(txn, event, version);
+    let gaps = txn.gaps();
+    let fields: Vec<Value> = EVENT_SYSTEM_FIELDS
+        .iter()
+        .chain(event.fields.iter())
+        .filter(|f| !gaps.hides_field(event.name, f.name))
+        .map(|f| field_describe(event.name, f, gaps))
+        .collect();
     if let Some(map) = body.as_object_mut() {
         map.insert("fields".to_owned(), Value::Array(fields));
     }

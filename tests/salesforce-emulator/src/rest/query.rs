@@ -46,6 +46,7 @@ pub fn run(shared: &Shared, txn: &Txn<'_>, req: &RestRequest) -> RestResponse {
         return ApiError::new(400, "MALFORMED_QUERY", "A query string has to be specified").into();
     };
     let output = soql::parse(&q)
+        .and_then(|query| check_gaps(txn, &query).map(|()| query))
         .and_then(|query| soql::execute(&query, txn.data(), Utc::now(), &req.version));
     let output = match output {
         Ok(o) => o,
@@ -70,6 +71,31 @@ pub fn run(shared: &Shared, txn: &Txn<'_>, req: &RestRequest) -> RestResponse {
     let response = page(&req.version, &locator, &cursor, 0);
     lock(&shared.cursors).insert(locator, cursor);
     response
+}
+
+/// Refuses a query that touches what the org lacks, as Salesforce refuses unknown names.
+fn check_gaps(txn: &Txn<'_>, query: &soql::Query) -> Result<(), soql::SoqlError> {
+    let gaps = txn.gaps();
+    let object = query.object().name;
+    if gaps.hides_object(object) {
+        return Err(soql::SoqlError {
+            error_code: "INVALID_TYPE",
+            message: format!("sObject type '{object}' is not supported."),
+        });
+    }
+    match query
+        .fields()
+        .into_iter()
+        .find(|(o, f)| gaps.hides_field(o, f))
+    {
+        Some((o, f)) => Err(soql::SoqlError {
+            error_code: "INVALID_FIELD",
+            message: format!(
+                "No such column '{f}' on entity '{o}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names."
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `GET query/<locator>-<offset>`: the next page of an earlier query.

@@ -18,6 +18,20 @@ pub fn route(txn: &mut Txn<'_>, req: &RestRequest, rest: &[&str]) -> RestRespons
             _ => errors::method_not_allowed(method, "GET,HEAD"),
         };
     };
+    if txn.gaps().hides_object(name) {
+        return ApiError::not_found().into();
+    }
+    if let Some(event) = schema::PLATFORM_EVENTS
+        .iter()
+        .find(|e| e.name.eq_ignore_ascii_case(name))
+    {
+        return match (tail, method) {
+            ([], "GET") => describe::event_basic_info(txn, event, &req.version),
+            (["describe"], "GET") => describe::event_describe(txn, event, &req.version),
+            ([] | ["describe"], _) => errors::method_not_allowed(method, "GET,HEAD"),
+            _ => ApiError::not_found().into(),
+        };
+    }
     let Some(object) = schema::object(name) else {
         return ApiError::not_found().into();
     };
@@ -77,17 +91,31 @@ fn resolve_id(txn: &Txn<'_>, object: &ObjectDef, raw: &str) -> Result<String, Ap
 
 /// The fields of `?fields=A,B`, or Salesforce's `INVALID_FIELD`.
 fn selected_fields(
+    txn: &Txn<'_>,
     req: &RestRequest,
     object: &ObjectDef,
 ) -> Result<Option<Vec<&'static FieldDef>>, ApiError> {
+    let gaps = txn.gaps();
     let Some(list) = req.param("fields") else {
-        return Ok(None);
+        // Every field the org has; `None` (all of them, Id first) when it lacks none.
+        return Ok(object
+            .all_fields()
+            .any(|f| gaps.hides_field(object.name, f.name))
+            .then(|| {
+                object
+                    .all_fields()
+                    .filter(|f| !gaps.hides_field(object.name, f.name))
+                    .collect()
+            }));
     };
     list.split(',')
         .map(str::trim)
         .filter(|f| !f.is_empty())
         .map(|name| {
-            object.field(name).ok_or_else(|| {
+            let field = object
+                .field(name)
+                .filter(|f| !gaps.hides_field(object.name, f.name));
+            field.ok_or_else(|| {
                 ApiError::new(
                     400,
                     "INVALID_FIELD",
@@ -104,7 +132,7 @@ fn selected_fields(
 
 fn get(txn: &Txn<'_>, req: &RestRequest, object: &ObjectDef, raw_id: &str) -> RestResponse {
     let result = resolve_id(txn, object, raw_id).and_then(|id| {
-        let only = selected_fields(req, object)?;
+        let only = selected_fields(txn, req, object)?;
         let record = txn.data().get(&id).ok_or_else(ApiError::not_found)?;
         Ok(store::render(object, record, &req.version, only.as_deref()))
     });
@@ -172,7 +200,10 @@ fn get_by_external_id(
     field: &str,
     value: &str,
 ) -> RestResponse {
-    let Some(field) = object.field(field).filter(|f| f.external_id) else {
+    let Some(field) = object
+        .field(field)
+        .filter(|f| f.external_id && !txn.gaps().hides_field(object.name, f.name))
+    else {
         return ApiError::new(
             404,
             "NOT_FOUND",
@@ -191,7 +222,7 @@ fn get_by_external_id(
         .collect();
     match matches.as_slice() {
         [] => ApiError::not_found().into(),
-        [one] => match selected_fields(req, object) {
+        [one] => match selected_fields(txn, req, object) {
             Ok(only) => RestResponse::json(
                 200,
                 store::render(object, one, &req.version, only.as_deref()),

@@ -52,6 +52,47 @@ impl Query {
     pub fn is_count(&self) -> bool {
         matches!(self.bound.selection, resolve::Selection::Count)
     }
+
+    /// Every `(object, field)` the query touches, in SELECT, WHERE and ORDER BY,
+    /// including the reference fields its relationship paths follow.
+    pub fn fields(&self) -> Vec<(&'static str, &'static str)> {
+        fn path(
+            out: &mut Vec<(&'static str, &'static str)>,
+            root: &ObjectDef,
+            p: &resolve::FieldPath,
+        ) {
+            let mut object = root.name;
+            for step in &p.steps {
+                out.push((object, step.reference.name));
+                object = step.target.name;
+            }
+            out.push((object, p.field.name));
+        }
+        fn cond(out: &mut Vec<(&'static str, &'static str)>, root: &ObjectDef, c: &resolve::Cond) {
+            match c {
+                resolve::Cond::And(all) | resolve::Cond::Or(all) => {
+                    all.iter().for_each(|c| cond(out, root, c));
+                }
+                resolve::Cond::Not(inner) => cond(out, root, inner),
+                resolve::Cond::Cmp { path: p, .. }
+                | resolve::Cond::In { path: p, .. }
+                | resolve::Cond::Like { path: p, .. } => path(out, root, p),
+            }
+        }
+        let root = self.bound.object;
+        let mut out = Vec::new();
+        if let resolve::Selection::Fields(selected) = &self.bound.selection {
+            selected.iter().for_each(|p| path(&mut out, root, p));
+        }
+        if let Some(filter) = &self.bound.filter {
+            cond(&mut out, root, filter);
+        }
+        self.bound
+            .order_by
+            .iter()
+            .for_each(|o| path(&mut out, root, &o.path));
+        out
+    }
 }
 
 /// Parses a SOQL string. Errors carry Salesforce's error code.

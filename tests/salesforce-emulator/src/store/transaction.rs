@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::events::EventPayload;
 use crate::faults::Faults;
 use crate::flow;
+use crate::gaps::{NO_GAPS, SchemaGaps};
 
 /// What an upsert by external id did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub struct Txn<'a> {
     events: Vec<EventPayload>,
     /// Skip required-field, content, reference and uniqueness checks (test set-ups only).
     unchecked: bool,
+    /// What the org's schema lacks.
+    gaps: &'a SchemaGaps,
 }
 
 enum Write {
@@ -68,7 +71,19 @@ impl<'a> Txn<'a> {
             now,
             events: Vec::new(),
             unchecked: false,
+            gaps: &NO_GAPS,
         }
+    }
+
+    /// Makes the transaction see an org lacking `gaps`.
+    pub(crate) fn with_gaps(mut self, gaps: &'a SchemaGaps) -> Self {
+        self.gaps = gaps;
+        self
+    }
+
+    /// What the org's schema lacks.
+    pub fn gaps(&self) -> &SchemaGaps {
+        self.gaps
     }
 
     /// The data as this transaction sees it.
@@ -127,6 +142,9 @@ impl<'a> Txn<'a> {
         object: &'static ObjectDef,
         body: &Map<String, Value>,
     ) -> Result<String, ApiError> {
+        if self.gaps.hides_object(object.name) {
+            return Err(missing_type(object));
+        }
         if !self.actor.role.can_create(object) {
             return Err(insufficient_access(object, "inserted"));
         }
@@ -197,6 +215,9 @@ impl<'a> Txn<'a> {
         id: &str,
         body: &Map<String, Value>,
     ) -> Result<(), ApiError> {
+        if self.gaps.hides_object(object.name) {
+            return Err(missing_type(object));
+        }
         let old = match self.data.get(id) {
             Some(r) if object_of_id(id).is_some_and(|o| o.name == object.name) => r.clone(),
             _ => return Err(ApiError::not_found()),
@@ -250,7 +271,10 @@ impl<'a> Txn<'a> {
         value: &str,
         body: &Map<String, Value>,
     ) -> Result<UpsertOutcome, ApiError> {
-        let field = object.field(field_name).filter(|f| f.external_id).ok_or_else(|| {
+        let field = object
+            .field(field_name)
+            .filter(|f| f.external_id && !self.gaps.hides_field(object.name, f.name))
+            .ok_or_else(|| {
             ApiError::new(
                 404,
                 "NOT_FOUND",
@@ -367,6 +391,7 @@ impl<'a> Txn<'a> {
             }
             let field = object
                 .field(name)
+                .filter(|f| !self.gaps.hides_field(object.name, f.name))
                 .ok_or_else(|| no_such_column(object, name))?;
             given.push((field, value));
         }
@@ -423,6 +448,16 @@ impl<'a> Txn<'a> {
                 continue;
             }
             validation::check_content(field, value)?;
+            if let (
+                FieldType::Picklist {
+                    restricted: true, ..
+                },
+                Some(text),
+            ) = (field.kind, value.as_str())
+                && self.gaps.hides_value(object.name, field.name, text)
+            {
+                return Err(bad_picklist(field, text));
+            }
             if let (FieldType::Reference { to, .. }, Some(target)) = (field.kind, value.as_str()) {
                 let exists = self.data.get(target).is_some()
                     && object_of_id(target).is_some_and(|o| o.name == to);
@@ -568,6 +603,15 @@ fn required_missing(fields: Vec<String>) -> ApiError {
         "REQUIRED_FIELD_MISSING",
         format!("Required fields are missing: [{}]", fields.join(", ")),
         fields,
+    )
+}
+
+/// `INVALID_TYPE` for an object the org lacks (see [`SchemaGaps`]).
+fn missing_type(object: &ObjectDef) -> ApiError {
+    ApiError::new(
+        400,
+        "INVALID_TYPE",
+        format!("sObject type '{}' is not supported.", object.name),
     )
 }
 

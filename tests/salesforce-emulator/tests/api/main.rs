@@ -3,6 +3,7 @@
 mod composite;
 mod faults;
 mod flow;
+mod gaps;
 mod helpers;
 mod oauth;
 mod query;

@@ -1,0 +1,249 @@
+//! How the portal adapters report failures: every [`SalesforceError`] and every
+//! record that does not map to the domain becomes a [`PortError`].
+//!
+//! - transient after the client's own retries ([`SalesforceError::is_retryable`]:
+//!   lock contention, the concurrent-request limit, 5xx, network) →
+//!   [`PortError::Unavailable`] with a retry-after hint;
+//! - Salesforce refusing the data ([`REJECTION_CODES`]) →
+//!   [`PortError::Rejected`] with Salesforce's message and field names;
+//! - everything else, including a record that does not parse (a data problem
+//!   in the org) → [`PortError::Failed`].
+
+use std::time::Duration;
+
+use portal_core::portal::PortError;
+
+use crate::composite::CompositeBuildError;
+use crate::error::{ApiError, SalesforceError};
+use crate::soql::SoqlError;
+
+/// The Salesforce error codes that mean "the data was refused": permanent, and
+/// fixable by changing the request.
+pub const REJECTION_CODES: &[&str] = &[
+    "REQUIRED_FIELD_MISSING",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    "STRING_TOO_LONG",
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    "DUPLICATE_VALUE",
+    "INVALID_EMAIL_ADDRESS",
+    "FIELD_INTEGRITY_EXCEPTION",
+    "NUMBER_OUTSIDE_VALID_RANGE",
+];
+
+/// The retry-after hint for lock contention (another transaction holds the row).
+pub const LOCK_RETRY_AFTER: Duration = Duration::from_secs(2);
+/// The retry-after hint for the concurrent-request limit.
+pub const LIMIT_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// The retry-after hint for an outage, a timeout or a network failure.
+pub const OUTAGE_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Why a Salesforce answer could not be turned into the domain's types. The
+/// messages name objects and fields, never record data.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    /// A field is missing, of the wrong JSON type, or holds a value the domain
+    /// refuses (a bad id, an unknown picklist value, a fractional count…).
+    #[error("{object}.{field} does not hold a valid value: {reason}")]
+    InvalidField {
+        /// The object queried.
+        object: &'static str,
+        /// The field (or relationship path).
+        field: String,
+        /// What is wrong, without the value itself.
+        reason: String,
+    },
+    /// A subrequest of a composite gave no answer or no record id.
+    #[error("the composite answer has no result for {0}")]
+    MissingResult(&'static str),
+    /// The org has no usable price book (no active standard one, or the
+    /// configured one is missing or inactive).
+    #[error("the org has no active price book for the portal")]
+    NoPricebook,
+    /// A field of the product's schema is not a lookup with a relationship name.
+    #[error("{object}.{field} is not a relationship of the schema")]
+    NotARelationship {
+        /// The object.
+        object: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+}
+
+impl MappingError {
+    /// An invalid field of `object`.
+    pub fn invalid(object: &'static str, field: impl Into<String>, reason: impl ToString) -> Self {
+        Self::InvalidField {
+            object,
+            field: field.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<MappingError> for PortError {
+    fn from(e: MappingError) -> Self {
+        PortError::Failed {
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Maps a client error to the port's error (see the module documentation).
+pub fn port_error(error: SalesforceError) -> PortError {
+    if error.is_retryable() {
+        let retry_after = retry_after(&error);
+        return PortError::Unavailable {
+            retry_after: Some(retry_after),
+            source: Box::new(error),
+        };
+    }
+    let rejections: Vec<&ApiError> = match &error {
+        SalesforceError::Api { errors, .. } | SalesforceError::Composite { errors, .. } => errors
+            .iter()
+            .filter(|e| REJECTION_CODES.contains(&e.error_code.as_str()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if let Some(first) = rejections.first() {
+        let mut fields: Vec<String> = Vec::new();
+        for field in rejections.iter().flat_map(|e| e.fields.iter()) {
+            if !fields.contains(field) {
+                fields.push(field.clone());
+            }
+        }
+        return PortError::Rejected {
+            message: first.message.clone(),
+            fields,
+        };
+    }
+    PortError::Failed {
+        source: Box::new(error),
+    }
+}
+
+/// How long a client should wait before trying again after `error`.
+fn retry_after(error: &SalesforceError) -> Duration {
+    let errors: &[ApiError] = match error {
+        SalesforceError::Api { errors, .. } | SalesforceError::Composite { errors, .. } => errors,
+        _ => &[],
+    };
+    if errors.iter().any(ApiError::is_lock_contention) {
+        LOCK_RETRY_AFTER
+    } else if errors.iter().any(ApiError::is_concurrent_limit) {
+        LIMIT_RETRY_AFTER
+    } else {
+        OUTAGE_RETRY_AFTER
+    }
+}
+
+impl From<SoqlError> for PortError {
+    /// The adapters build only their own queries: a build error is a
+    /// programming error, reported as a failure.
+    fn from(e: SoqlError) -> Self {
+        PortError::Failed {
+            source: Box::new(SalesforceError::from(e)),
+        }
+    }
+}
+
+impl From<CompositeBuildError> for PortError {
+    /// A plan that does not fit one composite (too many records) is a
+    /// programming error: the use cases bound the plans.
+    fn from(e: CompositeBuildError) -> Self {
+        PortError::Failed {
+            source: Box::new(SalesforceError::from(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, code: &str, message: &str, fields: &[&str]) -> SalesforceError {
+        SalesforceError::Api {
+            status,
+            errors: vec![ApiError {
+                error_code: code.to_owned(),
+                message: message.to_owned(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn when_salesforce_refuses_a_picklist_value_should_be_rejected_with_its_fields() {
+        let e = SalesforceError::Composite {
+            reference_id: "case".to_owned(),
+            status: 400,
+            errors: vec![
+                ApiError {
+                    error_code: "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST".to_owned(),
+                    message: "bad value for restricted picklist field".to_owned(),
+                    fields: vec!["Type".to_owned()],
+                },
+                ApiError {
+                    error_code: "REQUIRED_FIELD_MISSING".to_owned(),
+                    message: "Required fields are missing: [LastName]".to_owned(),
+                    fields: vec!["LastName".to_owned(), "Type".to_owned()],
+                },
+            ],
+            rolled_back: true,
+        };
+        let PortError::Rejected { message, fields } = port_error(e) else {
+            panic!("expected a rejection");
+        };
+        assert_eq!(message, "bad value for restricted picklist field");
+        assert_eq!(fields, ["Type", "LastName"]);
+    }
+
+    #[test]
+    fn when_the_error_is_transient_should_be_unavailable_with_a_hint_per_cause() {
+        let lock = SalesforceError::Composite {
+            reference_id: "ref0".to_owned(),
+            status: 400,
+            errors: vec![ApiError {
+                error_code: "UNABLE_TO_LOCK_ROW".to_owned(),
+                message: "unable to obtain exclusive access to this record".to_owned(),
+                fields: vec![],
+            }],
+            rolled_back: true,
+        };
+        let e = port_error(lock);
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after(), Some(LOCK_RETRY_AFTER));
+        let limit = api(
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "ConcurrentPerOrgLongTxn Limit exceeded.",
+            &[],
+        );
+        assert_eq!(port_error(limit).retry_after(), Some(LIMIT_RETRY_AFTER));
+        let outage = SalesforceError::UndecodableBody {
+            status: 503,
+            snippet: "<html>".to_owned(),
+            source: None,
+        };
+        assert_eq!(port_error(outage).retry_after(), Some(OUTAGE_RETRY_AFTER));
+    }
+
+    #[test]
+    fn when_the_error_is_neither_transient_nor_about_data_should_fail() {
+        let daily = api(
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded.",
+            &[],
+        );
+        assert!(matches!(port_error(daily), PortError::Failed { .. }));
+        let field = api(400, "INVALID_FIELD", "No such column 'Nope__c'", &[]);
+        assert!(matches!(port_error(field), PortError::Failed { .. }));
+        let halted_only = SalesforceError::Composite {
+            reference_id: "ref1".to_owned(),
+            status: 400,
+            errors: vec![],
+            rolled_back: true,
+        };
+        assert!(matches!(port_error(halted_only), PortError::Failed { .. }));
+    }
+}

@@ -1,0 +1,185 @@
+//! What several ports share: the context queries (the Account, its open
+//! Opportunity of a commodity, its open case of a type) and the pieces of the
+//! write plans turned into composite subrequests (the request's Opportunity,
+//! reused, updated or created, and a new Case pointing at it).
+
+use portal_core::domain::{
+    AccountId, CaseStatus, CaseType, CommodityType, OpportunityId, OpportunityStage,
+};
+use portal_core::portal::PortError;
+use portal_core::portal::plans::{
+    CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, OpportunitySummary,
+};
+use portal_core::schema::{account, case, opportunity};
+
+use crate::composite::{Composite, CompositeBuildError, CompositeResults, Ref};
+use crate::soql::{self, Cond, Order, Soql};
+
+use super::error::MappingError;
+use super::record::{CREATED_DATE, Fields, ID, Record, Row, created_id, format_date};
+
+/// The Account with one of its fields.
+pub fn account_query(account_id: &AccountId, field: &str) -> Result<Soql, PortError> {
+    Ok(soql::select([ID, field])
+        .from(account::OBJECT)
+        .where_(Cond::eq(ID, account_id.as_id()))
+        .limit(1)
+        .build()?)
+}
+
+/// The Account's newest open Opportunity of `commodity`.
+pub fn open_opportunity_query(
+    account_id: &AccountId,
+    commodity: CommodityType,
+) -> Result<Soql, PortError> {
+    Ok(soql::select([ID, opportunity::STAGE])
+        .from(opportunity::OBJECT)
+        .where_(Cond::eq(opportunity::ACCOUNT_ID, account_id.as_id()))
+        .where_(Cond::eq(
+            opportunity::COMMODITY_TYPE,
+            commodity.as_salesforce(),
+        ))
+        .where_(Cond::in_(opportunity::STAGE, open_stages()))
+        .order_by(CREATED_DATE, Order::Desc)
+        .order_by(ID, Order::Desc)
+        .limit(1)
+        .build()?)
+}
+
+/// The Account's newest case of `case_type` that is not closed.
+pub fn open_case_query(
+    account_id: &AccountId,
+    case_type: CaseType,
+    fields: &[&str],
+) -> Result<Soql, PortError> {
+    let closed = CaseStatus::ALL
+        .iter()
+        .filter(|s| !s.is_open())
+        .map(|s| s.as_salesforce());
+    Ok(soql::select(fields)
+        .from(case::OBJECT)
+        .where_(Cond::eq(case::ACCOUNT_ID, account_id.as_id()))
+        .where_(Cond::eq(case::TYPE, case_type.as_salesforce()))
+        .where_(Cond::not_in(case::STATUS, closed))
+        .order_by(CREATED_DATE, Order::Desc)
+        .order_by(ID, Order::Desc)
+        .limit(1)
+        .build()?)
+}
+
+/// An open Opportunity record.
+pub fn opportunity_summary(record: &Record) -> Result<OpportunitySummary, MappingError> {
+    let row = Row::new(opportunity::OBJECT, record);
+    Ok(OpportunitySummary {
+        id: row.id(ID)?,
+        stage: row.parsed(opportunity::STAGE, str::parse::<OpportunityStage>)?,
+    })
+}
+
+/// Where the plan's Opportunity is once its subrequest is added.
+#[derive(Debug, Clone)]
+pub enum PlannedOpportunity {
+    /// An existing record.
+    Existing(OpportunityId),
+    /// Created by an earlier subrequest of the same composite.
+    Created(Ref),
+}
+
+impl PlannedOpportunity {
+    /// The value of a lookup to it: the id, or `@{ref.id}`.
+    pub fn lookup(&self) -> String {
+        match self {
+            Self::Existing(id) => id.as_str().to_owned(),
+            Self::Created(r) => r.id(),
+        }
+    }
+
+    /// Its id once the composite ran.
+    pub fn resolve(self, results: &CompositeResults) -> Result<OpportunityId, MappingError> {
+        match self {
+            Self::Existing(id) => Ok(id),
+            Self::Created(r) => created_id(results, &r, "the new Opportunity"),
+        }
+    }
+}
+
+/// Adds the Opportunity part of a plan: nothing to reuse one, a PATCH of
+/// `StageName` and `Portal_Source__c` to move one, a POST to create one.
+pub fn add_opportunity(
+    c: &mut Composite,
+    plan: &OpportunityPlan,
+) -> Result<PlannedOpportunity, CompositeBuildError> {
+    match plan {
+        OpportunityPlan::Reuse(id) => Ok(PlannedOpportunity::Existing(id.clone())),
+        OpportunityPlan::Update {
+            id,
+            stage,
+            portal_source,
+        } => {
+            let body = Fields::new()
+                .set(opportunity::STAGE, stage.as_salesforce())
+                .set(opportunity::PORTAL_SOURCE, portal_source.as_salesforce());
+            c.update_named(
+                "opportunity",
+                opportunity::OBJECT,
+                id.as_id(),
+                body.into_value(),
+            )?;
+            Ok(PlannedOpportunity::Existing(id.clone()))
+        }
+        OpportunityPlan::Create(new) => {
+            let r = c.create_named(
+                "opportunity",
+                opportunity::OBJECT,
+                new_opportunity(new).into_value(),
+            )?;
+            Ok(PlannedOpportunity::Created(r))
+        }
+    }
+}
+
+/// The body of a new Opportunity.
+pub fn new_opportunity(new: &NewOpportunity) -> Fields {
+    Fields::new()
+        .set(opportunity::NAME, new.name.as_str())
+        .set(opportunity::ACCOUNT_ID, new.account_id.as_str())
+        .set(opportunity::COMMODITY_TYPE, new.commodity.as_salesforce())
+        .set(opportunity::STAGE, new.stage.as_salesforce())
+        .set(
+            opportunity::PORTAL_SOURCE,
+            new.portal_source.as_salesforce(),
+        )
+        .set(opportunity::CLOSE_DATE, format_date(new.close_date))
+}
+
+/// Adds the creation of `new` (named `case`); `of_plan` is the plan's
+/// Opportunity, for [`CaseOpportunity::OfPlan`].
+pub fn add_case(
+    c: &mut Composite,
+    new: &NewCase,
+    of_plan: Option<&PlannedOpportunity>,
+) -> Result<Ref, CompositeBuildError> {
+    let opportunity = match &new.opportunity {
+        CaseOpportunity::None => None,
+        CaseOpportunity::Existing(id) => Some(id.as_str().to_owned()),
+        CaseOpportunity::OfPlan => of_plan.map(PlannedOpportunity::lookup),
+    };
+    let body = Fields::new()
+        .set(case::ACCOUNT_ID, new.account_id.as_str())
+        .set_opt(case::OPPORTUNITY_ID, opportunity)
+        .set(case::TYPE, new.case_type.as_salesforce())
+        .set(case::STATUS, new.status.as_salesforce())
+        .set(case::ORIGIN, new.origin.as_salesforce())
+        .set(case::SUBJECT, new.subject.as_str())
+        .set(case::DESCRIPTION, new.description.as_str());
+    c.create_named("case", case::OBJECT, body.into_value())
+}
+
+/// The stages in which an Opportunity is "open" (reused by requests and orders).
+pub fn open_stages() -> Vec<&'static str> {
+    OpportunityStage::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_salesforce())
+        .collect()
+}
