@@ -1,0 +1,351 @@
+//! [`Api`]: the shared state of every route (the ports, the idempotency
+//! store, the authenticator, the clock, the settings) and the two request
+//! pipelines every handler goes through — GET (identity → use case) and POST
+//! (identity → `Content-Type` → `Idempotency-Key` → body → claim → use case →
+//! settle the claim).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use chrono::TimeDelta;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use portal_core::portal::{
+    AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk,
+    OrderBook, PortalSettings, RegistrationDirectory, SupportDesk,
+};
+use portal_core::ports::{
+    Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
+    StoredResponse, SystemClock,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::{AuthError, Authenticator};
+use crate::body::{MAX_BODY_BYTES, drain, is_json, parse_json, read_limited};
+use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL};
+use crate::problem::{Problem, chain};
+
+/// The ports the routes use, one per capability: each handler asks for
+/// exactly the port of its use case, so its dependencies stay as narrow as
+/// the use case's. An adapter set implements each port with its own type
+/// (the Salesforce ones: [`SalesforcePorts`](crate::salesforce::SalesforcePorts)); a test fake may
+/// implement all of them with one type and return `self` everywhere.
+pub trait PortalPorts: Send + Sync + 'static {
+    /// `POST /registrations`.
+    type Registration: RegistrationDirectory;
+    /// `GET /account`.
+    type Account: AccountProfile;
+    /// `POST /eligibility-requests`.
+    type Eligibility: EligibilityDesk;
+    /// `POST /id-verifications`.
+    type IdVerification: IdVerificationDesk;
+    /// `GET /catalog`.
+    type Catalog: Catalog;
+    /// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`.
+    type Orders: OrderBook;
+    /// `POST /cancellations`.
+    type Cancellation: CancellationDesk;
+    /// `POST /support-cases`, `GET /support-cases`.
+    type Support: SupportDesk;
+
+    /// The registration port.
+    fn registration(&self) -> &Self::Registration;
+    /// The account port.
+    fn account(&self) -> &Self::Account;
+    /// The eligibility port.
+    fn eligibility(&self) -> &Self::Eligibility;
+    /// The ID verification port.
+    fn id_verification(&self) -> &Self::IdVerification;
+    /// The catalog port.
+    fn catalog(&self) -> &Self::Catalog;
+    /// The orders port.
+    fn orders(&self) -> &Self::Orders;
+    /// The cancellation port.
+    fn cancellation(&self) -> &Self::Cancellation;
+    /// The support port.
+    fn support(&self) -> &Self::Support;
+}
+
+/// Limits of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body, in bytes (default 64 KiB; more is 413).
+    pub max_body_bytes: usize,
+    /// How long an idempotency claim holds before a duplicate may run.
+    pub in_flight: Duration,
+    /// How long a completed idempotency record is replayed.
+    pub record_ttl: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: MAX_BODY_BYTES,
+            in_flight: IN_FLIGHT,
+            record_ttl: RECORD_TTL,
+        }
+    }
+}
+
+/// The API's state, shared by every route. Cheap to clone.
+pub struct Api<P, S> {
+    pub(crate) ports: Arc<P>,
+    store: Arc<S>,
+    auth: Arc<Authenticator>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: PortalSettings,
+    limits: Limits,
+}
+
+impl<P, S> Clone for Api<P, S> {
+    fn clone(&self) -> Self {
+        Self {
+            ports: Arc::clone(&self.ports),
+            store: Arc::clone(&self.store),
+            auth: Arc::clone(&self.auth),
+            clock: Arc::clone(&self.clock),
+            settings: self.settings,
+            limits: self.limits,
+        }
+    }
+}
+
+impl<P, S> std::fmt::Debug for Api<P, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("auth", &self.auth)
+            .field("settings", &self.settings)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a route needs the token's account claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Account {
+    /// 403 without it.
+    Required,
+    /// Registration: the claim is how it is obtained.
+    Optional,
+}
+
+/// A successful answer: status and JSON body.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    status: StatusCode,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    /// `value` as JSON with `status`.
+    pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, Problem> {
+        serde_json::to_vec(value)
+            .map(|body| Self { status, body })
+            .map_err(|error| {
+                tracing::error!(%error, "serialising a response failed");
+                Problem::internal()
+            })
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body).into_response();
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
+    /// The API over `ports`, keeping idempotency records in `store`, with the
+    /// system clock, default settings (Asia/Tokyo, JPY) and default limits.
+    pub fn new(ports: Arc<P>, store: Arc<S>, auth: Arc<Authenticator>) -> Self {
+        Self {
+            ports,
+            store,
+            auth,
+            clock: Arc::new(SystemClock),
+            settings: PortalSettings::default(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Uses `clock` for "now".
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses `settings` (timezone, currency).
+    pub fn with_settings(mut self, settings: PortalSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Uses `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The caller of a request, or the 401/403/503 problem.
+    async fn caller(&self, headers: &HeaderMap, account: Account) -> Result<Caller, Problem> {
+        let authorization = headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
+        let caller = self
+            .auth
+            .authenticate(authorization)
+            .await
+            .map_err(|error| match error {
+                AuthError::Missing => {
+                    Problem::unauthorized("Send a bearer token in the Authorization header.", false)
+                }
+                AuthError::Invalid(reason) => {
+                    tracing::info!(reason, "bearer token refused");
+                    Problem::unauthorized("The bearer token is invalid or has expired.", true)
+                }
+                AuthError::KeysUnavailable(_) => {
+                    tracing::warn!(error = %chain(&error), "cannot verify tokens");
+                    Problem::unavailable(None)
+                }
+            })?;
+        if account == Account::Required && caller.account_id.is_none() {
+            return Err(Problem::not_linked());
+        }
+        Ok(caller)
+    }
+
+    /// The GET pipeline: identity, then `run`.
+    pub(crate) async fn get<F, Fut>(&self, request: Request, run: F) -> Response
+    where
+        F: FnOnce(Caller) -> Fut,
+        Fut: Future<Output = Result<Reply, Problem>>,
+    {
+        let (parts, body) = request.into_parts();
+        drain(body).await;
+        let caller = match self.caller(&parts.headers, Account::Required).await {
+            Ok(caller) => caller,
+            Err(problem) => return problem.into_response(),
+        };
+        run(caller).await.into_response()
+    }
+
+    /// The POST pipeline: identity, `Content-Type`, `Idempotency-Key`, body,
+    /// claim, then `run`, then the claim is settled.
+    pub(crate) async fn post<B, F, Fut>(
+        &self,
+        request: Request,
+        account: Account,
+        run: F,
+    ) -> Response
+    where
+        B: DeserializeOwned,
+        F: FnOnce(Caller, B) -> Fut,
+        Fut: Future<Output = Result<Reply, Problem>>,
+    {
+        match self.post_inner(request, account, run).await {
+            Ok(response) => response,
+            Err(problem) => problem.into_response(),
+        }
+    }
+
+    async fn post_inner<B, F, Fut>(
+        &self,
+        request: Request,
+        account: Account,
+        run: F,
+    ) -> Result<Response, Problem>
+    where
+        B: DeserializeOwned,
+        F: FnOnce(Caller, B) -> Fut,
+        Fut: Future<Output = Result<Reply, Problem>>,
+    {
+        let (parts, body) = request.into_parts();
+        // Read first (bounded) so that every answer reaches the client whole;
+        // the checks still answer in this order: 401/403, 415, 400 (key), 413.
+        let bytes = read_limited(&parts.headers, body, self.limits.max_body_bytes).await;
+        let caller = self.caller(&parts.headers, account).await?;
+        if !is_json(&parts.headers) {
+            return Err(Problem::unsupported_media_type());
+        }
+        let key = idempotency::key(&parts.headers)?;
+        let bytes = bytes?;
+        let input: B = parse_json(&bytes)?;
+        let Some(key) = key else {
+            return Ok(run(caller, input).await.into_response());
+        };
+        let scope = IdempotencyScope::new(caller.subject.clone())
+            .map_err(|_| Problem::unauthorized("The bearer token is invalid.", true))?;
+        let id = IdempotencyId { scope, key };
+        let owner = idempotency::owner();
+        let now = self.clock.now();
+        let claim = IdempotencyClaim {
+            id: id.clone(),
+            fingerprint: idempotency::fingerprint(&parts.method, parts.uri.path(), &bytes),
+            owner: owner.clone(),
+            in_flight_until: now + delta(self.limits.in_flight),
+            expires_at: now + delta(self.limits.record_ttl),
+            now,
+        };
+        let outcome = self.store.claim(&claim).await.map_err(|error| {
+            tracing::error!(error = %chain(&error), "claiming the idempotency key failed");
+            if error.is_retryable() {
+                Problem::unavailable(None)
+            } else {
+                Problem::internal()
+            }
+        })?;
+        match outcome {
+            IdempotencyOutcome::Acquired => {}
+            IdempotencyOutcome::Replay(stored) => return Ok(replay(stored)),
+            IdempotencyOutcome::InFlight => return Err(Problem::idempotency_in_flight()),
+            IdempotencyOutcome::Mismatch => return Err(Problem::idempotency_mismatch()),
+        }
+        let (stored, response) = match run(caller, input).await {
+            Ok(reply) => (
+                StoredResponse {
+                    status: reply.status.as_u16(),
+                    content_type: "application/json".to_owned(),
+                    body: reply.body.clone(),
+                },
+                reply.into_response(),
+            ),
+            Err(problem) => (
+                StoredResponse {
+                    status: problem.status,
+                    content_type: crate::problem::PROBLEM_JSON.to_owned(),
+                    body: Vec::new(),
+                },
+                problem.into_response(),
+            ),
+        };
+        let expires_at = self.clock.now() + delta(self.limits.record_ttl);
+        idempotency::settle(&*self.store, &id, &owner, stored, expires_at).await;
+        Ok(response)
+    }
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(&stored.content_type)
+            .unwrap_or(HeaderValue::from_static("application/json")),
+    );
+    headers.insert(IDEMPOTENCY_REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+/// A configured duration as a `TimeDelta`, capped at a year (limits come
+/// from code, never from clients; the cap keeps `now + delta` in range).
+fn delta(duration: Duration) -> TimeDelta {
+    let year = TimeDelta::days(366);
+    TimeDelta::from_std(duration).map_or(year, |d| d.min(year))
+}

@@ -1,0 +1,35 @@
+//! `portal-api`: every route of the portal API in one Lambda function behind
+//! API Gateway (HTTP API). Configuration: `PORTAL_*`, `IDEMPOTENCY_TABLE` and
+//! `SF_*` (see the README); a missing or malformed setting stops the start.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use portal_aws::{AwsClients, DynamoIdempotencyStore};
+use portal_http::{Api, ApiConfig, Authenticator, SalesforcePorts};
+use salesforce::{SalesforceClient, SalesforceConfig};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+    let config = ApiConfig::from_env().context("reading the API configuration")?;
+    let salesforce =
+        SalesforceConfig::from_env().context("reading the Salesforce configuration")?;
+    let client = SalesforceClient::new(salesforce).context("building the Salesforce client")?;
+    let ports = SalesforcePorts::new(client, config.price_book.clone());
+    let aws = AwsClients::from_env(None).await;
+    let store = DynamoIdempotencyStore::new(aws.dynamo, config.idempotency_table.clone());
+    let auth = Authenticator::new(&config.auth).context("loading the token verification key")?;
+    let app = Api::new(Arc::new(ports), Arc::new(store), Arc::new(auth))
+        .with_settings(config.settings)
+        .router();
+    lambda_http::run(app).await.map_err(|e| anyhow::anyhow!(e))
+}

@@ -1,0 +1,266 @@
+//! The API's configuration, read once at start from the environment.
+//!
+//! | variable | required | meaning |
+//! | --- | --- | --- |
+//! | `PORTAL_JWT_ISSUER` | yes | the identity provider's `iss` |
+//! | `PORTAL_JWT_AUDIENCE` | yes | this API's `aud` |
+//! | `PORTAL_JWKS_URL` | one of the two | the identity provider's JWKS (RS256/ES256 keys by `kid`) |
+//! | `PORTAL_JWT_PUBLIC_KEY_PEM` | one of the two | a PEM public key (RSA → RS256, EC P-256 → ES256) |
+//! | `PORTAL_ACCOUNT_CLAIM` | no (`sf_account_id`) | the claim carrying the Salesforce Account id |
+//! | `PORTAL_JWT_LEEWAY_SECS` | no (`30`, at most 300) | clock skew allowed on `exp` and `nbf` |
+//! | `PORTAL_TIMEZONE` | no (`Asia/Tokyo`) | where "today" is judged (`Asia/Tokyo`, `UTC` or `+09:00`) |
+//! | `IDEMPOTENCY_TABLE` | yes (Lambda) | the DynamoDB table of idempotency records |
+//! | `PORTAL_PRICEBOOK_ID` | no (the standard price book) | the `Pricebook2` the portal sells from |
+//!
+//! A missing or malformed setting is a [`ConfigError`] naming the variable.
+
+use std::time::Duration;
+
+use portal_core::domain::Timezone;
+use portal_core::portal::PortalSettings;
+use salesforce::portal::PriceBook;
+use url::Url;
+
+/// `PORTAL_JWT_ISSUER`.
+pub const JWT_ISSUER: &str = "PORTAL_JWT_ISSUER";
+/// `PORTAL_JWT_AUDIENCE`.
+pub const JWT_AUDIENCE: &str = "PORTAL_JWT_AUDIENCE";
+/// `PORTAL_JWKS_URL`.
+pub const JWKS_URL: &str = "PORTAL_JWKS_URL";
+/// `PORTAL_JWT_PUBLIC_KEY_PEM`.
+pub const JWT_PUBLIC_KEY_PEM: &str = "PORTAL_JWT_PUBLIC_KEY_PEM";
+/// `PORTAL_ACCOUNT_CLAIM`.
+pub const ACCOUNT_CLAIM: &str = "PORTAL_ACCOUNT_CLAIM";
+/// `PORTAL_JWT_LEEWAY_SECS`.
+pub const JWT_LEEWAY_SECS: &str = "PORTAL_JWT_LEEWAY_SECS";
+/// `PORTAL_TIMEZONE`.
+pub const TIMEZONE: &str = "PORTAL_TIMEZONE";
+/// `IDEMPOTENCY_TABLE`.
+pub const IDEMPOTENCY_TABLE: &str = "IDEMPOTENCY_TABLE";
+/// `PORTAL_PRICEBOOK_ID`.
+pub const PRICEBOOK_ID: &str = "PORTAL_PRICEBOOK_ID";
+
+/// The account claim when `PORTAL_ACCOUNT_CLAIM` is not set.
+pub const DEFAULT_ACCOUNT_CLAIM: &str = "sf_account_id";
+/// The leeway when `PORTAL_JWT_LEEWAY_SECS` is not set.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// The largest leeway accepted: more would keep expired tokens alive.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+
+/// A missing or malformed setting; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is absent or empty.
+    #[error("{0} is not set")]
+    NotSet(&'static str),
+    /// Neither or both key sources are set.
+    #[error("exactly one of {JWKS_URL} and {JWT_PUBLIC_KEY_PEM} must be set")]
+    KeySource,
+    /// A value of the wrong form.
+    #[error("{var} is not valid: {reason}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// What is expected (never the value of a secret).
+        reason: String,
+    },
+}
+
+/// Where the token-signing public keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A JWKS URL, fetched and cached, refreshed on an unknown `kid`.
+    Jwks(Url),
+    /// One PEM public key (RSA or EC P-256).
+    PublicKeyPem(String),
+}
+
+/// How bearer tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Expected `iss`.
+    pub issuer: String,
+    /// Expected `aud`.
+    pub audience: String,
+    /// The verification keys.
+    pub keys: KeySource,
+    /// The claim carrying the Salesforce Account id.
+    pub account_claim: String,
+    /// Clock skew allowed on `exp` and `nbf`.
+    pub leeway: Duration,
+}
+
+/// Everything the `portal-api` binary reads at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Token verification.
+    pub auth: AuthConfig,
+    /// The use cases' settings (timezone, currency).
+    pub settings: PortalSettings,
+    /// The DynamoDB table of idempotency records.
+    pub idempotency_table: String,
+    /// The price book the portal sells from.
+    pub price_book: PriceBook,
+}
+
+impl ApiConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (empty values count as unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let auth = AuthConfig::from_lookup(get)?;
+        let settings = settings_from_lookup(get)?;
+        let idempotency_table = get(IDEMPOTENCY_TABLE)
+            .map(|v| v.trim().to_owned())
+            .ok_or(ConfigError::NotSet(IDEMPOTENCY_TABLE))?;
+        let price_book = PriceBook::from_setting(get(PRICEBOOK_ID).as_deref()).map_err(|e| {
+            ConfigError::Invalid {
+                var: PRICEBOOK_ID,
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self {
+            auth,
+            settings,
+            idempotency_table,
+            price_book,
+        })
+    }
+}
+
+impl AuthConfig {
+    /// Reads the `PORTAL_JWT_*`, `PORTAL_JWKS_URL` and `PORTAL_ACCOUNT_CLAIM` settings.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .ok_or(ConfigError::NotSet(name))
+        };
+        let issuer = required(JWT_ISSUER)?;
+        let audience = required(JWT_AUDIENCE)?;
+        let keys = match (get(JWKS_URL), get(JWT_PUBLIC_KEY_PEM)) {
+            (Some(url), None) => {
+                let url = Url::parse(url.trim()).map_err(|e| ConfigError::Invalid {
+                    var: JWKS_URL,
+                    reason: format!("not a URL ({e})"),
+                })?;
+                if !matches!(url.scheme(), "https" | "http") {
+                    return Err(ConfigError::Invalid {
+                        var: JWKS_URL,
+                        reason: "must be an https:// URL".into(),
+                    });
+                }
+                KeySource::Jwks(url)
+            }
+            (None, Some(pem)) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
+            _ => return Err(ConfigError::KeySource),
+        };
+        let account_claim = get(ACCOUNT_CLAIM)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_ACCOUNT_CLAIM.to_owned());
+        let leeway = match get(JWT_LEEWAY_SECS) {
+            None => DEFAULT_LEEWAY,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(secs) if secs <= MAX_LEEWAY_SECS => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: JWT_LEEWAY_SECS,
+                        reason: format!("expected 0 to {MAX_LEEWAY_SECS} seconds, got {v:?}"),
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            issuer,
+            audience,
+            keys,
+            account_claim,
+            leeway,
+        })
+    }
+}
+
+/// Reads `PORTAL_TIMEZONE` into the use cases' settings.
+pub fn settings_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<PortalSettings, ConfigError> {
+    let timezone = match lookup(TIMEZONE).filter(|v| !v.trim().is_empty()) {
+        None => Timezone::tokyo(),
+        Some(v) => Timezone::parse(v.trim()).map_err(|e| ConfigError::Invalid {
+            var: TIMEZONE,
+            reason: e.to_string(),
+        })?,
+    };
+    Ok(PortalSettings {
+        timezone,
+        ..PortalSettings::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        (JWT_ISSUER, "https://id.example.jp/"),
+        (JWT_AUDIENCE, "portal-api"),
+        (JWKS_URL, "https://id.example.jp/.well-known/jwks.json"),
+        (IDEMPOTENCY_TABLE, "portal-state"),
+    ];
+
+    #[test]
+    fn when_only_the_required_settings_are_set_should_take_the_defaults() {
+        let config = ApiConfig::from_lookup(env(BASE)).unwrap();
+        assert_eq!(config.auth.account_claim, "sf_account_id");
+        assert_eq!(config.auth.leeway, Duration::from_secs(30));
+        assert_eq!(config.settings.timezone, Timezone::tokyo());
+        assert_eq!(config.idempotency_table, "portal-state");
+        assert!(matches!(config.auth.keys, KeySource::Jwks(_)));
+    }
+
+    #[test]
+    fn when_a_setting_is_missing_or_malformed_should_name_the_variable() {
+        for missing in [JWT_ISSUER, JWT_AUDIENCE, IDEMPOTENCY_TABLE] {
+            let pairs: Vec<_> = BASE
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing)
+                .collect();
+            let err = ApiConfig::from_lookup(env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(missing), "{err}");
+        }
+        let mut both = BASE.to_vec();
+        both.push((JWT_PUBLIC_KEY_PEM, "-----BEGIN PUBLIC KEY-----"));
+        let err = ApiConfig::from_lookup(env(&both)).unwrap_err();
+        assert!(err.to_string().contains(JWKS_URL), "{err}");
+        for (var, bad) in [
+            (JWT_LEEWAY_SECS, "3600"),
+            (TIMEZONE, "Mars/Olympus"),
+            (JWKS_URL, "ftp://x"),
+            (PRICEBOOK_ID, "001000000000001"),
+        ] {
+            let mut pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != var).collect();
+            pairs.push((var, bad));
+            let err = ApiConfig::from_lookup(env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(var), "{err}");
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! `application/problem+json` (RFC 9457): the one shape every error of the
+//! API takes, and the one place that maps the use cases' errors to it.
+//!
+//! Every problem has a stable `type` (`urn:portal:problem:<code>`), a short
+//! `title`, the `status`, a human `detail` and, for validation, `errors`
+//! listing every bad field. Details never carry internals: causes go to the
+//! logs, with their whole chain.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use axum::response::{IntoResponse, Response};
+use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use portal_core::domain::FieldError;
+use portal_core::portal::{PortError, PortalError};
+use serde::Serialize;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The prefix of every problem `type`.
+pub const TYPE_PREFIX: &str = "urn:portal:problem:";
+
+/// How long a client is told to wait when the cause gave no delay.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// One bad field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProblemField {
+    /// The field's path in the body (`items[1].quantity`) or the header's name.
+    pub field: String,
+    /// What is wrong, for the customer.
+    pub message: String,
+}
+
+impl From<FieldError> for ProblemField {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+/// A problem response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The problem's code; serialised as `type`: `urn:portal:problem:<code>`.
+    #[serde(rename = "type", serialize_with = "type_uri")]
+    pub code: &'static str,
+    /// A short summary of the problem type.
+    pub title: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// The bad fields (validation problems only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemField>>,
+    /// Response headers some problems carry (boxed: most carry none).
+    #[serde(skip)]
+    headers: Option<Box<ProblemHeaders>>,
+}
+
+/// `Retry-After` (503), `Allow` (405), `WWW-Authenticate` (401).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ProblemHeaders {
+    retry_after: Option<u64>,
+    allow: Option<HeaderValue>,
+    www_authenticate: Option<&'static str>,
+}
+
+fn type_uri<S: serde::Serializer>(code: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{TYPE_PREFIX}{code}"))
+}
+
+impl Problem {
+    /// A problem of type `code`.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: None,
+            headers: None,
+        }
+    }
+
+    fn headers(&mut self) -> &mut ProblemHeaders {
+        self.headers.get_or_insert_with(Box::default)
+    }
+
+    /// The `Retry-After` seconds, for a 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.headers.as_ref().and_then(|h| h.retry_after)
+    }
+
+    /// Adds the bad fields.
+    pub fn with_errors(mut self, errors: Vec<ProblemField>) -> Self {
+        self.errors = Some(errors);
+        self
+    }
+
+    /// 400: the body is not JSON (or not a JSON object).
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The request body is not valid JSON",
+            detail,
+        )
+    }
+
+    /// 400: a header has a bad value; `errors` names it.
+    pub fn bad_header(header: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "A request header is invalid",
+            format!("The {header} header {message}."),
+        )
+        .with_errors(vec![ProblemField {
+            field: header.to_owned(),
+            message,
+        }])
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`; `invalid` adds `error="invalid_token"`.
+    pub fn unauthorized(detail: impl Into<String>, invalid: bool) -> Self {
+        let mut problem = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication is required",
+            detail,
+        );
+        problem.headers().www_authenticate = Some(if invalid {
+            "Bearer error=\"invalid_token\""
+        } else {
+            "Bearer"
+        });
+        problem
+    }
+
+    /// 403: the login is not linked to a customer account.
+    pub fn not_linked() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "not-linked",
+            "The login is not linked to a customer account",
+            "Register first: this route needs a customer account linked to your login.",
+        )
+    }
+
+    /// 404.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "There is nothing here, or it is not yours.",
+        )
+    }
+
+    /// 405 with the `Allow` header of the route.
+    pub fn method_not_allowed(allow: Option<HeaderValue>) -> Self {
+        let mut problem = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "This route does not accept this method; see the Allow header.",
+        );
+        problem.headers().allow = allow;
+        problem
+    }
+
+    /// 409: an `Idempotency-Key` whose first request is still running.
+    pub fn idempotency_in_flight() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency-key-in-use",
+            "A request with this Idempotency-Key is in progress",
+            "The first request with this Idempotency-Key has not finished yet; retry later with the same key.",
+        )
+    }
+
+    /// 413: the body is larger than `limit` bytes.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+            format!("A request body may have at most {limit} bytes."),
+        )
+    }
+
+    /// 415: a POST whose `Content-Type` is not `application/json`.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "The request body must be JSON",
+            "Send the body as application/json.",
+        )
+    }
+
+    /// 422: bad fields.
+    pub fn validation(errors: Vec<ProblemField>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            "The request has invalid fields",
+            format!("{} field(s) are invalid; see errors.", errors.len().max(1)),
+        )
+        .with_errors(errors)
+    }
+
+    /// 422: an `Idempotency-Key` already used for another request.
+    pub fn idempotency_mismatch() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "The Idempotency-Key was used for another request",
+            "This Idempotency-Key was already used with another request body or route; use a new key.",
+        )
+    }
+
+    /// 503 with `Retry-After`.
+    pub fn unavailable(retry_after: Option<Duration>) -> Self {
+        let mut problem = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service-unavailable",
+            "The service is temporarily unavailable",
+            "A system we depend on is busy or unavailable; nothing was changed. Retry later.",
+        );
+        let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        problem.headers().retry_after = Some(secs.max(1));
+        problem
+    }
+
+    /// 502: Salesforce failed in a way retrying will not fix.
+    pub fn upstream_failed() -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream-failed",
+            "A system we depend on failed",
+            "The request could not be completed. Please contact support if it persists.",
+        )
+    }
+
+    /// 500, without details.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "Something went wrong on our side.",
+        )
+    }
+
+    /// The status as a [`StatusCode`].
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_else(|_| {
+            br#"{"type":"urn:portal:problem:internal","title":"Internal error","status":500,"detail":"Something went wrong on our side."}"#.to_vec()
+        })
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.status_code(), self.body()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(extra) = self.headers {
+            if let Some(secs) = extra.retry_after {
+                headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
+            if let Some(allow) = extra.allow {
+                headers.insert(ALLOW, allow);
+            }
+            if let Some(challenge) = extra.www_authenticate {
+                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+        }
+        response
+    }
+}
+
+/// Maps a use case's error to its problem, logging what the client cannot see.
+pub fn from_portal_error(error: PortalError) -> Problem {
+    match error {
+        PortalError::Validation(errors) => {
+            Problem::validation(errors.into_iter().map(ProblemField::from).collect())
+        }
+        PortalError::NotLinked => Problem::not_linked(),
+        PortalError::NotFound => Problem::not_found(),
+        PortalError::Conflict { reason } => Problem::new(
+            StatusCode::CONFLICT,
+            reason.code(),
+            "The request conflicts with the state of your account",
+            reason.to_string(),
+        ),
+        PortalError::Upstream(port) => from_port_error(port),
+    }
+}
+
+fn from_port_error(error: PortError) -> Problem {
+    match error {
+        PortError::Unavailable { retry_after, .. } => {
+            tracing::warn!(error = %chain(&error), "Salesforce unavailable after retries");
+            Problem::unavailable(retry_after)
+        }
+        PortError::Rejected { message, fields } => {
+            tracing::info!(fields = ?fields, "Salesforce rejected the data");
+            let errors = fields
+                .into_iter()
+                .map(|field| ProblemField {
+                    field,
+                    message: message.clone(),
+                })
+                .collect::<Vec<_>>();
+            let problem = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rejected",
+                "The request was refused",
+                message,
+            );
+            if errors.is_empty() {
+                problem
+            } else {
+                problem.with_errors(errors)
+            }
+        }
+        PortError::Failed { .. } => {
+            tracing::error!(error = %chain(&error), "Salesforce call failed");
+            Problem::upstream_failed()
+        }
+    }
+}
+
+/// An error with its whole cause chain, for the logs.
+pub fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portal_core::portal::ConflictReason;
+
+    #[test]
+    fn when_a_conflict_is_mapped_should_use_the_reasons_stable_type_and_text() {
+        let problem = from_portal_error(PortalError::conflict(ConflictReason::ServiceNotActive));
+        assert_eq!(problem.status, 409);
+        assert_eq!(problem.code, "service-not-active");
+        let body = String::from_utf8(problem.body()).unwrap();
+        assert!(
+            body.contains(r#""type":"urn:portal:problem:service-not-active""#),
+            "{body}"
+        );
+        assert_eq!(
+            problem.detail,
+            "This service is not active, so it cannot be cancelled."
+        );
+    }
+
+    #[test]
+    fn when_salesforce_is_unavailable_should_round_the_wait_up_to_whole_seconds() {
+        let problem = from_portal_error(PortalError::Upstream(PortError::Unavailable {
+            retry_after: Some(Duration::from_millis(1500)),
+            source: "UNABLE_TO_LOCK_ROW".into(),
+        }));
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.retry_after(), Some(2));
+        let response = problem.into_response();
+        assert_eq!(response.headers()[RETRY_AFTER], "2");
+        assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn when_salesforce_rejects_fields_should_list_each_field() {
+        let problem = from_portal_error(PortalError::Upstream(PortError::Rejected {
+            message: "Phone is invalid".into(),
+            fields: vec!["Phone".into()],
+        }));
+        assert_eq!(problem.status, 422);
+        assert_eq!(
+            problem.errors,
+            Some(vec![ProblemField {
+                field: "Phone".into(),
+                message: "Phone is invalid".into()
+            }])
+        );
+    }
+}

@@ -1,0 +1,521 @@
+//! Every test's own world: an emulated org, the real Salesforce adapters
+//! logged in to it, an in-memory idempotency store (gated, to hold a request
+//! in flight), a signing key for tokens, and the API served on 127.0.0.1:0.
+//! Every response a test receives is checked against `openapi.json`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use portal_core::ports::memory::InMemoryIdempotencyStore;
+use portal_core::ports::{
+    IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyStore, LeaseError, LeaseOwner,
+    StoreError, StoredResponse,
+};
+use portal_http::{Api, AuthConfig, Authenticator, KeySource, SalesforcePorts};
+use salesforce::portal::PriceBook;
+use salesforce::schema::{account, opportunity};
+use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};
+use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
+use salesforce_emulator::{Emulator, EmulatorConfig, fixtures};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const ISSUER: &str = "https://id.portal.test/";
+pub const AUDIENCE: &str = "portal-api";
+
+/// An ES256 key pair for signing test tokens.
+pub struct SigningKey {
+    pub encoding: EncodingKey,
+    pub public_pem: String,
+    /// The public point's JWK coordinates (base64url).
+    pub x: String,
+    pub y: String,
+}
+
+impl SigningKey {
+    pub fn generate() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("generating a P-256 key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .expect("reading the generated key");
+        let point = pair.public_key().as_ref().to_vec();
+        assert_eq!(point.len(), 65, "an uncompressed P-256 point");
+        let mut spki = hex_bytes("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+        spki.extend_from_slice(&point);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        Self {
+            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            public_pem: format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n"),
+            x: url.encode(&point[1..33]),
+            y: url.encode(&point[33..]),
+        }
+    }
+
+    /// Signs `claims` with ES256 and `kid`.
+    pub fn sign(&self, claims: &Value, kid: Option<&str>) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("signing a token")
+    }
+
+    /// The public key as a JWK.
+    pub fn jwk(&self, kid: &str) -> Value {
+        json!({"kty": "EC", "crv": "P-256", "x": self.x, "y": self.y, "kid": kid, "alg": "ES256", "use": "sig"})
+    }
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Standard claims for `sub`/`email`, valid for an hour, with an optional account.
+pub fn claims(sub: &str, email: &str, account: Option<&str>) -> Value {
+    let now = Utc::now().timestamp();
+    let mut claims = json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "email": email,
+        "iat": now, "nbf": now - 5, "exp": now + 3600,
+    });
+    if let Some(account) = account {
+        claims["sf_account_id"] = json!(account);
+    }
+    claims
+}
+
+/// An idempotency store that can hold `complete` until the test opens the gate,
+/// so a request stays in flight deterministically.
+#[derive(Default)]
+pub struct GatedStore {
+    inner: InMemoryIdempotencyStore,
+    hold: Mutex<bool>,
+    entered: Notify,
+    gate: Notify,
+}
+
+impl GatedStore {
+    /// From now on, `complete` waits for [`GatedStore::open`].
+    pub fn hold_completions(&self) {
+        *self.hold.lock().expect("lock") = true;
+    }
+
+    /// Waits until a request is inside `complete`.
+    pub async fn wait_until_completing(&self) {
+        self.entered.notified().await;
+    }
+
+    /// Lets held completions through.
+    pub fn open(&self) {
+        *self.hold.lock().expect("lock") = false;
+        self.gate.notify_waiters();
+    }
+}
+
+impl IdempotencyStore for GatedStore {
+    async fn claim(&self, claim: &IdempotencyClaim) -> Result<IdempotencyOutcome, StoreError> {
+        self.inner.claim(claim).await
+    }
+
+    async fn complete(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        response: &StoredResponse,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        let opened = self.gate.notified();
+        tokio::pin!(opened);
+        opened.as_mut().enable();
+        let held = *self.hold.lock().expect("lock");
+        if held {
+            self.entered.notify_one();
+            opened.await;
+        }
+        self.inner.complete(id, owner, response, expires_at).await
+    }
+
+    async fn release(&self, id: &IdempotencyId, owner: &LeaseOwner) -> Result<(), LeaseError> {
+        self.inner.release(id, owner).await
+    }
+}
+
+/// The OpenAPI document, and validators of its response schemas.
+pub struct Contract {
+    doc: Value,
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+impl Contract {
+    pub fn load() -> Self {
+        Self {
+            doc: serde_json::from_str(portal_http::OPENAPI_JSON).expect("openapi.json is JSON"),
+            validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The response object documented for `method template` and `status`
+    /// (the shared ones for 405 and unknown routes), `$ref`s resolved.
+    fn response(&self, method: &str, template: Option<&str>, status: u16) -> Value {
+        let shared = |name: &str| self.doc["components"]["responses"][name].clone();
+        let documented = match (template, status) {
+            (_, 405) => shared("MethodNotAllowed"),
+            (None, 404) => shared("NotFound"),
+            (None, other) => panic!("an unknown route answered {other}"),
+            (Some(t), _) => {
+                let op = &self.doc["paths"][t][method.to_ascii_lowercase()];
+                assert!(op.is_object(), "{method} {t} is not documented");
+                op["responses"][status.to_string()].clone()
+            }
+        };
+        assert!(
+            documented.is_object(),
+            "{method} {template:?} answered {status}, which openapi.json does not document"
+        );
+        match documented.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let name = r.rsplit('/').next().expect("a $ref has a name");
+                shared(name)
+            }
+            None => documented,
+        }
+    }
+
+    fn validator(&self, schema: &Value) -> Arc<jsonschema::Validator> {
+        let key = schema.to_string();
+        let mut cache = self.validators.lock().expect("lock");
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                let root = json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "components": self.doc["components"].clone(),
+                    "allOf": [schema],
+                });
+                Arc::new(jsonschema::draft202012::new(&root).expect("a valid schema"))
+            })
+            .clone()
+    }
+
+    /// Checks a response against the document: status, media type, body, headers.
+    pub fn check(&self, method: &str, template: Option<&str>, response: &Response) {
+        let documented = self.response(method, template, response.status);
+        let content = documented["content"]
+            .as_object()
+            .expect("every documented response has content");
+        let media = response.header("content-type").unwrap_or_else(|| {
+            panic!(
+                "{method} {template:?} {} has no Content-Type",
+                response.status
+            )
+        });
+        let (_, spec) = content
+            .iter()
+            .find(|(m, _)| media.starts_with(m.as_str()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{method} {template:?} {}: undocumented media type {media}",
+                    response.status
+                )
+            });
+        let body: Value = serde_json::from_slice(&response.body).unwrap_or_else(|e| {
+            panic!(
+                "{method} {template:?} {}: body is not JSON ({e}): {:?}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            )
+        });
+        let validator = self.validator(&spec["schema"]);
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template:?} {}: body violates openapi.json: {errors:?}\nbody: {body}",
+            response.status
+        );
+        if let Some(headers) = documented.get("headers").and_then(Value::as_object) {
+            for name in ["Retry-After", "WWW-Authenticate", "Allow"] {
+                if headers.contains_key(name) {
+                    assert!(
+                        response.header(name).is_some(),
+                        "{method} {template:?} {}: missing {name}",
+                        response.status
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// The problem `type`'s code (after `urn:portal:problem:`).
+    pub fn problem(&self) -> String {
+        self.json()["type"]
+            .as_str()
+            .and_then(|t| t.strip_prefix("urn:portal:problem:"))
+            .unwrap_or_else(|| panic!("not a problem: {:?}", String::from_utf8_lossy(&self.body)))
+            .to_owned()
+    }
+}
+
+/// One request, built fluently.
+pub struct Call<'a> {
+    app: &'a TestApp,
+    method: reqwest::Method,
+    template: Option<&'static str>,
+    path: String,
+    token: Option<String>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Call<'_> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    pub fn key(self, key: &str) -> Self {
+        self.header("Idempotency-Key", key.as_bytes())
+    }
+
+    pub fn header(mut self, name: &str, value: &[u8]) -> Self {
+        self.headers.push((name.to_owned(), value.to_vec()));
+        self
+    }
+
+    /// A JSON body with `Content-Type: application/json`.
+    pub fn json(self, body: &Value) -> Self {
+        self.raw(b"application/json", body.to_string().into_bytes())
+    }
+
+    /// A body of any bytes with the given content type (empty: none).
+    pub fn raw(mut self, content_type: &[u8], body: Vec<u8>) -> Self {
+        if !content_type.is_empty() {
+            self.headers
+                .push(("content-type".to_owned(), content_type.to_vec()));
+        }
+        self.body = Some(body);
+        self
+    }
+
+    /// Sends, reads and checks the response against the contract.
+    pub async fn send(self) -> Response {
+        let mut request = self.app.http.request(
+            self.method.clone(),
+            format!("{}{}", self.app.base_url, self.path),
+        );
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in &self.headers {
+            let name =
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("header name");
+            let value = reqwest::header::HeaderValue::from_bytes(value).expect("header value");
+            request = request.header(name, value);
+        }
+        if let Some(body) = self.body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("a body").to_vec();
+        let response = Response {
+            status,
+            headers,
+            body,
+        };
+        self.app
+            .contract
+            .check(self.method.as_str(), self.template, &response);
+        response
+    }
+}
+
+/// One test's world.
+pub struct TestApp {
+    pub base_url: String,
+    pub emulator: Emulator,
+    pub store: Arc<GatedStore>,
+    pub key: SigningKey,
+    pub contract: Arc<Contract>,
+    http: reqwest::Client,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+/// The client the adapters use: fast retries, so exhausted retries are quick.
+pub fn test_client(emulator: &Emulator) -> SalesforceClient {
+    let config = SalesforceConfig::new(
+        &emulator.base_url(),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_USERNAME,
+        fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
+    )
+    .expect("a Salesforce configuration");
+    let retry = RetryPolicy {
+        max_attempts: 2,
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(5),
+    };
+    SalesforceClient::with_retry_policy(config, retry).expect("a Salesforce client")
+}
+
+/// The authenticator of the tests' keys (a PEM key).
+pub fn auth_config(key: &SigningKey) -> AuthConfig {
+    AuthConfig {
+        issuer: ISSUER.to_owned(),
+        audience: AUDIENCE.to_owned(),
+        keys: KeySource::PublicKeyPem(key.public_pem.clone()),
+        account_claim: "sf_account_id".to_owned(),
+        leeway: Duration::from_secs(30),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(auth_config).await
+}
+
+/// A world whose authenticator is configured by `auth`.
+pub async fn spawn_app_with(auth: impl FnOnce(&SigningKey) -> AuthConfig) -> TestApp {
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("the emulator starts");
+    let key = SigningKey::generate();
+    let authenticator = Authenticator::new(&auth(&key)).expect("an authenticator");
+    let ports = SalesforcePorts::new(test_client(&emulator), PriceBook::Standard);
+    let store = Arc::new(GatedStore::default());
+    let router = Api::new(Arc::new(ports), Arc::clone(&store), Arc::new(authenticator)).router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding the API");
+    let base_url = format!("http://{}", listener.local_addr().expect("an address"));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("the API serves");
+    });
+    TestApp {
+        base_url,
+        emulator,
+        store,
+        key,
+        contract: Arc::new(Contract::load()),
+        http: reqwest::Client::new(),
+        _server: server,
+    }
+}
+
+impl TestApp {
+    /// A request to `path`, checked against `template` (`None`: an unknown route).
+    pub fn call(&self, method: &str, template: Option<&'static str>, path: &str) -> Call<'_> {
+        Call {
+            app: self,
+            method: reqwest::Method::from_bytes(method.as_bytes()).expect("a method"),
+            template,
+            path: path.to_owned(),
+            token: None,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn get(&self, template: &'static str, path: &str) -> Call<'_> {
+        self.call("GET", Some(template), path)
+    }
+
+    pub fn post(&self, template: &'static str) -> Call<'_> {
+        self.call("POST", Some(template), template)
+    }
+
+    /// A valid token for `sub`/`email`, linked to `account` when given.
+    pub fn token(&self, sub: &str, email: &str, account: Option<&str>) -> String {
+        self.key.sign(&claims(sub, email, account), None)
+    }
+
+    /// Registers a new customer through the API; returns a token linked to
+    /// their Account and the Account id.
+    pub async fn customer(&self, name: &str) -> (String, String) {
+        let sub = format!("sub-{name}");
+        let email = format!("{name}@example.jp");
+        let response = self
+            .post("/registrations")
+            .token(&self.token(&sub, &email, None))
+            .json(&json!({"firstName": "Hanako", "lastName": name}))
+            .send()
+            .await;
+        assert_eq!(response.status, 201, "{:?}", response.json());
+        let account_id = response.json()["accountId"]
+            .as_str()
+            .expect("an account id")
+            .to_owned();
+        (self.token(&sub, &email, Some(&account_id)), account_id)
+    }
+
+    /// The first orderable catalog product of `family`.
+    pub async fn product(&self, token: &str, family: &str) -> String {
+        let catalog = self.get("/catalog", "/catalog").token(token).send().await;
+        assert_eq!(catalog.status, 200);
+        catalog.json()["products"]
+            .as_array()
+            .expect("products")
+            .iter()
+            .find(|p| p["family"] == family && p["itemClass"] == "Service")
+            .unwrap_or_else(|| panic!("no {family} service in the catalog"))["productId"]
+            .as_str()
+            .expect("a product id")
+            .to_owned()
+    }
+
+    /// An active service (Opportunity with a WHMCS service id) of `account_id`.
+    pub fn active_service(&self, account_id: &str, service_id: u64) -> String {
+        self.emulator
+            .insert(
+                opportunity::OBJECT,
+                json!({
+                    opportunity::NAME: "SIM - seeded",
+                    opportunity::ACCOUNT_ID: account_id,
+                    opportunity::COMMODITY_TYPE: "SIM",
+                    opportunity::STAGE: "Active",
+                    opportunity::CLOSE_DATE: "2026-01-01",
+                    opportunity::WHMCS_SERVICE_ID: service_id,
+                }),
+            )
+            .expect("seeding a service")
+    }
+
+    /// Staff mark the Account's Internet eligibility `Checked`.
+    pub fn mark_eligibility_checked(&self, account_id: &str) {
+        self.emulator
+            .update(
+                account::OBJECT,
+                account_id,
+                json!({account::ELIGIBILITY_STATUS: "Checked"}),
+            )
+            .expect("staff update the Account");
+    }
+}

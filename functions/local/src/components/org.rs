@@ -1,0 +1,68 @@
+//! The Salesforce org the API talks to: the emulated one (REST, OAuth JWT
+//! bearer, the seeded catalog, the static staff token), or a real one.
+
+use std::net::SocketAddr;
+
+use salesforce::{SalesforceClient, SalesforceConfig, SalesforceError};
+use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
+use salesforce_emulator::{Emulator, EmulatorConfig, EmulatorError, fixtures};
+
+/// Why the org could not be reached or started.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    /// The emulator did not start (e.g. its port is taken).
+    #[error("starting the Salesforce emulator failed")]
+    Emulator(#[from] EmulatorError),
+    /// The client configuration for the emulator is invalid.
+    #[error("configuring the Salesforce client failed")]
+    Config(#[from] salesforce::ConfigError),
+    /// The client could not be built.
+    #[error("building the Salesforce client failed")]
+    Client(#[from] SalesforceError),
+}
+
+/// The org in use, with a client logged in to it as the integration user.
+#[derive(Debug)]
+pub struct RunningOrg {
+    /// The emulator, when the org is emulated (dropping it stops it).
+    pub emulator: Option<Emulator>,
+    /// The org's base URL (the emulator's) or login URL (a real org).
+    pub url: String,
+    /// The static staff token of the emulated org.
+    pub admin_token: Option<String>,
+    /// The client the API's adapters use.
+    pub client: SalesforceClient,
+}
+
+/// Starts the emulated org on `bind`, its client authenticating with the
+/// JWT bearer flow and the emulator's fixture key.
+pub async fn start_emulator(bind: SocketAddr, admin_token: String) -> Result<RunningOrg, OrgError> {
+    let emulator = Emulator::start(EmulatorConfig {
+        bind,
+        admin_token: Some(admin_token.clone()),
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let config = SalesforceConfig::new(
+        &emulator.base_url(),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_USERNAME,
+        fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
+    )?;
+    Ok(RunningOrg {
+        url: emulator.base_url(),
+        emulator: Some(emulator),
+        admin_token: Some(admin_token),
+        client: SalesforceClient::new(config)?,
+    })
+}
+
+/// A real org from its settings.
+pub fn connect(config: SalesforceConfig) -> Result<RunningOrg, OrgError> {
+    Ok(RunningOrg {
+        url: config.login_url().to_owned(),
+        emulator: None,
+        admin_token: None,
+        client: SalesforceClient::new(config)?,
+    })
+}
