@@ -4,4 +4,5 @@ pub mod domain;
 pub mod messages;
 pub mod portal;
 pub mod ports;
+pub mod provisioning;
 pub mod schema;

@@ -39,6 +39,19 @@ pub const TIMEZONE: &str = "PORTAL_TIMEZONE";
 pub const IDEMPOTENCY_TABLE: &str = "IDEMPOTENCY_TABLE";
 /// `PORTAL_PRICEBOOK_ID`.
 pub const PRICEBOOK_ID: &str = "PORTAL_PRICEBOOK_ID";
+/// Every variable [`ApiConfig::from_lookup`] reads (tests/deploy checks that
+/// the SAM template sets them; the `SF_*` ones are `salesforce::config::VARIABLES`).
+pub const VARIABLES: &[&str] = &[
+    JWT_ISSUER,
+    JWT_AUDIENCE,
+    JWKS_URL,
+    JWT_PUBLIC_KEY_PEM,
+    ACCOUNT_CLAIM,
+    JWT_LEEWAY_SECS,
+    TIMEZONE,
+    IDEMPOTENCY_TABLE,
+    PRICEBOOK_ID,
+];
 
 /// The account claim when `PORTAL_ACCOUNT_CLAIM` is not set.
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "sf_account_id";
@@ -262,5 +275,19 @@ mod tests {
             let err = ApiConfig::from_lookup(env(&pairs)).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    #[test]
+    fn variables_should_list_exactly_what_from_lookup_reads() {
+        let base = env(BASE);
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        ApiConfig::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            base(name)
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+        assert_eq!(asked.into_inner(), listed);
     }
 }

@@ -35,6 +35,17 @@ pub const PRIVATE_KEY_BASE64: &str = "SF_PRIVATE_KEY_BASE64";
 pub const API_VERSION: &str = "SF_API_VERSION";
 /// `SF_REQUEST_TIMEOUT_MS`.
 pub const REQUEST_TIMEOUT_MS: &str = "SF_REQUEST_TIMEOUT_MS";
+/// Every variable [`SalesforceConfig::from_lookup`] reads (tests/deploy checks
+/// that the SAM template sets them).
+pub const VARIABLES: &[&str] = &[
+    LOGIN_URL,
+    CLIENT_ID,
+    USERNAME,
+    PRIVATE_KEY_PATH,
+    PRIVATE_KEY_BASE64,
+    API_VERSION,
+    REQUEST_TIMEOUT_MS,
+];
 
 /// The REST API version used when `SF_API_VERSION` is not set.
 pub const DEFAULT_API_VERSION: &str = "62.0";
@@ -485,5 +496,21 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn variables_should_list_exactly_what_from_lookup_reads() {
+        let pairs = base();
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let lookup = env(&borrowed);
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        SalesforceConfig::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            lookup(name)
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+        assert_eq!(asked.into_inner(), listed);
     }
 }

@@ -16,6 +16,7 @@ pub mod composite;
 pub mod config;
 pub mod error;
 pub mod portal;
+pub mod provisioning;
 pub mod pubsub;
 pub mod retry;
 pub mod soql;

@@ -5,6 +5,16 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
+/// Every variable [`WhmcsConfig::from_lookup`] reads (tests/deploy checks
+/// that the SAM template sets them).
+pub const VARIABLES: &[&str] = &[
+    "WHMCS_API_URL",
+    "WHMCS_API_IDENTIFIER",
+    "WHMCS_API_SECRET",
+    "WHMCS_ACCESS_KEY",
+    "WHMCS_TIMEOUT_MS",
+];
+
 /// Default request timeout when `WHMCS_TIMEOUT_MS` is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(15_000);
 
@@ -188,5 +198,19 @@ mod tests {
         let config = WhmcsConfig::from_lookup(lookup(&vars)).unwrap();
         assert_eq!(config.timeout, Duration::from_millis(2500));
         assert_eq!(config.access_key.unwrap().expose_secret(), "k");
+    }
+
+    #[test]
+    fn variables_should_list_exactly_what_from_lookup_reads() {
+        let full = lookup(FULL);
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        WhmcsConfig::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            full(name)
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+        assert_eq!(asked.into_inner(), listed);
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! No secret and no personal data (emails, names) is ever logged.
 
+pub mod billing;
 mod client;
 pub mod config;
 pub mod error;

@@ -17,6 +17,9 @@ pub const ENDPOINT: &str = "SF_PUBSUB_ENDPOINT";
 pub const WATCHDOG_SECS: &str = "SF_PUBSUB_WATCHDOG_SECS";
 /// `SF_PUBSUB_CONNECT_TIMEOUT_MS`.
 pub const CONNECT_TIMEOUT_MS: &str = "SF_PUBSUB_CONNECT_TIMEOUT_MS";
+/// Every variable [`PubSubConfig::from_lookup`] reads (tests/deploy checks
+/// that the SAM template sets them).
+pub const VARIABLES: &[&str] = &[ENDPOINT, WATCHDOG_SECS, CONNECT_TIMEOUT_MS];
 
 /// The global Pub/Sub API endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://api.pubsub.salesforce.com:7443";
@@ -202,5 +205,18 @@ mod tests {
             let err = load(&[(var, value)]).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    #[test]
+    fn variables_should_list_exactly_what_from_lookup_reads() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        PubSubConfig::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            None
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+        assert_eq!(asked.into_inner(), listed);
     }
 }

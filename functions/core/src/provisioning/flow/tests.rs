@@ -1,0 +1,501 @@
+//! The use case's decisions over in-memory fakes of Salesforce and WHMCS.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::*;
+use crate::domain::AccountId;
+use crate::messages::ProvisioningMessage;
+use crate::ports::memory::InMemoryProvisioningRecords;
+use crate::ports::{ProvisioningStatus, TestClock};
+use crate::provisioning::bundle::{
+    BillingAccount, BillingContact, BillingLine, OrderBundle, OrderLineRecord,
+};
+use crate::provisioning::ports::EnsuredClient;
+
+const ORDER: &str = "801000000000001AAA";
+
+fn order_id() -> OrderId {
+    OrderId::parse(ORDER).expect("valid order id")
+}
+
+fn message() -> ProvisioningMessage {
+    ProvisioningMessage::from_json(&format!(
+        r#"{{"schemaVersion":1,"orderId":"{ORDER}","idempotencyKey":"k1","correlationId":"c1","requestedBy":"005000000000001AAA","source":"reconciler"}}"#
+    ))
+    .expect("valid message")
+}
+
+fn item(name: &str, pid: Option<&str>, class: &str) -> OrderLineRecord {
+    OrderLineRecord {
+        product_name: name.to_owned(),
+        whmcs_product_id: pid.map(str::to_owned),
+        billing_cycle: Some("Monthly".to_owned()),
+        item_class: Some(class.to_owned()),
+        config_options_json: Some(r#"{"12":"1201"}"#.to_owned()),
+        quantity: 1.0,
+    }
+}
+
+fn bundle() -> OrderBundle {
+    OrderBundle {
+        order_id: order_id(),
+        status: "Approved".to_owned(),
+        activation_status: Some("Activating".to_owned()),
+        whmcs_order_id: None,
+        account: BillingAccount {
+            id: AccountId::parse("001000000000001").expect("valid account id"),
+            name: "Acme".to_owned(),
+            whmcs_client_id: None,
+        },
+        contact: Some(BillingContact {
+            first_name: Some("Aiko".to_owned()),
+            last_name: "Sato".to_owned(),
+            email: Some("aiko@example.com".to_owned()),
+            phone: None,
+        }),
+        opportunity_id: None,
+        items: vec![
+            item("Activation", Some("103"), "Activation"),
+            item("Home 1G", Some("101"), "Service"),
+        ],
+    }
+}
+
+#[derive(Default)]
+struct FakeLedger {
+    bundle: Mutex<Option<OrderBundle>>,
+    provisioned: Mutex<Vec<ProvisionedOrder>>,
+    failed: Mutex<Vec<FailedOrder>>,
+    failing_writes: Mutex<u32>,
+    /// Never answer `record_provisioned` (an invocation killed at its deadline).
+    hang_on_write: Mutex<bool>,
+}
+
+impl FakeLedger {
+    fn with(bundle: OrderBundle) -> Self {
+        Self {
+            bundle: Mutex::new(Some(bundle)),
+            ..Self::default()
+        }
+    }
+}
+
+fn unavailable() -> LedgerError {
+    LedgerError::Unavailable("UNABLE_TO_LOCK_ROW".into())
+}
+
+impl OrderLedger for FakeLedger {
+    async fn load(&self, _: &OrderId) -> Result<OrderBundle, LedgerError> {
+        self.bundle
+            .lock()
+            .expect("lock")
+            .clone()
+            .ok_or(LedgerError::OrderNotFound)
+    }
+
+    async fn record_provisioned(&self, order: &ProvisionedOrder) -> Result<(), LedgerError> {
+        if *self.hang_on_write.lock().expect("lock") {
+            std::future::pending::<()>().await;
+        }
+        {
+            let mut failing = self.failing_writes.lock().expect("lock");
+            if *failing > 0 {
+                *failing -= 1;
+                return Err(unavailable());
+            }
+        }
+        if let Some(b) = self.bundle.lock().expect("lock").as_mut() {
+            b.status = "Activated".to_owned();
+            b.activation_status = Some("Provisioned".to_owned());
+            b.whmcs_order_id = Some(order.whmcs_order_id);
+        }
+        self.provisioned.lock().expect("lock").push(order.clone());
+        Ok(())
+    }
+
+    async fn record_failed(&self, failure: &FailedOrder) -> Result<(), LedgerError> {
+        if let Some(b) = self.bundle.lock().expect("lock").as_mut() {
+            b.activation_status = Some("Failed".to_owned());
+        }
+        self.failed.lock().expect("lock").push(failure.clone());
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BillingFault {
+    /// The next AddOrder commits and answers as if it timed out.
+    UnknownAfterCommit,
+    /// The next AddOrder is refused.
+    Refuse,
+}
+
+#[derive(Default)]
+struct FakeBilling {
+    /// (client, Salesforce Order Id, order).
+    orders: Mutex<Vec<(u64, String, WhmcsOrder)>>,
+    fault: Mutex<Option<BillingFault>>,
+    clients_created: Mutex<u32>,
+    accepted: Mutex<Vec<u64>>,
+}
+
+impl FakeBilling {
+    fn orders_created(&self) -> usize {
+        self.orders.lock().expect("lock").len()
+    }
+}
+
+impl BillingGateway for FakeBilling {
+    async fn ensure_client(
+        &self,
+        account: &BillingAccount,
+        _: Option<&BillingContact>,
+    ) -> Result<EnsuredClient, BillingError> {
+        if let Some(id) = account.whmcs_client_id {
+            return Ok(EnsuredClient {
+                client_id: id,
+                linked: false,
+            });
+        }
+        *self.clients_created.lock().expect("lock") += 1;
+        Ok(EnsuredClient {
+            client_id: 42,
+            linked: true,
+        })
+    }
+
+    async fn place_order(
+        &self,
+        client_id: u64,
+        order_id: &OrderId,
+        lines: &[BillingLine],
+    ) -> Result<WhmcsOrder, BillingError> {
+        let fault = self.fault.lock().expect("lock").take();
+        if fault == Some(BillingFault::Refuse) {
+            return Err(BillingError::Rejected {
+                reason: "WHMCS AddOrder failed: Invalid Billing Cycle Requested".to_owned(),
+                source: "refused".into(),
+            });
+        }
+        let mut orders = self.orders.lock().expect("lock");
+        let n = u64::try_from(orders.len()).expect("few orders") + 1;
+        let order = WhmcsOrder {
+            order_id: n * 10,
+            service_ids: (0..lines.len() as u64).map(|i| n * 100 + i).collect(),
+        };
+        orders.push((client_id, order_id.to_string(), order.clone()));
+        if fault == Some(BillingFault::UnknownAfterCommit) {
+            return Err(BillingError::OutcomeUnknown("timed out".into()));
+        }
+        Ok(order)
+    }
+
+    async fn accept(&self, whmcs_order_id: u64) -> Result<(), BillingError> {
+        self.accepted.lock().expect("lock").push(whmcs_order_id);
+        Ok(())
+    }
+
+    async fn find_by_salesforce_order(
+        &self,
+        client_id: u64,
+        order_id: &OrderId,
+    ) -> Result<Vec<BilledService>, BillingError> {
+        Ok(self
+            .orders
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(c, o, _)| *c == client_id && o == order_id.as_str())
+            .flat_map(|(_, _, order)| {
+                order.service_ids.iter().map(|s| BilledService {
+                    service_id: *s,
+                    order_id: order.order_id,
+                })
+            })
+            .collect())
+    }
+}
+
+type World = Provisioner<FakeLedger, FakeBilling, InMemoryProvisioningRecords, TestClock>;
+
+fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).expect("valid timestamp")
+}
+
+fn world(bundle: OrderBundle) -> (World, TestClock) {
+    let clock = TestClock::new(start());
+    let p = Provisioner::new(
+        FakeLedger::with(bundle),
+        FakeBilling::default(),
+        InMemoryProvisioningRecords::new(),
+        clock.clone(),
+        ProvisioningSettings::default(),
+    );
+    (p, clock)
+}
+
+fn owner(name: &str) -> LeaseOwner {
+    LeaseOwner::new(name).expect("valid owner")
+}
+
+async fn deliver(p: &World, clock: &TestClock, name: &str) -> ProvisioningOutcome {
+    p.provision(
+        &message(),
+        &owner(name),
+        clock.now() + TimeDelta::minutes(1),
+    )
+    .await
+}
+
+async fn status(p: &World) -> Option<ProvisioningStatus> {
+    p.records()
+        .get(&order_id())
+        .await
+        .expect("store answers")
+        .map(|r| r.state.status())
+}
+
+#[tokio::test]
+async fn when_an_order_is_approved_should_provision_it_once_and_link_the_client() {
+    let (p, clock) = world(bundle());
+    let outcome = deliver(&p, &clock, "a").await;
+    let ProvisioningOutcome::Provisioned(order) = outcome else {
+        panic!("expected Provisioned, got {outcome:?}");
+    };
+    let written = p.ledger().provisioned.lock().expect("lock").clone();
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0].whmcs_order_id, order.order_id);
+    // The Service item is the second line.
+    assert_eq!(written[0].whmcs_service_id, Some(order.service_ids[1]));
+    assert_eq!(written[0].link_account.as_ref().map(|(_, c)| *c), Some(42));
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+    assert_eq!(
+        *p.billing().accepted.lock().expect("lock"),
+        vec![order.order_id]
+    );
+
+    let again = deliver(&p, &clock, "b").await;
+    assert_eq!(
+        again,
+        ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+}
+
+#[tokio::test]
+async fn when_add_order_outcome_is_unknown_should_record_it_and_settle_on_the_next_delivery() {
+    let (p, clock) = world(bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::UnknownAfterCommit);
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::OutcomeUnknown)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Unknown));
+
+    let outcome = deliver(&p, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+}
+
+#[tokio::test]
+async fn when_the_salesforce_write_fails_should_retry_without_ordering_again() {
+    let (p, clock) = world(bundle());
+    *p.ledger().failing_writes.lock().expect("lock") = 1;
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::Salesforce)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Ordered));
+    let outcome = deliver(&p, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+    // AcceptOrder ran on both deliveries (already accepted is a success).
+    assert_eq!(p.billing().accepted.lock().expect("lock").len(), 2);
+}
+
+#[tokio::test]
+async fn when_the_invocation_dies_after_ordering_should_resume_after_the_lease_lapses() {
+    let (p, clock) = world(bundle());
+    *p.ledger().hang_on_write.lock().expect("lock") = true;
+    let killed = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        deliver(&p, &clock, "a"),
+    )
+    .await;
+    assert!(killed.is_err(), "the first delivery must hang on the write");
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Ordered));
+    *p.ledger().hang_on_write.lock().expect("lock") = false;
+
+    // Before the lease lapses another delivery is told to come back later.
+    assert!(matches!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Retry(RetryReason::Busy { .. })
+    ));
+    clock.advance(TimeDelta::minutes(2));
+    let outcome = deliver(&p, &clock, "c").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+}
+
+#[tokio::test]
+async fn when_a_holder_died_before_recording_should_settle_before_ordering() {
+    let (p, clock) = world(bundle());
+    // A holder claimed, AddOrder committed, and it died before recording it.
+    p.records()
+        .claim(
+            &order_id(),
+            &owner("dead"),
+            clock.now() + TimeDelta::seconds(5),
+            clock.now(),
+        )
+        .await
+        .expect("claim");
+    let lines = ProvisioningPlan::from_bundle(&bundle())
+        .expect("plan")
+        .lines;
+    p.billing()
+        .place_order(42, &order_id(), &lines)
+        .await
+        .expect("order");
+    clock.advance(TimeDelta::seconds(10));
+    let outcome = deliver(&p, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+}
+
+#[tokio::test]
+async fn when_the_mapping_is_bad_should_fail_with_a_readable_error_and_acknowledge() {
+    let mut b = bundle();
+    b.items[1].whmcs_product_id = None;
+    let (p, clock) = world(b);
+    let outcome = deliver(&p, &clock, "a").await;
+    let ProvisioningOutcome::Failed(error) = outcome else {
+        panic!("expected Failed, got {outcome:?}");
+    };
+    assert!(error.as_str().contains("Home 1G"), "{error}");
+    assert!(error.as_str().contains("WHMCS Product Id"), "{error}");
+    let failed = p.ledger().failed.lock().expect("lock").clone();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].error, error);
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Failed));
+    assert_eq!(p.billing().orders_created(), 0);
+    assert_eq!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Skipped(SkipReason::PreviouslyFailed)
+    );
+}
+
+#[tokio::test]
+async fn when_whmcs_refuses_the_order_should_fail_with_its_message() {
+    let (p, clock) = world(bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::Refuse);
+    let outcome = deliver(&p, &clock, "a").await;
+    let ProvisioningOutcome::Failed(error) = outcome else {
+        panic!("expected Failed, got {outcome:?}");
+    };
+    assert!(error.as_str().contains("Invalid Billing Cycle"), "{error}");
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Failed));
+}
+
+#[tokio::test]
+async fn when_no_client_and_no_email_should_fail_before_calling_whmcs() {
+    let mut b = bundle();
+    b.contact = None;
+    let (p, clock) = world(b);
+    let outcome = deliver(&p, &clock, "a").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Failed(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(*p.billing().clients_created.lock().expect("lock"), 0);
+}
+
+#[tokio::test]
+async fn when_the_order_no_longer_awaits_provisioning_should_skip_it() {
+    let mut b = bundle();
+    b.status = "Cancelled".to_owned();
+    let (p, clock) = world(b);
+    let outcome = deliver(&p, &clock, "a").await;
+    assert!(
+        matches!(
+            &outcome,
+            ProvisioningOutcome::Skipped(SkipReason::NotAwaitingProvisioning { status, .. }) if status == "Cancelled"
+        ),
+        "{outcome:?}"
+    );
+    assert!(outcome.is_settled());
+    assert_eq!(p.billing().orders_created(), 0);
+    // The lease was released: another delivery may claim at once.
+    let record = p
+        .records()
+        .get(&order_id())
+        .await
+        .expect("store")
+        .expect("record");
+    assert!(record.holder.is_none());
+}
+
+#[tokio::test]
+async fn when_the_deadline_is_too_close_should_retry_without_ordering() {
+    let (p, clock) = world(bundle());
+    let outcome = p
+        .provision(
+            &message(),
+            &owner("a"),
+            clock.now() + TimeDelta::seconds(10),
+        )
+        .await;
+    assert_eq!(
+        outcome,
+        ProvisioningOutcome::Retry(RetryReason::DeadlineTooClose)
+    );
+    assert!(!outcome.is_settled());
+    assert_eq!(p.billing().orders_created(), 0);
+    let record = p
+        .records()
+        .get(&order_id())
+        .await
+        .expect("store")
+        .expect("record");
+    assert!(record.holder.is_none(), "the lease is released");
+}
+
+#[tokio::test]
+async fn when_staff_approve_a_failed_order_again_should_reopen_and_provision_it() {
+    let mut b = bundle();
+    b.items[1].whmcs_product_id = None;
+    let (p, clock) = world(b);
+    assert!(matches!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    // Staff fix the product and set the Order back to Activating.
+    {
+        let mut stored = p.ledger().bundle.lock().expect("lock");
+        let fixed = stored.as_mut().expect("a bundle");
+        fixed.items[1].whmcs_product_id = Some("101".to_owned());
+        fixed.activation_status = Some("Activating".to_owned());
+    }
+    let outcome = deliver(&p, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+}

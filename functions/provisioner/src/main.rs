@@ -1,0 +1,26 @@
+//! The provisioner Lambda's entry point: config once, then the runtime loop.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{LambdaEvent, service_fn};
+use provisioner::{Invocation, ProvisionerConfig, build, handle_batch, init_json_logs};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_json_logs();
+    let config = ProvisionerConfig::from_env()?;
+    let provisioner = Arc::new(Box::pin(build(config)).await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let provisioner = Arc::clone(&provisioner);
+        async move {
+            let invocation = Invocation::from_context(&event.context);
+            Ok::<SqsBatchResponse, Infallible>(
+                handle_batch(&provisioner, &event.payload, &invocation).await,
+            )
+        }
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!(e))
+}

@@ -1,0 +1,115 @@
+//! Partial batch responses: what is acknowledged, what SQS delivers again,
+//! and the FIFO rule (the first failure and everything after it).
+
+use chrono::TimeDelta;
+use portal_core::messages::OrderId;
+use portal_core::ports::{Clock, LeaseOwner, ProvisioningClaim, ProvisioningRecords};
+use provisioner::handle_batch;
+use serde_json::json;
+
+use crate::helpers::{failures, world};
+
+#[tokio::test]
+async fn a_mixed_batch_acknowledges_up_to_the_first_transient_failure() {
+    let w = world().await;
+    w.add_product(
+        "BROKEN",
+        json!({"Family": "VPN", "Item_Class__c": "Service", "Billing_Cycle__c": "Monthly"}),
+    );
+    let good = w.seed_order("VPN", &["VPN-MONTHLY"]);
+    let broken = w.seed_order("VPN", &["BROKEN"]);
+    let busy = w.seed_order("SIM", &["SIM-DATA-20GB"]);
+    let later = w.seed_order("VPN", &["VPN-ANNUAL"]);
+    let (m_good, m_broken, m_busy, m_later) = (
+        w.approve(&good),
+        w.approve(&broken),
+        w.approve(&busy),
+        w.approve(&later),
+    );
+    // Another invocation holds `busy` (a transient failure for this batch).
+    let busy_id = OrderId::parse(&busy.order_id).expect("an Order id");
+    let claim = w
+        .provisioner
+        .records()
+        .claim(
+            &busy_id,
+            &LeaseOwner::new("another-invocation").expect("an owner"),
+            w.clock.now() + TimeDelta::minutes(5),
+            w.clock.now(),
+        )
+        .await
+        .expect("the store answers");
+    assert!(matches!(claim, ProvisioningClaim::Acquired { .. }));
+
+    let response = w
+        .deliver(&[
+            ("good", &m_good),
+            ("broken", &m_broken),
+            ("busy", &m_busy),
+            ("later", &m_later),
+        ])
+        .await;
+
+    assert_eq!(failures(&response), ["busy", "later"]);
+    assert_eq!(
+        w.record(&good.order_id)["Activation_Status__c"],
+        json!("Provisioned")
+    );
+    assert_eq!(
+        w.record(&broken.order_id)["Activation_Status__c"],
+        json!("Failed")
+    );
+    assert_eq!(
+        w.record(&busy.order_id)["Activation_Status__c"],
+        json!("Activating")
+    );
+    // The record after the failure was not even looked at.
+    assert_eq!(
+        w.record(&later.order_id)["Activation_Status__c"],
+        json!("Activating")
+    );
+    let later_id = OrderId::parse(&later.order_id).expect("an Order id");
+    assert!(
+        w.provisioner
+            .records()
+            .get(&later_id)
+            .await
+            .expect("store")
+            .is_none(),
+        "no record was claimed for the later message"
+    );
+    assert_eq!(w.whmcs.orders_created(), 1);
+
+    // The answer Lambda sends back.
+    let wire = serde_json::to_value(&response).expect("serializes");
+    assert_eq!(
+        wire,
+        json!({"batchItemFailures": [{"itemIdentifier": "busy"}, {"itemIdentifier": "later"}]})
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_lambda_event_is_read_and_a_malformed_body_is_left_to_the_dlq() {
+    let w = world().await;
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(include_str!("../data/sqs-fifo-event.json"))
+            .expect("a Lambda SQS event");
+    // The first record's Order does not exist in this org: acknowledged and skipped.
+    let response = handle_batch(&w.provisioner, &event, &w.invocation()).await;
+    assert_eq!(
+        failures(&response),
+        ["2e1424d4-f796-459a-8184-9c92662be6da"]
+    );
+    assert_eq!(w.whmcs_calls(), 0);
+}
+
+#[tokio::test]
+async fn an_empty_batch_has_no_failures() {
+    let w = world().await;
+    let response = w.deliver(&[]).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        serde_json::to_value(&response).expect("serializes"),
+        json!({"batchItemFailures": []})
+    );
+}

@@ -1,0 +1,344 @@
+//! Duplicates, timeouts, locks, permanent errors and a deadline passing
+//! midway: still exactly one WHMCS order per approved Order.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use futures::future::join_all;
+use portal_core::ports::memory::InMemoryProvisioningRecords;
+use portal_core::ports::{ProvisioningRecords, ProvisioningStatus};
+use salesforce_emulator::Fault;
+use serde_json::json;
+use whmcs_emulator::WhmcsFault;
+
+use crate::helpers::{SALESFORCE_ATTEMPTS, world, world_on_dynamo, world_with};
+
+#[tokio::test]
+async fn the_same_message_delivered_three_times_at_once_makes_one_whmcs_order() {
+    // In memory, where a claim is atomic like a DynamoDB conditional write:
+    // the three claims race for real.
+    let w = world().await;
+    let order = w.seed_order("VPN", &["VPN-MONTHLY"]);
+    let message = w.approve(&order);
+    let deliveries = ["a", "b", "c"].map(|id| {
+        let w = &w;
+        let message = &message;
+        async move { w.deliver(&[(id, message)]).await }
+    });
+    let responses = join_all(deliveries).await;
+    let acknowledged = responses
+        .iter()
+        .filter(|r| r.batch_item_failures.is_empty())
+        .count();
+    assert!(acknowledged >= 1, "one delivery provisions the Order");
+    assert_eq!(w.whmcs.orders_created(), 1);
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Provisioned")
+    );
+}
+
+#[tokio::test]
+async fn the_same_message_delivered_three_times_concurrently_makes_one_whmcs_order() {
+    // On DynamoDB (moto). moto applies an UpdateItem attribute by attribute
+    // without a lock, so two claims arriving at the same instant may both
+    // pass its condition (real DynamoDB never lets them); the duplicates
+    // therefore arrive once the first claim is stored, while the first
+    // delivery is still at work.
+    let w = world_on_dynamo().await;
+    let order = w.seed_order("SIM", &["SIM-DATA-20GB", "SIM-ACTIVATION"]);
+    let message = w.approve(&order);
+
+    let batch = [("a", &message)];
+    let first = w.deliver(&batch);
+    let duplicates = async {
+        while w.record_status_now(&order).await.is_none() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        join_all(["b", "c"].map(|id| {
+            let w = &w;
+            let message = &message;
+            async move { w.deliver(&[(id, message)]).await }
+        }))
+        .await
+    };
+    let (first, duplicates) = tokio::join!(first, duplicates);
+    let responses: Vec<_> = std::iter::once(first).chain(duplicates).collect();
+    assert_eq!(w.whmcs.orders_created(), 1);
+
+    // SQS delivers the retried ones again after the visibility timeout, by
+    // which time any lease has lapsed. (moto applies an UpdateItem attribute
+    // by attribute, so a concurrent claim there may see a half-written record
+    // and fail, which real DynamoDB never shows; the redeliveries settle it.)
+    let mut pending = responses
+        .iter()
+        .filter(|r| !r.batch_item_failures.is_empty())
+        .count();
+    let mut rounds = 0;
+    while pending > 0 {
+        rounds += 1;
+        assert!(rounds <= 3, "the message settles within a few redeliveries");
+        w.clock.advance(TimeDelta::minutes(2));
+        let mut still = 0;
+        for _ in 0..pending {
+            if !w.deliver_one(&message).await {
+                still += 1;
+            }
+        }
+        pending = still;
+    }
+    assert_eq!(w.whmcs.orders_created(), 1);
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Completed)
+    );
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Provisioned")
+    );
+}
+
+#[tokio::test]
+async fn whmcs_timing_out_after_committing_is_settled_by_the_next_delivery() {
+    let w = world_with(
+        InMemoryProvisioningRecords::new(),
+        Duration::from_millis(500),
+    )
+    .await;
+    let order = w.seed_order(
+        "Personal SonixNet Home Internet",
+        &["INT-HOME-10G", "INT-ACTIVATION"],
+    );
+    let message = w.approve(&order);
+    w.whmcs.inject(WhmcsFault::timeout_after_commit("AddOrder"));
+
+    assert!(
+        !w.deliver_one(&message).await,
+        "retried: the outcome is unknown"
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Unknown)
+    );
+    assert_eq!(w.whmcs.orders_created(), 1, "WHMCS committed the order");
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Activating")
+    );
+
+    assert!(w.deliver_one(&message).await, "settled and provisioned");
+    assert_eq!(w.whmcs.orders_created(), 1, "no second order");
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    assert_eq!(
+        w.whmcs.calls("GetClientsProducts"),
+        1,
+        "settled by custom field"
+    );
+    let whmcs_order = w.whmcs.orders().into_iter().next().expect("the order");
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    assert_eq!(
+        sf_order["WHMCS_Order_Id__c"].as_f64(),
+        Some(whmcs_order.id as f64)
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Completed)
+    );
+}
+
+#[tokio::test]
+async fn a_locked_salesforce_write_is_retried_on_redelivery_without_a_second_order() {
+    let w = world().await;
+    let order = w.seed_order("VPN", &["VPN-MONTHLY"]);
+    let message = w.approve(&order);
+    // More lock failures than the client retries: every attempt of the write fails.
+    w.sf.inject(Fault::LockRowOnNextWrites(SALESFORCE_ATTEMPTS));
+
+    assert!(
+        !w.deliver_one(&message).await,
+        "retried: Salesforce is locked"
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Ordered)
+    );
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Activating")
+    );
+
+    assert!(w.deliver_one(&message).await);
+    assert_eq!(w.whmcs.orders_created(), 1);
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Provisioned")
+    );
+    assert_eq!(
+        w.record(&order.opportunity_id)["StageName"],
+        json!("Active")
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Completed)
+    );
+}
+
+#[tokio::test]
+async fn a_product_without_a_whmcs_product_id_fails_the_order_with_a_readable_error() {
+    let w = world().await;
+    w.add_product(
+        "NO-WHMCS-ID",
+        json!({"Family": "SIM", "Billing_Cycle__c": "Monthly", "Item_Class__c": "Add-on"}),
+    );
+    let order = w.seed_order("SIM", &["SIM-DATA-20GB", "NO-WHMCS-ID"]);
+    let message = w.approve(&order);
+
+    assert!(
+        w.deliver_one(&message).await,
+        "a permanent failure is acknowledged"
+    );
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
+    assert_eq!(sf_order["Status"], json!("Approved"));
+    let error = sf_order["Activation_Error__c"]
+        .as_str()
+        .expect("an error text");
+    assert!(error.contains("Product NO-WHMCS-ID"), "{error}");
+    assert!(error.contains("WHMCS Product Id"), "{error}");
+    assert!(sf_order["Activation_Error_DateTime__c"].is_string());
+    assert_eq!(w.whmcs.orders_created(), 0);
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Failed)
+    );
+
+    // A redelivery does nothing more.
+    assert!(w.deliver_one(&message).await);
+    assert_eq!(
+        w.whmcs_calls(),
+        0,
+        "the mapping is checked before WHMCS is called"
+    );
+
+    // Staff fix the mapping and ask again (Activation Status back to Activating).
+    let product =
+        w.sf.records("Product2")
+            .into_iter()
+            .find(|p| p["ProductCode"] == json!("NO-WHMCS-ID"))
+            .expect("the product");
+    let product_id = product["Id"].as_str().expect("an id");
+    w.sf.update(
+        "Product2",
+        product_id,
+        json!({"WHMCS_Product_Id__c": "203", "Billing_Cycle__c": "One-time"}),
+    )
+    .expect("staff fix the product");
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Activating"}),
+    )
+    .expect("staff retry");
+    let retry = w.approve_again(&order);
+    assert!(
+        w.deliver_one(&retry).await,
+        "the new approval is provisioned"
+    );
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    assert_eq!(sf_order["Activation_Error__c"], serde_json::Value::Null);
+    assert_eq!(w.whmcs.orders_created(), 1);
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Completed)
+    );
+}
+
+#[tokio::test]
+async fn a_whmcs_validation_error_fails_the_order_with_its_message() {
+    let w = world().await;
+    // WHMCS product 101 is sold monthly only.
+    w.add_product(
+        "YEARLY-1G",
+        json!({"Family": "Internet", "WHMCS_Product_Id__c": "101", "Billing_Cycle__c": "Annually", "Item_Class__c": "Service"}),
+    );
+    let order = w.seed_order("Personal SonixNet Home Internet", &["YEARLY-1G"]);
+    let message = w.approve(&order);
+
+    assert!(w.deliver_one(&message).await);
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
+    let error = sf_order["Activation_Error__c"]
+        .as_str()
+        .expect("an error text");
+    assert!(error.contains("Invalid Billing Cycle Requested"), "{error}");
+    assert_eq!(w.whmcs.orders_created(), 0);
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Failed)
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_passing_after_the_order_was_recorded_is_resumed_by_the_next_delivery() {
+    let w = world_on_dynamo().await;
+    let order = w.seed_order("SIM", &["SIM-DATA-20GB"]);
+    let message = w.approve(&order);
+    // AcceptOrder commits and never answers: the invocation is stuck there
+    // until Lambda kills it at its deadline.
+    w.whmcs
+        .inject(WhmcsFault::timeout_after_commit("AcceptOrder"));
+
+    let first = {
+        let invocation = w.invocation();
+        let event = crate::helpers::sqs_event(&[("m0", message.to_json())]);
+        let provisioner = &w.provisioner;
+        async move { provisioner::handle_batch(provisioner, &event, &invocation).await }
+    };
+    // "Kill" the first invocation once its AddOrder is recorded and it waits
+    // on AcceptOrder.
+    let killed = tokio::select! {
+        _ = first => false,
+        () = async {
+            // AddOrder recorded, and AcceptOrder sent (WHMCS holds its answer).
+            while w.record_status_now(&order).await != Some(ProvisioningStatus::Ordered)
+                || w.whmcs.calls("AcceptOrder") == 0
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        } => true,
+    };
+    assert!(
+        killed,
+        "the first invocation was stopped after AddOrder was recorded"
+    );
+    assert_eq!(w.whmcs.orders_created(), 1);
+
+    // While the dead invocation's lease is live, a redelivery comes back later.
+    assert!(!w.deliver_one(&message).await);
+    // The lease lapses (it ended before the dead invocation's deadline).
+    w.clock.advance(TimeDelta::minutes(2));
+    assert!(w.deliver_one(&message).await, "resumed");
+
+    assert_eq!(w.whmcs.orders_created(), 1, "no second order");
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    let whmcs_order = w.whmcs.orders().into_iter().next().expect("the order");
+    assert_eq!(
+        sf_order["WHMCS_Order_Id__c"].as_f64(),
+        Some(whmcs_order.id as f64)
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Completed)
+    );
+    let records = w.provisioner.records();
+    let id = portal_core::messages::OrderId::parse(&order.order_id).expect("an Order id");
+    let record = records.get(&id).await.expect("store").expect("record");
+    assert!(record.attempts >= 2);
+}
