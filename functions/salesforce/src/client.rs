@@ -25,7 +25,7 @@ use crate::composite::{AllOrNone, Composite, CompositeResults, percent_encode};
 use crate::config::SalesforceConfig;
 use crate::error::{self, SalesforceError};
 use crate::retry::{RetryPolicy, should_retry};
-use crate::soql::{Soql, is_identifier};
+use crate::soql::{Soql, SoqlError, is_identifier};
 
 /// The header carrying the org's API usage.
 pub const LIMIT_INFO_HEADER: &str = "Sforce-Limit-Info";
@@ -429,12 +429,17 @@ impl SalesforceClient {
         .await
     }
 
-    /// Runs a query; returns its first page.
+    /// Runs a query; returns its first page. A query holding composite
+    /// references is refused ([`SoqlError::ReferenceOutsideComposite`]): they
+    /// mean something only inside their composite.
     #[tracing::instrument(name = "salesforce.query", skip_all)]
     pub async fn query<T: DeserializeOwned>(
         &self,
         soql: &Soql,
     ) -> Result<QueryPage<T>, SalesforceError> {
+        if soql.has_references() {
+            return Err(SoqlError::ReferenceOutsideComposite.into());
+        }
         let call = Call {
             operation: "query",
             method: Method::GET,
@@ -467,7 +472,8 @@ impl SalesforceClient {
         self.call(&call, |raw| decode(&raw)).await
     }
 
-    /// Runs a query and follows `nextRecordsUrl` to the last page.
+    /// Runs a query and follows `nextRecordsUrl` to the last page. A query
+    /// holding composite references is refused, as by [`Self::query`].
     pub async fn query_all<T: DeserializeOwned>(
         &self,
         soql: &Soql,
@@ -535,6 +541,32 @@ impl SalesforceClient {
             }
         })
         .await
+    }
+
+    /// Sends an `allOrNone: false` composite (one API call) and returns every
+    /// subrequest's answer, failed ones included: for reads whose later
+    /// subrequests refer to what an earlier query found, where "found
+    /// nothing" fails the dependent subrequest alone. Check each with
+    /// [`CompositeResults::failed`] / [`CompositeResults::failure_of`].
+    /// An all-or-none composite is sent as by [`Self::composite`].
+    #[tracing::instrument(name = "salesforce.composite", skip_all, fields(subrequests = composite.len()))]
+    pub async fn composite_partial(
+        &self,
+        composite: &Composite,
+    ) -> Result<CompositeResults, SalesforceError> {
+        if composite.all_or_none() == AllOrNone::Yes {
+            return self.composite(composite).await;
+        }
+        let body = composite.to_body(self.inner.config.api_version().as_str());
+        let call = Call {
+            operation: "composite",
+            method: Method::POST,
+            path: rest(["composite".to_owned()]),
+            body: Some(&body),
+            idempotent: composite.is_read_only(),
+        };
+        self.call(&call, |raw| decode::<CompositeResults>(&raw))
+            .await
     }
 
     /// Sends `call`, re-authenticating once on 401 and retrying transient

@@ -14,8 +14,39 @@
 //! Limits are enforced while building: at most 25 subrequests, at most 5 of
 //! them queries; reference ids are generated (`ref0`, `ref1`…) or named
 //! (letters, digits, underscore; unique).
+//!
+//! A query may use an earlier subrequest's result through a
+//! [`soql::Reference`] made by [`Ref::soql_id`], [`Ref::soql_first_id`] or
+//! [`Ref::soql_path`]. The query text is percent-encoded except at those
+//! references, which go into the URL raw: Salesforce substitutes `@{…}` in the
+//! URL before it decodes the query string, so an encoded `%40%7B…%7D` (text a
+//! customer typed) is never substituted. A reference to anything but an
+//! earlier subrequest of the same composite is a build error.
+//!
+//! ```
+//! use salesforce::composite::{AllOrNone, Composite};
+//! use salesforce::schema::{contact, order};
+//! use salesforce::soql::{self, Cond};
+//!
+//! let mut c = Composite::new(AllOrNone::No);
+//! let found = c
+//!     .query_named("order", &soql::select(["AccountId"]).from(order::OBJECT).build().unwrap())
+//!     .unwrap();
+//! let account = found.soql_path("records[0].AccountId").unwrap();
+//! let contacts = soql::select(["Id"])
+//!     .from(contact::OBJECT)
+//!     .where_(Cond::eq(contact::ACCOUNT_ID, account))
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(
+//!     contacts.as_str(),
+//!     "SELECT Id FROM Contact WHERE AccountId = '@{order.records[0].AccountId}'"
+//! );
+//! c.query_named("contacts", &contacts).unwrap();
+//! ```
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -23,7 +54,7 @@ use serde_json::{Value, json};
 
 use crate::Id;
 use crate::error::{ApiError, SalesforceError};
-use crate::soql::{Soql, is_identifier};
+use crate::soql::{self, Soql, is_identifier};
 
 /// The most subrequests one composite may hold.
 pub const MAX_SUBREQUESTS: usize = 25;
@@ -48,9 +79,13 @@ pub enum CompositeBuildError {
     /// An object name that is not an API name.
     #[error("invalid object name {0:?}")]
     InvalidObject(String),
-    /// A reference from another composite.
-    #[error("reference {0:?} does not belong to this composite")]
+    /// A reference to something other than an earlier subrequest of this
+    /// composite (another composite's, or one not added yet).
+    #[error("reference {0:?} is not an earlier subrequest of this composite")]
     UnknownReference(String),
+    /// A reference path that is not `name(.name|[index])*`.
+    #[error("invalid composite reference path {0:?}")]
+    InvalidReferencePath(String),
 }
 
 /// Whether a failure rolls back every subrequest.
@@ -72,6 +107,8 @@ enum RefKind {
 /// A subrequest's reference, usable by later subrequests and to read results.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ref {
+    /// The composite that made it.
+    composite: u64,
     name: String,
     kind: RefKind,
 }
@@ -90,6 +127,28 @@ impl Ref {
     /// `@{<ref>.records[0].Id}`: the id of a query's first record.
     pub fn first_id(&self) -> String {
         format!("@{{{}.records[0].Id}}", self.name)
+    }
+
+    /// `'@{<ref>.id}'` in a later query of this composite: the id of the
+    /// record a create made.
+    pub fn soql_id(&self) -> soql::Reference {
+        self.soql_path("id")
+            .expect("`id` is a valid reference path")
+    }
+
+    /// `'@{<ref>.records[0].Id}'` in a later query of this composite: the id
+    /// of a query's first record.
+    pub fn soql_first_id(&self) -> soql::Reference {
+        self.soql_path("records[0].Id")
+            .expect("`records[0].Id` is a valid reference path")
+    }
+
+    /// `'@{<ref>.<path>}'` in a later query of this composite, e.g.
+    /// `records[0].AccountId`; `path` must match
+    /// `[A-Za-z0-9_]+(\.[A-Za-z0-9_]+|\[[0-9]+\])*`.
+    pub fn soql_path(&self, path: &str) -> Result<soql::Reference, CompositeBuildError> {
+        soql::Reference::new(self.composite, &self.name, path)
+            .ok_or_else(|| CompositeBuildError::InvalidReferencePath(path.to_owned()))
     }
 }
 
@@ -146,9 +205,14 @@ struct Subrequest {
     body: Option<Value>,
 }
 
+/// Tells composites apart, so a reference cannot cross from one to another.
+static NEXT_COMPOSITE: AtomicU64 = AtomicU64::new(0);
+
 /// A composite request under construction.
 #[derive(Debug, Clone)]
 pub struct Composite {
+    /// Stamped on every [`Ref`] this composite makes.
+    id: u64,
     all_or_none: AllOrNone,
     subrequests: Vec<Subrequest>,
     queries: usize,
@@ -166,6 +230,7 @@ impl Composite {
     /// An empty composite.
     pub fn new(all_or_none: AllOrNone) -> Self {
         Self {
+            id: NEXT_COMPOSITE.fetch_add(1, Ordering::Relaxed),
             all_or_none,
             subrequests: Vec::new(),
             queries: 0,
@@ -243,7 +308,8 @@ impl Composite {
         )
     }
 
-    /// `GET query?q=…`; later subrequests may use [`Ref::first_id`].
+    /// `GET query?q=…`; later subrequests may use [`Ref::first_id`]. The
+    /// query may hold references to earlier subrequests ([`Ref::soql_path`]).
     pub fn query(&mut self, soql: &Soql) -> Result<Ref, CompositeBuildError> {
         let name = self.generated_name();
         self.query_named(&name, soql)
@@ -254,11 +320,14 @@ impl Composite {
         if self.queries >= MAX_QUERIES {
             return Err(CompositeBuildError::TooManyQueries);
         }
+        for reference in soql.references() {
+            self.check_reference(reference.composite(), reference.reference_id())?;
+        }
         let r = self.push(
             name,
             RefKind::Query,
             Method::Get,
-            format!("query?q={}", percent_encode(soql.as_str())),
+            format!("query?q={}", encode_query(soql)),
             None,
         )?;
         self.queries += 1;
@@ -277,10 +346,18 @@ impl Composite {
 
     fn check_target(&self, target: &Target) -> Result<(), CompositeBuildError> {
         match target {
-            Target::Ref(r) if !self.names.contains(&r.name) => {
-                Err(CompositeBuildError::UnknownReference(r.name.clone()))
-            }
-            _ => Ok(()),
+            Target::Ref(r) => self.check_reference(r.composite, &r.name),
+            Target::Id(_) => Ok(()),
+        }
+    }
+
+    /// Refuses a reference that is not to an earlier subrequest of this
+    /// composite (a clone shares the stamp, so the name must be here too).
+    fn check_reference(&self, composite: u64, name: &str) -> Result<(), CompositeBuildError> {
+        if composite == self.id && self.names.contains(name) {
+            Ok(())
+        } else {
+            Err(CompositeBuildError::UnknownReference(name.to_owned()))
         }
     }
 
@@ -308,6 +385,7 @@ impl Composite {
             body,
         });
         Ok(Ref {
+            composite: self.id,
             name: name.to_owned(),
             kind,
         })
@@ -350,9 +428,29 @@ fn check_object(object: &str) -> Result<(), CompositeBuildError> {
     }
 }
 
+/// The query's text for `query?q=`: percent-encoded, except the references
+/// the builder placed (and only those), which Salesforce must see raw.
+fn encode_query(soql: &Soql) -> String {
+    let text = soql.as_str();
+    let mut out = String::with_capacity(text.len() * 3);
+    let mut from = 0;
+    for placed in soql.placed() {
+        encode_into(&text[from..placed.range.start], &mut out);
+        out.push_str(&text[placed.range.clone()]);
+        from = placed.range.end;
+    }
+    encode_into(&text[from..], &mut out);
+    out
+}
+
 /// Percent-encodes everything but the unreserved characters of RFC 3986.
 pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
+    encode_into(s, &mut out);
+    out
+}
+
+fn encode_into(s: &str, out: &mut String) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
@@ -360,7 +458,6 @@ pub(crate) fn percent_encode(s: &str) -> String {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
 }
 
 /// One subrequest's answer.
@@ -428,13 +525,32 @@ impl CompositeResults {
         })
     }
 
+    /// Whether subrequest `r` failed (it has no answer, or an error status).
+    /// Only an `allOrNone: false` composite sent with
+    /// [`SalesforceClient::composite_partial`](crate::SalesforceClient::composite_partial)
+    /// can succeed with some subrequests failed.
+    pub fn failed(&self, r: &Ref) -> bool {
+        self.response(r).is_none_or(|s| s.http_status_code >= 400)
+    }
+
+    /// The error of subrequest `r` when it failed, as
+    /// [`SalesforceError::Composite`] (not rolled back: see [`Self::failed`]).
+    pub fn failure_of(&self, r: &Ref) -> Option<SalesforceError> {
+        match self.response(r) {
+            Some(s) if s.http_status_code >= 400 => Some(composite_error(s, false)),
+            Some(_) => None,
+            None => Some(SalesforceError::UndecodableBody {
+                status: 200,
+                snippet: format!("no subresponse for {}", r.name),
+                source: None,
+            }),
+        }
+    }
+
     /// Finds the subrequest that made the composite fail: the first failed one
     /// whose errors are not only `PROCESSING_HALTED`.
     pub(crate) fn failure(&self, rolled_back: bool) -> Option<SalesforceError> {
         let failed = |s: &&SubResponse| s.http_status_code >= 400;
-        let errors_of = |s: &SubResponse| -> Vec<ApiError> {
-            serde_json::from_value(s.body.clone()).unwrap_or_default()
-        };
         let cause = self
             .responses
             .iter()
@@ -444,15 +560,29 @@ impl CompositeResults {
                 errors.is_empty() || !errors.iter().all(ApiError::is_processing_halted)
             })
             .or_else(|| self.responses.iter().find(failed))?;
-        Some(SalesforceError::Composite {
-            reference_id: cause.reference_id.clone(),
-            status: cause.http_status_code,
-            errors: errors_of(cause)
-                .into_iter()
-                .filter(|e| !e.is_processing_halted())
-                .collect(),
-            rolled_back,
-        })
+        Some(composite_error(cause, rolled_back))
+    }
+}
+
+/// The error array of a failed subresponse (empty when it has none).
+fn errors_of(s: &SubResponse) -> Vec<ApiError> {
+    serde_json::from_value(s.body.clone()).unwrap_or_default()
+}
+
+/// A failed subresponse as an error. `PROCESSING_HALTED` entries are left
+/// out unless they are all there is (e.g. a reference that did not resolve).
+fn composite_error(cause: &SubResponse, rolled_back: bool) -> SalesforceError {
+    let errors = errors_of(cause);
+    let real: Vec<ApiError> = errors
+        .iter()
+        .filter(|e| !e.is_processing_halted())
+        .cloned()
+        .collect();
+    SalesforceError::Composite {
+        reference_id: cause.reference_id.clone(),
+        status: cause.http_status_code,
+        errors: if real.is_empty() { errors } else { real },
+        rolled_back,
     }
 }
 
@@ -557,6 +687,88 @@ mod tests {
     }
 
     #[test]
+    fn references_go_into_query_urls_raw_and_everything_else_encoded() {
+        let mut c = Composite::new(AllOrNone::Yes);
+        let order = c.create_named("order", "Order", json!({})).unwrap();
+        let found = c
+            .query_named(
+                "orderQuery",
+                &select(["AccountId"])
+                    .from("Order")
+                    .where_(Cond::eq("Id", order.soql_id()))
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap();
+        c.query_named(
+            "contacts",
+            &select(["Id"])
+                .from("Contact")
+                .where_(Cond::eq(
+                    "AccountId",
+                    found.soql_path("records[0].AccountId").unwrap(),
+                ))
+                .where_(Cond::ne("LastName", "@{order.id}"))
+                .where_(Cond::ne("FirstName", order.soql_first_id()))
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        let body = c.to_body("62.0");
+        let reqs = body["compositeRequest"].as_array().unwrap();
+        assert_eq!(
+            reqs[1]["url"],
+            "/services/data/v62.0/query?q=SELECT%20AccountId%20FROM%20Order%20WHERE%20Id%20%3D%20%27@{order.id}%27"
+        );
+        assert_eq!(
+            reqs[2]["url"],
+            "/services/data/v62.0/query?q=SELECT%20Id%20FROM%20Contact%20WHERE%20%28AccountId%20%3D%20%27@{orderQuery.records[0].AccountId}%27%20AND%20LastName%20%21%3D%20%27%40%7Border.id%7D%27%20AND%20FirstName%20%21%3D%20%27@{order.records[0].Id}%27%29"
+        );
+    }
+
+    #[test]
+    fn a_reference_to_anything_but_an_earlier_subrequest_is_a_build_error() {
+        let query_with = |r: soql::Reference| {
+            select(["Id"])
+                .from("Contact")
+                .where_(Cond::eq("AccountId", r))
+                .build()
+                .unwrap()
+        };
+        // Another composite's subrequest, even under the same name.
+        let mut other = Composite::new(AllOrNone::Yes);
+        let foreign = other.create("Account", json!({})).unwrap();
+        let mut c = Composite::new(AllOrNone::Yes);
+        c.create("Account", json!({})).unwrap();
+        assert_eq!(foreign.reference_id(), "ref0");
+        assert_eq!(
+            c.query(&query_with(foreign.soql_id())),
+            Err(CompositeBuildError::UnknownReference("ref0".into()))
+        );
+        assert_eq!(
+            c.update("Account", &foreign, json!({})),
+            Err(CompositeBuildError::UnknownReference("ref0".into()))
+        );
+        // A subrequest added later (here: to a clone, which shares the stamp).
+        let mut later = c.clone();
+        let added_later = later.create_named("later", "Account", json!({})).unwrap();
+        assert_eq!(
+            c.query(&query_with(added_later.soql_id())),
+            Err(CompositeBuildError::UnknownReference("later".into()))
+        );
+        assert!(later.query(&query_with(added_later.soql_id())).is_ok());
+        // A path that is not a reference path.
+        for bad in ["", "id}", "records[0]..Id", "id' OR Id != '"] {
+            assert_eq!(
+                added_later.soql_path(bad),
+                Err(CompositeBuildError::InvalidReferencePath(bad.into()))
+            );
+        }
+        // Nothing was added by the refused calls.
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
     fn the_failure_reported_is_the_real_one() {
         let results: CompositeResults = serde_json::from_value(json!({"compositeResponse": [
             {"body": [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}], "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "ref0"},
@@ -588,15 +800,45 @@ mod tests {
         .unwrap();
         assert!(ok.failure(true).is_none());
         let r0 = Ref {
+            composite: 0,
             name: "ref0".into(),
             kind: RefKind::Record,
         };
         let r1 = Ref {
+            composite: 0,
             name: "ref1".into(),
             kind: RefKind::Query,
         };
         assert_eq!(ok.id(&r0).unwrap().as_str(), "001000000000001AAA");
         let records: Vec<Value> = ok.records(&r1).unwrap();
         assert_eq!(records.len(), 1);
+        assert!(!ok.failed(&r0) && ok.failure_of(&r1).is_none());
+
+        // allOrNone false: a reference to a query that found nothing fails
+        // its subrequest alone.
+        let partial: CompositeResults = serde_json::from_value(json!({"compositeResponse": [
+            {"body": {"totalSize": 0, "done": true, "records": []}, "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "ref0"},
+            {"body": [{"errorCode": "PROCESSING_HALTED", "message": "Invalid reference specified. No value for ref0.records[0].Id found in ref0."}], "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "ref1"}
+        ]}))
+        .unwrap();
+        assert!(!partial.failed(&r0) && partial.failed(&r1));
+        let Some(SalesforceError::Composite {
+            reference_id,
+            errors,
+            rolled_back,
+            ..
+        }) = partial.failure_of(&r1)
+        else {
+            panic!("expected the subrequest's failure");
+        };
+        assert_eq!(reference_id, "ref1");
+        assert_eq!(errors[0].error_code, "PROCESSING_HALTED");
+        assert!(!rolled_back);
+        let missing = Ref {
+            composite: 0,
+            name: "ref9".into(),
+            kind: RefKind::Query,
+        };
+        assert!(partial.failed(&missing) && partial.failure_of(&missing).is_some());
     }
 }

@@ -1,13 +1,15 @@
 //! The Salesforce side of provisioning: [`SalesforceOrderLedger`] implements
 //! the [`OrderLedger`] port of `portal_core::provisioning`.
 //!
-//! - `load`: ONE `/composite` of two queries — the Order with its Account
-//!   (`Name`, `WH_Account__c`) and Opportunity through parent paths, and the
-//!   OrderItems with their Product2 WHMCS fields — plus, only when the Account
-//!   has no WHMCS client yet (`WH_Account__c` empty), one query for the
-//!   Account's Contact (the Contact is a child of the Account, not reachable
-//!   by a parent path from the Order, and the composite builder cannot put an
-//!   `@{ref…}` reference inside a query).
+//! - `load`: ONE `/composite` of three queries, always — the Order with its
+//!   Account (`Name`, `WH_Account__c`) and Opportunity through parent paths;
+//!   the OrderItems with their Product2 WHMCS fields; and the Account's
+//!   Contacts, filtered on `AccountId = '@{order.records[0].AccountId}'` (a
+//!   Contact is a child of the Account, not reachable by a parent path from
+//!   the Order). The composite is not all-or-none, so an Order that does not
+//!   exist fails only the Contact query (its reference has nothing to
+//!   resolve) and reads as [`LedgerError::OrderNotFound`]. The Contacts are
+//!   used only when the Account has no WHMCS client yet.
 //! - `record_provisioned` / `record_failed`: ONE all-or-none `/composite` each.
 //!
 //! Field and object names come only from `portal_core::schema`; queries only
@@ -28,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::Id;
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite};
+use crate::composite::{AllOrNone, Composite, Ref};
 use crate::error::SalesforceError;
 use crate::schema::{account, contact, opportunity, order, order_item, product};
 use crate::soql::{Cond, Order, Soql, select};
@@ -99,7 +101,9 @@ fn items_query(order_id: &Id) -> Result<Soql, SalesforceError> {
         .build()?)
 }
 
-fn contacts_query(account_id: &AccountId) -> Result<Soql, SalesforceError> {
+/// The Contacts of the Account of the Order that query `order` found.
+fn contacts_query(order: &Ref) -> Result<Soql, SalesforceError> {
+    let account_id = order.soql_path(&format!("records[0].{}", order::ACCOUNT_ID))?;
     Ok(select([
         ID,
         contact::FIRST_NAME,
@@ -108,7 +112,7 @@ fn contacts_query(account_id: &AccountId) -> Result<Soql, SalesforceError> {
         contact::PHONE,
     ])
     .from(contact::OBJECT)
-    .where_(Cond::eq(contact::ACCOUNT_ID, account_id.as_id()))
+    .where_(Cond::eq(contact::ACCOUNT_ID, account_id))
     .order_by(CREATED_DATE, Order::Asc)
     .limit(CONTACTS_READ)
     .build()?)
@@ -190,12 +194,29 @@ impl OrderLedger for SalesforceOrderLedger {
         let items_ref = c
             .query_named("items", &items_query(&id).map_err(ledger_error)?)
             .map_err(build)?;
-        let results = self.client.composite(&c).await.map_err(ledger_error)?;
+        let contacts_ref = c
+            .query_named(
+                "contacts",
+                &contacts_query(&order_ref).map_err(ledger_error)?,
+            )
+            .map_err(build)?;
+        let results = self
+            .client
+            .composite_partial(&c)
+            .await
+            .map_err(ledger_error)?;
 
+        if let Some(e) = results.failure_of(&order_ref) {
+            return Err(ledger_error(e));
+        }
         let orders: Vec<Map<String, Value>> = results.records(&order_ref).map_err(ledger_error)?;
         let Some(order) = orders.first() else {
+            // The Contact query failed too: its reference had nothing to resolve.
             return Err(LedgerError::OrderNotFound);
         };
+        if let Some(e) = results.failure_of(&items_ref) {
+            return Err(ledger_error(e));
+        }
         let items: Vec<Map<String, Value>> = results.records(&items_ref).map_err(ledger_error)?;
         let account_id = text(order, order::ACCOUNT_ID)
             .and_then(|a| AccountId::parse(&a).ok())
@@ -208,12 +229,12 @@ impl OrderLedger for SalesforceOrderLedger {
             whmcs_client_id: whole(account_record, account::WHMCS_ACCOUNT),
         };
         let contact = if account.whmcs_client_id.is_none() {
-            let page = self
-                .client
-                .query::<Map<String, Value>>(&contacts_query(&account.id).map_err(ledger_error)?)
-                .await
-                .map_err(ledger_error)?;
-            let contacts: Vec<BillingContact> = page.records.iter().map(parse_contact).collect();
+            if let Some(e) = results.failure_of(&contacts_ref) {
+                return Err(ledger_error(e));
+            }
+            let records: Vec<Map<String, Value>> =
+                results.records(&contacts_ref).map_err(ledger_error)?;
+            let contacts: Vec<BillingContact> = records.iter().map(parse_contact).collect();
             contacts
                 .iter()
                 .find(|c| c.email.is_some())
@@ -332,13 +353,17 @@ mod tests {
             "{q}"
         );
         assert!(q.as_str().contains("ORDER BY OrderItemNumber ASC"), "{q}");
-        let account = AccountId::parse("001000000000001").expect("valid id");
-        let q = contacts_query(&account).expect("builds");
+        let mut c = Composite::new(AllOrNone::No);
+        let order_ref = c
+            .query_named("order", &order_query(&id).expect("builds"))
+            .expect("added");
+        let q = contacts_query(&order_ref).expect("builds");
         assert!(
             q.as_str()
-                .contains("FROM Contact WHERE AccountId = '001000000000001AAA'"),
+                .contains("FROM Contact WHERE AccountId = '@{order.records[0].AccountId}'"),
             "{q}"
         );
+        assert_eq!(q.references().count(), 1);
     }
 
     #[test]

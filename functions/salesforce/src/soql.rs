@@ -7,6 +7,13 @@
 //! quoted-string rules (`\\ \' \" \n \r \t \b \f`, plus `\%` `\_` inside LIKE).
 //! Conditions are always parenthesised, so mixing AND and OR is explicit.
 //!
+//! A query sent inside a `/composite` may compare with an earlier subrequest's
+//! result through a [`Reference`] (`'@{order.records[0].AccountId}'`). A
+//! `Reference` is made only from a [`crate::composite::Ref`], and the built
+//! [`Soql`] records where each one sits while it is rendered, so the composite
+//! builder leaves exactly those bytes unencoded: text that merely looks like
+//! `@{…}` (a customer's input) stays an escaped, encoded literal.
+//!
 //! ```
 //! use salesforce::soql::{self, Cond, Like, Order};
 //! use salesforce::schema::account;
@@ -25,6 +32,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::{Deref, DerefMut, Range};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -57,22 +65,173 @@ pub enum SoqlError {
     /// `COUNT()` with ORDER BY.
     #[error("COUNT() cannot be combined with ORDER BY")]
     CountWithOrderBy,
+    /// A query holding composite references sent on its own (e.g. with
+    /// `SalesforceClient::query`): `@{…}` means something only inside the
+    /// composite whose subrequests it names.
+    #[error("a query with composite references can only be sent inside its composite")]
+    ReferenceOutsideComposite,
 }
 
-/// A built query: text that came only from checked identifiers and escaped values.
+/// An earlier composite subrequest's result bound into a query:
+/// `@{<referenceId>.<path>}`, rendered quoted.
+///
+/// Made only by [`crate::composite::Ref`] ([`soql_id`](crate::composite::Ref::soql_id),
+/// [`soql_first_id`](crate::composite::Ref::soql_first_id),
+/// [`soql_path`](crate::composite::Ref::soql_path)), so the reference id is a
+/// subrequest's (letters, digits, underscore) and the path matches
+/// `[A-Za-z0-9_]+(\.[A-Za-z0-9_]+|\[[0-9]+\])*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Soql(String);
+pub struct Reference {
+    /// The composite whose subrequest it names.
+    composite: u64,
+    reference_id: String,
+    path: String,
+}
+
+impl Reference {
+    /// A reference to `path` in the result of subrequest `reference_id` of
+    /// composite `composite`; `None` when `path` is not a reference path.
+    pub(crate) fn new(composite: u64, reference_id: &str, path: &str) -> Option<Self> {
+        is_reference_path(path).then(|| Self {
+            composite,
+            reference_id: reference_id.to_owned(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The `referenceId` of the subrequest it names.
+    pub fn reference_id(&self) -> &str {
+        &self.reference_id
+    }
+
+    /// The path into that subrequest's result, e.g. `records[0].AccountId`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// `@{<referenceId>.<path>}`, as Salesforce reads it.
+    pub fn expression(&self) -> String {
+        format!("@{{{}.{}}}", self.reference_id, self.path)
+    }
+
+    /// The composite that made it.
+    pub(crate) fn composite(&self) -> u64 {
+        self.composite
+    }
+}
+
+/// Whether `s` is a path into a subrequest's result:
+/// `[A-Za-z0-9_]+(\.[A-Za-z0-9_]+|\[[0-9]+\])*`.
+pub(crate) fn is_reference_path(s: &str) -> bool {
+    fn word(b: &u8) -> bool {
+        b.is_ascii_alphanumeric() || *b == b'_'
+    }
+    let bytes = s.as_bytes();
+    let first = bytes.iter().take_while(|b| word(b)).count();
+    if first == 0 {
+        return false;
+    }
+    let mut rest = &bytes[first..];
+    while let Some((&separator, after)) = rest.split_first() {
+        let (len, closing) = match separator {
+            b'.' => (after.iter().take_while(|b| word(b)).count(), 0),
+            b'[' => {
+                let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+                if after.get(digits) != Some(&b']') {
+                    return false;
+                }
+                (digits, 1)
+            }
+            _ => return false,
+        };
+        if len == 0 {
+            return false;
+        }
+        rest = &after[len + closing..];
+    }
+    true
+}
+
+/// Where a [`Reference`] sits in a query's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Placed {
+    /// The bytes of `@{…}` (the quotes around it excluded).
+    pub(crate) range: Range<usize>,
+    /// The reference rendered there.
+    pub(crate) reference: Reference,
+}
+
+/// A built query: text that came only from checked identifiers, escaped values
+/// and composite [`Reference`]s, with where each reference sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Soql {
+    text: String,
+    references: Vec<Placed>,
+}
 
 impl Soql {
     /// The query text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// Whether the query holds composite references (and so can only be sent
+    /// inside the composite that made them).
+    pub fn has_references(&self) -> bool {
+        !self.references.is_empty()
+    }
+
+    /// The composite references in the query, in text order.
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.references.iter().map(|p| &p.reference)
+    }
+
+    /// The references with their byte ranges, in text order.
+    pub(crate) fn placed(&self) -> &[Placed] {
+        &self.references
     }
 }
 
 impl fmt::Display for Soql {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
+    }
+}
+
+/// Query text under construction, with the references rendered into it so far.
+/// Derefs to the text, so rendering code pushes into it like into a `String`.
+#[derive(Debug, Default)]
+struct Out {
+    text: String,
+    references: Vec<Placed>,
+}
+
+impl Out {
+    fn push_reference(&mut self, reference: &Reference) {
+        let start = self.text.len();
+        self.text.push_str("@{");
+        self.text.push_str(&reference.reference_id);
+        self.text.push('.');
+        self.text.push_str(&reference.path);
+        self.text.push('}');
+        self.references.push(Placed {
+            range: start..self.text.len(),
+            reference: reference.clone(),
+        });
+    }
+}
+
+impl Deref for Out {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
     }
 }
 
@@ -95,6 +254,8 @@ pub enum Value {
     DateTime(DateTime<Utc>),
     /// A record id, quoted.
     Id(Id),
+    /// An earlier composite subrequest's result, quoted (`'@{ref.records[0].Id}'`).
+    Reference(Reference),
 }
 
 impl From<&str> for Value {
@@ -157,6 +318,16 @@ impl From<&Id> for Value {
         Self::Id(v.clone())
     }
 }
+impl From<Reference> for Value {
+    fn from(v: Reference) -> Self {
+        Self::Reference(v)
+    }
+}
+impl From<&Reference> for Value {
+    fn from(v: &Reference) -> Self {
+        Self::Reference(v.clone())
+    }
+}
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Self {
         v.map_or(Self::Null, Into::into)
@@ -164,7 +335,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 impl Value {
-    fn render(&self, field: &str, out: &mut String) -> Result<(), SoqlError> {
+    fn render(&self, field: &str, out: &mut Out) -> Result<(), SoqlError> {
         match self {
             Self::Text(s) => {
                 out.push('\'');
@@ -186,6 +357,11 @@ impl Value {
             Self::Id(id) => {
                 out.push('\'');
                 out.push_str(id.as_str());
+                out.push('\'');
+            }
+            Self::Reference(reference) => {
+                out.push('\'');
+                out.push_reference(reference);
                 out.push('\'');
             }
         }
@@ -403,7 +579,7 @@ impl Cond {
         Self(CondKind::Not(Box::new(cond)))
     }
 
-    fn render(&self, out: &mut String) -> Result<(), SoqlError> {
+    fn render(&self, out: &mut Out) -> Result<(), SoqlError> {
         match &self.0 {
             CondKind::Compare { field, op, value } => {
                 push_identifier(field, out)?;
@@ -451,7 +627,7 @@ impl Cond {
     }
 }
 
-fn render_group(conds: &[Cond], joiner: &str, out: &mut String) -> Result<(), SoqlError> {
+fn render_group(conds: &[Cond], joiner: &str, out: &mut Out) -> Result<(), SoqlError> {
     if conds.is_empty() {
         return Err(SoqlError::EmptyGroup);
     }
@@ -563,7 +739,8 @@ impl Select {
 
     /// Checks every identifier and value and renders the query.
     pub fn build(&self) -> Result<Soql, SoqlError> {
-        let mut out = String::from("SELECT ");
+        let mut out = Out::default();
+        out.push_str("SELECT ");
         if self.count {
             if !self.order.is_empty() {
                 return Err(SoqlError::CountWithOrderBy);
@@ -604,7 +781,10 @@ impl Select {
         if let Some(n) = self.offset {
             out.push_str(&format!(" OFFSET {n}"));
         }
-        Ok(Soql(out))
+        Ok(Soql {
+            text: out.text,
+            references: out.references,
+        })
     }
 }
 
@@ -621,9 +801,9 @@ mod tests {
     use super::*;
 
     fn text(s: &str) -> String {
-        let mut out = String::new();
+        let mut out = Out::default();
         Value::from(s).render("f", &mut out).unwrap();
-        out
+        out.text
     }
 
     #[test]
@@ -653,8 +833,8 @@ mod tests {
     #[test]
     fn values_render_in_their_soql_forms() {
         let render = |v: Value| {
-            let mut out = String::new();
-            v.render("f", &mut out).map(|()| out)
+            let mut out = Out::default();
+            v.render("f", &mut out).map(|()| out.text)
         };
         assert_eq!(render(42i64.into()).unwrap(), "42");
         assert_eq!(render((-1.5f64).into()).unwrap(), "-1.5");
@@ -759,6 +939,73 @@ mod tests {
             assert!(is_identifier(good), "{good}");
         }
         assert!(select(["Id"]).from("Account.Name").build().is_err());
+    }
+
+    #[test]
+    fn references_render_quoted_and_are_recorded_where_they_sit() {
+        let account = Reference::new(7, "order", "records[0].AccountId").unwrap();
+        let q = select(["Id"])
+            .from("Contact")
+            .where_(Cond::eq("AccountId", &account))
+            .where_(Cond::ne("LastName", "'@{ref0.id}'"))
+            .where_(Cond::in_(
+                "Id",
+                [Value::from(Reference::new(7, "c", "id").unwrap())],
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(
+            q.as_str(),
+            r"SELECT Id FROM Contact WHERE (AccountId = '@{order.records[0].AccountId}' AND LastName != '\'@{ref0.id}\'' AND Id IN ('@{c.id}'))"
+        );
+        assert!(q.has_references());
+        let placed: Vec<&str> = q
+            .placed()
+            .iter()
+            .map(|p| &q.as_str()[p.range.clone()])
+            .collect();
+        // The look-alike in the text value is not a reference.
+        assert_eq!(placed, ["@{order.records[0].AccountId}", "@{c.id}"]);
+        assert_eq!(q.references().next(), Some(&account));
+        assert_eq!(account.expression(), "@{order.records[0].AccountId}");
+
+        let plain = select(["Id"])
+            .from("Contact")
+            .where_(Cond::eq("LastName", "@{order.records[0].AccountId}"))
+            .build()
+            .unwrap();
+        assert!(!plain.has_references());
+    }
+
+    #[test]
+    fn reference_paths_are_names_fields_and_indexes_only() {
+        for good in [
+            "id",
+            "records[0].Id",
+            "records[12].Account.Name",
+            "a_1",
+            "x[0][1]",
+        ] {
+            assert!(is_reference_path(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".id",
+            "id.",
+            "records[]",
+            "records[x]",
+            "records[0",
+            "[0]",
+            "a..b",
+            "a b",
+            "id}",
+            "id}' OR Id != '",
+            "records[0].Id'",
+            "Näme",
+        ] {
+            assert!(!is_reference_path(bad), "{bad:?}");
+            assert!(Reference::new(1, "r", bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

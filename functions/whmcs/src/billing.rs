@@ -2,7 +2,9 @@
 //! [`BillingGateway`] port of `portal_core::provisioning` over [`WhmcsClient`].
 //!
 //! - The client: `WH_Account__c` when set (no call), else GetClientsDetails by
-//!   the Contact's email, else AddClient.
+//!   the Contact's email, else AddClient with only what the portal knows
+//!   (names, email, phone when known, the Account's name as company) and
+//!   `skipvalidation`, since the portal collects no postal address.
 //! - The order: AddOrder with one line per OrderItem, the Salesforce Order Id
 //!   in each product's admin-only custom field "Salesforce Order Id". Real
 //!   WHMCS gives that field its own id on every product, so the ids come from
@@ -34,13 +36,6 @@ use crate::model::{BillingCycle, NewClient, NewOrder, OrderLine};
 
 /// The name of the admin-only product custom field that carries the Salesforce Order Id.
 pub const SALESFORCE_ORDER_ID_FIELD: &str = "Salesforce Order Id";
-
-/// What AddClient gets for the address fields WHMCS requires and the portal
-/// does not collect.
-const NOT_PROVIDED: &str = "Not provided";
-
-/// The country of the clients the portal creates (ISO 3166-1 alpha-2).
-const DEFAULT_COUNTRY: &str = "JP";
 
 /// The [`BillingGateway`] over the WHMCS External API.
 pub struct WhmcsBilling {
@@ -169,24 +164,25 @@ impl BillingGateway for WhmcsBilling {
         let last_name = contact
             .and_then(|c| non_empty(Some(c.last_name.as_str())))
             .unwrap_or(account.name.as_str());
+        // Only what the portal knows; `skipvalidation` lets WHMCS create the
+        // client without the address it does not collect.
         let new = NewClient {
             firstname: non_empty(contact.and_then(|c| c.first_name.as_deref()))
                 .unwrap_or(last_name)
                 .to_owned(),
             lastname: last_name.to_owned(),
             email: email.to_owned(),
-            phonenumber: non_empty(contact.and_then(|c| c.phone.as_deref()))
-                .unwrap_or(NOT_PROVIDED)
-                .to_owned(),
+            phonenumber: non_empty(contact.and_then(|c| c.phone.as_deref())).map(str::to_owned),
             companyname: non_empty(Some(account.name.as_str())).map(str::to_owned),
-            address1: NOT_PROVIDED.to_owned(),
+            address1: None,
             address2: None,
-            city: NOT_PROVIDED.to_owned(),
-            state: NOT_PROVIDED.to_owned(),
-            postcode: NOT_PROVIDED.to_owned(),
-            country: DEFAULT_COUNTRY.to_owned(),
+            city: None,
+            state: None,
+            postcode: None,
+            country: None,
             password2: None,
             no_email: true,
+            skip_validation: true,
         };
         let client_id = match self.client.add_client(&new).await {
             Ok(id) => id,

@@ -107,14 +107,14 @@ impl WhmcsClient {
             ("firstname", Some(client.firstname.as_str())),
             ("lastname", Some(client.lastname.as_str())),
             ("email", Some(client.email.as_str())),
-            ("phonenumber", Some(client.phonenumber.as_str())),
+            ("phonenumber", client.phonenumber.as_deref()),
             ("companyname", client.companyname.as_deref()),
-            ("address1", Some(client.address1.as_str())),
+            ("address1", client.address1.as_deref()),
             ("address2", client.address2.as_deref()),
-            ("city", Some(client.city.as_str())),
-            ("state", Some(client.state.as_str())),
-            ("postcode", Some(client.postcode.as_str())),
-            ("country", Some(client.country.as_str())),
+            ("city", client.city.as_deref()),
+            ("state", client.state.as_deref()),
+            ("postcode", client.postcode.as_deref()),
+            ("country", client.country.as_deref()),
             (
                 "password2",
                 client.password2.as_ref().map(|p| p.expose_secret()),
@@ -126,6 +126,10 @@ impl WhmcsClient {
             }
         }
         push(ACTION, form.push_flag("noemail", client.no_email))?;
+        push(
+            ACTION,
+            form.push_flag("skipvalidation", client.skip_validation),
+        )?;
         let body = match self.send(ACTION, form).await {
             Err(WhmcsError::Api { message, .. }) if message.eq_ignore_ascii_case(EMAIL_EXISTS) => {
                 return Err(WhmcsError::EmailAlreadyExists);

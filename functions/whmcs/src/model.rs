@@ -99,8 +99,9 @@ impl FromStr for BillingCycle {
     }
 }
 
-/// AddClient input. WHMCS requires every non-optional field (unless its
-/// "optional client profile fields" setting relaxes them).
+/// AddClient input. WHMCS requires the address fields, the country and the
+/// phone number unless `skip_validation` is set (or its "optional client
+/// profile fields" setting relaxes them); absent fields are not sent.
 #[derive(Debug, Clone)]
 pub struct NewClient {
     /// First name.
@@ -110,25 +111,29 @@ pub struct NewClient {
     /// Email address (unique in WHMCS).
     pub email: String,
     /// Phone number.
-    pub phonenumber: String,
+    pub phonenumber: Option<String>,
     /// Company name.
     pub companyname: Option<String>,
     /// Address line 1.
-    pub address1: String,
+    pub address1: Option<String>,
     /// Address line 2.
     pub address2: Option<String>,
     /// City.
-    pub city: String,
+    pub city: Option<String>,
     /// State or region.
-    pub state: String,
+    pub state: Option<String>,
     /// Postcode.
-    pub postcode: String,
+    pub postcode: Option<String>,
     /// ISO 3166-1 alpha-2 country code (`JP`, `GB`…).
-    pub country: String,
+    pub country: Option<String>,
     /// Password of the client's user; WHMCS generates one when absent.
     pub password2: Option<SecretString>,
     /// Suppress the welcome email.
     pub no_email: bool,
+    /// `skipvalidation=1`: WHMCS creates the client without checking its
+    /// required fields (for clients whose address the portal never collects;
+    /// WHMCS still refuses a taken email).
+    pub skip_validation: bool,
 }
 
 /// A client as GetClientsDetails reports it (the fields this product uses).

@@ -47,16 +47,17 @@ fn new_client(email: &str) -> NewClient {
         firstname: "Zoë".into(),
         lastname: "Tanaka".into(),
         email: email.into(),
-        phonenumber: "+81 3 1234 5678".into(),
+        phonenumber: Some("+81 3 1234 5678".into()),
         companyname: None,
-        address1: "1-2-3 Shibuya".into(),
+        address1: Some("1-2-3 Shibuya".into()),
         address2: None,
-        city: "Tokyo".into(),
-        state: "Tokyo".into(),
-        postcode: "150-0002".into(),
-        country: "JP".into(),
+        city: Some("Tokyo".into()),
+        state: Some("Tokyo".into()),
+        postcode: Some("150-0002".into()),
+        country: Some("JP".into()),
         password2: None,
         no_email: true,
+        skip_validation: false,
     }
 }
 
@@ -166,12 +167,136 @@ async fn add_client_without_a_required_field_gets_whmcs_message() {
     let whmcs = emulator().await;
     let client = client_for(&whmcs);
     let mut incomplete = new_client("x@example.jp");
-    incomplete.city = String::new();
+    incomplete.city = None;
 
     let message = api_message(client.add_client(&incomplete).await);
 
     assert_eq!(message, "You did not enter your city");
     assert_eq!(whmcs.clients_created(), 0);
+}
+
+/// A client with only names and email, as the portal knows it.
+fn portal_client(email: &str) -> NewClient {
+    NewClient {
+        phonenumber: None,
+        address1: None,
+        city: None,
+        state: None,
+        postcode: None,
+        country: None,
+        skip_validation: true,
+        ..new_client(email)
+    }
+}
+
+#[tokio::test]
+async fn add_client_with_skip_validation_needs_no_address_and_still_refuses_a_taken_email() {
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+
+    let id = client
+        .add_client(&portal_client("bare@example.jp"))
+        .await
+        .expect("created without an address");
+
+    let stored = whmcs
+        .clients()
+        .into_iter()
+        .find(|c| c.id == id)
+        .expect("stored");
+    assert_eq!(stored.email, "bare@example.jp");
+    assert_eq!(
+        (stored.firstname.as_str(), stored.lastname.as_str()),
+        ("Zoë", "Tanaka")
+    );
+    for absent in [
+        &stored.address1,
+        &stored.city,
+        &stored.state,
+        &stored.postcode,
+        &stored.country,
+        &stored.phonenumber,
+    ] {
+        assert_eq!(absent, "", "nothing made up was sent");
+    }
+    let err = client
+        .add_client(&portal_client("Bare@Example.jp"))
+        .await
+        .expect_err("a taken email");
+    assert!(matches!(err, WhmcsError::EmailAlreadyExists), "{err:?}");
+
+    // Without the flag, the same input is refused for its missing address.
+    let unflagged = NewClient {
+        skip_validation: false,
+        ..portal_client("other@example.jp")
+    };
+    let message = api_message(client.add_client(&unflagged).await);
+    assert_eq!(message, "You did not enter your address (line 1)");
+    assert_eq!(whmcs.clients_created(), 1);
+}
+
+#[tokio::test]
+async fn billing_creates_a_missing_client_from_what_the_portal_knows() {
+    use portal_core::domain::AccountId;
+    use portal_core::provisioning::{BillingAccount, BillingContact, BillingGateway};
+    use whmcs::billing::WhmcsBilling;
+
+    let whmcs = emulator().await;
+    let billing = WhmcsBilling::new(client_for(&whmcs), "banktransfer");
+    let account = BillingAccount {
+        id: AccountId::parse("001000000000001").expect("an id"),
+        name: "Hanako Yamada".to_owned(),
+        whmcs_client_id: None,
+    };
+    let with_phone = BillingContact {
+        first_name: Some("Hanako".to_owned()),
+        last_name: "Yamada".to_owned(),
+        email: Some("hanako@example.jp".to_owned()),
+        phone: Some("+81 90 0000 0000".to_owned()),
+    };
+    let ensured = billing
+        .ensure_client(&account, Some(&with_phone))
+        .await
+        .expect("a client");
+    assert!(ensured.linked);
+    let without_phone = BillingContact {
+        first_name: None,
+        last_name: "Sato".to_owned(),
+        email: Some("sato@example.jp".to_owned()),
+        phone: None,
+    };
+    let second = billing
+        .ensure_client(&account, Some(&without_phone))
+        .await
+        .expect("a client without a phone");
+
+    let clients = whmcs.clients();
+    let first = clients
+        .iter()
+        .find(|c| c.id == ensured.client_id)
+        .expect("stored");
+    assert_eq!(
+        (
+            first.firstname.as_str(),
+            first.lastname.as_str(),
+            first.email.as_str()
+        ),
+        ("Hanako", "Yamada", "hanako@example.jp")
+    );
+    assert_eq!(first.phonenumber, "+81 90 0000 0000");
+    let other = clients
+        .iter()
+        .find(|c| c.id == second.client_id)
+        .expect("stored");
+    assert_eq!(other.phonenumber, "", "no placeholder phone");
+    for c in [first, other] {
+        // No placeholder address or country.
+        assert_eq!(
+            [&c.address1, &c.city, &c.state, &c.postcode, &c.country],
+            [""; 5]
+        );
+    }
+    assert_eq!(whmcs.clients_created(), 2);
 }
 
 #[tokio::test]

@@ -94,15 +94,15 @@ async fn an_approved_vpn_order_is_provisioned() {
 }
 
 #[tokio::test]
-async fn a_provisioned_order_costs_two_salesforce_calls_once_the_account_is_linked() {
+async fn a_provisioned_order_costs_two_salesforce_calls_for_new_and_linked_accounts() {
     let w = world().await;
     let first = w.seed_order("SIM", &["SIM-DATA-20GB", "SIM-ACTIVATION"]);
     let message = w.approve(&first);
     let (sf_before, whmcs_before) = (w.sf.api_calls(), w.whmcs_calls());
     assert!(w.deliver_one(&message).await);
-    // A new customer: the composite read, the Contact read (the Account has
-    // no WHMCS client yet), the composite write.
-    assert_eq!(w.sf.api_calls() - sf_before, 3);
+    // A new customer: the composite read (Order, items and the Account's
+    // Contacts through `@{order.records[0].AccountId}`), the composite write.
+    assert_eq!(w.sf.api_calls() - sf_before, 2);
     // GetClientsDetails (by email), AddClient, AddOrder, AcceptOrder.
     assert_eq!(w.whmcs_calls() - whmcs_before, 4);
     assert_eq!(w.whmcs.calls("GetProducts"), 1);

@@ -6,7 +6,8 @@
 //!   their Product2 `IsActive` and `Family`.
 //! - Placement: one all-or-none `/composite` — the Opportunity (moved to or
 //!   created at `Post Processing`), the Order, one OrderItem per line (each
-//!   `@{order.id}`), then a query reading the new Order's `OrderNumber` back.
+//!   `@{order.id}`), then a query reading the new Order's `OrderNumber` back
+//!   by its id (`WHERE Id = '@{order.id}'`), in the same call.
 //! - List: one query. Detail: one `/composite` of two queries (the Order with
 //!   its Opportunity's service id, and its items with the product names).
 //!
@@ -39,9 +40,6 @@ use super::record::{CREATED_DATE, Fields, ID, Record, Row, created_id, format_da
 pub const MAX_LISTED_ORDERS: u32 = 200;
 /// The most items read for one order (the portal writes at most 20).
 const MAX_ORDER_ITEMS_READ: u32 = 200;
-/// How many of the Account's newest Orders the placement's read-back scans
-/// for the one it created (see [`read_back_query`]).
-const READ_BACK_WINDOW: u32 = 10;
 
 /// Orders (Account, Opportunity, PricebookEntry, Order, OrderItem) in Salesforce.
 #[derive(Debug, Clone)]
@@ -103,31 +101,31 @@ fn price_entry(record: &Record) -> Result<PriceEntry, MappingError> {
     })
 }
 
-/// The Account's newest Orders, to find the one a placement created among
-/// them. (The composite builder percent-encodes query text, so a query cannot
-/// refer to `@{order.id}`; the Order is picked out by the id its create returned.)
-fn read_back_query(account_id: &AccountId) -> Result<Soql, PortError> {
+/// The Order that subrequest `created` made, with its number, read in the
+/// same composite: `WHERE Id = '@{<created>.id}'`.
+fn read_back_query(created: &Ref) -> Result<Soql, PortError> {
     Ok(soql::select([ID, order::ORDER_NUMBER])
         .from(order::OBJECT)
-        .where_(Cond::eq(order::ACCOUNT_ID, account_id.as_id()))
-        .order_by(CREATED_DATE, Order::Desc)
-        .order_by(ID, Order::Desc)
-        .limit(READ_BACK_WINDOW)
+        .where_(Cond::eq(ID, created.soql_id()))
+        .limit(1)
         .build()?)
 }
 
+/// The number of the Order the read-back found, checked to be `order_id`'s.
 fn order_number(
     results: &CompositeResults,
     read_back: &Ref,
     order_id: &OrderId,
 ) -> Result<String, MappingError> {
-    for record in found(results, read_back, "the Order read-back")? {
-        let row = Row::new(order::OBJECT, &record);
-        if &row.id::<OrderId, _>(ID)? == order_id {
-            return Ok(row.text(order::ORDER_NUMBER)?.to_owned());
-        }
+    let records = found(results, read_back, "the Order read-back")?;
+    let Some(record) = records.first() else {
+        return Err(MappingError::MissingResult("the new Order's number"));
+    };
+    let row = Row::new(order::OBJECT, record);
+    if &row.id::<OrderId, _>(ID)? != order_id {
+        return Err(MappingError::MissingResult("the new Order's number"));
     }
-    Err(MappingError::MissingResult("the new Order's number"))
+    Ok(row.text(order::ORDER_NUMBER)?.to_owned())
 }
 
 fn orders_query(account_id: &AccountId) -> Result<Soql, PortError> {
@@ -358,7 +356,7 @@ impl OrderBook for SalesforceOrderBook {
                 .set(order_item::UNIT_PRICE, item.unit_price.get());
             c.create_named(&format!("item{i}"), order_item::OBJECT, body.into_value())?;
         }
-        let read_back = c.query_named("orderNumber", &read_back_query(&plan.account_id)?)?;
+        let read_back = c.query_named("orderNumber", &read_back_query(&order_ref)?)?;
         let results = self.client.composite(&c).await.map_err(port_error)?;
         let order_id: OrderId = created_id(&results, &order_ref, "the new Order")?;
         let placed = PlacedOrder {

@@ -171,6 +171,43 @@ async fn placing_an_order_creates_the_opportunity_the_order_and_every_item_in_on
 }
 
 #[tokio::test]
+async fn the_number_placed_comes_from_the_new_order_itself_among_many() {
+    let org = org().await;
+    let mine = org.account("Hanako Yamada", json!({}));
+    let sim = org.product("SIM-DATA-20GB");
+    let earlier: Vec<OrderId> = (0..12).map(|_| org.order(&mine, &sim, json!({}))).collect();
+    let plan = placement(
+        &org,
+        &mine,
+        OpportunityPlan::Create(NewOpportunity::for_order(
+            mine.clone(),
+            CommodityType::Sim,
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        )),
+        vec![item(&sim, 1)],
+    );
+
+    let calls = org.calls();
+    let placed = org.portal.orders().place_order(&plan).await.unwrap();
+    assert_eq!(
+        org.calls() - calls,
+        1,
+        "the number is read in the same composite"
+    );
+    assert!(!earlier.contains(&placed.order_id));
+    assert_eq!(
+        org.record(placed.order_id.as_str())[order::ORDER_NUMBER],
+        placed.order_number.as_str()
+    );
+    for other in &earlier {
+        assert_ne!(
+            org.record(other.as_str())[order::ORDER_NUMBER],
+            placed.order_number.as_str()
+        );
+    }
+}
+
+#[tokio::test]
 async fn placing_an_order_on_the_ready_opportunity_moves_it_to_post_processing() {
     let org = org().await;
     let mine = org.account(

@@ -238,3 +238,62 @@ async fn composite_sobjects_all_or_none_writes_everything_or_nothing() {
     );
     assert_eq!(org.emu.record(kept).unwrap()["Name"], "Renamed");
 }
+
+#[tokio::test]
+async fn raw_references_in_a_query_url_resolve_before_the_query_string_is_decoded() {
+    let org = spawn().await;
+    let calls = org.emu.api_calls();
+    let answer = org
+        .post(
+            "composite",
+            json!({"allOrNone": true, "compositeRequest": [
+                sub("POST", "sobjects/Account", "newAccount", Some(json!({"Name": "Ref Co"}))),
+                sub("POST", "sobjects/Contact", "newContact", Some(json!({"LastName": "Ref", "AccountId": "@{newAccount.id}"}))),
+                sub("GET", "query?q=SELECT%20Id%2CAccountId%20FROM%20Contact%20WHERE%20Id%20%3D%20%27@{newContact.id}%27", "byId", None),
+                sub("GET", "query?q=SELECT+Id,Name+FROM+Account+WHERE+Id+=+'@{byId.records[0].AccountId}'", "byField", None),
+            ]}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let results = answer.body["compositeResponse"].as_array().unwrap();
+    let account = results[0]["body"]["id"].as_str().unwrap();
+    let contact = results[1]["body"]["id"].as_str().unwrap();
+    assert_eq!(results[2]["httpStatusCode"], 200, "{}", answer.text);
+    assert_eq!(results[2]["body"]["totalSize"], 1);
+    assert_eq!(results[2]["body"]["records"][0]["Id"], contact);
+    assert_eq!(results[2]["body"]["records"][0]["AccountId"], account);
+    assert_eq!(results[3]["httpStatusCode"], 200, "{}", answer.text);
+    assert_eq!(results[3]["body"]["totalSize"], 1);
+    assert_eq!(results[3]["body"]["records"][0]["Id"], account);
+    assert_eq!(results[3]["body"]["records"][0]["Name"], "Ref Co");
+    assert_eq!(org.emu.api_calls() - calls, 1);
+}
+
+#[tokio::test]
+async fn an_encoded_reference_in_a_query_is_literal_text_never_substituted() {
+    let org = spawn().await;
+    // What a customer typed, stored as is.
+    let literal = org
+        .emu
+        .insert("Account", json!({"Name": "@{newAccount.id}"}))
+        .unwrap();
+    let answer = org
+        .post(
+            "composite",
+            json!({"allOrNone": true, "compositeRequest": [
+                sub("POST", "sobjects/Account", "newAccount", Some(json!({"Name": "Real"}))),
+                sub("GET", "query?q=SELECT%20Id%20FROM%20Account%20WHERE%20Name%20%3D%20%27%40%7BnewAccount.id%7D%27", "encoded", None),
+                sub("GET", "query?q=SELECT%20Id%20FROM%20Account%20WHERE%20Name%20%3D%20%27%40%7Bnobody.id%7D%27", "unknown", None),
+            ]}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let results = answer.body["compositeResponse"].as_array().unwrap();
+    assert_ne!(results[0]["body"]["id"], literal.as_str());
+    assert_eq!(results[1]["httpStatusCode"], 200, "{}", answer.text);
+    assert_eq!(results[1]["body"]["totalSize"], 1);
+    assert_eq!(results[1]["body"]["records"][0]["Id"], literal.as_str());
+    // An encoded reference to no subrequest is not an invalid reference either.
+    assert_eq!(results[2]["httpStatusCode"], 200, "{}", answer.text);
+    assert_eq!(results[2]["body"]["totalSize"], 0);
+}
