@@ -8,11 +8,13 @@
 //! documented in this crate's `README.md`.
 
 pub mod config;
+pub mod dead_letters;
 pub mod dynamo;
 mod errors;
 pub mod sqs;
 
 pub use config::AwsClients;
+pub use dead_letters::SqsDeadLetters;
 pub use dynamo::{
     DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReplayStore, DynamoSubscriberLease,
 };

@@ -4,24 +4,44 @@
 //! | --- | --- | --- |
 //! | `PORT` | `3000` | the API's port on 127.0.0.1 (`0`: any free port) |
 //! | `SF_EMULATOR_BIND` | `127.0.0.1:8081` | where the emulated org listens |
+//! | `SF_EMULATOR_PUBSUB_BIND` | `127.0.0.1:8082` | where the emulated org's Pub/Sub gRPC API listens |
 //! | `SF_EMULATOR_ADMIN_TOKEN` | `local-admin` | the org's static staff token |
 //! | `SF_LOGIN_URL` (+ the other `SF_*`) | unset | use this real org instead of the emulator |
+//! | `SF_PUBSUB_ENDPOINT` (+ `SF_PUBSUB_*`) | the global endpoint | the real org's Pub/Sub API |
+//! | `WHMCS_EMULATOR_BIND` | `127.0.0.1:8083` | where the emulated WHMCS listens |
+//! | `WHMCS_API_URL` (+ the other `WHMCS_*`) | unset | use this WHMCS instead of the emulator |
+//! | `WHMCS_PAYMENT_METHOD` | `banktransfer` | the payment gateway of new WHMCS orders |
+//! | `PROVISIONER_DEADLINE_SECS` | `25` | how long one provisioning attempt may take (its lease ends 2 s before) |
 //! | `PORTAL_TIMEZONE` | `Asia/Tokyo` | where "today" is judged |
 //! | `PORTAL_PRICEBOOK_ID` | the standard price book | the price book the portal sells from |
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use std::time::Duration;
+
 use portal_core::portal::PortalSettings;
 use portal_http::config::{PRICEBOOK_ID, settings_from_lookup};
 use salesforce::SalesforceConfig;
 use salesforce::portal::PriceBook;
+use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
 use salesforce_emulator::config::DEFAULT_ADMIN_TOKEN;
+use whmcs::WhmcsConfig;
 
 /// The API's default port.
 pub const DEFAULT_PORT: u16 = 3000;
 /// The emulated org's default address.
 pub const DEFAULT_ORG_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8081);
+/// The emulated org's default Pub/Sub gRPC address.
+pub const DEFAULT_PUBSUB_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8082);
+/// The emulated WHMCS's default address.
+pub const DEFAULT_WHMCS_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8083);
+/// The default payment gateway of new WHMCS orders (active in the emulator).
+pub const DEFAULT_PAYMENT_METHOD: &str = "banktransfer";
+/// The default time one provisioning attempt may take.
+pub const DEFAULT_PROVISIONER_DEADLINE: Duration = Duration::from_secs(25);
 
 /// A malformed setting; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +60,12 @@ pub enum LocalConfigError {
     /// The real org's settings.
     #[error(transparent)]
     Salesforce(#[from] salesforce::ConfigError),
+    /// The real org's Pub/Sub settings.
+    #[error(transparent)]
+    PubSub(#[from] PubSubConfigError),
+    /// The real WHMCS's settings.
+    #[error(transparent)]
+    Whmcs(#[from] whmcs::ConfigError),
 }
 
 /// Which org the API talks to.
@@ -47,13 +73,27 @@ pub enum LocalConfigError {
 pub enum SalesforceTarget {
     /// An emulated org started in-process.
     Emulator {
-        /// Where it listens.
+        /// Where its REST API listens.
         bind: SocketAddr,
+        /// Where its Pub/Sub gRPC API listens.
+        pubsub_bind: SocketAddr,
         /// Its static staff token.
         admin_token: String,
     },
     /// A real org (sandbox or production), from the `SF_*` settings.
-    Real(Box<SalesforceConfig>),
+    Real(Box<SalesforceConfig>, PubSubConfig),
+}
+
+/// Which WHMCS the provisioner orders in.
+#[derive(Debug)]
+pub enum WhmcsTarget {
+    /// The WHMCS emulator started in-process (credentials `local`/`local`).
+    Emulator {
+        /// Where it listens.
+        bind: SocketAddr,
+    },
+    /// A real WHMCS, from the `WHMCS_*` settings.
+    Real(WhmcsConfig),
 }
 
 /// Everything the runner reads at start.
@@ -67,6 +107,12 @@ pub struct LocalConfig {
     pub settings: PortalSettings,
     /// The price book the portal sells from.
     pub price_book: PriceBook,
+    /// The WHMCS.
+    pub whmcs: WhmcsTarget,
+    /// The payment gateway of new WHMCS orders.
+    pub payment_method: String,
+    /// How long one provisioning attempt may take (the Lambda's timeout in AWS).
+    pub provisioner_deadline: Duration,
 }
 
 impl LocalConfig {
@@ -89,18 +135,22 @@ impl LocalConfig {
                 reason: format!("expected a port number, got {v:?}"),
             })?,
         };
+        let address = |var: &'static str, default: SocketAddr| match get(var) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| LocalConfigError::Invalid {
+                var,
+                reason: format!("expected host:port, got {v:?}"),
+            }),
+        };
         let salesforce = if get(salesforce::config::LOGIN_URL).is_some() {
-            SalesforceTarget::Real(Box::new(SalesforceConfig::from_lookup(&lookup)?))
+            SalesforceTarget::Real(
+                Box::new(SalesforceConfig::from_lookup(&lookup)?),
+                PubSubConfig::from_lookup(&lookup)?,
+            )
         } else {
-            let bind = match get("SF_EMULATOR_BIND") {
-                None => DEFAULT_ORG_BIND,
-                Some(v) => v.parse().map_err(|_| LocalConfigError::Invalid {
-                    var: "SF_EMULATOR_BIND",
-                    reason: format!("expected host:port, got {v:?}"),
-                })?,
-            };
             SalesforceTarget::Emulator {
-                bind,
+                bind: address("SF_EMULATOR_BIND", DEFAULT_ORG_BIND)?,
+                pubsub_bind: address("SF_EMULATOR_PUBSUB_BIND", DEFAULT_PUBSUB_BIND)?,
                 admin_token: get("SF_EMULATOR_ADMIN_TOKEN")
                     .unwrap_or_else(|| DEFAULT_ADMIN_TOKEN.to_owned()),
             }
@@ -111,11 +161,34 @@ impl LocalConfig {
                 reason: e.to_string(),
             }
         })?;
+        let whmcs = if get("WHMCS_API_URL").is_some() {
+            WhmcsTarget::Real(WhmcsConfig::from_lookup(&lookup)?)
+        } else {
+            WhmcsTarget::Emulator {
+                bind: address("WHMCS_EMULATOR_BIND", DEFAULT_WHMCS_BIND)?,
+            }
+        };
+        let provisioner_deadline = match get("PROVISIONER_DEADLINE_SECS") {
+            None => DEFAULT_PROVISIONER_DEADLINE,
+            Some(v) => match v.parse::<u64>() {
+                Ok(secs) if secs > 0 => Duration::from_secs(secs),
+                _ => {
+                    return Err(LocalConfigError::Invalid {
+                        var: "PROVISIONER_DEADLINE_SECS",
+                        reason: format!("expected a positive number of seconds, got {v:?}"),
+                    });
+                }
+            },
+        };
         Ok(Self {
             api_bind: SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             salesforce,
             settings: settings_from_lookup(&lookup)?,
             price_book,
+            whmcs,
+            payment_method: get("WHMCS_PAYMENT_METHOD")
+                .unwrap_or_else(|| DEFAULT_PAYMENT_METHOD.to_owned()),
+            provisioner_deadline,
         })
     }
 }
@@ -129,12 +202,61 @@ mod tests {
         let config = LocalConfig::from_lookup(|_| None).unwrap();
         assert_eq!(config.api_bind.to_string(), "127.0.0.1:3000");
         match config.salesforce {
-            SalesforceTarget::Emulator { bind, admin_token } => {
+            SalesforceTarget::Emulator {
+                bind,
+                pubsub_bind,
+                admin_token,
+            } => {
                 assert_eq!(bind.to_string(), "127.0.0.1:8081");
+                assert_eq!(pubsub_bind.to_string(), "127.0.0.1:8082");
                 assert_eq!(admin_token, "local-admin");
             }
-            SalesforceTarget::Real(_) => panic!("expected the emulator"),
+            SalesforceTarget::Real(..) => panic!("expected the emulator"),
         }
+        match config.whmcs {
+            WhmcsTarget::Emulator { bind } => assert_eq!(bind.to_string(), "127.0.0.1:8083"),
+            WhmcsTarget::Real(_) => panic!("expected the WHMCS emulator"),
+        }
+        assert_eq!(config.payment_method, "banktransfer");
+        assert_eq!(config.provisioner_deadline, Duration::from_secs(25));
+    }
+
+    #[test]
+    fn when_a_real_whmcs_is_named_should_use_it_and_need_its_credentials() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let err = LocalConfig::from_lookup(env(&[(
+            "WHMCS_API_URL",
+            "https://billing.example.jp/includes/api.php",
+        )]))
+        .unwrap_err();
+        assert!(err.to_string().contains("WHMCS_API_IDENTIFIER"), "{err}");
+        let config = LocalConfig::from_lookup(env(&[
+            (
+                "WHMCS_API_URL",
+                "https://billing.example.jp/includes/api.php",
+            ),
+            ("WHMCS_API_IDENTIFIER", "id"),
+            ("WHMCS_API_SECRET", "secret"),
+        ]))
+        .unwrap();
+        match config.whmcs {
+            WhmcsTarget::Real(whmcs) => {
+                assert_eq!(whmcs.api_url.host_str(), Some("billing.example.jp"))
+            }
+            WhmcsTarget::Emulator { .. } => panic!("expected the real WHMCS"),
+        }
+        let err = LocalConfig::from_lookup(env(&[("PROVISIONER_DEADLINE_SECS", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("PROVISIONER_DEADLINE_SECS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,25 +1,30 @@
 //! `portal-local`: the whole system in one process on embedded defaults.
 //!
 //! [`Runner::start`] wires the components over shared in-memory state
-//! ([`Shared`]: clock, idempotency store, provisioning queue):
+//! ([`Shared`]: clock, idempotency store, provisioning queue, replay store,
+//! lease, dead letters, provisioning records):
 //!
 //! | component | module | default address |
 //! | --- | --- | --- |
-//! | the emulated Salesforce org (REST, OAuth JWT bearer, seeded catalog, admin token) | [`components::org`] | `127.0.0.1:8081` |
+//! | the emulated Salesforce org (REST, OAuth JWT bearer, Pub/Sub gRPC, the Order Approval Flow, seeded catalog, admin token) | [`components::org`] | `127.0.0.1:8081`, gRPC `127.0.0.1:8082` |
 //! | the portal HTTP API + the local-only `POST /_local/token` | [`components::api`] | `127.0.0.1:3000` |
+//! | the emulated WHMCS (`local`/`local`) | [`components::whmcs`] | `127.0.0.1:8083` |
+//! | the Pub/Sub subscriber (`subscriber::run` over in-memory ports) | [`components::subscriber`] | |
+//! | the provisioner worker (the queue → `portal_core::provisioning`) | [`components::provisioner`] | |
 //!
-//! The Pub/Sub subscriber, the provisioner (with the WHMCS emulator on 8083)
-//! and the reconciler are added the same way: one module in [`components`]
-//! each, started by [`Runner::start`] with what it needs from [`Shared`] and
-//! the org, listed in [`Runner::summary`].
+//! The reconciler is added the same way: one module in [`components`],
+//! started by [`Runner::start`] with what it needs from [`Shared`] and the
+//! org, listed in [`Runner::summary`]. [`Runner::shutdown`] stops the
+//! subscriber and the provisioner cleanly.
 //!
 //! When `SF_LOGIN_URL` is set, the same binary talks to that real org
-//! (`SF_*` settings) and starts no emulator.
+//! (`SF_*` and `SF_PUBSUB_*` settings) and starts no org emulator; when
+//! `WHMCS_API_URL` is set, to that WHMCS (`WHMCS_*`) instead of its emulator.
 
 pub mod components;
 pub mod config;
 pub mod runner;
 pub mod token;
 
-pub use config::{LocalConfig, LocalConfigError, SalesforceTarget};
+pub use config::{LocalConfig, LocalConfigError, SalesforceTarget, WhmcsTarget};
 pub use runner::{Runner, RunnerError, Shared};

@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
-    drop(runner);
+    tracing::info!("stopping");
+    runner.shutdown().await;
     Ok(())
 }

@@ -1,12 +1,20 @@
 //! [`Runner`]: starts every component over [`Shared`] in-memory state.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use portal_core::ports::memory::{InMemoryIdempotencyStore, InMemoryQueue, QueueConfig};
+use portal_core::ports::memory::{
+    InMemoryDeadLetters, InMemoryIdempotencyStore, InMemoryProvisioningRecords, InMemoryQueue,
+    InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
+};
 use portal_core::ports::{Clock, SystemClock};
+use subscriber::{ShutdownTrigger, StartFrom, shutdown_channel};
 
 use crate::components::api::{self, ApiError, RunningApi};
 use crate::components::org::{self, OrgError, RunningOrg};
+use crate::components::provisioner::{self, RunningProvisioner};
+use crate::components::subscriber::{self as events, RunningSubscriber, SubscriberStartError};
+use crate::components::whmcs::{self, RunningWhmcs, WhmcsComponentError};
 use crate::config::{LocalConfig, SalesforceTarget};
 
 /// Why the system did not start.
@@ -18,6 +26,12 @@ pub enum RunnerError {
     /// The API.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The WHMCS.
+    #[error(transparent)]
+    Whmcs(#[from] WhmcsComponentError),
+    /// The subscriber.
+    #[error(transparent)]
+    Subscriber(#[from] SubscriberStartError),
 }
 
 /// The in-memory state the components share (in AWS: DynamoDB and SQS).
@@ -27,8 +41,16 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// HTTP idempotency records.
     pub idempotency: Arc<InMemoryIdempotencyStore>,
-    /// The provisioning queue the subscriber and the reconciler will feed.
+    /// The provisioning queue the subscriber (and later the reconciler) feeds.
     pub queue: Arc<InMemoryQueue>,
+    /// The subscriber's replay position and gaps.
+    pub replay: Arc<InMemoryReplayStore>,
+    /// The subscriber's lease.
+    pub lease: Arc<InMemorySubscriberLease>,
+    /// Events the subscriber could not turn into messages.
+    pub dead_letters: Arc<InMemoryDeadLetters>,
+    /// The provisioner's per-Order records.
+    pub records: Arc<InMemoryProvisioningRecords>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -47,6 +69,10 @@ impl Shared {
                 QueueConfig::default(),
             )),
             idempotency: Arc::new(InMemoryIdempotencyStore::new()),
+            replay: Arc::new(InMemoryReplayStore::new()),
+            lease: Arc::new(InMemorySubscriberLease::new()),
+            dead_letters: Arc::new(InMemoryDeadLetters::new()),
+            records: Arc::new(InMemoryProvisioningRecords::new()),
             clock,
         }
     }
@@ -58,26 +84,42 @@ impl Default for Shared {
     }
 }
 
-/// The running system; dropping it stops every component.
+/// The running system; [`Runner::shutdown`] stops it cleanly, dropping it
+/// stops every component at once.
 #[derive(Debug)]
 pub struct Runner {
     /// The org.
     pub org: RunningOrg,
     /// The API.
     pub api: RunningApi,
+    /// The WHMCS.
+    pub whmcs: RunningWhmcs,
+    /// The Pub/Sub subscriber.
+    pub subscriber: RunningSubscriber,
+    /// The provisioner worker.
+    pub provisioner: RunningProvisioner,
     /// The shared state.
     pub shared: Shared,
+    trigger: ShutdownTrigger,
+    deadline: Duration,
 }
 
 impl Runner {
-    /// Starts the org (or connects to a real one), then the API.
+    /// Starts the org (or connects to a real one), the API, the WHMCS
+    /// emulator (or connects to a real WHMCS), the provisioner worker and
+    /// the subscriber.
     pub async fn start(config: LocalConfig) -> Result<Self, RunnerError> {
         let shared = Shared::new();
-        let org = match config.salesforce {
-            SalesforceTarget::Emulator { bind, admin_token } => {
-                org::start_emulator(bind, admin_token).await?
-            }
-            SalesforceTarget::Real(sf) => org::connect(*sf)?,
+        let (org, start_from) = match config.salesforce {
+            SalesforceTarget::Emulator {
+                bind,
+                pubsub_bind,
+                admin_token,
+            } => (
+                org::start_emulator(bind, pubsub_bind, admin_token).await?,
+                StartFrom::Earliest,
+            ),
+            SalesforceTarget::Real(sf, pubsub) => (org::connect(*sf, pubsub)?, StartFrom::Latest),
         };
         let api = api::start(
             config.api_bind,
@@ -87,23 +129,88 @@ impl Runner {
             &shared,
         )
         .await?;
-        Ok(Self { org, api, shared })
+        let whmcs = whmcs::start(config.whmcs).await?;
+        let (trigger, shutdown) = shutdown_channel();
+        let provisioner = provisioner::start(
+            org.client.clone(),
+            whmcs.client.clone(),
+            config.payment_method,
+            config.provisioner_deadline,
+            &shared,
+            shutdown.clone(),
+        );
+        let subscriber = events::start(
+            org.pubsub.clone(),
+            org.client.clone(),
+            start_from,
+            &shared,
+            shutdown,
+        )
+        .await?;
+        Ok(Self {
+            org,
+            api,
+            whmcs,
+            subscriber,
+            provisioner,
+            shared,
+            trigger,
+            deadline: config.provisioner_deadline,
+        })
     }
 
-    /// What to print at start: every URL, and the staff token of an emulated org.
+    /// What to print at start: every URL, the WHMCS credentials of the
+    /// emulator and, last, the staff token of an emulated org.
     pub fn summary(&self) -> Vec<String> {
         let mut lines = vec![
             "portal-local is running".to_owned(),
             format!("  API:             {}", self.api.url),
             format!("  local tokens:    POST {}/_local/token", self.api.url),
         ];
-        match &self.org.admin_token {
-            Some(token) => {
-                lines.push(format!("  Salesforce org:  {} (emulated)", self.org.url));
-                lines.push(format!("  admin token:     {token}"));
-            }
-            None => lines.push(format!("  Salesforce org:  {} (real)", self.org.url)),
+        let kind = |emulated: bool| if emulated { "emulated" } else { "real" };
+        lines.push(format!(
+            "  Salesforce org:  {} ({})",
+            self.org.url,
+            kind(self.org.emulator.is_some())
+        ));
+        lines.push(format!("  Pub/Sub API:     {}", self.subscriber.endpoint));
+        lines.push(format!(
+            "  WHMCS API:       {} ({})",
+            self.whmcs.url,
+            kind(self.whmcs.emulator.is_some())
+        ));
+        if let Some((identifier, secret)) = &self.whmcs.credentials {
+            lines.push(format!("  WHMCS login:     {identifier} / {secret}"));
+        }
+        lines.push(format!(
+            "  subscriber:      {} → the in-memory provisioning queue",
+            self.subscriber.topic
+        ));
+        lines.push("  provisioner:     the in-memory queue → WHMCS → Salesforce".to_owned());
+        if let Some(token) = &self.org.admin_token {
+            lines.push(format!("  admin token:     {token}"));
         }
         lines
+    }
+
+    /// Stops cleanly: the subscriber sends its batch in hand, saves its replay
+    /// position and releases its lease; the provisioner finishes the message
+    /// in hand; then every server stops.
+    pub async fn shutdown(self) {
+        self.trigger.trigger();
+        let Self {
+            subscriber,
+            provisioner,
+            deadline,
+            ..
+        } = self;
+        match subscriber.stop().await {
+            Ok(stopped) => tracing::info!(
+                saved = stopped.saved.is_some(),
+                "the subscriber stopped cleanly"
+            ),
+            Err(error) => tracing::warn!(%error, "the subscriber did not stop cleanly"),
+        }
+        provisioner.stop(deadline).await;
     }
 }

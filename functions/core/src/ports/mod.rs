@@ -19,6 +19,7 @@
 //! In-memory adapters of every port live in [`memory`].
 
 mod clock;
+mod dead_letter;
 mod error;
 mod idempotency;
 mod lease;
@@ -30,6 +31,7 @@ mod replay;
 use chrono::{DateTime, Utc};
 
 pub use clock::{Clock, SystemClock, TestClock};
+pub use dead_letter::{DEAD_LETTER_KIND, DeadLetter, DeadLetters};
 pub use error::{BoxError, LeaseError, QueueError, StoreError};
 pub use idempotency::{
     Fingerprint, IdempotencyClaim, IdempotencyId, IdempotencyKey, IdempotencyOutcome,

@@ -29,6 +29,7 @@ use super::ports::{
     BilledService, BillingError, BillingGateway, FailedOrder, LedgerError, OrderLedger,
     ProvisionedOrder,
 };
+use crate::domain::ActivationStatus;
 use crate::messages::{OrderId, ProvisioningMessage};
 use crate::ports::{
     Clock, LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningRecords,
@@ -304,8 +305,8 @@ where
         }
         let previous = match claim {
             Ok(ProvisioningClaim::Acquired { previous }) => previous,
-            Ok(ProvisioningClaim::Completed(_)) => {
-                return self.log(ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned));
+            Ok(ProvisioningClaim::Completed(order)) => {
+                return self.log(self.confirm_provisioned(order_id, &order).await);
             }
             Ok(ProvisioningClaim::Failed { .. }) => {
                 return self.log(ProvisioningOutcome::Skipped(SkipReason::PreviouslyFailed));
@@ -343,6 +344,56 @@ where
             Err(Stop::Fail { error, ordered }) => self.fail(order_id, owner, error, ordered).await,
         };
         self.log(outcome)
+    }
+
+    /// An Order provisioned before and approved again (staff set
+    /// `Activating`): WHMCS already has it, so nothing is ordered, but
+    /// Salesforce is told again that it is provisioned — otherwise the Order
+    /// would stay `Activating` for good.
+    async fn confirm_provisioned(
+        &self,
+        order_id: &OrderId,
+        order: &WhmcsOrder,
+    ) -> ProvisioningOutcome {
+        let bundle = match self.ledger.load(order_id).await {
+            Ok(bundle) => bundle,
+            Err(LedgerError::OrderNotFound) => {
+                return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "reading a provisioned Order failed"
+                );
+                return ProvisioningOutcome::Retry(RetryReason::Salesforce);
+            }
+        };
+        if bundle.activation_status.as_deref() != Some(ActivationStatus::Activating.as_salesforce())
+        {
+            return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
+        }
+        let provisioned = ProvisionedOrder {
+            order_id: order_id.clone(),
+            whmcs_order_id: order.order_id,
+            opportunity_id: bundle.opportunity_id.clone(),
+            whmcs_service_id: ProvisioningPlan::from_bundle(&bundle)
+                .ok()
+                .and_then(|plan| plan.service_id(&order.service_ids)),
+            link_account: None,
+        };
+        match self.ledger.record_provisioned(&provisioned).await {
+            Ok(()) => {
+                tracing::info!("the provisioned Order was approved again; Salesforce told again");
+                ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "writing the known result to Salesforce failed"
+                );
+                ProvisioningOutcome::Retry(RetryReason::Salesforce)
+            }
+        }
     }
 
     /// Whether staff asked again for an Order whose record failed: Salesforce

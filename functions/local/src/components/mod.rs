@@ -1,7 +1,10 @@
 //! One module per component of the local system. Each exposes a `start`
 //! taking what it needs and returning a running handle that stops it when
-//! dropped. Later: `subscriber` (Pub/Sub → the in-memory queue),
-//! `provisioner` (queue → WHMCS emulator on 8083) and `reconciler`.
+//! dropped (the subscriber and the provisioner also stop cleanly through the
+//! runner's shutdown). Later: `reconciler`.
 
 pub mod api;
 pub mod org;
+pub mod provisioner;
+pub mod subscriber;
+pub mod whmcs;

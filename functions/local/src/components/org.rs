@@ -1,8 +1,10 @@
 //! The Salesforce org the API talks to: the emulated one (REST, OAuth JWT
-//! bearer, the seeded catalog, the static staff token), or a real one.
+//! bearer, Pub/Sub gRPC, the Order Approval Flow, the seeded catalog, the
+//! static staff token), or a real one.
 
 use std::net::SocketAddr;
 
+use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
 use salesforce::{SalesforceClient, SalesforceConfig, SalesforceError};
 use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
 use salesforce_emulator::{Emulator, EmulatorConfig, EmulatorError, fixtures};
@@ -19,6 +21,9 @@ pub enum OrgError {
     /// The client could not be built.
     #[error("building the Salesforce client failed")]
     Client(#[from] SalesforceError),
+    /// The emulator's Pub/Sub URL did not make a client configuration.
+    #[error("configuring the Pub/Sub client failed")]
+    PubSub(#[from] PubSubConfigError),
 }
 
 /// The org in use, with a client logged in to it as the integration user.
@@ -32,13 +37,21 @@ pub struct RunningOrg {
     pub admin_token: Option<String>,
     /// The client the API's adapters use.
     pub client: SalesforceClient,
+    /// Where the subscriber reaches the org's Pub/Sub API.
+    pub pubsub: PubSubConfig,
 }
 
-/// Starts the emulated org on `bind`, its client authenticating with the
-/// JWT bearer flow and the emulator's fixture key.
-pub async fn start_emulator(bind: SocketAddr, admin_token: String) -> Result<RunningOrg, OrgError> {
+/// Starts the emulated org with its REST API on `bind` and its Pub/Sub API
+/// on `pubsub_bind`, its client authenticating with the JWT bearer flow and
+/// the emulator's fixture key.
+pub async fn start_emulator(
+    bind: SocketAddr,
+    pubsub_bind: SocketAddr,
+    admin_token: String,
+) -> Result<RunningOrg, OrgError> {
     let emulator = Emulator::start(EmulatorConfig {
         bind,
+        pubsub_bind,
         admin_token: Some(admin_token.clone()),
         ..EmulatorConfig::default()
     })
@@ -50,6 +63,7 @@ pub async fn start_emulator(bind: SocketAddr, admin_token: String) -> Result<Run
         fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
     )?;
     Ok(RunningOrg {
+        pubsub: PubSubConfig::new(&emulator.pubsub_url())?,
         url: emulator.base_url(),
         emulator: Some(emulator),
         admin_token: Some(admin_token),
@@ -58,8 +72,9 @@ pub async fn start_emulator(bind: SocketAddr, admin_token: String) -> Result<Run
 }
 
 /// A real org from its settings.
-pub fn connect(config: SalesforceConfig) -> Result<RunningOrg, OrgError> {
+pub fn connect(config: SalesforceConfig, pubsub: PubSubConfig) -> Result<RunningOrg, OrgError> {
     Ok(RunningOrg {
+        pubsub,
         url: config.login_url().to_owned(),
         emulator: None,
         admin_token: None,

@@ -4,6 +4,7 @@
 //! of the use cases. State lives behind a `std::sync::Mutex` that is never
 //! held across an `.await`.
 
+mod dead_letter;
 mod idempotency;
 mod lease;
 mod provisioning;
@@ -12,6 +13,7 @@ mod replay;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+pub use dead_letter::InMemoryDeadLetters;
 pub use idempotency::InMemoryIdempotencyStore;
 pub use lease::InMemorySubscriberLease;
 pub use provisioning::InMemoryProvisioningRecords;

@@ -499,3 +499,39 @@ async fn when_staff_approve_a_failed_order_again_should_reopen_and_provision_it(
     assert_eq!(p.billing().orders_created(), 1);
     assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
 }
+
+#[tokio::test]
+async fn when_a_provisioned_order_is_approved_again_should_rewrite_the_result_without_ordering() {
+    let (p, clock) = world(bundle());
+    let ProvisioningOutcome::Provisioned(order) = deliver(&p, &clock, "a").await else {
+        panic!("expected Provisioned");
+    };
+    // Salesforce now shows it provisioned: a redelivery writes nothing.
+    let provisioned = OrderBundle {
+        status: "Activated".to_owned(),
+        activation_status: Some("Provisioned".to_owned()),
+        ..bundle()
+    };
+    *p.ledger().bundle.lock().expect("lock") = Some(provisioned.clone());
+    assert_eq!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+    );
+    assert_eq!(p.ledger().provisioned.lock().expect("lock").len(), 1);
+
+    // Staff set Activating again: the known result is written back, nothing ordered.
+    *p.ledger().bundle.lock().expect("lock") = Some(OrderBundle {
+        activation_status: Some("Activating".to_owned()),
+        ..provisioned
+    });
+    assert_eq!(
+        deliver(&p, &clock, "c").await,
+        ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+    );
+    let written = p.ledger().provisioned.lock().expect("lock").clone();
+    assert_eq!(written.len(), 2);
+    assert_eq!(written[1].whmcs_order_id, order.order_id);
+    assert_eq!(written[1].whmcs_service_id, Some(order.service_ids[1]));
+    assert_eq!(written[1].link_account, None);
+    assert_eq!(p.billing().orders_created(), 1);
+}

@@ -1,0 +1,296 @@
+//! The world every benchmark (and the Lambda wiring test) builds: an emulated
+//! org at zero latency, the real Salesforce adapters logged in to it, an
+//! in-memory idempotency store, an ES256 key for the portal's tokens, and the
+//! real router; plus the environment that points a `portal-api` process at
+//! the same org, and small statistics helpers.
+
+#![allow(
+    dead_code,
+    reason = "each bench target includes this module and uses a part of it"
+)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use base64::Engine as _;
+use http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use portal_core::ports::memory::InMemoryIdempotencyStore;
+use portal_http::{Api, AuthConfig, Authenticator, KeySource, SalesforcePorts};
+use salesforce::portal::PriceBook;
+use salesforce::{SalesforceClient, SalesforceConfig};
+use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
+use salesforce_emulator::{Emulator, EmulatorConfig, fixtures};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+/// The tokens' issuer.
+pub const ISSUER: &str = "https://id.portal.bench/";
+/// The tokens' audience.
+pub const AUDIENCE: &str = "portal-api";
+
+/// An ES256 key pair signing the portal's tokens.
+pub struct SigningKey {
+    encoding: EncodingKey,
+    /// The public key, PEM (SPKI).
+    pub public_pem: String,
+}
+
+impl SigningKey {
+    /// A fresh P-256 key.
+    pub fn generate() -> anyhow::Result<Self> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| anyhow::anyhow!("generating a P-256 key failed"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .map_err(|_| anyhow::anyhow!("reading the generated key failed"))?;
+        // SPKI = the fixed P-256 algorithm header + the uncompressed point.
+        let mut spki = b"\x30\x59\x30\x13\x06\x07\x2a\x86\x48\xce\x3d\x02\x01\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07\x03\x42\x00".to_vec();
+        spki.extend_from_slice(pair.public_key().as_ref());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+        Ok(Self {
+            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            public_pem: format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n"),
+        })
+    }
+
+    /// A token for `sub`, valid for an hour, linked to `account` when given.
+    pub fn token(&self, sub: &str, account: Option<&str>) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let mut claims = json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "email": format!("{sub}@example.jp"),
+            "iat": now, "nbf": now - 5, "exp": now + 3600,
+        });
+        if let Some(account) = account {
+            claims["sf_account_id"] = json!(account);
+        }
+        jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &self.encoding)
+            .context("signing a token")
+    }
+
+    /// How the API verifies these tokens.
+    pub fn auth_config(&self) -> AuthConfig {
+        AuthConfig {
+            issuer: ISSUER.to_owned(),
+            audience: AUDIENCE.to_owned(),
+            keys: KeySource::PublicKeyPem(self.public_pem.clone()),
+            account_claim: "sf_account_id".to_owned(),
+            leeway: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A Salesforce client logged in to `emulator` as the integration user, with
+/// the production retry policy.
+pub fn salesforce_client(emulator: &Emulator) -> anyhow::Result<SalesforceClient> {
+    let config = SalesforceConfig::new(
+        &emulator.base_url(),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_USERNAME,
+        fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
+    )
+    .context("a Salesforce configuration")?;
+    SalesforceClient::new(config).context("a Salesforce client")
+}
+
+/// An emulated org at zero latency with the seeded catalog.
+pub async fn emulator() -> anyhow::Result<Emulator> {
+    Emulator::start(EmulatorConfig::default())
+        .await
+        .context("starting the org emulator")
+}
+
+/// One benchmark's world.
+pub struct World {
+    /// The emulated org.
+    pub emulator: Emulator,
+    /// The tokens' key.
+    pub key: SigningKey,
+    /// The adapters the router uses (for direct calls).
+    pub ports: Arc<SalesforcePorts>,
+    /// The real router over them.
+    pub router: Router,
+}
+
+impl World {
+    /// A fresh org, adapters, in-memory idempotency store and router.
+    pub async fn start() -> anyhow::Result<Self> {
+        let emulator = emulator().await?;
+        let key = SigningKey::generate()?;
+        let auth = Authenticator::new(&key.auth_config()).context("an authenticator")?;
+        let ports = Arc::new(SalesforcePorts::new(
+            salesforce_client(&emulator)?,
+            PriceBook::Standard,
+        ));
+        let store = Arc::new(InMemoryIdempotencyStore::default());
+        let router = Api::new(Arc::clone(&ports), store, Arc::new(auth)).router();
+        Ok(Self {
+            emulator,
+            key,
+            ports,
+            router,
+        })
+    }
+
+    /// Sends `request` through the router (in process, as `lambda_http` does).
+    pub async fn send(&self, request: Request<Body>) -> anyhow::Result<(StatusCode, Bytes)> {
+        send(&self.router, request).await
+    }
+
+    /// Registers a customer through the API; returns a linked token and the Account id.
+    pub async fn customer(&self, sub: &str) -> anyhow::Result<(String, String)> {
+        let token = self.key.token(sub, None)?;
+        let (status, body) = self
+            .send(post(
+                "/registrations",
+                &token,
+                &format!("reg-{sub}"),
+                &json!({"firstName": "Hanako", "lastName": sub}),
+            )?)
+            .await?;
+        anyhow::ensure!(
+            status == StatusCode::CREATED,
+            "registration answered {status}"
+        );
+        let body: Value = serde_json::from_slice(&body)?;
+        let account = body["accountId"]
+            .as_str()
+            .context("registration returned no accountId")?
+            .to_owned();
+        Ok((self.key.token(sub, Some(&account))?, account))
+    }
+}
+
+/// Sends `request` through `router` and reads the whole answer.
+pub async fn send(router: &Router, request: Request<Body>) -> anyhow::Result<(StatusCode, Bytes)> {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .context("the router is infallible")?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .context("reading a response body")?
+        .to_bytes();
+    Ok((status, body))
+}
+
+/// `GET path` with a bearer token.
+pub fn get(path: &str, token: &str) -> anyhow::Result<Request<Body>> {
+    Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .context("building a request")
+}
+
+/// `POST path` with a bearer token, an `Idempotency-Key` and a JSON body.
+pub fn post(path: &str, token: &str, key: &str, body: &Value) -> anyhow::Result<Request<Body>> {
+    Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .context("building a request")
+}
+
+/// The `PORTAL_*`, `IDEMPOTENCY_TABLE`, `SF_*` and AWS variables that point a
+/// `portal-api` process at `emulator` and `key` (no AWS call is made by the
+/// GET routes; the dummy credentials and region keep the SDK off IMDS).
+pub fn lambda_env(emulator: &Emulator, key: &SigningKey) -> Vec<(String, String)> {
+    let sf_key = base64::engine::general_purpose::STANDARD.encode(fixtures::CLIENT_PRIVATE_KEY_PEM);
+    [
+        ("PORTAL_JWT_ISSUER", ISSUER.to_owned()),
+        ("PORTAL_JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ("PORTAL_JWT_PUBLIC_KEY_PEM", key.public_pem.clone()),
+        ("IDEMPOTENCY_TABLE", "portal-state".to_owned()),
+        ("SF_LOGIN_URL", emulator.base_url()),
+        ("SF_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
+        ("SF_USERNAME", DEFAULT_USERNAME.to_owned()),
+        ("SF_PRIVATE_KEY_BASE64", sf_key),
+        ("AWS_REGION", "ap-northeast-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "benchmark".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The `portal-api` binary to measure: `PORTAL_API_BIN` if set, else the
+/// release build (`target/release/portal-api`) if it exists, else the one
+/// Cargo built for this target (the bench profile: release, unstripped).
+/// Returns the path and where it came from.
+pub fn portal_api_binary(built_by_cargo: &str) -> (PathBuf, &'static str) {
+    if let Some(path) = std::env::var_os("PORTAL_API_BIN") {
+        return (PathBuf::from(path), "PORTAL_API_BIN");
+    }
+    let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/portal-api");
+    if release.is_file() {
+        return (release, "target/release (cargo build --release)");
+    }
+    (
+        PathBuf::from(built_by_cargo),
+        "built by cargo for this target",
+    )
+}
+
+/// The `q`-quantile (0..=1) of sorted `values`, nearest rank.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// The median of `values` (sorted here).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    quantile(values, 0.5)
+}
+
+/// `nproc` and the CPU model, for the report.
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    format!("{cpus} CPUs, {model}")
+}
+
+/// Logs to stderr at `RUST_LOG` (default `error`), so a failing run says why.
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A number of repetitions from the environment variable `name`, else `default`.
+pub fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}

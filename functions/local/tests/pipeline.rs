@@ -1,0 +1,174 @@
+//! Starts `portal-local` as a process on free ports and drives the whole
+//! pipeline over HTTP: token → registration → SIM order → staff approval in
+//! the emulated org → the Order provisioned into the emulated WHMCS, seen
+//! through the portal API.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Kills the runner when the test ends, whatever happens.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The URLs the runner printed.
+struct Urls {
+    api: String,
+    org: String,
+    whmcs: String,
+}
+
+/// The URL at the start of a summary value (`http://… (emulated)`).
+fn url_of(value: &str) -> String {
+    value.split_whitespace().next().expect("a URL").to_owned()
+}
+
+fn start() -> (Running, Urls) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal-local"))
+        .env("PORT", "0")
+        .env("SF_EMULATOR_BIND", "127.0.0.1:0")
+        .env("SF_EMULATOR_PUBSUB_BIND", "127.0.0.1:0")
+        .env("WHMCS_EMULATOR_BIND", "127.0.0.1:0")
+        .env_remove("SF_LOGIN_URL")
+        .env_remove("WHMCS_API_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("portal-local starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let running = Running(child);
+    let (mut api, mut org, mut whmcs, mut login) = (None, None, None, None);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("a line of output");
+        let line = line.trim();
+        if let Some(v) = line.strip_prefix("API:") {
+            api = Some(url_of(v));
+        } else if let Some(v) = line.strip_prefix("Salesforce org:") {
+            org = Some(url_of(v));
+        } else if let Some(v) = line.strip_prefix("WHMCS API:") {
+            whmcs = Some(url_of(v));
+        } else if let Some(v) = line.strip_prefix("WHMCS login:") {
+            login = Some(v.trim().to_owned());
+        } else if line.starts_with("admin token:") {
+            break;
+        }
+    }
+    assert_eq!(login.as_deref(), Some("local / local"));
+    let urls = Urls {
+        api: api.expect("the API's URL"),
+        org: org.expect("the org's URL"),
+        whmcs: whmcs.expect("the WHMCS API's URL"),
+    };
+    (running, urls)
+}
+
+async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("a body");
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_staff_approval_ends_as_a_provisioned_service_in_whmcs_and_salesforce() {
+    let (_runner, urls) = start();
+    let api = &urls.api;
+    let http = reqwest::Client::new();
+
+    let (_, body) = send(
+        http.post(format!("{api}/_local/token"))
+            .json(&json!({"sub": "user-1", "email": "hanako@example.jp"})),
+    )
+    .await;
+    let unlinked = body["token"].as_str().expect("a token").to_owned();
+    let (status, registered) = send(
+        http.post(format!("{api}/registrations"))
+            .bearer_auth(&unlinked)
+            .json(&json!({"firstName": "Hanako", "lastName": "Yamada"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    let account_id = registered["accountId"].as_str().expect("an account id");
+    let (_, body) = send(http.post(format!("{api}/_local/token")).json(
+        &json!({"sub": "user-1", "email": "hanako@example.jp", "sf_account_id": account_id}),
+    ))
+    .await;
+    let token = body["token"].as_str().expect("a token").to_owned();
+
+    let (_, catalog) = send(http.get(format!("{api}/catalog")).bearer_auth(&token)).await;
+    let sim = catalog["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["family"] == "SIM" && p["itemClass"] == "Service")
+        .expect("a SIM plan")["productId"]
+        .clone();
+    let (status, placed) = send(
+        http.post(format!("{api}/orders"))
+            .bearer_auth(&token)
+            .json(&json!({"commodityType": "SIM", "items": [{"productId": sim, "quantity": 1}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{placed}");
+    let order_id = placed["orderId"].as_str().expect("an order id").to_owned();
+
+    let (status, body) = send(
+        http.patch(format!(
+            "{}/services/data/v62.0/sobjects/Order/{order_id}",
+            urls.org
+        ))
+        .bearer_auth("local-admin")
+        .json(&json!({"Status": "Approved"})),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
+    // An outcome poll: up to 30 s, every 200 ms.
+    let mut order = Value::Null;
+    for _ in 0..150 {
+        let (status, body) = send(
+            http.get(format!("{api}/orders/{order_id}"))
+                .bearer_auth(&token),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        order = body;
+        if order["activationStatus"] == "Provisioned" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(order["activationStatus"], "Provisioned", "{order}");
+    let whmcs_order_id = order["whmcsOrderId"].as_u64().expect("a WHMCS order id");
+    assert!(order["serviceId"].as_u64().is_some(), "{order}");
+
+    let (status, orders) = send(http.post(&urls.whmcs).form(&[
+        ("action", "GetOrders"),
+        ("identifier", "local"),
+        ("secret", "local"),
+        ("responsetype", "json"),
+    ]))
+    .await;
+    assert_eq!(status, 200, "{orders}");
+    assert_eq!(orders["result"], "success", "{orders}");
+    let listed = orders["orders"]["order"]
+        .as_array()
+        .expect("a list of orders");
+    assert_eq!(listed.len(), 1, "{orders}");
+    assert_eq!(
+        listed[0]["id"]
+            .as_u64()
+            .or_else(|| listed[0]["id"].as_str().and_then(|id| id.parse().ok())),
+        Some(whmcs_order_id),
+        "{orders}"
+    );
+}

@@ -1,0 +1,338 @@
+//! [`SubscriberConfig`]: every setting of the subscriber task, read once at
+//! start; a missing or malformed one fails the start naming the variable.
+//!
+//! | variable | meaning |
+//! | --- | --- |
+//! | `SF_*` | the Salesforce client (see [`salesforce::config`]) |
+//! | `SF_PUBSUB_ENDPOINT` | the Pub/Sub API (see [`salesforce::pubsub::config`]) |
+//! | `PROVISIONING_QUEUE_URL` | required; the SQS FIFO provisioning queue |
+//! | `DEAD_LETTER_QUEUE_URL` | required; where undeliverable events go |
+//! | `STATE_TABLE` | required; the DynamoDB table (replay position, gaps, lease) |
+//! | `SUBSCRIBER_BATCH` | default `100`; events kept requested, 1 to 100 |
+//! | `SUBSCRIBER_WATCHDOG_SECS` | default: `SF_PUBSUB_WATCHDOG_SECS` or 300; a silent stream is restarted after this long |
+//! | `SUBSCRIBER_LEASE_SECS` | default `30`; the lease length (renewed every third) |
+//! | `SUBSCRIBER_LEASE_POLL_SECS` | default `5`; how often a waiting instance asks for the lease |
+//! | `SUBSCRIBER_START_FROM` | `latest` (default) or `earliest`; used when no replay id is saved |
+//! | `SUBSCRIBER_STOP_TIMEOUT_SECS` | default `25` (under ECS's 30 s stop timeout) |
+//! | `SUBSCRIBER_INSTANCE_ID` | default: host name and process id |
+//!
+//! AWS region, credentials and `AWS_ENDPOINT_URL` come from the usual AWS
+//! environment.
+
+use std::time::Duration;
+
+use portal_core::ports::LeaseOwner;
+use salesforce::SalesforceConfig;
+use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
+
+use crate::settings::{Settings, StartFrom};
+
+/// `PROVISIONING_QUEUE_URL`.
+pub const PROVISIONING_QUEUE_URL: &str = "PROVISIONING_QUEUE_URL";
+/// `DEAD_LETTER_QUEUE_URL`.
+pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
+/// `STATE_TABLE`.
+pub const STATE_TABLE: &str = "STATE_TABLE";
+/// `SUBSCRIBER_BATCH`.
+pub const BATCH: &str = "SUBSCRIBER_BATCH";
+/// `SUBSCRIBER_WATCHDOG_SECS`.
+pub const WATCHDOG_SECS: &str = "SUBSCRIBER_WATCHDOG_SECS";
+/// `SUBSCRIBER_LEASE_SECS`.
+pub const LEASE_SECS: &str = "SUBSCRIBER_LEASE_SECS";
+/// `SUBSCRIBER_LEASE_POLL_SECS`.
+pub const LEASE_POLL_SECS: &str = "SUBSCRIBER_LEASE_POLL_SECS";
+/// `SUBSCRIBER_START_FROM`.
+pub const START_FROM: &str = "SUBSCRIBER_START_FROM";
+/// `SUBSCRIBER_STOP_TIMEOUT_SECS`.
+pub const STOP_TIMEOUT_SECS: &str = "SUBSCRIBER_STOP_TIMEOUT_SECS";
+/// `SUBSCRIBER_INSTANCE_ID`.
+pub const INSTANCE_ID: &str = "SUBSCRIBER_INSTANCE_ID";
+/// The subscriber's own variables.
+pub const VARIABLES: &[&str] = &[
+    PROVISIONING_QUEUE_URL,
+    DEAD_LETTER_QUEUE_URL,
+    STATE_TABLE,
+    BATCH,
+    WATCHDOG_SECS,
+    LEASE_SECS,
+    LEASE_POLL_SECS,
+    START_FROM,
+    STOP_TIMEOUT_SECS,
+    INSTANCE_ID,
+];
+/// Every variable [`SubscriberConfig::from_lookup`] reads, its own and the
+/// nested clients' (tests/deploy checks that the SAM template sets them).
+pub const ALL_VARIABLES: &[&[&str]] = &[
+    VARIABLES,
+    salesforce::config::VARIABLES,
+    salesforce::pubsub::config::VARIABLES,
+];
+
+/// A missing or malformed setting; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A Salesforce client setting.
+    #[error(transparent)]
+    Salesforce(#[from] salesforce::ConfigError),
+    /// A Pub/Sub setting.
+    #[error(transparent)]
+    PubSub(#[from] PubSubConfigError),
+    /// A required variable is absent or empty.
+    #[error("{0} is not set")]
+    NotSet(&'static str),
+    /// A value of the wrong form.
+    #[error("{var} is not valid: {reason}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Everything the subscriber task needs, validated.
+#[derive(Debug)]
+pub struct SubscriberConfig {
+    /// The Salesforce client (JWT bearer login).
+    pub salesforce: SalesforceConfig,
+    /// The Pub/Sub API endpoint and watchdog.
+    pub pubsub: PubSubConfig,
+    /// The SQS FIFO provisioning queue.
+    pub provisioning_queue_url: String,
+    /// The dead-letter destination.
+    pub dead_letter_queue_url: String,
+    /// The DynamoDB state table.
+    pub state_table: String,
+    /// The loop's settings.
+    pub settings: Settings,
+}
+
+impl SubscriberConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .ok_or(ConfigError::NotSet(name))
+        };
+        let seconds = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match get(var) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+                    _ => Err(ConfigError::Invalid {
+                        var,
+                        reason: format!("expected a positive number of seconds, got {v:?}"),
+                    }),
+                },
+            }
+        };
+
+        let salesforce = SalesforceConfig::from_lookup(&lookup)?;
+        let mut pubsub = PubSubConfig::from_lookup(&lookup)?;
+        if get(WATCHDOG_SECS).is_some() {
+            pubsub = pubsub.with_watchdog(seconds(WATCHDOG_SECS, 300)?);
+        }
+        let provisioning_queue_url = required(PROVISIONING_QUEUE_URL)?;
+        let dead_letter_queue_url = required(DEAD_LETTER_QUEUE_URL)?;
+        let state_table = required(STATE_TABLE)?;
+
+        let flow_batch = match get(BATCH) {
+            None => 100,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: BATCH,
+                        reason: format!("expected a number from 1 to 100, got {v:?}"),
+                    });
+                }
+            },
+        };
+        let start_from = match get(START_FROM).map(|v| v.trim().to_ascii_lowercase()) {
+            None => StartFrom::Latest,
+            Some(v) if v == "latest" => StartFrom::Latest,
+            Some(v) if v == "earliest" => StartFrom::Earliest,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    var: START_FROM,
+                    reason: format!("expected latest or earliest, got {v:?}"),
+                });
+            }
+        };
+        let instance_text = get(INSTANCE_ID)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(default_instance_id);
+        let instance = LeaseOwner::new(instance_text).map_err(|e| ConfigError::Invalid {
+            var: INSTANCE_ID,
+            reason: e.to_string(),
+        })?;
+
+        let mut settings = Settings::new(instance);
+        settings.flow_batch = flow_batch;
+        settings.start_from = start_from;
+        settings.lease_ttl = seconds(LEASE_SECS, 30)?;
+        settings.lease_poll = seconds(LEASE_POLL_SECS, 5)?;
+        settings.stop_timeout = seconds(STOP_TIMEOUT_SECS, 25)?;
+        Ok(Self {
+            salesforce,
+            pubsub,
+            provisioning_queue_url,
+            dead_letter_queue_url,
+            state_table,
+            settings,
+        })
+    }
+}
+
+/// The host name and process id, e.g. `ip-10-0-1-23.ec2.internal-7`,
+/// limited to printable ASCII.
+fn default_instance_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "subscriber".to_owned());
+    let host: String = host
+        .chars()
+        .filter(char::is_ascii_graphic)
+        .take(200)
+        .collect();
+    format!("{host}-{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use base64::Engine as _;
+
+    use super::*;
+
+    /// A throwaway key from the Salesforce crate's test fixtures.
+    const KEY_PEM: &str = include_str!("../../salesforce/tests/fixtures/unit-test-key.pem");
+
+    fn encode(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    fn base() -> HashMap<String, String> {
+        [
+            ("SF_LOGIN_URL", "https://test.salesforce.com".to_owned()),
+            ("SF_CLIENT_ID", "3MVGabc".to_owned()),
+            ("SF_USERNAME", "integration@example.com".to_owned()),
+            ("SF_PRIVATE_KEY_BASE64", encode(KEY_PEM.as_bytes())),
+            (
+                PROVISIONING_QUEUE_URL,
+                "https://sqs/123/prov.fifo".to_owned(),
+            ),
+            (DEAD_LETTER_QUEUE_URL, "https://sqs/123/dlq.fifo".to_owned()),
+            (STATE_TABLE, "state".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    fn load(map: HashMap<String, String>) -> Result<SubscriberConfig, ConfigError> {
+        SubscriberConfig::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn when_complete_should_take_the_defaults() {
+        let config = load(base()).unwrap();
+        let s = &config.settings;
+        assert_eq!(s.flow_batch, 100);
+        assert_eq!(s.start_from, StartFrom::Latest);
+        assert_eq!(s.lease_ttl, Duration::from_secs(30));
+        assert_eq!(s.stop_timeout, Duration::from_secs(25));
+        assert!(
+            s.instance
+                .as_str()
+                .ends_with(&format!("-{}", std::process::id()))
+        );
+        assert_eq!(config.state_table, "state");
+        assert!(
+            !format!("{config:?}").contains("MII"),
+            "the key never prints"
+        );
+    }
+
+    #[test]
+    fn when_set_should_read_every_subscriber_variable() {
+        let mut map = base();
+        for (k, v) in [
+            (BATCH, "10"),
+            (WATCHDOG_SECS, "45"),
+            (LEASE_SECS, "12"),
+            (LEASE_POLL_SECS, "2"),
+            (START_FROM, "EARLIEST"),
+            (STOP_TIMEOUT_SECS, "20"),
+            (INSTANCE_ID, "task-1"),
+        ] {
+            map.insert(k.to_owned(), v.to_owned());
+        }
+        let config = load(map).unwrap();
+        let s = &config.settings;
+        assert_eq!(s.flow_batch, 10);
+        assert_eq!(config.pubsub.watchdog(), Duration::from_secs(45));
+        assert_eq!(s.lease_ttl, Duration::from_secs(12));
+        assert_eq!(s.renew_every(), Duration::from_secs(4));
+        assert_eq!(s.lease_poll, Duration::from_secs(2));
+        assert_eq!(s.start_from, StartFrom::Earliest);
+        assert_eq!(s.stop_timeout, Duration::from_secs(20));
+        assert_eq!(s.instance.as_str(), "task-1");
+    }
+
+    #[test]
+    fn when_missing_or_malformed_should_name_the_variable() {
+        for var in [PROVISIONING_QUEUE_URL, DEAD_LETTER_QUEUE_URL, STATE_TABLE] {
+            let mut map = base();
+            map.remove(var);
+            assert_eq!(
+                load(map).unwrap_err().to_string(),
+                format!("{var} is not set")
+            );
+        }
+        for (var, value) in [
+            (BATCH, "0"),
+            (BATCH, "101"),
+            (WATCHDOG_SECS, "never"),
+            (LEASE_SECS, "0"),
+            (START_FROM, "yesterday"),
+            (STOP_TIMEOUT_SECS, "-1"),
+            (INSTANCE_ID, "has space"),
+        ] {
+            let mut map = base();
+            map.insert(var.to_owned(), value.to_owned());
+            let err = load(map).unwrap_err().to_string();
+            assert!(err.contains(var), "{var}: {err}");
+        }
+        let mut map = base();
+        map.remove("SF_USERNAME");
+        assert!(load(map).unwrap_err().to_string().contains("SF_USERNAME"));
+    }
+
+    #[test]
+    fn all_variables_should_list_exactly_what_from_lookup_reads() {
+        let map = base();
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        SubscriberConfig::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            map.get(name).cloned()
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> = ALL_VARIABLES
+            .iter()
+            .flat_map(|list| list.iter().map(|v| (*v).to_owned()))
+            .collect();
+        assert_eq!(asked.into_inner(), listed);
+    }
+}

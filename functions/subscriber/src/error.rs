@@ -1,0 +1,52 @@
+//! [`SubscriberError`]: why the loop stopped for good (the task exits
+//! non-zero and ECS starts another). Everything worth retrying is retried
+//! inside the loop and never surfaces here.
+
+use portal_core::ports::{QueueError, StoreError};
+use salesforce::pubsub::PubSubError;
+
+/// A failure the subscriber cannot work around.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriberError {
+    /// The topic is missing or the integration user may not read it.
+    #[error(
+        "topic {topic} cannot be subscribed to; check the platform event and the integration user's permission set"
+    )]
+    Topic {
+        /// The topic.
+        topic: String,
+        /// The Pub/Sub API's answer (`None` when `GetTopic` said `can_subscribe: false`).
+        #[source]
+        source: Option<PubSubError>,
+    },
+    /// The Pub/Sub API refused for good (auth after retries, a bad request, a bad endpoint).
+    #[error("the Pub/Sub API refused the subscription for good")]
+    PubSub(#[source] PubSubError),
+    /// A replay id was refused right after resuming at `LATEST` (or `EARLIEST`): not retried, to never loop.
+    #[error("the Pub/Sub API refused the replay position again right after resuming without one")]
+    ReplayLoop(#[source] PubSubError),
+    /// The replay store refused the request (missing table, access denied).
+    #[error("the replay store refused the request")]
+    ReplayStore(#[source] StoreError),
+    /// The lease store refused the request.
+    #[error("the lease store refused the request")]
+    Lease(#[source] StoreError),
+    /// The provisioning queue refused the request (missing queue, access denied).
+    #[error("the provisioning queue refused the request")]
+    Queue(#[source] QueueError),
+    /// The dead-letter destination refused the request.
+    #[error("the dead-letter destination refused the request")]
+    DeadLetters(#[source] QueueError),
+}
+
+/// `error` and its causes, joined with `: ` (for log fields and dead letters).
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

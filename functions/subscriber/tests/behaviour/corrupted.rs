@@ -1,0 +1,72 @@
+//! A saved replay id the org no longer retains: a gap is recorded, the
+//! subscriber resumes at LATEST, and it does not loop.
+
+use portal_core::ports::{ReplayId, ReplayStore as _};
+use salesforce::pubsub::REPLAY_ID_CORRUPTED_CODE;
+use salesforce::schema::order_provision_requested::TOPIC;
+
+use crate::helpers::{eventually, memory_ports, org, settings, spawn};
+
+#[tokio::test]
+async fn a_refused_replay_id_records_a_gap_and_resumes_at_latest_without_looping() {
+    let org = org().await;
+    let ports = memory_ports();
+    let before: Vec<_> = (0..3).map(|_| org.publish()).collect();
+    let refused = ReplayId::new(999_999u64.to_be_bytes().to_vec()).unwrap();
+    ports.replay_store.save(TOPIC, &refused).await.unwrap();
+
+    let running = spawn(&org.pubsub, ports.clone(), settings("corrupted-test"));
+    eventually("a gap is recorded", || async {
+        !ports.replay_store.gaps(TOPIC).await.unwrap().is_empty()
+    })
+    .await;
+    eventually("the subscriber resubscribed", || async {
+        org.emulator.pubsub_stats().open_streams == 1
+    })
+    .await;
+    let after = org.publish();
+    eventually("the new event is forwarded", || async {
+        ports.queue.len() == 1
+    })
+    .await;
+    let metrics = running.metrics.clone();
+    let stopped = running.stop().await.unwrap();
+
+    let delivered = ports.queue.receive(10);
+    assert_eq!(
+        delivered.len(),
+        1,
+        "LATEST: the retained older events are not replayed"
+    );
+    assert_eq!(delivered[0].message.dedup_id(), after.event_id);
+    assert!(
+        before
+            .iter()
+            .all(|e| e.event_id != delivered[0].message.dedup_id())
+    );
+    let gaps = ports.replay_store.gaps(TOPIC).await.unwrap();
+    assert_eq!(gaps.len(), 1, "one gap, no loop");
+    assert_eq!(gaps[0].from.as_ref(), Some(&refused));
+    assert!(
+        gaps[0].reason.contains(REPLAY_ID_CORRUPTED_CODE),
+        "{}",
+        gaps[0].reason
+    );
+    assert!(gaps[0].reason.contains("resumed at LATEST"));
+    assert_eq!(stopped.saved.unwrap().as_bytes(), &after.replay_id[..]);
+    let stats = org.emulator.pubsub_stats();
+    assert_eq!(
+        stats.subscribe_calls, 2,
+        "the refused CUSTOM call, then LATEST"
+    );
+    let counts = metrics.snapshot();
+    assert_eq!(counts.gap_records, 1);
+    assert_eq!(
+        counts.reconnects, 0,
+        "the refusal is not retried as a transient failure"
+    );
+    assert_eq!(
+        crate::helpers::saved(&ports.replay_store).await,
+        Some(after.replay_id.to_vec())
+    );
+}
