@@ -1,6 +1,7 @@
 //! AWS adapters of the core ports: DynamoDB for state (idempotency records,
 //! provisioning records, replay positions and gaps, the subscriber lease) and
-//! SQS for the provisioning queue. The in-memory adapters with the same
+//! SQS for the provisioning queue; and [`secrets`], the Secrets Manager
+//! values a function reads once at cold start. The in-memory adapters with the same
 //! semantics live in [`portal_core::ports::memory`] and are re-exported here
 //! as [`memory`].
 //!
@@ -11,6 +12,7 @@ pub mod config;
 pub mod dead_letters;
 pub mod dynamo;
 mod errors;
+pub mod secrets;
 pub mod sqs;
 
 pub use config::AwsClients;
@@ -19,4 +21,5 @@ pub use dynamo::{
     DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReplayStore, DynamoSubscriberLease,
 };
 pub use portal_core::ports::memory;
+pub use secrets::{SecretOverlay, SecretVariable, SecretsError};
 pub use sqs::SqsProvisioningQueue;

@@ -9,18 +9,23 @@
 //! token and makes the process's first Salesforce login and query. A second
 //! `GET /catalog` in the same process shows the warm cost.
 //!
-//! Prerequisite (the binary measured, see `common::portal_api_binary`):
-//! `cargo build --release -p portal-http --bin portal-api`, then
-//! `cargo bench -p portal-http --bench cold_start` (`BENCH_RUNS`, default 15).
+//! `cargo bench -p portal-http --bench cold_start` (`BENCH_RUNS`, default 15)
+//! measures the bench-profile build; `PORTAL_API_BIN=<copy of the release
+//! build>` measures the stripped release artifact (see `benches/README.md`).
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 mod common;
 
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use lambda_runtime_emulator::{FunctionProcess, HttpApiEvent, RuntimeApi};
+use portal_aws::{AwsClients, DynamoIdempotencyStore};
+use portal_http::{Api, ApiConfig, Authenticator, SalesforcePorts};
+use salesforce::{SalesforceClient, SalesforceConfig};
 
 use common::{SigningKey, lambda_env, median, portal_api_binary, setting};
 
@@ -29,6 +34,80 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 /// The targets of issue 3.
 const TARGET_MS: f64 = 30.0;
 const TARGET_MB: f64 = 30.0;
+
+/// Run as `<this bench> --init-breakdown`: time each start-up step of
+/// `src/bin/portal-api.rs` (the same calls, in the same order, minus the
+/// Secrets Manager overlay, a no-op without `SF_PRIVATE_KEY_SECRET_ARN`) in a
+/// fresh process and print them as JSON.
+const PROBE_FLAG: &str = "--init-breakdown";
+
+/// The start-up steps of `portal-api`, in order.
+const STEPS: [&str; 7] = [
+    "JSON log subscriber",
+    "ApiConfig::from_env",
+    "SalesforceConfig::from_env (RSA key parse + test signature)",
+    "SalesforceClient::new (reqwest + rustls roots)",
+    "AwsClients::from_env (SDK config + HTTPS client)",
+    "Authenticator::new (PEM public key)",
+    "Api::new(..).router()",
+];
+
+async fn probe() -> anyhow::Result<()> {
+    let mut times = Vec::with_capacity(STEPS.len());
+    let mut t = Instant::now();
+    let mut lap = |times: &mut Vec<f64>| {
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        t = Instant::now();
+    };
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_current_span(false)
+        .without_time()
+        .with_writer(std::io::sink)
+        .init();
+    lap(&mut times);
+    let config = ApiConfig::from_env()?;
+    lap(&mut times);
+    let salesforce = SalesforceConfig::from_env()?;
+    lap(&mut times);
+    let client = SalesforceClient::new(salesforce)?;
+    let ports = SalesforcePorts::new(client, config.price_book.clone());
+    lap(&mut times);
+    let aws = AwsClients::from_env(None).await;
+    let store = DynamoIdempotencyStore::new(aws.dynamo, config.idempotency_table.clone());
+    lap(&mut times);
+    let auth = Authenticator::new(&config.auth)?;
+    lap(&mut times);
+    let _router = Api::new(Arc::new(ports), Arc::new(store), Arc::new(auth))
+        .with_settings(config.settings)
+        .router();
+    lap(&mut times);
+    println!("{}", serde_json::to_string(&times)?);
+    Ok(())
+}
+
+/// Median time of each start-up step over `runs` fresh processes.
+fn init_breakdown(env: &[(String, String)], runs: usize) -> anyhow::Result<Vec<f64>> {
+    let exe = std::env::current_exe().context("the bench's own path")?;
+    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); STEPS.len()];
+    for _ in 0..runs {
+        let output = Command::new(&exe)
+            .arg(PROBE_FLAG)
+            .env_clear()
+            .envs(env.iter().cloned())
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running the start-up probe")?;
+        anyhow::ensure!(output.status.success(), "the start-up probe failed");
+        let times: Vec<f64> = serde_json::from_slice(&output.stdout)?;
+        for (column, time) in columns.iter_mut().zip(times) {
+            column.push(time);
+        }
+    }
+    Ok(columns.iter_mut().map(|c| median(c)).collect())
+}
 
 /// One cold start.
 struct Sample {
@@ -88,6 +167,9 @@ async fn cold_start(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == PROBE_FLAG) {
+        return probe().await;
+    }
     common::init_logs();
     let runs = setting("BENCH_RUNS", 15);
     let (binary, origin) = portal_api_binary(env!("CARGO_BIN_EXE_portal-api"));
@@ -166,6 +248,16 @@ async fn main() -> anyhow::Result<()> {
             verdict(peak.0, TARGET_MB, "MB"),
         );
     }
+    let steps = init_breakdown(&env, runs)?;
+    println!(
+        "\n### Where init goes (each step of `portal-api`'s `main`, fresh process, median ms)\n"
+    );
+    println!("| step | ms |");
+    println!("| --- | ---: |");
+    for (step, ms) in STEPS.iter().zip(&steps) {
+        println!("| {step} | {ms:.2} |");
+    }
+    println!("| sum | {:.2} |", steps.iter().sum::<f64>());
     println!(
         "\nThe catalog's 1st invocation includes the process's first Salesforce login \
          (RS256 JWT bearer assertion + token request) and the query; the emulator speaks \

@@ -12,10 +12,15 @@
 //! | `IDEMPOTENCY_TABLE` | yes (Lambda) | the DynamoDB table of idempotency records |
 //! | `PORTAL_PRICEBOOK_ID` | no (the standard price book) | the `Pricebook2` the portal sells from |
 //!
+//! Deployed, the Salesforce private key is not an environment value:
+//! `SF_PRIVATE_KEY_SECRET_ARN` names its Secrets Manager secret, read once at
+//! cold start and laid over the environment ([`SECRETS`]).
+//!
 //! A missing or malformed setting is a [`ConfigError`] naming the variable.
 
 use std::time::Duration;
 
+use portal_aws::SecretVariable;
 use portal_core::domain::Timezone;
 use portal_core::portal::PortalSettings;
 use salesforce::portal::PriceBook;
@@ -52,6 +57,17 @@ pub const VARIABLES: &[&str] = &[
     IDEMPOTENCY_TABLE,
     PRICEBOOK_ID,
 ];
+
+/// `SF_PRIVATE_KEY_SECRET_ARN`: the secret holding `SF_PRIVATE_KEY_BASE64`.
+pub const SF_PRIVATE_KEY_SECRET_ARN: &str = "SF_PRIVATE_KEY_SECRET_ARN";
+/// The variables that may come from Secrets Manager, read at cold start by
+/// [`portal_aws::SecretOverlay::from_env`] (tests/deploy checks that the
+/// template gives each one its secret's ARN, never the value).
+pub const SECRETS: &[SecretVariable] = &[SecretVariable {
+    variable: salesforce::config::PRIVATE_KEY_BASE64,
+    arn_variable: SF_PRIVATE_KEY_SECRET_ARN,
+    json_key: None,
+}];
 
 /// The account claim when `PORTAL_ACCOUNT_CLAIM` is not set.
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "sf_account_id";
@@ -289,5 +305,16 @@ mod tests {
         let listed: std::collections::BTreeSet<String> =
             VARIABLES.iter().map(|v| (*v).to_owned()).collect();
         assert_eq!(asked.into_inner(), listed);
+    }
+
+    #[test]
+    fn every_secret_should_feed_a_variable_the_salesforce_config_reads() {
+        for secret in SECRETS {
+            assert!(
+                salesforce::config::VARIABLES.contains(&secret.variable),
+                "{} is not read by SalesforceConfig",
+                secret.variable
+            );
+        }
     }
 }

@@ -7,7 +7,12 @@
 //! | `WHMCS_*` | the WHMCS API (see `whmcs::WhmcsConfig`) |
 //! | `WHMCS_PAYMENT_METHOD` | the payment gateway of new orders (system name, e.g. `banktransfer`) |
 //! | `STATE_TABLE` | the DynamoDB table of the provisioning records |
+//!
+//! Deployed, the secrets are not environment values: `SF_PRIVATE_KEY_SECRET_ARN`
+//! and `WHMCS_CREDENTIALS_SECRET_ARN` name Secrets Manager secrets, read once at
+//! cold start and laid over the environment ([`SECRETS`]).
 
+use portal_aws::SecretVariable;
 use salesforce::SalesforceConfig;
 use whmcs::WhmcsConfig;
 
@@ -17,6 +22,34 @@ pub const PAYMENT_METHOD_VAR: &str = "WHMCS_PAYMENT_METHOD";
 pub const STATE_TABLE_VAR: &str = "STATE_TABLE";
 /// The provisioner's own variables.
 pub const VARIABLES: &[&str] = &[PAYMENT_METHOD_VAR, STATE_TABLE_VAR];
+/// The secret holding `SF_PRIVATE_KEY_BASE64`.
+pub const SF_PRIVATE_KEY_SECRET_ARN: &str = "SF_PRIVATE_KEY_SECRET_ARN";
+/// The secret holding the WHMCS credentials as JSON:
+/// `{"identifier": "…", "secret": "…", "accessKey": "…"}`.
+pub const WHMCS_CREDENTIALS_SECRET_ARN: &str = "WHMCS_CREDENTIALS_SECRET_ARN";
+
+const fn whmcs_secret(variable: &'static str, json_key: &'static str) -> SecretVariable {
+    SecretVariable {
+        variable,
+        arn_variable: WHMCS_CREDENTIALS_SECRET_ARN,
+        json_key: Some(json_key),
+    }
+}
+
+/// The variables that may come from Secrets Manager, read at cold start by
+/// [`portal_aws::SecretOverlay::from_env`] (tests/deploy checks that the
+/// template gives each one its secret's ARN, never the value).
+pub const SECRETS: &[SecretVariable] = &[
+    SecretVariable {
+        variable: salesforce::config::PRIVATE_KEY_BASE64,
+        arn_variable: SF_PRIVATE_KEY_SECRET_ARN,
+        json_key: None,
+    },
+    whmcs_secret("WHMCS_API_IDENTIFIER", "identifier"),
+    whmcs_secret("WHMCS_API_SECRET", "secret"),
+    whmcs_secret("WHMCS_ACCESS_KEY", "accessKey"),
+];
+
 /// Every variable [`ProvisionerConfig::from_lookup`] reads, its own and the
 /// nested clients' (tests/deploy checks that the SAM template sets them).
 pub const ALL_VARIABLES: &[&[&str]] = &[
@@ -162,5 +195,16 @@ mod tests {
             .flat_map(|list| list.iter().map(|v| (*v).to_owned()))
             .collect();
         assert_eq!(asked.into_inner(), listed);
+    }
+
+    #[test]
+    fn every_secret_should_feed_a_variable_the_config_reads() {
+        for secret in SECRETS {
+            assert!(
+                ALL_VARIABLES.iter().any(|l| l.contains(&secret.variable)),
+                "{} is not read by ProvisionerConfig",
+                secret.variable
+            );
+        }
     }
 }

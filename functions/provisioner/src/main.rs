@@ -1,16 +1,19 @@
-//! The provisioner Lambda's entry point: config once, then the runtime loop.
+//! The provisioner Lambda's entry point: secrets and config once, then the runtime loop.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
+use portal_aws::SecretOverlay;
 use provisioner::{Invocation, ProvisionerConfig, build, handle_batch, init_json_logs};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     init_json_logs();
-    let config = ProvisionerConfig::from_env()?;
+    // Once per cold start: warm invocations reuse the use case built here.
+    let secrets = SecretOverlay::from_env(provisioner::config::SECRETS).await?;
+    let config = ProvisionerConfig::from_lookup(secrets.lookup(|name| std::env::var(name).ok()))?;
     let provisioner = Arc::new(Box::pin(build(config)).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let provisioner = Arc::clone(&provisioner);

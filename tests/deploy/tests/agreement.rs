@@ -45,13 +45,33 @@ const UNSET_ON_PURPOSE: &[(&str, &str)] = &[
     ("HOSTNAME", "set by the container runtime"),
 ];
 
-/// Variables that carry a secret: never a plain value in the template.
+/// Variables that carry a secret: never a value in a function's environment
+/// (Lambda reads them through `…_SECRET_ARN`, see [`secrets_of`]; ECS gets them
+/// as `Secrets`).
 const SECRET_VARIABLES: &[&str] = &[
     "SF_PRIVATE_KEY_BASE64",
     "WHMCS_API_IDENTIFIER",
     "WHMCS_API_SECRET",
     "WHMCS_ACCESS_KEY",
 ];
+
+/// What a binary reads from Secrets Manager at cold start, as
+/// `(variable, variable holding the secret's ARN)`: its config module's
+/// `SECRETS`, read by `SecretOverlay::from_env`.
+fn secrets_of(binary: &str) -> Vec<(&'static str, &'static str)> {
+    let secrets = match binary {
+        "portal-api" => portal_http::config::SECRETS,
+        "provisioner" => provisioner::config::SECRETS,
+        _ => &[],
+    };
+    secrets
+        .iter()
+        .map(|s| (s.variable, s.arn_variable))
+        .collect()
+}
+
+/// The loader that reads a binary's [`secrets_of`] (their ARN variables).
+const SECRETS_LOADER: &str = "SecretOverlay::from_env";
 
 /// The variables behind each configuration loader a deployable may call.
 fn loader_variables(loader: &str) -> Option<Vec<&'static str>> {
@@ -78,6 +98,8 @@ fn loader_variables(loader: &str) -> Option<Vec<&'static str>> {
         }
         // Region and credentials: set by Lambda and ECS themselves.
         "AwsClients::from_env" => Vec::new(),
+        // Per binary: variables_read_by() adds the ARN variables of secrets_of().
+        SECRETS_LOADER => Vec::new(),
         "EnvFilter::try_from_default_env" | "EnvFilter::from_default_env" => vec!["RUST_LOG"],
         _ => return None,
     })
@@ -136,6 +158,22 @@ fn variables_read_by(binary: &Binary) -> Result<BTreeSet<String>, String> {
             )
         })?;
         all.extend(vars.into_iter().map(str::to_owned));
+    }
+    let secrets = secrets_of(&binary.name);
+    match (loaders.contains(SECRETS_LOADER), secrets.is_empty()) {
+        (true, true) => {
+            return Err(format!(
+                "{}: calls {SECRETS_LOADER} but secrets_of() lists none for it",
+                binary.name
+            ));
+        }
+        (false, false) => {
+            return Err(format!(
+                "{}: has secrets ({secrets:?}) but never calls {SECRETS_LOADER}",
+                binary.name
+            ));
+        }
+        _ => all.extend(secrets.iter().map(|(_, arn)| (*arn).to_owned())),
     }
     Ok(all)
 }
@@ -198,9 +236,15 @@ fn every_variable_a_binary_reads_is_set_for_it_and_nothing_else() {
             .filter(|d| d.binary == binary.name)
         {
             let set: BTreeSet<&str> = deployable.environment.keys().map(String::as_str).collect();
+            let secrets = secrets_of(&binary.name);
+            let from_secret = |var: &str| {
+                secrets
+                    .iter()
+                    .any(|(v, arn)| *v == var && set.contains(arn))
+            };
             for var in &read {
                 let on_purpose = UNSET_ON_PURPOSE.iter().any(|(v, _)| v == var);
-                if !set.contains(var.as_str()) && !on_purpose {
+                if !set.contains(var.as_str()) && !on_purpose && !from_secret(var) {
                     problems.push(format!(
                         "{} ({}) reads {var}, which the template does not set",
                         deployable.resource, binary.name
@@ -239,35 +283,101 @@ fn secrets_come_from_secrets_manager_and_never_as_plain_values() {
     let secrets: BTreeSet<&str> = template::resources_of_type(template, template::SECRET)
         .map(|(id, _)| id)
         .collect();
-    let mut checked = 0;
+    let mut problems = Vec::new();
+    let mut provided = 0;
     for deployable in &world().deployables {
+        let arn_variables: BTreeSet<&str> = secrets_of(&deployable.binary)
+            .into_iter()
+            .map(|(_, arn)| arn)
+            .collect();
+        let mut referenced = BTreeSet::new();
         for (var, source) in &deployable.environment {
             let is_secret = SECRET_VARIABLES.contains(&var.as_str());
-            let from_secret = match (deployable.runs, source) {
-                (Runs::Container, Source::EcsSecret(value)) => {
-                    template::referenced_id(value).is_some_and(|id| secrets.contains(id))
+            let is_arn = arn_variables.contains(var.as_str());
+            let secret_id = match source {
+                Source::EcsSecret(value) | Source::Plain(value) => {
+                    template::referenced_id(value).filter(|id| secrets.contains(id))
                 }
-                (Runs::Lambda, Source::Plain(value)) => {
-                    value
-                        .get("Fn::Sub")
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| s.starts_with("{{resolve:secretsmanager:"))
-                        && template::referenced_id(value).is_some_and(|id| secrets.contains(id))
+            };
+            let ok = match (deployable.runs, source) {
+                // ECS injects the value when the task starts.
+                (Runs::Container, Source::EcsSecret(_)) => is_secret && secret_id.is_some(),
+                // Lambda gets the secret's ARN only, never its value.
+                (Runs::Lambda, Source::Plain(value)) if is_arn => {
+                    value.get("Ref").is_some() && secret_id.is_some()
+                }
+                (_, Source::Plain(value)) => {
+                    !is_secret && secret_id.is_none() && !value.to_string().contains("{{resolve:")
                 }
                 _ => false,
             };
-            assert_eq!(
-                is_secret, from_secret,
-                "{} {var}: a secret must come from a secret of the template, and only a secret may",
-                deployable.resource
-            );
-            checked += usize::from(is_secret);
+            if !ok {
+                problems.push(format!(
+                    "{} {var}: a secret must come from a secret of the template (Lambda: \
+                     `!Ref` in its …_SECRET_ARN variable, ECS: `Secrets`), and only a secret may",
+                    deployable.resource
+                ));
+            }
+            if let Some(id) = secret_id.filter(|_| ok && is_arn) {
+                referenced.insert(id.to_owned());
+                provided += secrets_of(&deployable.binary)
+                    .iter()
+                    .filter(|(_, arn)| arn == var)
+                    .count();
+            }
+            provided += usize::from(ok && is_secret);
+        }
+        if deployable.runs == Runs::Lambda {
+            let readable = secrets_readable_by(&deployable.resource);
+            if readable != referenced {
+                problems.push(format!(
+                    "{}: its role may read the secrets {readable:?}; it must read exactly {referenced:?}",
+                    deployable.resource
+                ));
+            }
         }
     }
+    assert!(problems.is_empty(), "{problems:#?}");
     assert!(
-        checked >= 5,
-        "the API, provisioner and subscriber keys and the WHMCS credentials"
+        provided >= 6,
+        "the API, provisioner and subscriber keys and the three WHMCS credentials: {provided}"
     );
+}
+
+/// The secrets a function's role allows `secretsmanager:GetSecretValue` on,
+/// by logical id (a resource that is not a `!Ref` to a secret shows as itself).
+fn secrets_readable_by(function: &str) -> BTreeSet<String> {
+    let role = resource(function)
+        .pointer("/Properties/Role/Fn::GetAtt/0")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{function} has no Role: !GetAtt <role>.Arn"));
+    let as_list = |v: &Value| match v {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    let mut readable = BTreeSet::new();
+    let policies = resource(role)["Properties"]["Policies"].as_array().cloned();
+    for policy in policies.into_iter().flatten() {
+        let statements = as_list(&policy["PolicyDocument"]["Statement"]);
+        for statement in statements {
+            let actions = as_list(&statement["Action"]);
+            if !actions
+                .iter()
+                .any(|a| a.as_str().is_some_and(|a| a.starts_with("secretsmanager:")))
+            {
+                continue;
+            }
+            for target in as_list(&statement["Resource"]) {
+                readable.insert(
+                    target
+                        .get("Ref")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| target.to_string(), str::to_owned),
+                );
+            }
+        }
+    }
+    readable
 }
 
 #[test]

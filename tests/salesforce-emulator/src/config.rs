@@ -42,6 +42,9 @@ pub struct EmulatorConfig {
     /// With requests pending and no events, a keepalive is sent this often
     /// (Salesforce: within 270 s).
     pub pubsub_keepalive_interval: Duration,
+    /// Serve Pub/Sub over TLS with a self-signed certificate for `localhost` and
+    /// `127.0.0.1`, made at start (see `Emulator::pubsub_ca_pem`); default plaintext.
+    pub pubsub_tls: bool,
     /// Parts of the product's schema this org lacks (default: none).
     pub schema_gaps: SchemaGaps,
 }
@@ -74,6 +77,7 @@ impl Default for EmulatorConfig {
             pubsub_bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             pubsub_idle_timeout: Duration::from_secs(60),
             pubsub_keepalive_interval: Duration::from_secs(60),
+            pubsub_tls: false,
             schema_gaps: SchemaGaps::default(),
         }
     }

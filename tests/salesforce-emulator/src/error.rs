@@ -93,6 +93,9 @@ pub enum EmulatorError {
     /// The org refused the write, as the API would have.
     #[error("the org refused the write")]
     Rejected(#[source] ApiError),
+    /// The Pub/Sub server's TLS option could not be set up.
+    #[error("the Pub/Sub server's TLS could not be set up")]
+    PubSubTls(#[from] crate::pubsub::PubSubTlsError),
 }
 
 impl From<ApiError> for EmulatorError {

@@ -2,12 +2,16 @@
 //!
 //! Settings (environment): `SF_EMULATOR_BIND` (default `127.0.0.1:8081`),
 //! `SF_EMULATOR_PUBSUB_BIND` (the Pub/Sub gRPC server, default `127.0.0.1:8082`),
+//! `SF_EMULATOR_PUBSUB_TLS` (`1`: serve Pub/Sub over TLS with a self-signed certificate,
+//! written to `SF_EMULATOR_PUBSUB_CERT_PATH`, default `salesforce-emulator-pubsub.pem`
+//! in the system temp dir),
 //! `SF_EMULATOR_CLIENT_ID`, `SF_EMULATOR_USERNAME`, `SF_EMULATOR_PUBLIC_KEY_PATH`
 //! (default: the embedded test key), `SF_EMULATOR_ADMIN_TOKEN` (default `local-admin`),
 //! `SF_EMULATOR_SESSION_TTL_SECS`, `SF_EMULATOR_LOG_FORMAT` (`pretty` or `json`).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -21,6 +25,14 @@ fn var(name: &str) -> anyhow::Result<Option<String>> {
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
     }
+}
+
+/// Where the Pub/Sub certificate is written in TLS mode.
+fn cert_path() -> anyhow::Result<PathBuf> {
+    Ok(var("SF_EMULATOR_PUBSUB_CERT_PATH")?.map_or_else(
+        || std::env::temp_dir().join("salesforce-emulator-pubsub.pem"),
+        PathBuf::from,
+    ))
 }
 
 fn config_from_env() -> anyhow::Result<EmulatorConfig> {
@@ -38,6 +50,13 @@ fn config_from_env() -> anyhow::Result<EmulatorConfig> {
         config.pubsub_bind = bind
             .parse()
             .with_context(|| format!("SF_EMULATOR_PUBSUB_BIND must be host:port, got {bind:?}"))?;
+    }
+    if let Some(tls) = var("SF_EMULATOR_PUBSUB_TLS")? {
+        config.pubsub_tls = match tls.trim() {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            other => bail!("SF_EMULATOR_PUBSUB_TLS must be 1, true, 0 or false, got {other:?}"),
+        };
     }
     if let Some(id) = var("SF_EMULATOR_CLIENT_ID")? {
         config.client_id = id;
@@ -78,6 +97,7 @@ fn init_tracing() -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     init_tracing()?;
     let config = config_from_env()?;
+    let cert_path = cert_path()?;
     let emulator = Emulator::start(config)
         .await
         .context("starting the Salesforce emulator")?;
@@ -91,6 +111,15 @@ async fn main() -> anyhow::Result<()> {
         emulator.base_url()
     )?;
     writeln!(out, "  Pub/Sub (gRPC): {}", emulator.pubsub_url())?;
+    if let Some(pem) = emulator.pubsub_ca_pem() {
+        std::fs::write(&cert_path, pem).with_context(|| {
+            format!(
+                "SF_EMULATOR_PUBSUB_CERT_PATH: cannot write {}",
+                cert_path.display()
+            )
+        })?;
+        writeln!(out, "  Pub/Sub CA:     {}", cert_path.display())?;
+    }
     writeln!(out, "  client id:      {}", config.client_id)?;
     writeln!(out, "  username:       {}", config.username)?;
     writeln!(

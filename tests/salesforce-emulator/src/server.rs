@@ -92,6 +92,8 @@ pub struct Emulator {
     task: JoinHandle<()>,
     pubsub_addr: SocketAddr,
     pubsub_task: JoinHandle<()>,
+    /// The self-signed certificate (PEM) in TLS mode.
+    pubsub_ca_pem: Option<String>,
 }
 
 impl Emulator {
@@ -125,6 +127,11 @@ impl Emulator {
             .await
             .map_err(pubsub_bind)?;
         let pubsub_addr = pubsub_listener.local_addr().map_err(pubsub_bind)?;
+        let pubsub_tls = if config.pubsub_tls {
+            Some(pubsub::SelfSigned::generate()?)
+        } else {
+            None
+        };
         let sequences = Sequences::default();
         let faults = Faults::default();
         let mut store = Store::default();
@@ -146,20 +153,21 @@ impl Emulator {
             pubsub: PubSubState::default(),
             config,
         });
+        let pubsub_task = pubsub::serve(pubsub_listener, shared.clone(), pubsub_tls.as_ref())?;
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "the emulator's HTTP server stopped");
             }
         });
-        let pubsub_task = pubsub::serve(pubsub_listener, shared.clone());
-        tracing::info!(base_url = %shared.base_url, pubsub = %pubsub_addr, org_id = %shared.config.org_id, "Salesforce emulator listening");
+        tracing::info!(base_url = %shared.base_url, pubsub = %pubsub_addr, pubsub_tls = pubsub_tls.is_some(), org_id = %shared.config.org_id, "Salesforce emulator listening");
         Ok(Emulator {
             shared,
             addr,
             task,
             pubsub_addr,
             pubsub_task,
+            pubsub_ca_pem: pubsub_tls.map(|tls| tls.cert_pem().to_owned()),
         })
     }
 
@@ -168,9 +176,20 @@ impl Emulator {
         drop(self);
     }
 
-    /// The Pub/Sub API endpoint (plaintext gRPC), e.g. `http://127.0.0.1:41235`.
+    /// The Pub/Sub API endpoint: plaintext gRPC, e.g. `http://127.0.0.1:41235`, or in
+    /// TLS mode `https://localhost:41235` (the name the certificate is made for).
     pub fn pubsub_url(&self) -> String {
-        format!("http://{}", self.pubsub_addr)
+        if self.pubsub_ca_pem.is_some() {
+            format!("https://localhost:{}", self.pubsub_addr.port())
+        } else {
+            format!("http://{}", self.pubsub_addr)
+        }
+    }
+
+    /// In TLS mode, the Pub/Sub server's self-signed certificate (PEM): the one root a
+    /// client must trust. `None` in plaintext mode.
+    pub fn pubsub_ca_pem(&self) -> Option<String> {
+        self.pubsub_ca_pem.clone()
     }
 
     /// The Pub/Sub counters (calls, open streams, the largest owed count…).

@@ -100,9 +100,14 @@ pub fn salesforce_client(emulator: &Emulator) -> anyhow::Result<SalesforceClient
     SalesforceClient::new(config).context("a Salesforce client")
 }
 
-/// An emulated org at zero latency with the seeded catalog.
+/// An emulated org at zero latency with the seeded catalog, and a daily API
+/// limit no benchmark reaches (the default, 15 000, is a real org's).
 pub async fn emulator() -> anyhow::Result<Emulator> {
-    Emulator::start(EmulatorConfig::default())
+    let config = EmulatorConfig {
+        daily_api_limit: u64::MAX / 2,
+        ..EmulatorConfig::default()
+    };
+    Emulator::start(config)
         .await
         .context("starting the org emulator")
 }
@@ -229,21 +234,18 @@ pub fn lambda_env(emulator: &Emulator, key: &SigningKey) -> Vec<(String, String)
 }
 
 /// The `portal-api` binary to measure: `PORTAL_API_BIN` if set, else the
-/// release build (`target/release/portal-api`) if it exists, else the one
-/// Cargo built for this target (the bench profile: release, unstripped).
-/// Returns the path and where it came from.
+/// one Cargo built for this target (`built_by_cargo`: for a bench, the bench
+/// profile = release optimisation and LTO, symbols kept). `cargo bench`
+/// rewrites `target/release/portal-api`, so measure the stripped release
+/// build from a copy (see `benches/README.md`). Returns the path and its origin.
 pub fn portal_api_binary(built_by_cargo: &str) -> (PathBuf, &'static str) {
-    if let Some(path) = std::env::var_os("PORTAL_API_BIN") {
-        return (PathBuf::from(path), "PORTAL_API_BIN");
+    match std::env::var_os("PORTAL_API_BIN") {
+        Some(path) => (PathBuf::from(path), "PORTAL_API_BIN"),
+        None => (
+            PathBuf::from(built_by_cargo),
+            "built by cargo for this bench",
+        ),
     }
-    let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/portal-api");
-    if release.is_file() {
-        return (release, "target/release (cargo build --release)");
-    }
-    (
-        PathBuf::from(built_by_cargo),
-        "built by cargo for this target",
-    )
 }
 
 /// The `q`-quantile (0..=1) of sorted `values`, nearest rank.

@@ -1,11 +1,12 @@
 //! `portal-api`: every route of the portal API in one Lambda function behind
 //! API Gateway (HTTP API). Configuration: `PORTAL_*`, `IDEMPOTENCY_TABLE` and
-//! `SF_*` (see the README); a missing or malformed setting stops the start.
+//! `SF_*` (see the README), the Salesforce key from Secrets Manager when
+//! `SF_PRIVATE_KEY_SECRET_ARN` is set; a missing or malformed setting stops the start.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use portal_aws::{AwsClients, DynamoIdempotencyStore};
+use portal_aws::{AwsClients, DynamoIdempotencyStore, SecretOverlay};
 use portal_http::{Api, ApiConfig, Authenticator, SalesforcePorts};
 use salesforce::{SalesforceClient, SalesforceConfig};
 use tracing_subscriber::EnvFilter;
@@ -20,9 +21,14 @@ async fn main() -> anyhow::Result<()> {
         .with_current_span(false)
         .without_time()
         .init();
-    let config = ApiConfig::from_env().context("reading the API configuration")?;
+    // Once per cold start: warm invocations reuse the clients built below.
+    let secrets = SecretOverlay::from_env(portal_http::config::SECRETS)
+        .await
+        .context("reading the secrets")?;
+    let env = secrets.lookup(|name| std::env::var(name).ok());
+    let config = ApiConfig::from_lookup(&env).context("reading the API configuration")?;
     let salesforce =
-        SalesforceConfig::from_env().context("reading the Salesforce configuration")?;
+        SalesforceConfig::from_lookup(&env).context("reading the Salesforce configuration")?;
     let client = SalesforceClient::new(salesforce).context("building the Salesforce client")?;
     let ports = SalesforcePorts::new(client, config.price_book.clone());
     let aws = AwsClients::from_env(None).await;

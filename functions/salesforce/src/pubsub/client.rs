@@ -16,7 +16,7 @@ use secrecy::ExposeSecret as _;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Request, Response, Status};
 
 use super::config::{PubSubConfig, Transport};
@@ -74,8 +74,9 @@ impl std::fmt::Debug for PubSubClient {
 }
 
 impl PubSubClient {
-    /// Connects to `config`'s endpoint (TLS with the webpki roots for `https://`,
-    /// plaintext for `http://`); calls authenticate with `salesforce`'s session.
+    /// Connects to `config`'s endpoint (TLS with the webpki roots and the configured
+    /// CA certificate for `https://`, plaintext for `http://`); calls authenticate
+    /// with `salesforce`'s session.
     pub async fn connect(
         config: PubSubConfig,
         salesforce: SalesforceClient,
@@ -91,9 +92,11 @@ impl PubSubClient {
             .connect_timeout(config.connect_timeout())
             .tcp_keepalive(Some(TCP_KEEPALIVE));
         if config.transport() == Transport::Tls {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_webpki_roots())
-                .map_err(endpoint_error)?;
+            let mut tls = ClientTlsConfig::new().with_webpki_roots();
+            if let Some(pem) = config.ca_certificate() {
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            endpoint = endpoint.tls_config(tls).map_err(endpoint_error)?;
         }
         let channel = endpoint
             .connect()

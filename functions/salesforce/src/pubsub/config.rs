@@ -8,6 +8,10 @@
 //!
 //! Salesforce sends a keepalive within 270 s when requests are pending, so the
 //! watchdog must be longer than that against the real API.
+//!
+//! An extra root certificate for `https://` endpoints (the org emulator's
+//! self-signed one) is set through the Rust API only,
+//! [`PubSubConfig::with_ca_certificate`]: no deployable reads one.
 
 use std::time::Duration;
 
@@ -44,7 +48,8 @@ pub enum PubSubConfigError {
 /// Whether the channel is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
-    /// TLS with the webpki root certificates (`https://`).
+    /// TLS with the webpki root certificates, plus the one set with
+    /// [`PubSubConfig::with_ca_certificate`] (`https://`).
     Tls,
     /// Plaintext HTTP/2 (`http://`): the emulator on localhost.
     Plaintext,
@@ -57,6 +62,7 @@ pub struct PubSubConfig {
     transport: Transport,
     watchdog: Duration,
     connect_timeout: Duration,
+    ca_certificate: Option<String>,
 }
 
 impl PubSubConfig {
@@ -69,6 +75,7 @@ impl PubSubConfig {
             transport,
             watchdog: DEFAULT_WATCHDOG,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            ca_certificate: None,
         })
     }
 
@@ -104,6 +111,7 @@ impl PubSubConfig {
             transport,
             watchdog,
             connect_timeout,
+            ca_certificate: None,
         })
     }
 
@@ -117,6 +125,40 @@ impl PubSubConfig {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Also trusts `pem` (one or more PEM `CERTIFICATE` blocks), besides the webpki
+    /// roots, when connecting over TLS: e.g. the org emulator's self-signed
+    /// certificate. Refused for a plaintext (`http://`) endpoint and for text that
+    /// holds no PEM certificate.
+    pub fn with_ca_certificate(
+        mut self,
+        pem: impl Into<String>,
+    ) -> Result<Self, PubSubConfigError> {
+        let pem = pem.into();
+        let invalid = |reason: &str| PubSubConfigError::Invalid {
+            var: "ca_certificate",
+            reason: reason.to_owned(),
+        };
+        if self.transport != Transport::Tls {
+            return Err(invalid(
+                "a CA certificate applies only to an https:// endpoint",
+            ));
+        }
+        if !pem.contains("-----BEGIN CERTIFICATE-----")
+            || !pem.contains("-----END CERTIFICATE-----")
+        {
+            return Err(invalid(
+                "expected a PEM certificate (-----BEGIN CERTIFICATE-----)",
+            ));
+        }
+        self.ca_certificate = Some(pem);
+        Ok(self)
+    }
+
+    /// The extra root certificate (PEM) trusted over TLS, if any.
+    pub fn ca_certificate(&self) -> Option<&str> {
+        self.ca_certificate.as_deref()
     }
 
     /// The endpoint, without a trailing slash.
@@ -205,6 +247,35 @@ mod tests {
             let err = load(&[(var, value)]).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn when_a_ca_certificate_is_set_on_https_should_keep_it() {
+        let config = PubSubConfig::new("https://localhost:8082")
+            .unwrap()
+            .with_ca_certificate(PEM)
+            .unwrap();
+        assert_eq!(config.ca_certificate(), Some(PEM));
+        assert_eq!(
+            PubSubConfig::new("https://x").unwrap().ca_certificate(),
+            None
+        );
+    }
+
+    #[test]
+    fn when_a_ca_certificate_is_set_on_http_or_is_not_pem_should_refuse_it() {
+        let plaintext = PubSubConfig::new("http://127.0.0.1:8082")
+            .unwrap()
+            .with_ca_certificate(PEM)
+            .unwrap_err();
+        assert!(plaintext.to_string().contains("https"), "{plaintext}");
+        let garbage = PubSubConfig::new("https://localhost:8082")
+            .unwrap()
+            .with_ca_certificate("not a certificate")
+            .unwrap_err();
+        assert!(garbage.to_string().contains("PEM"), "{garbage}");
     }
 
     #[test]

@@ -8,3 +8,4 @@ mod decode;
 mod errors;
 mod helpers;
 mod subscribe;
+mod tls;

@@ -6,13 +6,16 @@
 //!   idle close, the fault switches);
 //! - [`avro`]: the events' Avro payloads;
 //! - [`PubSubFaults`]: drop every stream, go silent, refuse the next subscriptions;
-//! - [`PubSubStats`]: the counters tests assert on (also `GET /_emulator/pubsub/stats`).
+//! - [`PubSubStats`]: the counters tests assert on (also `GET /_emulator/pubsub/stats`);
+//! - `tls`: the TLS option (`EmulatorConfig::pubsub_tls`), a self-signed
+//!   certificate for `localhost` and `127.0.0.1` made at start.
 //!
-//! Plaintext only (no TLS option yet).
+//! Plaintext by default; over TLS when `pubsub_tls` is on.
 
 pub mod avro;
 mod service;
 mod stream;
+mod tls;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -35,6 +38,8 @@ use crate::events::{EventPayload, PublishedEvent};
 use crate::server::{Shared, lock};
 
 pub use avro::UNDECODABLE_PAYLOAD;
+pub use tls::PubSubTlsError;
+pub(crate) use tls::SelfSigned;
 
 /// The Pub/Sub faults, armed through [`crate::Fault`]; part of the org's faults.
 #[derive(Debug, Default)]
@@ -150,18 +155,27 @@ pub(crate) fn publish_raw(shared: &Shared, payload: EventPayload, raw: Vec<u8>) 
     event
 }
 
-/// Serves the Pub/Sub API on `listener` until the task is aborted.
-pub(crate) fn serve(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
+/// Serves the Pub/Sub API on `listener` until the task is aborted, over TLS with
+/// `tls`'s certificate when given, else plaintext.
+pub(crate) fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<&SelfSigned>,
+) -> Result<JoinHandle<()>, PubSubTlsError> {
+    let mut server = match tls {
+        Some(tls) => tls.server()?,
+        None => tonic::transport::Server::builder(),
+    };
     let service = PubSubServer::new(service::PubSubService::new(shared));
-    tokio::spawn(async move {
-        let result = tonic::transport::Server::builder()
+    Ok(tokio::spawn(async move {
+        let result = server
             .add_service(service)
             .serve_with_incoming(TcpListenerStream::new(listener))
             .await;
         if let Err(error) = result {
             tracing::error!(%error, "the emulator's Pub/Sub server stopped");
         }
-    })
+    }))
 }
 
 /// The `/_emulator/pubsub` control routes.
