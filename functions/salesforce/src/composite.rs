@@ -1,19 +1,50 @@
 //! A typed builder for `/composite`, so a flow's whole write is one call.
 //!
 //! ```
-//! use salesforce::composite::{AllOrNone, Composite};
+//! use salesforce::composite::{AllOrNone, Body, Composite};
 //! use salesforce::schema::{account, contact};
-//! use serde_json::json;
 //!
 //! let mut c = Composite::new(AllOrNone::Yes);
-//! let acc = c.create(account::OBJECT, json!({ "Name": "Acme" })).unwrap();
-//! c.create(contact::OBJECT, json!({ "LastName": "Doe", "AccountId": acc.id() })).unwrap();
-//! assert_eq!(acc.id(), "@{ref0.id}");
+//! let acc = c.create(account::OBJECT, Body::new().set(account::NAME, "Acme")).unwrap();
+//! c.create(
+//!     contact::OBJECT,
+//!     Body::new().set(contact::LAST_NAME, "Doe").set_ref(contact::ACCOUNT_ID, &acc),
+//! )
+//! .unwrap();
+//! assert_eq!(acc.reference_id(), "ref0");
 //! ```
 //!
 //! Limits are enforced while building: at most 25 subrequests, at most 5 of
 //! them queries; reference ids are generated (`ref0`, `ref1`…) or named
 //! (letters, digits, underscore; unique).
+//!
+//! # References and free text in bodies
+//!
+//! Salesforce resolves `@{referenceId.path}` in subrequest bodies as well as
+//! in URLs ("You can reference the referenceId in either the body or URL of a
+//! subrequest", REST API guide, *Composite Subrequest*). It documents no
+//! escape, and nothing about a `@{…}` that names no earlier subrequest or has
+//! no closing `}`; a reference that does not resolve fails its subrequest with
+//! `PROCESSING_HALTED` "Invalid reference specified. No value for … found in
+//! …", which rolls an all-or-none composite back. So a customer's words that
+//! contain `@{` (a case description, a name) would either pick up a record id
+//! or make the whole write fail — and unguessable reference ids would not
+//! help, since an unknown reference is an error, not left literal.
+//!
+//! Hence a [`Body`] keeps the two apart: [`Body::set`] values are data,
+//! whatever they contain; [`Body::set_ref`] is the only way to put a
+//! reference in a body (checked like any reference: an earlier subrequest of
+//! this composite). A data value containing `@{` never goes into the
+//! composite as such: the subrequest carries a same-length stand-in (each `@{`
+//! becomes `@(`, so length and required-field checks still pass) and the exact
+//! value is written right after the composite by a plain
+//! `PATCH sobjects/{object}/{id}`, which has no reference syntax. [`Composite::send`]
+//! does both; it costs one more API call per record holding such text, and
+//! none otherwise. That PATCH is a separate call: when it fails, the records
+//! stand with the stand-in text and the error is returned (it is retried like
+//! any PATCH first). Refusing such text at validation would have kept one call
+//! but lost the customer's words; the extra call only happens for text that
+//! needs it.
 //!
 //! A query may use an earlier subrequest's result through a
 //! [`soql::Reference`] made by [`Ref::soql_id`], [`Ref::soql_first_id`] or
@@ -45,14 +76,15 @@
 //! c.query_named("contacts", &contacts).unwrap();
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::Id;
+use crate::client::SalesforceClient;
 use crate::error::{ApiError, SalesforceError};
 use crate::soql::{self, Soql, is_identifier};
 
@@ -119,13 +151,14 @@ impl Ref {
         &self.name
     }
 
-    /// `@{<ref>.id}`: the id of the record a create made.
-    pub fn id(&self) -> String {
+    /// `@{<ref>.id}`: the id of the record a create made. Only the builder
+    /// writes it (through [`Body::set_ref`] or a [`Target`]).
+    pub(crate) fn id(&self) -> String {
         format!("@{{{}.id}}", self.name)
     }
 
     /// `@{<ref>.records[0].Id}`: the id of a query's first record.
-    pub fn first_id(&self) -> String {
+    pub(crate) fn first_id(&self) -> String {
         format!("@{{{}.records[0].Id}}", self.name)
     }
 
@@ -189,6 +222,105 @@ impl Target {
     }
 }
 
+/// What sets off a reference in a composite subrequest.
+const REFERENCE_MARKER: &str = "@{";
+
+/// One field of a [`Body`].
+#[derive(Debug, Clone, PartialEq)]
+enum FieldValue {
+    /// Data, stored as given.
+    Data(Value),
+    /// A lookup to a known record or an earlier subrequest's result.
+    Lookup(Target),
+}
+
+/// The fields of a record to create or update. Values given to [`Body::set`]
+/// are data and reach Salesforce byte for byte, whatever they contain
+/// (`@{…}` included: see the module doc); [`Body::set_ref`] is the only way
+/// to put a reference in a body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Body {
+    fields: BTreeMap<String, FieldValue>,
+}
+
+impl Body {
+    /// An empty body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `field` to `value`, as data (never a reference).
+    pub fn set(mut self, field: &str, value: impl Into<Value>) -> Self {
+        self.fields
+            .insert(field.to_owned(), FieldValue::Data(value.into()));
+        self
+    }
+
+    /// Sets `field` when `value` is present; leaves it out otherwise.
+    pub fn set_opt(self, field: &str, value: Option<impl Into<Value>>) -> Self {
+        match value {
+            Some(v) => self.set(field, v),
+            None => self,
+        }
+    }
+
+    /// Sets lookup `field` to a known record or to the record an earlier
+    /// subrequest of the same composite created (or its query found first).
+    pub fn set_ref(mut self, field: &str, target: impl Into<Target>) -> Self {
+        self.fields
+            .insert(field.to_owned(), FieldValue::Lookup(target.into()));
+        self
+    }
+
+    /// Whether the body has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+/// Whether `value` holds `@{` in a string (at any depth).
+fn holds_marker(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains(REFERENCE_MARKER),
+        Value::Array(items) => items.iter().any(holds_marker),
+        Value::Object(map) => map.values().any(holds_marker),
+        _ => false,
+    }
+}
+
+/// `value` with every `@{` made `@(`: same length, no reference.
+fn stand_in(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.replace(REFERENCE_MARKER, "@(")),
+        Value::Array(items) => Value::Array(items.iter().map(stand_in).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), stand_in(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Free text a subrequest could not carry: written after the composite.
+#[derive(Debug, Clone, PartialEq)]
+struct HeldText {
+    object: String,
+    /// The record: the one the subrequest created, or the one it updated.
+    record: Target,
+    fields: Map<String, Value>,
+}
+
+/// A record whose exact free text is still to be written, once the composite
+/// has run: `PATCH sobjects/{object}/{id}` with `fields`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextUpdate {
+    /// The object's API name.
+    pub object: String,
+    /// The record.
+    pub id: Id,
+    /// The fields, with their exact values.
+    pub fields: Value,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
     Get,
@@ -203,6 +335,8 @@ struct Subrequest {
     path: String,
     reference_id: String,
     body: Option<Value>,
+    /// Data the body could not carry (it holds `@{`).
+    held: Option<HeldText>,
 }
 
 /// Tells composites apart, so a reference cannot cross from one to another.
@@ -255,7 +389,7 @@ impl Composite {
     }
 
     /// `POST sobjects/{object}` with `body`, under a generated reference id.
-    pub fn create(&mut self, object: &str, body: Value) -> Result<Ref, CompositeBuildError> {
+    pub fn create(&mut self, object: &str, body: Body) -> Result<Ref, CompositeBuildError> {
         let name = self.generated_name();
         self.create_named(&name, object, body)
     }
@@ -265,15 +399,26 @@ impl Composite {
         &mut self,
         name: &str,
         object: &str,
-        body: Value,
+        body: Body,
     ) -> Result<Ref, CompositeBuildError> {
         check_object(object)?;
+        let (sent, held) = self.render(&body)?;
+        let created = Target::Ref(Ref {
+            composite: self.id,
+            name: name.to_owned(),
+            kind: RefKind::Record,
+        });
         self.push(
             name,
             RefKind::Record,
             Method::Post,
             format!("sobjects/{object}"),
-            Some(body),
+            Some(sent),
+            held.map(|fields| HeldText {
+                object: object.to_owned(),
+                record: created,
+                fields,
+            }),
         )
     }
 
@@ -282,7 +427,7 @@ impl Composite {
         &mut self,
         object: &str,
         target: impl Into<Target>,
-        body: Value,
+        body: Body,
     ) -> Result<Ref, CompositeBuildError> {
         let name = self.generated_name();
         self.update_named(&name, object, target, body)
@@ -294,21 +439,55 @@ impl Composite {
         name: &str,
         object: &str,
         target: impl Into<Target>,
-        body: Value,
+        body: Body,
     ) -> Result<Ref, CompositeBuildError> {
         check_object(object)?;
         let target = target.into();
         self.check_target(&target)?;
+        let (sent, held) = self.render(&body)?;
+        let path = format!("sobjects/{object}/{}", target.render());
         self.push(
             name,
             RefKind::Record,
             Method::Patch,
-            format!("sobjects/{object}/{}", target.render()),
-            Some(body),
+            path,
+            Some(sent),
+            held.map(|fields| HeldText {
+                object: object.to_owned(),
+                record: target,
+                fields,
+            }),
         )
     }
 
-    /// `GET query?q=…`; later subrequests may use [`Ref::first_id`]. The
+    /// The wire body of `body`, and the data it cannot carry (values holding
+    /// `@{`, sent as a stand-in). Lookups must be to earlier subrequests.
+    fn render(
+        &self,
+        body: &Body,
+    ) -> Result<(Value, Option<Map<String, Value>>), CompositeBuildError> {
+        let mut sent = Map::new();
+        let mut held = Map::new();
+        for (field, value) in &body.fields {
+            match value {
+                FieldValue::Lookup(target) => {
+                    self.check_target(target)?;
+                    sent.insert(field.clone(), Value::String(target.render()));
+                }
+                FieldValue::Data(data) if holds_marker(data) => {
+                    sent.insert(field.clone(), stand_in(data));
+                    held.insert(field.clone(), data.clone());
+                }
+                FieldValue::Data(data) => {
+                    sent.insert(field.clone(), data.clone());
+                }
+            }
+        }
+        Ok((Value::Object(sent), (!held.is_empty()).then_some(held)))
+    }
+
+    /// `GET query?q=…`; later subrequests may use its first record (a
+    /// [`Target`] or [`Body::set_ref`] of the returned [`Ref`]). The
     /// query may hold references to earlier subrequests ([`Ref::soql_path`]).
     pub fn query(&mut self, soql: &Soql) -> Result<Ref, CompositeBuildError> {
         let name = self.generated_name();
@@ -328,6 +507,7 @@ impl Composite {
             RefKind::Query,
             Method::Get,
             format!("query?q={}", encode_query(soql)),
+            None,
             None,
         )?;
         self.queries += 1;
@@ -368,6 +548,7 @@ impl Composite {
         method: Method,
         path: String,
         body: Option<Value>,
+        held: Option<HeldText>,
     ) -> Result<Ref, CompositeBuildError> {
         if self.subrequests.len() >= MAX_SUBREQUESTS {
             return Err(CompositeBuildError::TooManySubrequests);
@@ -383,12 +564,87 @@ impl Composite {
             path,
             reference_id: name.to_owned(),
             body,
+            held,
         });
         Ok(Ref {
             composite: self.id,
             name: name.to_owned(),
             kind,
         })
+    }
+
+    /// Whether some body holds free text written after the composite (see
+    /// the module doc): [`Self::send`] then makes one more call per record.
+    pub fn holds_text(&self) -> bool {
+        self.subrequests.iter().any(|s| s.held.is_some())
+    }
+
+    /// The exact free text still to write once the composite ran with
+    /// `results`, one update per record (none when no body held `@{`). A
+    /// subrequest that failed (only possible without all-or-none) has none.
+    pub fn text_updates(
+        &self,
+        results: &CompositeResults,
+    ) -> Result<Vec<TextUpdate>, SalesforceError> {
+        self.subrequests
+            .iter()
+            .filter_map(|s| s.held.as_ref().map(|held| (s, held)))
+            .filter(|(s, _)| {
+                results
+                    .responses
+                    .iter()
+                    .any(|r| r.reference_id == s.reference_id && r.http_status_code < 400)
+            })
+            .map(|(s, held)| {
+                let id = match &held.record {
+                    Target::Id(id) => Some(id.clone()),
+                    Target::Ref(r) => match r.kind {
+                        RefKind::Record => results.id(r),
+                        RefKind::Query => results
+                            .body(r)
+                            .and_then(|b| b.pointer("/records/0/Id"))
+                            .and_then(Value::as_str)
+                            .and_then(|id| Id::parse(id).ok()),
+                    },
+                };
+                let id = id.ok_or_else(|| SalesforceError::UndecodableBody {
+                    status: 200,
+                    snippet: format!("no record id for the text of {}", s.reference_id),
+                    source: None,
+                })?;
+                Ok(TextUpdate {
+                    object: held.object.clone(),
+                    id,
+                    fields: Value::Object(held.fields.clone()),
+                })
+            })
+            .collect()
+    }
+
+    /// Sends the composite ([`SalesforceClient::composite`]: one API call),
+    /// then writes the free text it could not carry ([`Self::text_updates`]:
+    /// one `PATCH` per record holding `@{`, none otherwise). The way every
+    /// write goes out, so that customer text round-trips whatever it holds.
+    pub async fn send(
+        &self,
+        client: &SalesforceClient,
+    ) -> Result<CompositeResults, SalesforceError> {
+        let results = client.composite(self).await?;
+        for update in self.text_updates(&results)? {
+            if let Err(e) = client
+                .update(&update.object, &update.id, &update.fields)
+                .await
+            {
+                tracing::error!(
+                    object = %update.object,
+                    id = %update.id,
+                    error = %e,
+                    "the composite was written, but not the exact free text of this record"
+                );
+                return Err(e);
+            }
+        }
+        Ok(results)
     }
 
     /// The request body for API version `api_version` (e.g. `62.0`).
@@ -594,8 +850,12 @@ mod tests {
     #[test]
     fn references_render_as_documented() {
         let mut c = Composite::new(AllOrNone::Yes);
-        let acc = c.create("Account", json!({"Name": "A"})).unwrap();
-        let named = c.create_named("contact_1", "Contact", json!({"AccountId": acc.id()}));
+        let acc = c.create("Account", Body::new().set("Name", "A")).unwrap();
+        let named = c.create_named(
+            "contact_1",
+            "Contact",
+            Body::new().set_ref("AccountId", &acc),
+        );
         let q = c
             .query(
                 &select(["Id"])
@@ -605,10 +865,14 @@ mod tests {
                     .unwrap(),
             )
             .unwrap();
-        c.update("Order", &q, json!({"Status": "Activated"}))
+        c.update("Order", &q, Body::new().set("Status", "Activated"))
             .unwrap();
-        c.update("Account", Id::parse("001000000000001").unwrap(), json!({}))
-            .unwrap();
+        c.update(
+            "Account",
+            Id::parse("001000000000001").unwrap(),
+            Body::new(),
+        )
+        .unwrap();
         assert_eq!(acc.id(), "@{ref0.id}");
         assert_eq!(named.unwrap().reference_id(), "contact_1");
         assert_eq!(q.first_id(), "@{ref1.records[0].Id}");
@@ -639,10 +903,10 @@ mod tests {
     fn limits_and_names_are_enforced_while_building() {
         let mut c = Composite::new(AllOrNone::Yes);
         for _ in 0..MAX_SUBREQUESTS {
-            c.create("Account", json!({})).unwrap();
+            c.create("Account", Body::new()).unwrap();
         }
         assert_eq!(
-            c.create("Account", json!({})),
+            c.create("Account", Body::new()),
             Err(CompositeBuildError::TooManySubrequests)
         );
 
@@ -655,33 +919,33 @@ mod tests {
 
         let mut c = Composite::new(AllOrNone::No);
         assert!(matches!(
-            c.create_named("bad-name", "Account", json!({})),
+            c.create_named("bad-name", "Account", Body::new()),
             Err(CompositeBuildError::InvalidReferenceId(_))
         ));
         assert!(matches!(
-            c.create_named("", "Account", json!({})),
+            c.create_named("", "Account", Body::new()),
             Err(CompositeBuildError::InvalidReferenceId(_))
         ));
-        c.create_named("ref0", "Account", json!({})).unwrap();
+        c.create_named("ref0", "Account", Body::new()).unwrap();
         assert!(matches!(
-            c.create_named("ref0", "Account", json!({})),
+            c.create_named("ref0", "Account", Body::new()),
             Err(CompositeBuildError::DuplicateReferenceId(_))
         ));
         // Generated names skip the taken ones.
         assert_eq!(
-            c.create("Account", json!({})).unwrap().reference_id(),
+            c.create("Account", Body::new()).unwrap().reference_id(),
             "ref1"
         );
         assert!(matches!(
-            c.create("Account/../x", json!({})),
+            c.create("Account/../x", Body::new()),
             Err(CompositeBuildError::InvalidObject(_))
         ));
         let foreign = Composite::new(AllOrNone::Yes)
-            .create("Account", json!({}))
+            .create("Account", Body::new())
             .unwrap();
         let mut other = Composite::new(AllOrNone::Yes);
         assert!(matches!(
-            other.update("Account", &foreign, json!({})),
+            other.update("Account", &foreign, Body::new()),
             Err(CompositeBuildError::UnknownReference(_))
         ));
     }
@@ -689,7 +953,7 @@ mod tests {
     #[test]
     fn references_go_into_query_urls_raw_and_everything_else_encoded() {
         let mut c = Composite::new(AllOrNone::Yes);
-        let order = c.create_named("order", "Order", json!({})).unwrap();
+        let order = c.create_named("order", "Order", Body::new()).unwrap();
         let found = c
             .query_named(
                 "orderQuery",
@@ -737,21 +1001,21 @@ mod tests {
         };
         // Another composite's subrequest, even under the same name.
         let mut other = Composite::new(AllOrNone::Yes);
-        let foreign = other.create("Account", json!({})).unwrap();
+        let foreign = other.create("Account", Body::new()).unwrap();
         let mut c = Composite::new(AllOrNone::Yes);
-        c.create("Account", json!({})).unwrap();
+        c.create("Account", Body::new()).unwrap();
         assert_eq!(foreign.reference_id(), "ref0");
         assert_eq!(
             c.query(&query_with(foreign.soql_id())),
             Err(CompositeBuildError::UnknownReference("ref0".into()))
         );
         assert_eq!(
-            c.update("Account", &foreign, json!({})),
+            c.update("Account", &foreign, Body::new()),
             Err(CompositeBuildError::UnknownReference("ref0".into()))
         );
         // A subrequest added later (here: to a clone, which shares the stamp).
         let mut later = c.clone();
-        let added_later = later.create_named("later", "Account", json!({})).unwrap();
+        let added_later = later.create_named("later", "Account", Body::new()).unwrap();
         assert_eq!(
             c.query(&query_with(added_later.soql_id())),
             Err(CompositeBuildError::UnknownReference("later".into()))
@@ -766,6 +1030,124 @@ mod tests {
         }
         // Nothing was added by the refused calls.
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn data_holding_a_reference_marker_is_held_back_and_only_set_ref_writes_references() {
+        let text = "see @{ref0.id} and @{Account.Id}, or @{ unclosed";
+        let mut c = Composite::new(AllOrNone::Yes);
+        let acc = c
+            .create("Account", Body::new().set("Name", "@{ref0.id}"))
+            .unwrap();
+        let case = c
+            .create(
+                "Case",
+                Body::new()
+                    .set("Subject", "plain")
+                    .set("Description", text)
+                    .set("Tags__c", json!(["a", "@{x}"]))
+                    .set_ref("AccountId", &acc),
+            )
+            .unwrap();
+        let known = Id::parse("001000000000001").unwrap();
+        c.update("Account", &known, Body::new().set("Phone", "@{1}"))
+            .unwrap();
+        c.update("Account", &known, Body::new().set("Phone", "0123"))
+            .unwrap();
+        assert!(c.holds_text());
+
+        let body = c.to_body("62.0");
+        let reqs = body["compositeRequest"].as_array().unwrap();
+        // The only `@{` on the wire is the builder's own reference.
+        assert_eq!(reqs[0]["body"], json!({"Name": "@(ref0.id}"}));
+        assert_eq!(
+            reqs[1]["body"],
+            json!({
+                "Subject": "plain",
+                "Description": "see @(ref0.id} and @(Account.Id}, or @( unclosed",
+                "Tags__c": ["a", "@(x}"],
+                "AccountId": "@{ref0.id}",
+            })
+        );
+        assert_eq!(reqs[2]["body"], json!({"Phone": "@(1}"}));
+        assert_eq!(
+            reqs[1]["body"]["Description"].as_str().unwrap().len(),
+            text.len(),
+            "the stand-in keeps the length"
+        );
+        let wire = body.to_string();
+        assert_eq!(wire.matches("@{").count(), 1);
+
+        // After the composite, the exact text goes to each record by id.
+        let results: CompositeResults = serde_json::from_value(json!({"compositeResponse": [
+            {"body": {"id": "001000000000002AAA", "success": true, "errors": []}, "httpStatusCode": 201, "referenceId": acc.reference_id()},
+            {"body": {"id": "500000000000003AAA", "success": true, "errors": []}, "httpStatusCode": 201, "referenceId": case.reference_id()},
+            {"body": null, "httpStatusCode": 204, "referenceId": "ref2"},
+            {"body": null, "httpStatusCode": 204, "referenceId": "ref3"}
+        ]}))
+        .unwrap();
+        let updates = c.text_updates(&results).unwrap();
+        assert_eq!(updates.len(), 3);
+        assert_eq!(updates[0].object, "Account");
+        assert_eq!(updates[0].id.as_str(), "001000000000002AAA");
+        assert_eq!(updates[0].fields, json!({"Name": "@{ref0.id}"}));
+        assert_eq!(updates[1].id.as_str(), "500000000000003AAA");
+        assert_eq!(
+            updates[1].fields,
+            json!({"Description": text, "Tags__c": ["a", "@{x}"]})
+        );
+        assert_eq!(updates[2].id, known);
+        assert_eq!(updates[2].fields, json!({"Phone": "@{1}"}));
+
+        // Nothing held: nothing to write after.
+        let mut plain = Composite::new(AllOrNone::Yes);
+        plain
+            .create("Case", Body::new().set("Description", "a@b {c}"))
+            .unwrap();
+        assert!(!plain.holds_text());
+    }
+
+    #[test]
+    fn held_text_of_an_update_by_query_goes_to_the_record_the_query_found() {
+        let mut c = Composite::new(AllOrNone::No);
+        let q = c
+            .query(&select(["Id"]).from("Order").build().unwrap())
+            .unwrap();
+        c.update_named(
+            "fail",
+            "Order",
+            &q,
+            Body::new().set("Activation_Error__c", "x @{y}"),
+        )
+        .unwrap();
+        let found: CompositeResults = serde_json::from_value(json!({"compositeResponse": [
+            {"body": {"totalSize": 1, "done": true, "records": [{"Id": "801000000000004AAA"}]}, "httpStatusCode": 200, "referenceId": "ref0"},
+            {"body": null, "httpStatusCode": 204, "referenceId": "fail"}
+        ]}))
+        .unwrap();
+        let updates = c.text_updates(&found).unwrap();
+        assert_eq!(updates[0].id.as_str(), "801000000000004AAA");
+        assert_eq!(updates[0].fields, json!({"Activation_Error__c": "x @{y}"}));
+        // A subrequest that failed wrote nothing, so it gets no text either.
+        let failed: CompositeResults = serde_json::from_value(json!({"compositeResponse": [
+            {"body": {"totalSize": 0, "done": true, "records": []}, "httpStatusCode": 200, "referenceId": "ref0"},
+            {"body": [{"errorCode": "PROCESSING_HALTED", "message": "Invalid reference specified."}], "httpStatusCode": 400, "referenceId": "fail"}
+        ]}))
+        .unwrap();
+        assert!(c.text_updates(&failed).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_lookup_in_a_body_must_be_to_an_earlier_subrequest() {
+        let foreign = Composite::new(AllOrNone::Yes)
+            .create("Account", Body::new())
+            .unwrap();
+        let mut c = Composite::new(AllOrNone::Yes);
+        assert_eq!(
+            c.create("Contact", Body::new().set_ref("AccountId", &foreign)),
+            Err(CompositeBuildError::UnknownReference("ref0".into()))
+        );
+        assert!(c.is_empty());
     }
 
     #[test]

@@ -26,11 +26,11 @@ use portal_core::provisioning::{
     BillingAccount, BillingContact, FailedOrder, LedgerError, OrderBundle, OrderLedger,
     OrderLineRecord, ProvisionedOrder,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::Id;
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite, Ref};
+use crate::composite::{AllOrNone, Body, Composite, Ref};
 use crate::error::SalesforceError;
 use crate::schema::{account, contact, opportunity, order, order_item, product};
 use crate::soql::{Cond, Order, Soql, select};
@@ -269,29 +269,26 @@ impl OrderLedger for SalesforceOrderLedger {
             "order",
             order::OBJECT,
             &order_id,
-            json!({
-                order::STATUS: OrderStatus::Activated.as_salesforce(),
-                order::ACTIVATION_STATUS: ActivationStatus::Provisioned.as_salesforce(),
-                order::WHMCS_ORDER_ID: result.whmcs_order_id,
-                order::ACTIVATION_ERROR: Value::Null,
-                order::ACTIVATION_ERROR_AT: Value::Null,
-            }),
+            Body::new()
+                .set(order::STATUS, OrderStatus::Activated.as_salesforce())
+                .set(
+                    order::ACTIVATION_STATUS,
+                    ActivationStatus::Provisioned.as_salesforce(),
+                )
+                .set(order::WHMCS_ORDER_ID, result.whmcs_order_id)
+                .set(order::ACTIVATION_ERROR, Value::Null)
+                .set(order::ACTIVATION_ERROR_AT, Value::Null),
         )
         .map_err(build)?;
         if let Some(opportunity_id) = &result.opportunity_id {
-            let mut body = Map::new();
-            body.insert(
-                opportunity::STAGE.to_owned(),
-                json!(OpportunityStage::Active.as_salesforce()),
-            );
-            if let Some(service) = result.whmcs_service_id {
-                body.insert(opportunity::WHMCS_SERVICE_ID.to_owned(), json!(service));
-            }
+            let body = Body::new()
+                .set(opportunity::STAGE, OpportunityStage::Active.as_salesforce())
+                .set_opt(opportunity::WHMCS_SERVICE_ID, result.whmcs_service_id);
             c.update_named(
                 "opportunity",
                 opportunity::OBJECT,
                 opportunity_id.as_id(),
-                Value::Object(body),
+                body,
             )
             .map_err(build)?;
         }
@@ -300,11 +297,11 @@ impl OrderLedger for SalesforceOrderLedger {
                 "account",
                 account::OBJECT,
                 account_id.as_id(),
-                json!({ account::WHMCS_ACCOUNT: client_id }),
+                Body::new().set(account::WHMCS_ACCOUNT, *client_id),
             )
             .map_err(build)?;
         }
-        self.client.composite(&c).await.map_err(ledger_error)?;
+        c.send(&self.client).await.map_err(ledger_error)?;
         Ok(())
     }
 
@@ -320,14 +317,20 @@ impl OrderLedger for SalesforceOrderLedger {
             "order",
             order::OBJECT,
             &order_id,
-            json!({
-                order::ACTIVATION_STATUS: ActivationStatus::Failed.as_salesforce(),
-                order::ACTIVATION_ERROR: failure.error.as_str(),
-                order::ACTIVATION_ERROR_AT: failure.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            }),
+            // The error is outside text (WHMCS's words): data, whatever it holds.
+            Body::new()
+                .set(
+                    order::ACTIVATION_STATUS,
+                    ActivationStatus::Failed.as_salesforce(),
+                )
+                .set(order::ACTIVATION_ERROR, failure.error.as_str())
+                .set(
+                    order::ACTIVATION_ERROR_AT,
+                    failure.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                ),
         )
         .map_err(|e| ledger_error(SalesforceError::CompositeBuild(e)))?;
-        self.client.composite(&c).await.map_err(ledger_error)?;
+        c.send(&self.client).await.map_err(ledger_error)?;
         Ok(())
     }
 }
@@ -335,6 +338,7 @@ impl OrderLedger for SalesforceOrderLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn queries_read_the_order_its_items_and_contacts_through_the_schema() {

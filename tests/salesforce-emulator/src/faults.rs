@@ -29,12 +29,17 @@ pub enum Fault {
     PubSubSilence,
     /// The next `n` `Subscribe` calls answer `UNAVAILABLE`.
     PubSubUnavailable(u32),
+    /// The next `n` `Subscribe` calls are refused with the corrupted-replay error
+    /// (`INVALID_ARGUMENT`, `error-code` `sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted`)
+    /// whatever their replay preset, once their first `FetchRequest` is read.
+    PubSubReplayCorrupted(u32),
 }
 
 /// The JSON form of a [`Fault`] accepted by `POST /_emulator/faults`, e.g.
 /// `{"type":"latency","millis":200}`, `{"type":"lockRowOnNextWrites","n":1}`,
 /// `{"type":"serviceUnavailable","n":2}`, `{"type":"requestLimitExceeded","n":1,"concurrent":true}`,
-/// `{"type":"pubSubDropStreams"}`, `{"type":"pubSubSilence"}`, `{"type":"pubSubUnavailable","n":1}`.
+/// `{"type":"pubSubDropStreams"}`, `{"type":"pubSubSilence"}`, `{"type":"pubSubUnavailable","n":1}`,
+/// `{"type":"pubSubReplayCorrupted","n":1}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum FaultSpec {
@@ -57,6 +62,9 @@ pub enum FaultSpec {
     PubSubUnavailable {
         n: u32,
     },
+    PubSubReplayCorrupted {
+        n: u32,
+    },
 }
 
 impl From<FaultSpec> for Fault {
@@ -71,6 +79,7 @@ impl From<FaultSpec> for Fault {
             FaultSpec::PubSubDropStreams => Fault::PubSubDropStreams,
             FaultSpec::PubSubSilence => Fault::PubSubSilence,
             FaultSpec::PubSubUnavailable { n } => Fault::PubSubUnavailable(n),
+            FaultSpec::PubSubReplayCorrupted { n } => Fault::PubSubReplayCorrupted(n),
         }
     }
 }
@@ -122,6 +131,7 @@ impl Faults {
             Fault::PubSubDropStreams => self.pubsub.drop_streams(),
             Fault::PubSubSilence => self.pubsub.set_silent(true),
             Fault::PubSubUnavailable(n) => self.pubsub.refuse_subscriptions(n),
+            Fault::PubSubReplayCorrupted(n) => self.pubsub.refuse_as_corrupted(n),
         }
     }
 

@@ -132,10 +132,10 @@ impl CancellationDesk for SalesforceCancellationDesk {
             "opportunity",
             opportunity::OBJECT,
             plan.opportunity_id.as_id(),
-            body.into_value(),
+            body,
         )?;
         let case_ref = add_case(&mut c, &plan.case, None)?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = c.send(&self.client).await.map_err(port_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "cancellation written");
         Ok(case_id)

@@ -108,9 +108,9 @@ impl EligibilityDesk for SalesforceEligibilityDesk {
             "account",
             account::OBJECT,
             plan.account_id.as_id(),
-            account_body.into_value(),
+            account_body,
         )?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = c.send(&self.client).await.map_err(port_error)?;
         let written = EligibilityRequested {
             case_id: created_id(&results, &case_ref, "the new Case")?,
             opportunity_id: opportunity.resolve(&results)?,

@@ -335,7 +335,7 @@ impl OrderBook for SalesforceOrderBook {
         let new = &plan.order;
         let order_body = Fields::new()
             .set(order::ACCOUNT_ID, plan.account_id.as_str())
-            .set(order::OPPORTUNITY_ID, opportunity.lookup())
+            .set_ref(order::OPPORTUNITY_ID, opportunity.lookup())
             .set(order::STATUS, new.status.as_salesforce())
             .set(
                 order::ACTIVATION_STATUS,
@@ -343,10 +343,10 @@ impl OrderBook for SalesforceOrderBook {
             )
             .set(order::EFFECTIVE_DATE, format_date(new.effective_date))
             .set(order::PRICEBOOK_ID, new.pricebook_id.as_str());
-        let order_ref = c.create_named("order", order::OBJECT, order_body.into_value())?;
+        let order_ref = c.create_named("order", order::OBJECT, order_body)?;
         for (i, item) in new.items.iter().enumerate() {
             let body = Fields::new()
-                .set(order_item::ORDER_ID, order_ref.id())
+                .set_ref(order_item::ORDER_ID, &order_ref)
                 .set(order_item::PRODUCT_ID, item.product_id.as_str())
                 .set(
                     order_item::PRICEBOOK_ENTRY_ID,
@@ -354,10 +354,10 @@ impl OrderBook for SalesforceOrderBook {
                 )
                 .set(order_item::QUANTITY, item.quantity.get())
                 .set(order_item::UNIT_PRICE, item.unit_price.get());
-            c.create_named(&format!("item{i}"), order_item::OBJECT, body.into_value())?;
+            c.create_named(&format!("item{i}"), order_item::OBJECT, body)?;
         }
         let read_back = c.query_named("orderNumber", &read_back_query(&order_ref)?)?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = c.send(&self.client).await.map_err(port_error)?;
         let order_id: OrderId = created_id(&results, &order_ref, "the new Order")?;
         let placed = PlacedOrder {
             order_number: order_number(&results, &read_back, &order_id)?,

@@ -12,7 +12,7 @@ use portal_core::portal::plans::{
 };
 use portal_core::schema::{account, case, opportunity};
 
-use crate::composite::{Composite, CompositeBuildError, CompositeResults, Ref};
+use crate::composite::{Composite, CompositeBuildError, CompositeResults, Ref, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::MappingError;
@@ -86,11 +86,11 @@ pub enum PlannedOpportunity {
 }
 
 impl PlannedOpportunity {
-    /// The value of a lookup to it: the id, or `@{ref.id}`.
-    pub fn lookup(&self) -> String {
+    /// A lookup to it: the id, or the subrequest that creates it.
+    pub fn lookup(&self) -> Target {
         match self {
-            Self::Existing(id) => id.as_str().to_owned(),
-            Self::Created(r) => r.id(),
+            Self::Existing(id) => id.as_id().into(),
+            Self::Created(r) => r.into(),
         }
     }
 
@@ -119,20 +119,11 @@ pub fn add_opportunity(
             let body = Fields::new()
                 .set(opportunity::STAGE, stage.as_salesforce())
                 .set(opportunity::PORTAL_SOURCE, portal_source.as_salesforce());
-            c.update_named(
-                "opportunity",
-                opportunity::OBJECT,
-                id.as_id(),
-                body.into_value(),
-            )?;
+            c.update_named("opportunity", opportunity::OBJECT, id.as_id(), body)?;
             Ok(PlannedOpportunity::Existing(id.clone()))
         }
         OpportunityPlan::Create(new) => {
-            let r = c.create_named(
-                "opportunity",
-                opportunity::OBJECT,
-                new_opportunity(new).into_value(),
-            )?;
+            let r = c.create_named("opportunity", opportunity::OBJECT, new_opportunity(new))?;
             Ok(PlannedOpportunity::Created(r))
         }
     }
@@ -159,20 +150,22 @@ pub fn add_case(
     new: &NewCase,
     of_plan: Option<&PlannedOpportunity>,
 ) -> Result<Ref, CompositeBuildError> {
-    let opportunity = match &new.opportunity {
+    let opportunity: Option<Target> = match &new.opportunity {
         CaseOpportunity::None => None,
-        CaseOpportunity::Existing(id) => Some(id.as_str().to_owned()),
+        CaseOpportunity::Existing(id) => Some(id.as_id().into()),
         CaseOpportunity::OfPlan => of_plan.map(PlannedOpportunity::lookup),
     };
-    let body = Fields::new()
+    let mut body = Fields::new()
         .set(case::ACCOUNT_ID, new.account_id.as_str())
-        .set_opt(case::OPPORTUNITY_ID, opportunity)
         .set(case::TYPE, new.case_type.as_salesforce())
         .set(case::STATUS, new.status.as_salesforce())
         .set(case::ORIGIN, new.origin.as_salesforce())
         .set(case::SUBJECT, new.subject.as_str())
         .set(case::DESCRIPTION, new.description.as_str());
-    c.create_named("case", case::OBJECT, body.into_value())
+    if let Some(opportunity) = opportunity {
+        body = body.set_ref(case::OPPORTUNITY_ID, opportunity);
+    }
+    c.create_named("case", case::OBJECT, body)
 }
 
 /// The stages in which an Opportunity is "open" (reused by requests and orders).

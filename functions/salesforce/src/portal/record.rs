@@ -239,35 +239,11 @@ pub fn format_date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// A record body under construction.
-#[derive(Debug, Clone, Default)]
-pub struct Fields(Map<String, Value>);
-
-impl Fields {
-    /// An empty body.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets `field`.
-    pub fn set(mut self, field: &str, value: impl Into<Value>) -> Self {
-        self.0.insert(field.to_owned(), value.into());
-        self
-    }
-
-    /// Sets `field` when `value` is present; leaves it out otherwise.
-    pub fn set_opt(self, field: &str, value: Option<impl Into<Value>>) -> Self {
-        match value {
-            Some(v) => self.set(field, v),
-            None => self,
-        }
-    }
-
-    /// The JSON body.
-    pub fn into_value(self) -> Value {
-        Value::Object(self.0)
-    }
-}
+/// A record body under construction: the composite builder's
+/// [`Body`](crate::composite::Body), whose `set` values are data that reach
+/// Salesforce byte for byte (customer text included) and whose `set_ref` is
+/// the only way to write a reference.
+pub use crate::composite::Body as Fields;
 
 /// The typed id of the record subrequest `r` created.
 pub fn created_id<T: TryFrom<Id>>(

@@ -13,7 +13,7 @@ use portal_core::portal::registration::{
 use portal_core::schema::{account, contact};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite, Ref};
+use crate::composite::{AllOrNone, Composite, Ref, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::{MappingError, port_error};
@@ -116,14 +116,14 @@ enum WrittenContact {
     Created(Ref),
 }
 
-/// The body of a new Contact on `account` (an id or `@{ref.id}`).
-fn new_contact(new: &NewContact, account: String) -> Fields {
+/// The body of a new Contact on `account` (an id or the subrequest creating it).
+fn new_contact(new: &NewContact, account: Target) -> Fields {
     Fields::new()
         .set(contact::FIRST_NAME, new.first_name.as_str())
         .set(contact::LAST_NAME, new.last_name.as_str())
         .set(contact::EMAIL, new.email.as_str())
         .set_opt(contact::PHONE, new.phone.as_ref().map(|p| p.as_str()))
-        .set(contact::ACCOUNT_ID, account)
+        .set_ref(contact::ACCOUNT_ID, account)
 }
 
 impl RegistrationDirectory for SalesforceRegistrationDirectory {
@@ -185,11 +185,11 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                         account::REGISTRATION_SOURCE,
                         new.registration_source.as_salesforce(),
                     );
-                let account_ref = c.create_named("account", account::OBJECT, body.into_value())?;
+                let account_ref = c.create_named("account", account::OBJECT, body)?;
                 let contact_ref = c.create_named(
                     "contact",
                     contact::OBJECT,
-                    new_contact(person, account_ref.id()).into_value(),
+                    new_contact(person, (&account_ref).into()),
                 )?;
                 Written::Created {
                     account: account_ref,
@@ -208,18 +208,13 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                         account::REGISTRATION_SOURCE,
                         registration_source.as_salesforce(),
                     );
-                c.update_named(
-                    "account",
-                    account::OBJECT,
-                    account_id.as_id(),
-                    body.into_value(),
-                )?;
+                c.update_named("account", account::OBJECT, account_id.as_id(), body)?;
                 let contact = match person {
                     ContactPlan::Keep(id) => WrittenContact::Kept(id.clone()),
                     ContactPlan::Create(new) => WrittenContact::Created(c.create_named(
                         "contact",
                         contact::OBJECT,
-                        new_contact(new, account_id.as_str().to_owned()).into_value(),
+                        new_contact(new, account_id.as_id().into()),
                     )?),
                 };
                 Written::Linked {
@@ -228,7 +223,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                 }
             }
         };
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = c.send(&self.client).await.map_err(port_error)?;
         let registered = match written {
             Written::Created { account, contact } => Registered {
                 account_id: created_id(&results, &account, "the new Account")?,

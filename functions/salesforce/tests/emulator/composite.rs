@@ -1,6 +1,6 @@
 //! `/composite`: one call for a flow's whole write, all or nothing.
 
-use salesforce::composite::CompositeBuildError;
+use salesforce::composite::{Body, CompositeBuildError};
 use salesforce::schema::{account, contact};
 use salesforce::soql::SoqlError;
 use salesforce::soql::{self, Cond};
@@ -22,18 +22,23 @@ async fn a_composite_writes_everything_in_one_call_and_resolves_references() {
     let name = unique("Composite");
     let mut c = Composite::new(AllOrNone::Yes);
     let acc = c
-        .create(account::OBJECT, json!({ account::NAME: name }))
+        .create(
+            account::OBJECT,
+            Body::new().set(account::NAME, name.as_str()),
+        )
         .unwrap();
     let person = c
         .create(
             contact::OBJECT,
-            json!({ contact::LAST_NAME: "Doe", contact::ACCOUNT_ID: acc.id() }),
+            Body::new()
+                .set(contact::LAST_NAME, "Doe")
+                .set_ref(contact::ACCOUNT_ID, &acc),
         )
         .unwrap();
     c.update(
         account::OBJECT,
         &acc,
-        json!({ account::PORTAL_STATUS: "Active" }),
+        Body::new().set(account::PORTAL_STATUS, "Active"),
     )
     .unwrap();
     let q = c
@@ -71,19 +76,21 @@ async fn a_composite_whose_third_write_fails_leaves_nothing_behind() {
     let acc = c
         .create(
             account::OBJECT,
-            json!({ account::NAME: unique("Rollback") }),
+            Body::new().set(account::NAME, unique("Rollback")),
         )
         .unwrap();
     c.create(
         contact::OBJECT,
-        json!({ contact::LAST_NAME: "Doe", contact::ACCOUNT_ID: acc.id() }),
+        Body::new()
+            .set(contact::LAST_NAME, "Doe")
+            .set_ref(contact::ACCOUNT_ID, &acc),
     )
     .unwrap();
     let bad = c
         .update(
             account::OBJECT,
             &acc,
-            json!({ account::PORTAL_STATUS: "Not A Status" }),
+            Body::new().set(account::PORTAL_STATUS, "Not A Status"),
         )
         .unwrap();
     let calls_before = org.emulator.api_calls();
@@ -136,12 +143,17 @@ async fn later_queries_filter_on_an_earlier_creates_id_and_an_earlier_querys_fie
     let name = unique("Referenced");
     let mut c = Composite::new(AllOrNone::Yes);
     let acc = c
-        .create(account::OBJECT, json!({ account::NAME: name }))
+        .create(
+            account::OBJECT,
+            Body::new().set(account::NAME, name.as_str()),
+        )
         .unwrap();
     let person = c
         .create(
             contact::OBJECT,
-            json!({ contact::LAST_NAME: "Doe", contact::ACCOUNT_ID: acc.id() }),
+            Body::new()
+                .set(contact::LAST_NAME, "Doe")
+                .set_ref(contact::ACCOUNT_ID, &acc),
         )
         .unwrap();
     let by_id = c
@@ -200,7 +212,10 @@ async fn text_that_looks_like_a_reference_stays_a_literal() {
     }
     let mut c = Composite::new(AllOrNone::Yes);
     let created = c
-        .create(account::OBJECT, json!({ account::NAME: unique("Ref0") }))
+        .create(
+            account::OBJECT,
+            Body::new().set(account::NAME, unique("Ref0")),
+        )
         .unwrap();
     assert_eq!(created.reference_id(), "ref0");
     let queries: Vec<_> = stored
@@ -237,11 +252,11 @@ async fn references_to_other_composites_or_later_subrequests_are_build_errors() 
     };
     let mut other = Composite::new(AllOrNone::Yes);
     let foreign = other
-        .create(account::OBJECT, json!({ account::NAME: "Other" }))
+        .create(account::OBJECT, Body::new().set(account::NAME, "Other"))
         .unwrap();
     let mut c = Composite::new(AllOrNone::Yes);
     let own = c
-        .create(account::OBJECT, json!({ account::NAME: "Own" }))
+        .create(account::OBJECT, Body::new().set(account::NAME, "Own"))
         .unwrap();
     assert_eq!(own.reference_id(), foreign.reference_id(), "same name");
     assert_eq!(
@@ -250,7 +265,11 @@ async fn references_to_other_composites_or_later_subrequests_are_build_errors() 
     );
     let mut ahead = c.clone();
     let later = ahead
-        .create_named("later", account::OBJECT, json!({ account::NAME: "Later" }))
+        .create_named(
+            "later",
+            account::OBJECT,
+            Body::new().set(account::NAME, "Later"),
+        )
         .unwrap();
     assert_eq!(
         c.query(&contacts_of(later.soql_id())),
@@ -268,7 +287,10 @@ async fn a_query_with_references_is_refused_outside_a_composite() {
     let org = org().await;
     let mut c = Composite::new(AllOrNone::Yes);
     let acc = c
-        .create(account::OBJECT, json!({ account::NAME: "Never sent" }))
+        .create(
+            account::OBJECT,
+            Body::new().set(account::NAME, "Never sent"),
+        )
         .unwrap();
     let q = soql::select(["Id"])
         .from(contact::OBJECT)

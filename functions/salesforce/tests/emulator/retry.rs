@@ -1,5 +1,6 @@
 //! Which failures are retried, and how often the org sees the request.
 
+use salesforce::composite::Body;
 use salesforce::schema::account;
 use salesforce::{AllOrNone, Composite, Id, SalesforceError};
 use std::time::Duration;
@@ -31,7 +32,7 @@ async fn an_all_or_none_composite_that_hit_a_lock_is_retried_as_a_whole() {
     for i in 0..3 {
         c.create(
             account::OBJECT,
-            json!({ account::NAME: unique(&format!("Batch {i}")) }),
+            Body::new().set(account::NAME, unique(&format!("Batch {i}"))),
         )
         .unwrap();
     }
@@ -101,7 +102,10 @@ async fn an_outage_is_retried_for_a_composite_of_queries_but_not_for_one_that_wr
     let mut writes = Composite::new(AllOrNone::Yes);
     writes.query(&soql).unwrap();
     writes
-        .create(account::OBJECT, json!({ account::NAME: unique("Write") }))
+        .create(
+            account::OBJECT,
+            Body::new().set(account::NAME, unique("Write")),
+        )
         .unwrap();
     assert!(!writes.is_read_only());
     let accounts = org.emulator.count(account::OBJECT);

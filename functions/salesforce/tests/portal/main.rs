@@ -12,6 +12,7 @@ mod cancellation;
 mod catalog;
 mod eligibility;
 mod faults;
+mod free_text;
 mod helpers;
 mod id_verification;
 mod journey;

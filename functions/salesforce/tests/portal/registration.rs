@@ -15,7 +15,7 @@ fn email() -> Email {
     Email::parse("hanako@example.jp").expect("a valid e-mail")
 }
 
-fn new_contact() -> NewContact {
+pub(crate) fn new_contact() -> NewContact {
     NewContact {
         first_name: FirstName::parse("Hanako").expect("a valid name"),
         last_name: LastName::parse("Yamada").expect("a valid name"),

@@ -1,9 +1,16 @@
 //! A saved replay id the org no longer retains: a gap is recorded, the
-//! subscriber resumes at LATEST, and it does not loop.
+//! subscriber resumes at LATEST, and it does not loop — a second refusal right
+//! after resuming stops it for good.
 
-use portal_core::ports::{ReplayId, ReplayStore as _};
-use salesforce::pubsub::REPLAY_ID_CORRUPTED_CODE;
+use std::time::Duration;
+
+use portal_core::ports::{
+    LeaseAcquisition, LeaseOwner, ReplayId, ReplayStore as _, SubscriberLease as _,
+};
+use salesforce::pubsub::{PubSubError, REPLAY_ID_CORRUPTED_CODE};
 use salesforce::schema::order_provision_requested::TOPIC;
+use salesforce_emulator::Fault;
+use subscriber::SubscriberError;
 
 use crate::helpers::{eventually, memory_ports, org, settings, spawn};
 
@@ -68,5 +75,62 @@ async fn a_refused_replay_id_records_a_gap_and_resumes_at_latest_without_looping
     assert_eq!(
         crate::helpers::saved(&ports.replay_store).await,
         Some(after.replay_id.to_vec())
+    );
+}
+
+#[tokio::test]
+async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one_gap() {
+    let org = org().await;
+    let ports = memory_ports();
+    let saved_event = org.publish();
+    let position = ReplayId::new(saved_event.replay_id.to_vec()).unwrap();
+    ports.replay_store.save(TOPIC, &position).await.unwrap();
+    // The CUSTOM subscription and the LATEST one after it are both refused as corrupted.
+    org.emulator.inject(Fault::PubSubReplayCorrupted(2));
+
+    let s = settings("replay-loop-test");
+    let lease_name = s.lease_name.clone();
+    let running = spawn(&org.pubsub, ports.clone(), s);
+    let metrics = running.metrics.clone();
+    let ended = tokio::time::timeout(Duration::from_secs(60), running.handle)
+        .await
+        .expect("the subscriber stops by itself instead of looping")
+        .unwrap();
+
+    let error = ended.expect_err("a refusal without a replay id is permanent");
+    assert!(
+        matches!(
+            &error,
+            SubscriberError::ReplayLoop(PubSubError::ReplayIdCorrupted { .. })
+        ),
+        "{error:?}"
+    );
+    let stats = org.emulator.pubsub_stats();
+    assert_eq!(
+        stats.subscribe_calls, 2,
+        "CUSTOM, then LATEST once: no loop"
+    );
+    let gaps = ports.replay_store.gaps(TOPIC).await.unwrap();
+    assert_eq!(gaps.len(), 1, "one gap for the refused saved position");
+    assert_eq!(gaps[0].from.as_ref(), Some(&position));
+    assert_eq!(metrics.snapshot().gap_records, 1);
+    assert_eq!(
+        crate::helpers::saved(&ports.replay_store).await,
+        Some(saved_event.replay_id.to_vec()),
+        "nothing newer was saved: a restart records the gap's window again instead of skipping it"
+    );
+    let next = ports
+        .lease
+        .acquire(
+            &lease_name,
+            &LeaseOwner::new("next-task").unwrap(),
+            Duration::from_secs(30),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(next, LeaseAcquisition::Acquired { .. }),
+        "the failing instance released the lease for the next task: {next:?}"
     );
 }

@@ -136,6 +136,7 @@ pub struct AwsWorld {
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub dlq_url: String,
+    pub table: String,
 }
 
 /// Creates an [`AwsWorld`].
@@ -147,7 +148,7 @@ pub async fn aws_world() -> AwsWorld {
     AwsWorld {
         ports: Ports {
             replay_store: DynamoReplayStore::new(dynamo.clone(), table.clone()),
-            lease: DynamoSubscriberLease::new(dynamo, table),
+            lease: DynamoSubscriberLease::new(dynamo, table.clone()),
             queue: SqsProvisioningQueue::new(sqs.clone(), queue.url.clone()),
             dead_letters: SqsDeadLetters::new(sqs.clone(), queue.dlq_url.clone()),
             clock: SystemClock,
@@ -155,6 +156,7 @@ pub async fn aws_world() -> AwsWorld {
         sqs,
         queue_url: queue.url,
         dlq_url: queue.dlq_url,
+        table,
     }
 }
 

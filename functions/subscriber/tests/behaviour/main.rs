@@ -11,5 +11,6 @@ mod dead_letters;
 mod helpers;
 mod lease;
 mod order;
+mod process;
 mod shutdown;
 mod watchdog;

@@ -50,6 +50,8 @@ pub struct PubSubFaults {
     silent: watch::Sender<bool>,
     /// `Subscribe` calls still to refuse with `UNAVAILABLE`.
     unavailable: AtomicU32,
+    /// `Subscribe` calls still to refuse with the corrupted-replay error.
+    corrupted: AtomicU32,
 }
 
 impl PubSubFaults {
@@ -68,16 +70,25 @@ impl PubSubFaults {
         self.unavailable.fetch_add(n, Ordering::SeqCst);
     }
 
+    /// Refuses the next `n` `Subscribe` calls with the corrupted-replay error,
+    /// whatever their replay preset.
+    pub fn refuse_as_corrupted(&self, n: u32) {
+        self.corrupted.fetch_add(n, Ordering::SeqCst);
+    }
+
     /// Disarms silence and refusals (dropped streams stay dropped).
     pub fn clear(&self) {
         self.set_silent(false);
         self.unavailable.store(0, Ordering::SeqCst);
+        self.corrupted.store(0, Ordering::SeqCst);
     }
 
     fn take_refusal(&self) -> bool {
-        self.unavailable
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+        take_one(&self.unavailable)
+    }
+
+    fn take_corrupted(&self) -> bool {
+        take_one(&self.corrupted)
     }
 
     fn watch_drops(&self) -> watch::Receiver<u64> {
@@ -87,6 +98,13 @@ impl PubSubFaults {
     fn watch_silence(&self) -> watch::Receiver<bool> {
         self.silent.subscribe()
     }
+}
+
+/// Consumes one armed count, if any.
+fn take_one(count: &AtomicU32) -> bool {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 /// The Pub/Sub counters of one org.

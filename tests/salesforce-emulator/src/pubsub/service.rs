@@ -161,6 +161,9 @@ impl PubSub for PubSubService {
         if first.topic_name != order_provision_requested::TOPIC {
             return Err(topic_not_found(&first.topic_name));
         }
+        if self.shared.faults.pubsub.take_corrupted() {
+            return Err(replay_id_corrupted());
+        }
         let bus = &self.shared.events;
         // Listen before reading the backlog, so that nothing falls in between.
         let live = bus.subscribe();

@@ -1,6 +1,16 @@
 //! `composite` (up to 25 subrequests sharing one transaction, with `@{ref.path}`
 //! references) and `composite/sobjects` (up to 200 records), with Salesforce's
 //! all-or-none semantics. Each counts as one API call.
+//!
+//! References are substituted in the URL and in every string of a subrequest
+//! body, at any depth ("You can reference the referenceId in either the body
+//! or URL of a subrequest"); a string that is one whole reference takes the
+//! referenced value itself (a number stays a number). Salesforce documents no
+//! escape and nothing about a `@{` that names no earlier successful
+//! subrequest or has no closing `}`, so the emulator takes the strict reading:
+//! both fail the subrequest with `PROCESSING_HALTED` "Invalid reference
+//! specified…" (what a reference that does not resolve gets), which rolls an
+//! all-or-none composite back. Substituted values are not scanned again.
 
 use std::collections::HashMap;
 
@@ -114,22 +124,31 @@ fn is_query_or_collection(url: &str) -> bool {
 
 /// Why a `@{…}` reference could not be resolved.
 #[derive(Debug)]
-struct BadReference {
-    expression: String,
-    reference: String,
+enum BadReference {
+    /// No value at that path of an earlier, successful subrequest.
+    NoValue {
+        expression: String,
+        reference: String,
+    },
+    /// A `@{` with no closing `}`.
+    Unterminated,
 }
 
 impl BadReference {
     fn into_response(self) -> RestResponse {
-        ApiError::new(
-            400,
-            "PROCESSING_HALTED",
-            format!(
-                "Invalid reference specified. No value for {} found in {}. Provided referenceId ('{}') must be the referenceId of an earlier, successful subrequest.",
-                self.expression, self.reference, self.reference
+        let message = match self {
+            Self::NoValue {
+                expression,
+                reference,
+            } => format!(
+                "Invalid reference specified. No value for {expression} found in {reference}. Provided referenceId ('{reference}') must be the referenceId of an earlier, successful subrequest."
             ),
-        )
-        .into()
+            Self::Unterminated => {
+                "Invalid reference specified. A reference starts with '@{' and ends with '}'."
+                    .to_owned()
+            }
+        };
+        ApiError::new(400, "PROCESSING_HALTED", message).into()
     }
 }
 
@@ -137,7 +156,7 @@ impl BadReference {
 type Results = HashMap<String, Option<Value>>;
 
 fn resolve(expression: &str, results: &Results) -> Result<Value, BadReference> {
-    let bad = || BadReference {
+    let bad = || BadReference::NoValue {
         expression: expression.to_owned(),
         reference: expression
             .split(['.', '['])
@@ -178,7 +197,8 @@ fn as_text(value: &Value) -> String {
     }
 }
 
-/// Substitutes every `@{…}` in a string; a string that is one reference takes the value itself.
+/// Substitutes every `@{…}` in a string; a string that is one reference takes
+/// the value itself. An unresolvable or unterminated reference is an error.
 fn substitute_str(text: &str, results: &Results) -> Result<Value, BadReference> {
     if let Some(inner) = text.strip_prefix("@{").and_then(|t| t.strip_suffix('}'))
         && !inner.contains('}')
@@ -191,9 +211,7 @@ fn substitute_str(text: &str, results: &Results) -> Result<Value, BadReference> 
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            rest = "";
-            break;
+            return Err(BadReference::Unterminated);
         };
         out.push_str(&as_text(&resolve(&after[..end], results)?));
         rest = &after[end + 1..];
@@ -558,6 +576,32 @@ mod tests {
         assert!(substitute_str("@{ACCT.id}", &r).is_err());
         assert!(substitute_str("@{bad.id}", &r).is_err());
         assert!(substitute_str("@{q.records[3].Id}", &r).is_err());
+        assert!(substitute_str("see @{Account.Id}", &r).is_err());
+        assert!(substitute_str("@{acct.id", &r).is_err());
+        assert!(substitute_str("x @{acct.id} and @{", &r).is_err());
+        assert!(substitute_str("@{}", &r).is_err());
+    }
+
+    #[test]
+    fn substitution_reaches_every_string_of_a_body_and_is_not_repeated() {
+        let mut r = results();
+        r.insert("text".to_owned(), Some(json!({"v": "@{acct.id}"})));
+        let body = json!({
+            "Description": "for @{acct.id}.",
+            "Nested": {"list": ["@{q.records[0].Qty}", 1, null, {"deep": "@{acct.id}"}]},
+            "Echo": "@{text.v}",
+            "Plain": "a@b {c} @ {d}",
+        });
+        assert_eq!(
+            substitute(&body, &r).unwrap(),
+            json!({
+                "Description": "for 001Em0000000001AAA.",
+                "Nested": {"list": [2.0, 1, null, {"deep": "001Em0000000001AAA"}]},
+                "Echo": "@{acct.id}",
+                "Plain": "a@b {c} @ {d}",
+            })
+        );
+        assert!(substitute(&json!({"a": ["ok", "@{nope.id}"]}), &r).is_err());
     }
 
     #[test]

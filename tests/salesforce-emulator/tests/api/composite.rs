@@ -52,6 +52,74 @@ async fn a_composite_chains_references_and_counts_once() {
 }
 
 #[tokio::test]
+async fn references_are_substituted_in_every_string_of_a_body() {
+    let org = spawn().await;
+    let answer = org
+        .post(
+            "composite",
+            json!({"allOrNone": true, "compositeRequest": [
+                sub("POST", "sobjects/Account", "acct", Some(json!({"Name": "Body Refs", "Phone": "0123"}))),
+                sub("GET", "sobjects/Account/@{acct.id}?fields=Name,Phone", "read", None),
+                sub("POST", "sobjects/Case", "case", Some(json!({
+                    "AccountId": "@{acct.id}",
+                    "Subject": "About @{read.Name} (@{read.Phone})",
+                    "Description": "a@b {c} @ {d}",
+                }))),
+            ]}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let results = answer.body["compositeResponse"].as_array().unwrap();
+    assert_eq!(results[2]["httpStatusCode"], 201, "{}", answer.text);
+    let account = results[0]["body"]["id"].as_str().unwrap();
+    let case = org
+        .emu
+        .record(results[2]["body"]["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(case["AccountId"], account);
+    assert_eq!(case["Subject"], "About Body Refs (0123)");
+    assert_eq!(case["Description"], "a@b {c} @ {d}");
+}
+
+#[tokio::test]
+async fn a_body_reference_that_does_not_resolve_rolls_the_whole_composite_back() {
+    let org = spawn().await;
+    let accounts = org.emu.count("Account");
+    for text in [
+        "see @{Account.Id}",
+        "see @{acct.Id}",
+        "see @{acct.id",
+        "@{}",
+    ] {
+        let answer = org
+            .post(
+                "composite",
+                json!({"allOrNone": true, "compositeRequest": [
+                    sub("POST", "sobjects/Account", "acct", Some(json!({"Name": "Rolled Back"}))),
+                    sub("POST", "sobjects/Case", "case", Some(json!({
+                        "AccountId": "@{acct.id}",
+                        "Subject": "Help",
+                        "Description": text,
+                    }))),
+                ]}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let results = answer.body["compositeResponse"].as_array().unwrap();
+        assert_eq!(results[1]["httpStatusCode"], 400, "{text}: {}", answer.text);
+        assert_eq!(results[1]["body"][0]["errorCode"], "PROCESSING_HALTED");
+        let message = results[1]["body"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Invalid reference specified."),
+            "{message}"
+        );
+        assert_eq!(results[0]["body"][0]["errorCode"], "PROCESSING_HALTED");
+        assert_eq!(org.emu.count("Account"), accounts, "{text}");
+        assert_eq!(org.emu.count("Case"), 0, "{text}");
+    }
+}
+
+#[tokio::test]
 async fn when_the_third_write_fails_all_or_none_leaves_nothing_behind() {
     let org = spawn().await;
     let (accounts, contacts) = (org.emu.count("Account"), org.emu.count("Contact"));

@@ -189,6 +189,29 @@ async fn faults_refuse_drop_and_silence_streams() {
 }
 
 #[tokio::test]
+async fn the_corrupted_replay_fault_refuses_any_preset_then_is_spent() {
+    let org = org().await;
+    org.emu.inject(Fault::PubSubReplayCorrupted(2));
+    for preset in [ReplayPreset::Latest, ReplayPreset::Earliest] {
+        let status = org
+            .subscribe(first(preset, Vec::new(), 5))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{preset:?}");
+        assert_eq!(
+            error_code(&status).as_deref(),
+            Some(REPLAY_ID_CORRUPTED_CODE),
+            "{preset:?}"
+        );
+    }
+    let (_tx, _stream) = org
+        .subscribe(first(ReplayPreset::Latest, Vec::new(), 5))
+        .await
+        .expect("the two armed refusals are spent");
+    assert_eq!(org.emu.pubsub_stats().subscribe_calls, 3);
+}
+
+#[tokio::test]
 async fn the_http_controls_arm_pubsub_faults_publish_undecodable_events_and_report_stats() {
     let org = org().await;
     let http = reqwest::Client::new();
