@@ -22,10 +22,9 @@ use portal_core::ports::{
     StoredResponse, SystemClock,
 };
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::auth::{AuthError, Authenticator};
-use crate::body::{MAX_BODY_BYTES, drain, is_json, parse_json, read_limited};
+use crate::body::{MAX_BODY_BYTES, RequestBody, drain, is_json, parse_json, read_limited};
 use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL};
 use crate::problem::{Problem, chain};
 
@@ -244,7 +243,7 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         run: F,
     ) -> Response
     where
-        B: DeserializeOwned,
+        B: RequestBody,
         F: FnOnce(Caller, B) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
@@ -261,7 +260,7 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         run: F,
     ) -> Result<Response, Problem>
     where
-        B: DeserializeOwned,
+        B: RequestBody,
         F: FnOnce(Caller, B) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
@@ -275,7 +274,7 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         }
         let key = idempotency::key(&parts.headers)?;
         let bytes = bytes?;
-        let input: B = parse_json(&bytes)?;
+        let input: B = parse_json(&bytes, self.settings.timezone.today(self.clock.now()))?;
         let Some(key) = key else {
             return Ok(run(caller, input).await.into_response());
         };

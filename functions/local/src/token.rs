@@ -15,8 +15,9 @@ use axum::routing::post;
 use base64::Engine as _;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use portal_core::domain::FieldError;
 use portal_core::domain::{AccountId, Email};
-use portal_http::body::parse_json;
+use portal_http::body::{RequestBody, parse_json};
 use portal_http::problem::{Problem, ProblemField};
 use portal_http::{AuthConfig, KeySource};
 use serde::{Deserialize, Serialize};
@@ -53,7 +54,7 @@ impl std::fmt::Debug for TokenIssuer {
 }
 
 /// The body of `POST /_local/token`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct TokenRequest {
     /// The login's subject.
     pub sub: Option<String>,
@@ -61,6 +62,13 @@ pub struct TokenRequest {
     pub email: Option<String>,
     /// Its Salesforce Account, once registered.
     pub sf_account_id: Option<String>,
+}
+
+impl RequestBody for TokenRequest {
+    /// Its values are checked when the token is issued ([`TokenIssuer`]).
+    fn value_errors(self, _today: chrono::NaiveDate) -> Vec<FieldError> {
+        Vec::new()
+    }
 }
 
 #[derive(Serialize)]
@@ -148,7 +156,8 @@ fn field(name: &str, message: &str) -> ProblemField {
 }
 
 async fn issue_token(State(issuer): State<TokenIssuer>, body: Bytes) -> Response {
-    let result = parse_json::<TokenRequest>(&body).and_then(|request| issuer.issue(request));
+    let result = parse_json::<TokenRequest>(&body, Utc::now().date_naive())
+        .and_then(|request| issuer.issue(request));
     match result {
         Ok(token) => (StatusCode::OK, axum::Json(TokenResponse { token })).into_response(),
         Err(problem) => problem.into_response(),

@@ -517,7 +517,9 @@ impl SalesforceClient {
 
     /// Sends a composite request (one API call). When a subrequest fails the
     /// answer is [`SalesforceError::Composite`] naming it; an all-or-none
-    /// composite that failed on lock contention is retried as a whole.
+    /// composite that failed on lock contention is retried as a whole. Free
+    /// text the composite could not carry (it held `@{`, see
+    /// [`crate::composite`]) is written right after, one `PATCH` per record.
     #[tracing::instrument(name = "salesforce.composite", skip_all, fields(subrequests = composite.len()))]
     pub async fn composite(
         &self,
@@ -533,14 +535,17 @@ impl SalesforceClient {
             // A composite of queries only is as safe to repeat as a query.
             idempotent: composite.is_read_only(),
         };
-        self.call(&call, |raw| {
-            let results: CompositeResults = decode(&raw)?;
-            match results.failure(rolled_back) {
-                Some(e) => Err(e),
-                None => Ok(results),
-            }
-        })
-        .await
+        let results = self
+            .call(&call, |raw| {
+                let results: CompositeResults = decode(&raw)?;
+                match results.failure(rolled_back) {
+                    Some(e) => Err(e),
+                    None => Ok(results),
+                }
+            })
+            .await?;
+        self.write_held_text(composite, &results).await?;
+        Ok(results)
     }
 
     /// Sends an `allOrNone: false` composite (one API call) and returns every
@@ -565,8 +570,38 @@ impl SalesforceClient {
             body: Some(&body),
             idempotent: composite.is_read_only(),
         };
-        self.call(&call, |raw| decode::<CompositeResults>(&raw))
-            .await
+        let results = self
+            .call(&call, |raw| decode::<CompositeResults>(&raw))
+            .await?;
+        self.write_held_text(composite, &results).await?;
+        Ok(results)
+    }
+
+    /// Writes the exact free text `composite` held back
+    /// ([`Composite::text_updates`]): nothing when no body held `@{`.
+    async fn write_held_text(
+        &self,
+        composite: &Composite,
+        results: &CompositeResults,
+    ) -> Result<(), SalesforceError> {
+        if !composite.holds_text() {
+            return Ok(());
+        }
+        for update in composite.text_updates(results)? {
+            if let Err(e) = self
+                .update(&update.object, &update.id, &update.fields)
+                .await
+            {
+                tracing::error!(
+                    object = %update.object,
+                    id = %update.id,
+                    error = %e,
+                    "the composite was written, but not the exact free text of this record"
+                );
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Sends `call`, re-authenticating once on 401 and retrying transient

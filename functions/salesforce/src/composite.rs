@@ -38,8 +38,8 @@
 //! composite as such: the subrequest carries a same-length stand-in (each `@{`
 //! becomes `@(`, so length and required-field checks still pass) and the exact
 //! value is written right after the composite by a plain
-//! `PATCH sobjects/{object}/{id}`, which has no reference syntax. [`Composite::send`]
-//! does both; it costs one more API call per record holding such text, and
+//! `PATCH sobjects/{object}/{id}`, which has no reference syntax.
+//! [`SalesforceClient::composite`](crate::SalesforceClient::composite) does both, so no caller can forget it; it costs one more API call per record holding such text, and
 //! none otherwise. That PATCH is a separate call: when it fails, the records
 //! stand with the stand-in text and the error is returned (it is retried like
 //! any PATCH first). Refusing such text at validation would have kept one call
@@ -84,7 +84,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::Id;
-use crate::client::SalesforceClient;
 use crate::error::{ApiError, SalesforceError};
 use crate::soql::{self, Soql, is_identifier};
 
@@ -574,7 +573,7 @@ impl Composite {
     }
 
     /// Whether some body holds free text written after the composite (see
-    /// the module doc): [`Self::send`] then makes one more call per record.
+    /// the module doc): [`SalesforceClient::composite`](crate::SalesforceClient::composite) then makes one more call per record.
     pub fn holds_text(&self) -> bool {
         self.subrequests.iter().any(|s| s.held.is_some())
     }
@@ -619,32 +618,6 @@ impl Composite {
                 })
             })
             .collect()
-    }
-
-    /// Sends the composite ([`SalesforceClient::composite`]: one API call),
-    /// then writes the free text it could not carry ([`Self::text_updates`]:
-    /// one `PATCH` per record holding `@{`, none otherwise). The way every
-    /// write goes out, so that customer text round-trips whatever it holds.
-    pub async fn send(
-        &self,
-        client: &SalesforceClient,
-    ) -> Result<CompositeResults, SalesforceError> {
-        let results = client.composite(self).await?;
-        for update in self.text_updates(&results)? {
-            if let Err(e) = client
-                .update(&update.object, &update.id, &update.fields)
-                .await
-            {
-                tracing::error!(
-                    object = %update.object,
-                    id = %update.id,
-                    error = %e,
-                    "the composite was written, but not the exact free text of this record"
-                );
-                return Err(e);
-            }
-        }
-        Ok(results)
     }
 
     /// The request body for API version `api_version` (e.g. `62.0`).

@@ -51,6 +51,13 @@ impl ApiError {
             && (self.message.contains("Concurrent") || self.message.contains("concurrent"))
     }
 
+    /// Whether this is the daily `TotalRequests` variant of `REQUEST_LIMIT_EXCEEDED`:
+    /// not worth retrying within a request, but over for good only until the
+    /// org's rolling 24-hour window frees calls again.
+    pub fn is_daily_limit(&self) -> bool {
+        self.error_code == "REQUEST_LIMIT_EXCEEDED" && !self.is_concurrent_limit()
+    }
+
     /// Whether this error is transient.
     pub fn is_transient(&self) -> bool {
         self.is_lock_contention()
@@ -238,6 +245,17 @@ impl SalesforceError {
                 errors.iter().map(|e| e.error_code.as_str()).collect()
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// Whether the org's daily API request limit is spent ([`ApiError::is_daily_limit`]):
+    /// the client does not retry it, but callers should report "try later", not "failed".
+    pub fn is_daily_limit(&self) -> bool {
+        match self {
+            Self::Api { errors, .. } | Self::Composite { errors, .. } => {
+                errors.iter().any(ApiError::is_daily_limit)
+            }
+            _ => false,
         }
     }
 

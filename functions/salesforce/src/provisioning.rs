@@ -120,7 +120,9 @@ fn contacts_query(order: &Ref) -> Result<Soql, SalesforceError> {
 
 /// Sorts a client error into what the use case must do.
 fn ledger_error(error: SalesforceError) -> LedgerError {
-    if error.is_retryable() {
+    // A spent daily limit frees up as the 24-hour window rolls: the message is
+    // retried later (SQS, then the reconciler), the Order is not failed.
+    if error.is_retryable() || error.is_daily_limit() {
         LedgerError::Unavailable(Box::new(error))
     } else {
         LedgerError::Rejected {
@@ -301,7 +303,7 @@ impl OrderLedger for SalesforceOrderLedger {
             )
             .map_err(build)?;
         }
-        c.send(&self.client).await.map_err(ledger_error)?;
+        self.client.composite(&c).await.map_err(ledger_error)?;
         Ok(())
     }
 
@@ -330,7 +332,7 @@ impl OrderLedger for SalesforceOrderLedger {
                 ),
         )
         .map_err(|e| ledger_error(SalesforceError::CompositeBuild(e)))?;
-        c.send(&self.client).await.map_err(ledger_error)?;
+        self.client.composite(&c).await.map_err(ledger_error)?;
         Ok(())
     }
 }

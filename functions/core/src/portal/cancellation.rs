@@ -121,10 +121,12 @@ pub struct CancellationPlan {
 
 /// Reads and writes cancellations (Opportunity, Case).
 pub trait CancellationDesk: Send + Sync {
-    /// One read: the Opportunity whose `WHMCS_Service_ID__c` is `service`
-    /// (whoever's it is), with its newest cancellation case.
+    /// One read: `account`'s Opportunity whose `WHMCS_Service_ID__c` is
+    /// `service`, with its newest cancellation case; `None` when `account`
+    /// has no such service (another Account's service is not even read).
     fn service(
         &self,
+        account: &AccountId,
         service: WhmcsServiceId,
     ) -> impl Future<Output = Result<Option<ServiceRecord>, PortError>> + Send;
 
@@ -209,7 +211,7 @@ pub async fn request_cancellation<D: CancellationDesk>(
 ) -> Result<Outcome<CancellationResponse>, PortalError> {
     let account = caller.account()?;
     let command = body.parse(settings.timezone.today(now))?;
-    let service = desk.service(command.service_id).await?;
+    let service = desk.service(account, command.service_id).await?;
     match decide_cancellation(account, &command, service, settings)? {
         CancellationDecision::Existing(response) => {
             tracing::info!(case_id = %response.case_id, "cancellation already requested");
@@ -273,7 +275,7 @@ mod tests {
         let outcome = cancel(&org, body("2026-04-05")).await.unwrap();
         assert_eq!(
             org.calls()[0],
-            Call::Service(WhmcsServiceId::new(31).unwrap())
+            Call::Service(account(), WhmcsServiceId::new(31).unwrap())
         );
         let Call::RequestCancellation(plan) = org.only_write() else {
             panic!("expected a cancellation");

@@ -118,7 +118,7 @@ pub enum Call {
     PlaceOrder(OrderPlacement),
     Orders(AccountId),
     Order(AccountId, OrderId),
-    Service(WhmcsServiceId),
+    Service(AccountId, WhmcsServiceId),
     RequestCancellation(CancellationPlan),
     OpenCase(NewCase),
     Cases(AccountId),
@@ -338,9 +338,13 @@ impl OrderBook for FakeOrg {
 }
 
 impl CancellationDesk for FakeOrg {
-    async fn service(&self, service: WhmcsServiceId) -> Result<Option<ServiceRecord>, PortError> {
-        self.record(Call::Service(service));
-        Ok(self.service.clone())
+    async fn service(
+        &self,
+        account: &AccountId,
+        service: WhmcsServiceId,
+    ) -> Result<Option<ServiceRecord>, PortError> {
+        self.record(Call::Service(account.clone(), service));
+        Ok(self.service.clone().filter(|s| &s.account_id == account))
     }
 
     async fn request_cancellation(&self, plan: &CancellationPlan) -> Result<CaseId, PortError> {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Response, spawn_app};
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem() {
@@ -91,8 +91,88 @@ async fn malformed_json_is_400_naming_the_position() {
     }
 }
 
+/// The `(field, message)` pairs of a 422 `validation-failed`.
+fn bad_fields(response: &Response) -> Vec<(String, String)> {
+    assert_eq!(response.status, 422);
+    assert_eq!(response.problem(), "validation-failed");
+    response.json()["errors"]
+        .as_array()
+        .expect("errors is an array")
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().expect("a field").to_owned(),
+                e["message"].as_str().expect("a message").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn names(fields: &[(String, String)]) -> Vec<&str> {
+    fields.iter().map(|(f, _)| f.as_str()).collect()
+}
+
 #[tokio::test]
-async fn a_field_of_the_wrong_type_is_422_naming_it() {
+async fn a_field_of_the_wrong_type_is_listed_with_the_bad_values_of_the_other_fields() {
+    let app = spawn_app().await;
+    let token = app.token("sub-1", "taro@example.jp", None);
+    let response = app
+        .post("/registrations")
+        .token(&token)
+        .raw(
+            b"application/json",
+            br#"{"firstName":"","lastName":123}"#.to_vec(),
+        )
+        .send()
+        .await;
+    let fields = bad_fields(&response);
+    assert_eq!(names(&fields), ["firstName", "lastName"]);
+    assert_eq!(fields[1].1, "must be a string");
+    assert_eq!(
+        response.json()["detail"],
+        "2 field(s) are invalid; see errors."
+    );
+    assert_eq!(app.emulator.count("Account"), 0);
+}
+
+#[tokio::test]
+async fn two_fields_of_the_wrong_type_are_both_listed() {
+    let app = spawn_app().await;
+    let (token, _) = app.customer("hanako").await;
+    let response = app
+        .post("/support-cases")
+        .token(&token)
+        .json(&json!({"subject": 1, "description": ["Hello"]}))
+        .send()
+        .await;
+    assert_eq!(
+        bad_fields(&response),
+        [
+            ("subject".to_owned(), "must be a string".to_owned()),
+            ("description".to_owned(), "must be a string".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_type_error_a_missing_field_and_a_bad_value_are_listed_together_in_field_order() {
+    let app = spawn_app().await;
+    let token = app.token("sub-1", "taro@example.jp", None);
+    let response = app
+        .post("/registrations")
+        .token(&token)
+        .json(&json!({"phone": "12", "firstName": 5}))
+        .send()
+        .await;
+    let fields = bad_fields(&response);
+    assert_eq!(names(&fields), ["firstName", "lastName", "phone"]);
+    assert_eq!(fields[0].1, "must be a string");
+    assert_eq!(fields[1].1, "is required");
+    assert_eq!(app.emulator.count("Account"), 0);
+}
+
+#[tokio::test]
+async fn an_order_line_with_a_type_error_and_a_bad_sibling_names_both_by_path() {
     let app = spawn_app().await;
     let (token, _) = app.customer("hanako").await;
     let response = app
@@ -101,12 +181,10 @@ async fn a_field_of_the_wrong_type_is_422_naming_it() {
         .json(&json!({"commodityType": "SIM", "items": [{"productId": "x", "quantity": "two"}]}))
         .send()
         .await;
-    assert_eq!(response.status, 422);
-    assert_eq!(response.json()["errors"][0]["field"], "items[0].quantity");
-    assert_eq!(
-        response.json()["errors"][0]["message"],
-        "must be an integer"
-    );
+    let fields = bad_fields(&response);
+    assert_eq!(names(&fields), ["items[0].productId", "items[0].quantity"]);
+    assert_eq!(fields[1].1, "must be an integer");
+    assert_eq!(app.emulator.count("Order"), 0);
 }
 
 #[tokio::test]

@@ -1,14 +1,14 @@
 //! [`CancellationDesk`] over Salesforce.
 //!
-//! Read: one `/composite` of two queries — the Opportunity whose
+//! Read: one `/composite` of two queries — the caller's Opportunity whose
 //! `WHMCS_Service_ID__c` is the service (an external id: at most one) and the
-//! newest `Cancellation Request` case on it. The port names no Account: the
-//! Opportunity's `AccountId` is returned and the use case compares it with the
-//! caller's.
+//! newest `Cancellation Request` case on it. Both queries filter on the
+//! caller's `AccountId`, so another Account's service is never read; the use
+//! case still compares the returned `AccountId` (defence in depth).
 //! Write: one all-or-none `/composite` — the Opportunity to `△Cancelling`
 //! with `ScheduledCancellationDateAndTime__c`, and the Case on it.
 
-use portal_core::domain::{CaseId, CaseType, OpportunityStage, WhmcsServiceId};
+use portal_core::domain::{AccountId, CaseId, CaseType, OpportunityStage, WhmcsServiceId};
 use portal_core::portal::PortError;
 use portal_core::portal::cancellation::{CancellationDesk, CancellationPlan, ServiceRecord};
 use portal_core::schema::{case, opportunity};
@@ -41,7 +41,7 @@ fn service_number(service: WhmcsServiceId) -> i64 {
     i64::try_from(service.get()).unwrap_or(i64::MAX)
 }
 
-fn service_query(service: WhmcsServiceId) -> Result<Soql, PortError> {
+fn service_query(account: &AccountId, service: WhmcsServiceId) -> Result<Soql, PortError> {
     Ok(soql::select([
         ID,
         opportunity::ACCOUNT_ID,
@@ -53,11 +53,15 @@ fn service_query(service: WhmcsServiceId) -> Result<Soql, PortError> {
         opportunity::WHMCS_SERVICE_ID,
         service_number(service),
     ))
+    .where_(Cond::eq(opportunity::ACCOUNT_ID, account.as_str()))
     .limit(1)
     .build()?)
 }
 
-fn cancellation_case_query(service: WhmcsServiceId) -> Result<Soql, PortError> {
+fn cancellation_case_query(
+    account: &AccountId,
+    service: WhmcsServiceId,
+) -> Result<Soql, PortError> {
     Ok(soql::select([ID])
         .from(case::OBJECT)
         .where_(Cond::eq(
@@ -71,6 +75,10 @@ fn cancellation_case_query(service: WhmcsServiceId) -> Result<Soql, PortError> {
                 opportunity::WHMCS_SERVICE_ID,
             )?,
             service_number(service),
+        ))
+        .where_(Cond::eq(
+            &path(case::OBJECT, case::OPPORTUNITY_ID, opportunity::ACCOUNT_ID)?,
+            account.as_str(),
         ))
         .order_by(CREATED_DATE, Order::Desc)
         .order_by(ID, Order::Desc)
@@ -102,10 +110,17 @@ fn service_record(
 
 impl CancellationDesk for SalesforceCancellationDesk {
     #[tracing::instrument(name = "salesforce.cancellation.service", skip_all, fields(service_id = %service))]
-    async fn service(&self, service: WhmcsServiceId) -> Result<Option<ServiceRecord>, PortError> {
+    async fn service(
+        &self,
+        account: &AccountId,
+        service: WhmcsServiceId,
+    ) -> Result<Option<ServiceRecord>, PortError> {
         let mut c = Composite::new(AllOrNone::No);
-        let opportunity_ref = c.query_named("service", &service_query(service)?)?;
-        let case_ref = c.query_named("cancellationCase", &cancellation_case_query(service)?)?;
+        let opportunity_ref = c.query_named("service", &service_query(account, service)?)?;
+        let case_ref = c.query_named(
+            "cancellationCase",
+            &cancellation_case_query(account, service)?,
+        )?;
         let results = self.client.composite(&c).await.map_err(port_error)?;
         let opportunities = found(&results, &opportunity_ref, "the Opportunity query")?;
         let Some(record) = opportunities.first() else {
@@ -135,7 +150,7 @@ impl CancellationDesk for SalesforceCancellationDesk {
             body,
         )?;
         let case_ref = add_case(&mut c, &plan.case, None)?;
-        let results = c.send(&self.client).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "cancellation written");
         Ok(case_id)

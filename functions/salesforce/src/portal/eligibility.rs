@@ -110,7 +110,7 @@ impl EligibilityDesk for SalesforceEligibilityDesk {
             plan.account_id.as_id(),
             account_body,
         )?;
-        let results = c.send(&self.client).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
         let written = EligibilityRequested {
             case_id: created_id(&results, &case_ref, "the new Case")?,
             opportunity_id: opportunity.resolve(&results)?,

@@ -4,6 +4,10 @@
 //! - transient after the client's own retries ([`SalesforceError::is_retryable`]:
 //!   lock contention, the concurrent-request limit, 5xx, network) →
 //!   [`PortError::Unavailable`] with a retry-after hint;
+//! - the org's daily request limit spent ([`SalesforceError::is_daily_limit`]:
+//!   never retried by the client) → [`PortError::Unavailable`] with a long
+//!   hint ([`DAILY_LIMIT_RETRY_AFTER`]): calls free up as the rolling 24-hour
+//!   window moves, so it is "try later", not a failure of the request;
 //! - Salesforce refusing the data ([`REJECTION_CODES`]) →
 //!   [`PortError::Rejected`] with Salesforce's message and field names;
 //! - everything else, including a record that does not parse (a data problem
@@ -34,6 +38,8 @@ pub const REJECTION_CODES: &[&str] = &[
 pub const LOCK_RETRY_AFTER: Duration = Duration::from_secs(2);
 /// The retry-after hint for the concurrent-request limit.
 pub const LIMIT_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// The retry-after hint once the org's daily request limit is spent.
+pub const DAILY_LIMIT_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 /// The retry-after hint for an outage, a timeout or a network failure.
 pub const OUTAGE_RETRY_AFTER: Duration = Duration::from_secs(30);
 
@@ -90,6 +96,12 @@ impl From<MappingError> for PortError {
 
 /// Maps a client error to the port's error (see the module documentation).
 pub fn port_error(error: SalesforceError) -> PortError {
+    if error.is_daily_limit() {
+        return PortError::Unavailable {
+            retry_after: Some(DAILY_LIMIT_RETRY_AFTER),
+            source: Box::new(error),
+        };
+    }
     if error.is_retryable() {
         let retry_after = retry_after(&error);
         return PortError::Unavailable {
@@ -228,14 +240,24 @@ mod tests {
     }
 
     #[test]
-    fn when_the_error_is_neither_transient_nor_about_data_should_fail() {
+    fn when_the_daily_limit_is_spent_should_be_unavailable_for_a_long_while() {
         let daily = api(
             403,
             "REQUEST_LIMIT_EXCEEDED",
             "TotalRequests Limit exceeded.",
             &[],
         );
-        assert!(matches!(port_error(daily), PortError::Failed { .. }));
+        assert!(
+            !daily.is_retryable(),
+            "the client must not hammer a spent limit"
+        );
+        let e = port_error(daily);
+        assert!(matches!(e, PortError::Unavailable { .. }), "{e:?}");
+        assert_eq!(e.retry_after(), Some(DAILY_LIMIT_RETRY_AFTER));
+    }
+
+    #[test]
+    fn when_the_error_is_neither_transient_nor_about_data_should_fail() {
         let field = api(400, "INVALID_FIELD", "No such column 'Nope__c'", &[]);
         assert!(matches!(port_error(field), PortError::Failed { .. }));
         let halted_only = SalesforceError::Composite {

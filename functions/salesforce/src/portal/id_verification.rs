@@ -79,7 +79,7 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
             plan.account_id.as_id(),
             account_body,
         )?;
-        let results = c.send(&self.client).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "ID verification written");
         Ok(case_id)

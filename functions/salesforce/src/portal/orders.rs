@@ -357,7 +357,7 @@ impl OrderBook for SalesforceOrderBook {
             c.create_named(&format!("item{i}"), order_item::OBJECT, body)?;
         }
         let read_back = c.query_named("orderNumber", &read_back_query(&order_ref)?)?;
-        let results = c.send(&self.client).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
         let order_id: OrderId = created_id(&results, &order_ref, "the new Order")?;
         let placed = PlacedOrder {
             order_number: order_number(&results, &read_back, &order_id)?,

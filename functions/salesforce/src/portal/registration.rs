@@ -223,7 +223,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                 }
             }
         };
-        let results = c.send(&self.client).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
         let registered = match written {
             Written::Created { account, contact } => Registered {
                 account_id: created_id(&results, &account, "the new Account")?,

@@ -65,7 +65,7 @@ impl SupportDesk for SalesforceSupportDesk {
     async fn open_case(&self, new: &NewCase) -> Result<CaseId, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
         let case_ref = add_case(&mut c, new, None)?;
-        let results = c.send(&self.client).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "support case written");
         Ok(case_id)

@@ -50,7 +50,7 @@ async fn the_service_is_found_by_its_whmcs_id_with_its_account_and_newest_cancel
 
     let calls = org.calls();
     let record = desk
-        .service(WhmcsServiceId::new(31).unwrap())
+        .service(&mine, WhmcsServiceId::new(31).unwrap())
         .await
         .unwrap()
         .expect("the service");
@@ -64,18 +64,29 @@ async fn the_service_is_found_by_its_whmcs_id_with_its_account_and_newest_cancel
     );
     assert_eq!(record.cancellation_case, Some(newest));
 
+    assert_eq!(
+        desk.service(&mine, WhmcsServiceId::new(32).unwrap())
+            .await
+            .unwrap(),
+        None,
+        "another Account's service is not read at all"
+    );
     let theirs = desk
-        .service(WhmcsServiceId::new(32).unwrap())
+        .service(&other, WhmcsServiceId::new(32).unwrap())
         .await
         .unwrap()
-        .expect("the other service");
-    assert_eq!(
-        theirs.account_id, other,
-        "the use case compares the account"
-    );
+        .expect("their own service");
+    assert_eq!(theirs.account_id, other);
     assert_eq!(theirs.cancellation_case, None);
     assert_eq!(
-        desk.service(WhmcsServiceId::new(99).unwrap())
+        desk.service(&other, WhmcsServiceId::new(31).unwrap())
+            .await
+            .unwrap(),
+        None,
+        "nor is mine, nor my case, from theirs"
+    );
+    assert_eq!(
+        desk.service(&mine, WhmcsServiceId::new(99).unwrap())
             .await
             .unwrap(),
         None

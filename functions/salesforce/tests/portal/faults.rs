@@ -18,7 +18,9 @@ use portal_core::portal::{
     SupportDesk, register,
 };
 use salesforce::RetryPolicy;
-use salesforce::portal::error::{LIMIT_RETRY_AFTER, LOCK_RETRY_AFTER, OUTAGE_RETRY_AFTER};
+use salesforce::portal::error::{
+    DAILY_LIMIT_RETRY_AFTER, LIMIT_RETRY_AFTER, LOCK_RETRY_AFTER, OUTAGE_RETRY_AFTER,
+};
 use salesforce::schema::{account, contact, opportunity, order, order_item};
 use salesforce_emulator::{EmulatorConfig, Fault, SchemaGaps};
 use serde_json::json;
@@ -130,7 +132,7 @@ async fn a_lock_is_retried_by_the_client_and_the_composite_then_writes_once() {
 }
 
 #[tokio::test]
-async fn an_outage_or_the_concurrent_request_limit_is_unavailable_and_the_daily_limit_a_failure() {
+async fn an_outage_or_a_request_limit_is_unavailable_with_a_hint_per_cause() {
     let org = org_without_retries().await;
     let mine = org.account("Hanako Yamada", json!({}));
     let profile = org.portal.account();
@@ -153,7 +155,8 @@ async fn an_outage_or_the_concurrent_request_limit_is_unavailable_and_the_daily_
         concurrent: false,
     });
     let err = profile.account_overview(&mine).await.unwrap_err();
-    assert!(matches!(err, PortError::Failed { .. }), "{err:?}");
+    assert!(matches!(err, PortError::Unavailable { .. }), "{err:?}");
+    assert_eq!(err.retry_after(), Some(DAILY_LIMIT_RETRY_AFTER));
 
     assert!(profile.account_overview(&mine).await.unwrap().is_some());
 }
