@@ -519,7 +519,9 @@ impl SalesforceClient {
     /// answer is [`SalesforceError::Composite`] naming it; an all-or-none
     /// composite that failed on lock contention is retried as a whole. Free
     /// text the composite could not carry (it held `@{`, see
-    /// [`crate::composite`]) is written right after, one `PATCH` per record.
+    /// [`crate::composite`]) is written right after, one `PATCH` per record;
+    /// once the composite succeeded the answer is `Ok` even if that `PATCH`
+    /// failed (see `write_held_text`).
     #[tracing::instrument(name = "salesforce.composite", skip_all, fields(subrequests = composite.len()))]
     pub async fn composite(
         &self,
@@ -544,7 +546,7 @@ impl SalesforceClient {
                 }
             })
             .await?;
-        self.write_held_text(composite, &results).await?;
+        self.write_held_text(composite, &results).await;
         Ok(results)
     }
 
@@ -573,21 +575,29 @@ impl SalesforceClient {
         let results = self
             .call(&call, |raw| decode::<CompositeResults>(&raw))
             .await?;
-        self.write_held_text(composite, &results).await?;
+        self.write_held_text(composite, &results).await;
         Ok(results)
     }
 
     /// Writes the exact free text `composite` held back
     /// ([`Composite::text_updates`]): nothing when no body held `@{`.
-    async fn write_held_text(
-        &self,
-        composite: &Composite,
-        results: &CompositeResults,
-    ) -> Result<(), SalesforceError> {
+    ///
+    /// The composite is done by then, so a failure here (after the usual
+    /// retries) is logged, not returned: answering "failed" would invite the
+    /// caller to repeat a write that happened. The record keeps the stand-in
+    /// (each `@{` read as `@(`), and the log line names it for staff.
+    async fn write_held_text(&self, composite: &Composite, results: &CompositeResults) {
         if !composite.holds_text() {
-            return Ok(());
+            return;
         }
-        for update in composite.text_updates(results)? {
+        let updates = match composite.text_updates(results) {
+            Ok(updates) => updates,
+            Err(e) => {
+                tracing::error!(error = %e, "the composite was written, but its exact free text could not be placed");
+                return;
+            }
+        };
+        for update in updates {
             if let Err(e) = self
                 .update(&update.object, &update.id, &update.fields)
                 .await
@@ -596,12 +606,10 @@ impl SalesforceClient {
                     object = %update.object,
                     id = %update.id,
                     error = %e,
-                    "the composite was written, but not the exact free text of this record"
+                    "the composite was written, but not the exact free text of this record: it holds the stand-in"
                 );
-                return Err(e);
             }
         }
-        Ok(())
     }
 
     /// Sends `call`, re-authenticating once on 401 and retrying transient

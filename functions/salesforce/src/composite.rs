@@ -40,9 +40,10 @@
 //! value is written right after the composite by a plain
 //! `PATCH sobjects/{object}/{id}`, which has no reference syntax.
 //! [`SalesforceClient::composite`](crate::SalesforceClient::composite) does both, so no caller can forget it; it costs one more API call per record holding such text, and
-//! none otherwise. That PATCH is a separate call: when it fails, the records
-//! stand with the stand-in text and the error is returned (it is retried like
-//! any PATCH first). Refusing such text at validation would have kept one call
+//! none otherwise. That PATCH is a separate call: when it fails (after the
+//! retries of any PATCH), the records stand with the stand-in text, an error
+//! is logged naming the record, and the write still answers `Ok` — it
+//! happened, and an error would invite the caller to write it twice. Refusing such text at validation would have kept one call
 //! but lost the customer's words; the extra call only happens for text that
 //! needs it.
 //!

@@ -19,6 +19,9 @@ pub enum Fault {
     LockRowOnNextWrites(u32),
     /// The next `n` REST requests answer 503 with an HTML body, nothing done.
     ServiceUnavailable(u32),
+    /// The next `after` REST requests are served, then the `n` after them answer
+    /// 503 like [`Fault::ServiceUnavailable`]: an outage starting mid-sequence.
+    ServiceUnavailableAfter { after: u32, n: u32 },
     /// The next `n` REST requests answer 403 `REQUEST_LIMIT_EXCEEDED`, nothing done;
     /// `concurrent` picks the concurrent-request message over the daily one.
     RequestLimitExceeded { n: u32, concurrent: bool },
@@ -37,7 +40,9 @@ pub enum Fault {
 
 /// The JSON form of a [`Fault`] accepted by `POST /_emulator/faults`, e.g.
 /// `{"type":"latency","millis":200}`, `{"type":"lockRowOnNextWrites","n":1}`,
-/// `{"type":"serviceUnavailable","n":2}`, `{"type":"requestLimitExceeded","n":1,"concurrent":true}`,
+/// `{"type":"serviceUnavailable","n":2}`,
+/// `{"type":"serviceUnavailableAfter","after":1,"n":1}`,
+/// `{"type":"requestLimitExceeded","n":1,"concurrent":true}`,
 /// `{"type":"pubSubDropStreams"}`, `{"type":"pubSubSilence"}`, `{"type":"pubSubUnavailable","n":1}`,
 /// `{"type":"pubSubReplayCorrupted","n":1}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +55,10 @@ pub enum FaultSpec {
         n: u32,
     },
     ServiceUnavailable {
+        n: u32,
+    },
+    ServiceUnavailableAfter {
+        after: u32,
         n: u32,
     },
     RequestLimitExceeded {
@@ -73,6 +82,9 @@ impl From<FaultSpec> for Fault {
             FaultSpec::Latency { millis } => Fault::Latency(Duration::from_millis(millis)),
             FaultSpec::LockRowOnNextWrites { n } => Fault::LockRowOnNextWrites(n),
             FaultSpec::ServiceUnavailable { n } => Fault::ServiceUnavailable(n),
+            FaultSpec::ServiceUnavailableAfter { after, n } => {
+                Fault::ServiceUnavailableAfter { after, n }
+            }
             FaultSpec::RequestLimitExceeded { n, concurrent } => {
                 Fault::RequestLimitExceeded { n, concurrent }
             }
@@ -98,6 +110,8 @@ struct Active {
     latency: Option<Duration>,
     lock_rows: u32,
     unavailable: u32,
+    /// Requests still to serve before `delayed_outage` starts, and its length.
+    delayed_outage: Option<(u32, u32)>,
     limit_exceeded: u32,
     limit_concurrent: bool,
 }
@@ -124,6 +138,7 @@ impl Faults {
             Fault::ServiceUnavailable(n) => {
                 active.unavailable = active.unavailable.saturating_add(n)
             }
+            Fault::ServiceUnavailableAfter { after, n } => active.delayed_outage = Some((after, n)),
             Fault::RequestLimitExceeded { n, concurrent } => {
                 active.limit_exceeded = active.limit_exceeded.saturating_add(n);
                 active.limit_concurrent = concurrent;
@@ -153,6 +168,16 @@ impl Faults {
             active.unavailable -= 1;
             return Some(Refusal::Unavailable);
         }
+        if let Some((after, n)) = active.delayed_outage {
+            active.delayed_outage = match (after, n) {
+                (_, 0) => None,
+                (0, n) => Some((0, n - 1)),
+                (after, n) => Some((after - 1, n)),
+            };
+            if after == 0 && n > 0 {
+                return Some(Refusal::Unavailable);
+            }
+        }
         if active.limit_exceeded > 0 {
             active.limit_exceeded -= 1;
             return Some(Refusal::LimitExceeded {
@@ -177,6 +202,24 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delayed_outage_serves_the_first_requests_then_refuses_the_next_ones() {
+        let faults = Faults::default();
+        faults.inject(Fault::ServiceUnavailableAfter { after: 2, n: 2 });
+        let seen: Vec<_> = (0..6).map(|_| faults.take_refusal()).collect();
+        assert_eq!(
+            seen,
+            [
+                None,
+                None,
+                Some(Refusal::Unavailable),
+                Some(Refusal::Unavailable),
+                None,
+                None
+            ]
+        );
+    }
 
     #[test]
     fn counted_faults_are_consumed_then_gone() {

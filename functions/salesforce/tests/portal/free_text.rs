@@ -13,6 +13,7 @@ use portal_core::portal::plans::{CaseOpportunity, NewCase, NewOpportunity, Oppor
 use portal_core::portal::registration::{NewAccount, RegistrationPlan};
 use portal_core::portal::{EligibilityDesk, RegistrationDirectory, SupportDesk};
 use salesforce::schema::{account, case, contact, opportunity};
+use salesforce_emulator::Fault;
 use serde_json::json;
 
 use crate::helpers::{now, org};
@@ -47,6 +48,36 @@ async fn a_support_case_stores_text_holding_references_verbatim() {
     assert_eq!(c[case::DESCRIPTION], TRICKY);
     assert_eq!(c[case::ACCOUNT_ID], mine.as_str());
     assert_eq!(c[case::TYPE], "General Inquiry");
+}
+
+#[tokio::test]
+async fn when_the_text_patch_fails_the_written_case_is_still_reported_and_holds_the_stand_in() {
+    let org = org().await;
+    let mine = org.account("Hanako Yamada", json!({}));
+    let cases = org.count(case::OBJECT);
+    let new = NewCase::portal(
+        mine.clone(),
+        CaseOpportunity::None,
+        CaseType::GeneralInquiry,
+        "Question".into(),
+        "about @{case.id}".into(),
+    );
+    // The composite is served; every PATCH attempt after it meets an outage.
+    org.emulator
+        .inject(Fault::ServiceUnavailableAfter { after: 1, n: 100 });
+
+    let written = org.portal.support().open_case(&new).await;
+    org.emulator.clear_faults();
+
+    let case_id =
+        written.expect("the case was written: reporting a failure would invite a second one");
+    assert_eq!(org.count(case::OBJECT), cases + 1);
+    let c = org.record(case_id.as_str());
+    assert_eq!(
+        c[case::DESCRIPTION],
+        "about @(case.id}",
+        "the stand-in stays"
+    );
 }
 
 #[tokio::test]
