@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use portal_core::ports::{
-    LeaseAcquisition, LeaseOwner, ReplayId, ReplayStore as _, SubscriberLease as _,
-};
+use portal_core::ports::{LeaseAcquisition, ReplayId, ReplayStore as _};
 use salesforce::pubsub::{PubSubError, REPLAY_ID_CORRUPTED_CODE};
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce_emulator::Fault;
 use subscriber::SubscriberError;
 
-use crate::helpers::{eventually, memory_ports, org, settings, spawn};
+use crate::helpers::{
+    eventually, memory_ports, next_task_asks_for_the_lease, org, settings, spawn,
+};
 
 #[tokio::test]
 async fn a_refused_replay_id_records_a_gap_and_resumes_at_latest_without_looping() {
@@ -119,16 +119,7 @@ async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one
         Some(saved_event.replay_id.to_vec()),
         "nothing newer was saved: a restart records the gap's window again instead of skipping it"
     );
-    let next = ports
-        .lease
-        .acquire(
-            &lease_name,
-            &LeaseOwner::new("next-task").unwrap(),
-            Duration::from_secs(30),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+    let next = next_task_asks_for_the_lease(&ports.lease, &lease_name).await;
     assert!(
         matches!(next, LeaseAcquisition::Acquired { .. }),
         "the failing instance released the lease for the next task: {next:?}"

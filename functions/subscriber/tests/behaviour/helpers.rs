@@ -13,7 +13,8 @@ use portal_core::ports::memory::{
     InMemoryDeadLetters, InMemoryQueue, InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{
-    Clock, DeadLetters, LeaseOwner, ProvisioningQueue, ReplayStore, SubscriberLease, SystemClock,
+    Clock, DeadLetters, LeaseAcquisition, LeaseOwner, ProvisioningQueue, ReplayStore,
+    SubscriberLease, SystemClock,
 };
 use salesforce::pubsub::{PubSubClient, PubSubConfig};
 use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};
@@ -296,4 +297,20 @@ pub async fn saved<R: ReplayStore>(store: &R) -> Option<Vec<u8>> {
         .await
         .unwrap()
         .map(|id| id.as_bytes().to_vec())
+}
+
+/// What another task asking for the lease `name` now gets (it takes it when free).
+pub async fn next_task_asks_for_the_lease<L: SubscriberLease>(
+    lease: &L,
+    name: &str,
+) -> LeaseAcquisition {
+    lease
+        .acquire(
+            name,
+            &LeaseOwner::new("next-task").unwrap(),
+            Duration::from_secs(30),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
 }

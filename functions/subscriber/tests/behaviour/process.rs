@@ -11,7 +11,9 @@ use base64::Engine as _;
 use portal_core::ports::{LeaseAcquisition, LeaseOwner, SubscriberLease as _};
 use salesforce_emulator::fixtures;
 
-use crate::helpers::{AwsWorld, Org, aws_world, drain, eventually, org, saved};
+use crate::helpers::{
+    AwsWorld, Org, aws_world, drain, eventually, next_task_asks_for_the_lease, org, saved,
+};
 
 /// The stop timeout the process is given (`SUBSCRIBER_STOP_TIMEOUT_SECS`).
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -158,17 +160,7 @@ async fn sigterm_stops_the_binary_cleanly_after_saving_the_position_and_releasin
     let expected: Vec<&str> = published.iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(ids, expected);
     assert_eq!(saved(&world.ports.replay_store).await, Some(last));
-    let next = world
-        .ports
-        .lease
-        .acquire(
-            &lease_name(),
-            &LeaseOwner::new("next-task").unwrap(),
-            Duration::from_secs(30),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+    let next = next_task_asks_for_the_lease(&world.ports.lease, &lease_name()).await;
     assert!(
         matches!(next, LeaseAcquisition::Acquired { .. }),
         "the lease was released at the stop: {next:?}"

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use portal_core::ports::{LeaseAcquisition, LeaseOwner, SubscriberLease as _};
+use portal_core::ports::LeaseAcquisition;
 
-use crate::helpers::{eventually, memory_ports, org, saved, settings, spawn};
+use crate::helpers::{
+    eventually, memory_ports, next_task_asks_for_the_lease, org, saved, settings, spawn,
+};
 
 #[tokio::test]
 async fn a_stop_request_sends_the_batch_in_hand_saves_and_releases() {
@@ -37,16 +39,7 @@ async fn a_stop_request_sends_the_batch_in_hand_saves_and_releases() {
         .collect();
     let expected: Vec<String> = published.iter().map(|e| e.event_id.clone()).collect();
     assert_eq!(ids, expected);
-    let next = ports
-        .lease
-        .acquire(
-            &name,
-            &LeaseOwner::new("next-task").unwrap(),
-            Duration::from_secs(30),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+    let next = next_task_asks_for_the_lease(&ports.lease, &name).await;
     assert!(
         matches!(next, LeaseAcquisition::Acquired { .. }),
         "the lease was released: {next:?}"
