@@ -1,7 +1,8 @@
 //! AWS adapters of the core ports: DynamoDB for state (idempotency records,
-//! provisioning records, replay positions and gaps, the subscriber lease) and
-//! SQS for the provisioning queue; and [`secrets`], the Secrets Manager
-//! values a function reads once at cold start. The in-memory adapters with the same
+//! provisioning records, the reconciler's attempts, replay positions and
+//! gaps, the subscriber lease) and SQS for the provisioning queue and the
+//! dead-letter queues' depth; and [`secrets`], the Secrets Manager values a
+//! function reads once at cold start. The in-memory adapters with the same
 //! semantics live in [`portal_core::ports::memory`] and are re-exported here
 //! as [`memory`].
 //!
@@ -10,6 +11,7 @@
 
 pub mod config;
 pub mod dead_letters;
+pub mod depths;
 pub mod dynamo;
 mod errors;
 pub mod secrets;
@@ -17,8 +19,10 @@ pub mod sqs;
 
 pub use config::AwsClients;
 pub use dead_letters::SqsDeadLetters;
+pub use depths::SqsQueueDepths;
 pub use dynamo::{
-    DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReplayStore, DynamoSubscriberLease,
+    DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReconcileAttempts, DynamoReplayStore,
+    DynamoSubscriberLease,
 };
 pub use portal_core::ports::memory;
 pub use secrets::{SecretOverlay, SecretVariable, SecretsError};

@@ -5,4 +5,5 @@ pub mod messages;
 pub mod portal;
 pub mod ports;
 pub mod provisioning;
+pub mod reconcile;
 pub mod schema;

@@ -12,6 +12,7 @@
 //! | `WHMCS_API_URL` (+ the other `WHMCS_*`) | unset | use this WHMCS instead of the emulator |
 //! | `WHMCS_PAYMENT_METHOD` | `banktransfer` | the payment gateway of new WHMCS orders |
 //! | `PROVISIONER_DEADLINE_SECS` | `25` | how long one provisioning attempt may take (its lease ends 2 s before) |
+//! | `RECONCILER_EVERY_SECS` | `60` | how often the reconciler runs (the EventBridge schedule in AWS) |
 //! | `PORTAL_TIMEZONE` | `Asia/Tokyo` | where "today" is judged |
 //! | `PORTAL_PRICEBOOK_ID` | the standard price book | the price book the portal sells from |
 
@@ -42,6 +43,8 @@ pub const DEFAULT_WHMCS_BIND: SocketAddr =
 pub const DEFAULT_PAYMENT_METHOD: &str = "banktransfer";
 /// The default time one provisioning attempt may take.
 pub const DEFAULT_PROVISIONER_DEADLINE: Duration = Duration::from_secs(25);
+/// How often the reconciler runs by default.
+pub const DEFAULT_RECONCILE_EVERY: Duration = Duration::from_secs(60);
 
 /// A malformed setting; the message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +116,8 @@ pub struct LocalConfig {
     pub payment_method: String,
     /// How long one provisioning attempt may take (the Lambda's timeout in AWS).
     pub provisioner_deadline: Duration,
+    /// How often the reconciler runs (the EventBridge schedule in AWS).
+    pub reconcile_every: Duration,
 }
 
 impl LocalConfig {
@@ -168,18 +173,19 @@ impl LocalConfig {
                 bind: address("WHMCS_EMULATOR_BIND", DEFAULT_WHMCS_BIND)?,
             }
         };
-        let provisioner_deadline = match get("PROVISIONER_DEADLINE_SECS") {
-            None => DEFAULT_PROVISIONER_DEADLINE,
+        let seconds = |var: &'static str, default: Duration| match get(var) {
+            None => Ok(default),
             Some(v) => match v.parse::<u64>() {
-                Ok(secs) if secs > 0 => Duration::from_secs(secs),
-                _ => {
-                    return Err(LocalConfigError::Invalid {
-                        var: "PROVISIONER_DEADLINE_SECS",
-                        reason: format!("expected a positive number of seconds, got {v:?}"),
-                    });
-                }
+                Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+                _ => Err(LocalConfigError::Invalid {
+                    var,
+                    reason: format!("expected a positive number of seconds, got {v:?}"),
+                }),
             },
         };
+        let provisioner_deadline =
+            seconds("PROVISIONER_DEADLINE_SECS", DEFAULT_PROVISIONER_DEADLINE)?;
+        let reconcile_every = seconds("RECONCILER_EVERY_SECS", DEFAULT_RECONCILE_EVERY)?;
         Ok(Self {
             api_bind: SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             salesforce,
@@ -189,6 +195,7 @@ impl LocalConfig {
             payment_method: get("WHMCS_PAYMENT_METHOD")
                 .unwrap_or_else(|| DEFAULT_PAYMENT_METHOD.to_owned()),
             provisioner_deadline,
+            reconcile_every,
         })
     }
 }
@@ -219,6 +226,7 @@ mod tests {
         }
         assert_eq!(config.payment_method, "banktransfer");
         assert_eq!(config.provisioner_deadline, Duration::from_secs(25));
+        assert_eq!(config.reconcile_every, Duration::from_secs(60));
     }
 
     #[test]
@@ -257,6 +265,10 @@ mod tests {
             err.to_string().contains("PROVISIONER_DEADLINE_SECS"),
             "{err}"
         );
+        let err = LocalConfig::from_lookup(env(&[("RECONCILER_EVERY_SECS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("RECONCILER_EVERY_SECS"), "{err}");
+        let config = LocalConfig::from_lookup(env(&[("RECONCILER_EVERY_SECS", "5")])).unwrap();
+        assert_eq!(config.reconcile_every, Duration::from_secs(5));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! [`Runner::start`] wires the components over shared in-memory state
 //! ([`Shared`]: clock, idempotency store, provisioning queue, replay store,
-//! lease, dead letters, provisioning records):
+//! lease, dead letters, provisioning records, reconciler attempts):
 //!
 //! | component | module | default address |
 //! | --- | --- | --- |
@@ -11,11 +11,10 @@
 //! | the emulated WHMCS (`local`/`local`) | [`components::whmcs`] | `127.0.0.1:8083` |
 //! | the Pub/Sub subscriber (`subscriber::run` over in-memory ports) | [`components::subscriber`] | |
 //! | the provisioner worker (the queue → `portal_core::provisioning`) | [`components::provisioner`] | |
+//! | the reconciler, every `RECONCILER_EVERY_SECS` (`portal_core::reconcile` → the queue) | [`components::reconciler`] | |
 //!
-//! The reconciler is added the same way: one module in [`components`],
-//! started by [`Runner::start`] with what it needs from [`Shared`] and the
-//! org, listed in [`Runner::summary`]. [`Runner::shutdown`] stops the
-//! subscriber and the provisioner cleanly.
+//! [`Runner::shutdown`] stops the subscriber, the provisioner and the
+//! reconciler cleanly.
 //!
 //! When `SF_LOGIN_URL` is set, the same binary talks to that real org
 //! (`SF_*` and `SF_PUBSUB_*` settings) and starts no org emulator; when

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use portal_core::ports::memory::{
     InMemoryDeadLetters, InMemoryIdempotencyStore, InMemoryProvisioningRecords, InMemoryQueue,
-    InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
+    InMemoryReconcileAttempts, InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{Clock, SystemClock};
 use subscriber::{ShutdownTrigger, StartFrom, shutdown_channel};
@@ -13,6 +13,7 @@ use subscriber::{ShutdownTrigger, StartFrom, shutdown_channel};
 use crate::components::api::{self, ApiError, RunningApi};
 use crate::components::org::{self, OrgError, RunningOrg};
 use crate::components::provisioner::{self, RunningProvisioner};
+use crate::components::reconciler::{self, RunningReconciler};
 use crate::components::subscriber::{self as events, RunningSubscriber, SubscriberStartError};
 use crate::components::whmcs::{self, RunningWhmcs, WhmcsComponentError};
 use crate::config::{LocalConfig, SalesforceTarget};
@@ -41,7 +42,7 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// HTTP idempotency records.
     pub idempotency: Arc<InMemoryIdempotencyStore>,
-    /// The provisioning queue the subscriber (and later the reconciler) feeds.
+    /// The provisioning queue the subscriber and the reconciler feed.
     pub queue: Arc<InMemoryQueue>,
     /// The subscriber's replay position and gaps.
     pub replay: Arc<InMemoryReplayStore>,
@@ -51,6 +52,8 @@ pub struct Shared {
     pub dead_letters: Arc<InMemoryDeadLetters>,
     /// The provisioner's per-Order records.
     pub records: Arc<InMemoryProvisioningRecords>,
+    /// The reconciler's per-Order attempts.
+    pub reconcile_attempts: Arc<InMemoryReconcileAttempts>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -73,6 +76,7 @@ impl Shared {
             lease: Arc::new(InMemorySubscriberLease::new()),
             dead_letters: Arc::new(InMemoryDeadLetters::new()),
             records: Arc::new(InMemoryProvisioningRecords::new()),
+            reconcile_attempts: Arc::new(InMemoryReconcileAttempts::new()),
             clock,
         }
     }
@@ -98,6 +102,8 @@ pub struct Runner {
     pub subscriber: RunningSubscriber,
     /// The provisioner worker.
     pub provisioner: RunningProvisioner,
+    /// The reconciler schedule.
+    pub reconciler: RunningReconciler,
     /// The shared state.
     pub shared: Shared,
     trigger: ShutdownTrigger,
@@ -106,8 +112,8 @@ pub struct Runner {
 
 impl Runner {
     /// Starts the org (or connects to a real one), the API, the WHMCS
-    /// emulator (or connects to a real WHMCS), the provisioner worker and
-    /// the subscriber.
+    /// emulator (or connects to a real WHMCS), the provisioner worker, the
+    /// reconciler schedule and the subscriber.
     pub async fn start(config: LocalConfig) -> Result<Self, RunnerError> {
         let shared = Shared::new();
         let (org, start_from) = match config.salesforce {
@@ -139,6 +145,12 @@ impl Runner {
             &shared,
             shutdown.clone(),
         );
+        let reconciler = reconciler::start(
+            org.client.clone(),
+            config.reconcile_every,
+            &shared,
+            shutdown.clone(),
+        );
         let subscriber = events::start(
             org.pubsub.clone(),
             org.client.clone(),
@@ -153,6 +165,7 @@ impl Runner {
             whmcs,
             subscriber,
             provisioner,
+            reconciler,
             shared,
             trigger,
             deadline: config.provisioner_deadline,
@@ -187,6 +200,10 @@ impl Runner {
             self.subscriber.topic
         ));
         lines.push("  provisioner:     the in-memory queue → WHMCS → Salesforce".to_owned());
+        lines.push(format!(
+            "  reconciler:      every {} s: stuck Orders and unsettled records → the in-memory queue",
+            self.reconciler.every.as_secs()
+        ));
         if let Some(token) = &self.org.admin_token {
             lines.push(format!("  admin token:     {token}"));
         }
@@ -195,12 +212,13 @@ impl Runner {
 
     /// Stops cleanly: the subscriber sends its batch in hand, saves its replay
     /// position and releases its lease; the provisioner finishes the message
-    /// in hand; then every server stops.
+    /// in hand and the reconciler its run; then every server stops.
     pub async fn shutdown(self) {
         self.trigger.trigger();
         let Self {
             subscriber,
             provisioner,
+            reconciler,
             deadline,
             ..
         } = self;
@@ -212,5 +230,6 @@ impl Runner {
             Err(error) => tracing::warn!(%error, "the subscriber did not stop cleanly"),
         }
         provisioner.stop(deadline).await;
+        reconciler.stop(deadline).await;
     }
 }

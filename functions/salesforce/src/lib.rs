@@ -18,6 +18,7 @@ pub mod error;
 pub mod portal;
 pub mod provisioning;
 pub mod pubsub;
+pub mod reconcile;
 pub mod retry;
 pub mod soql;
 

@@ -508,6 +508,7 @@ where
                 "{REPLAY_ID_CORRUPTED_CODE}: {error}; events published from {since} to {} were not replayed; resumed at LATEST",
                 now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             ),
+            window_start: position.saved_created,
             detected_at: now,
         };
         let mut backoff = Backoff::new(self.settings.backoff);

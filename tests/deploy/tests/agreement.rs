@@ -62,6 +62,7 @@ fn secrets_of(binary: &str) -> Vec<(&'static str, &'static str)> {
     let secrets = match binary {
         "portal-api" => portal_http::config::SECRETS,
         "provisioner" => provisioner::config::SECRETS,
+        "reconciler" => reconciler::config::SECRETS,
         _ => &[],
     };
     secrets
@@ -83,6 +84,9 @@ fn loader_variables(loader: &str) -> Option<Vec<&'static str>> {
         }
         "ProvisionerConfig::from_env" | "ProvisionerConfig::from_lookup" => {
             flat(provisioner::config::ALL_VARIABLES)
+        }
+        "ReconcilerConfig::from_env" | "ReconcilerConfig::from_lookup" => {
+            flat(reconciler::config::ALL_VARIABLES)
         }
         "SubscriberConfig::from_env" | "SubscriberConfig::from_lookup" => {
             flat(subscriber::config::ALL_VARIABLES)
@@ -339,8 +343,8 @@ fn secrets_come_from_secrets_manager_and_never_as_plain_values() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
     assert!(
-        provided >= 6,
-        "the API, provisioner and subscriber keys and the three WHMCS credentials: {provided}"
+        provided >= 7,
+        "the API, provisioner, reconciler and subscriber keys and the three WHMCS credentials: {provided}"
     );
 }
 
@@ -595,6 +599,14 @@ fn every_function_and_dead_letter_queue_has_an_alarm_to_the_topic() {
             "the subscriber's {metric} has no alarm"
         );
     }
+    assert!(
+        watched(
+            reconciler::metrics::NAMESPACE,
+            reconciler::metrics::ATTEMPTS_EXHAUSTED,
+            &Value::from(reconciler::metrics::SERVICE)
+        ),
+        "the reconciler's exhausted attempts have no alarm"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 mod idempotency;
 mod lease;
 mod provisioning;
+mod reconcile;
 mod replay;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use portal_core::ports::StoreError;
 pub use idempotency::DynamoIdempotencyStore;
 pub use lease::DynamoSubscriberLease;
 pub use provisioning::{DynamoProvisioningRecords, UNSETTLED_INDEX};
+pub use reconcile::DynamoReconcileAttempts;
 pub use replay::DynamoReplayStore;
 
 /// A DynamoDB item.

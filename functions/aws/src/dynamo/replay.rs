@@ -1,12 +1,17 @@
 //! `DynamoReplayStore`: the position is item `pk = REPLAY#<topic>`,
 //! `sk = POSITION` (`replay_id` as a `B` attribute); each gap is an item
-//! `pk = REPLAY#<topic>`, `sk = GAP#<20-digit epoch ms>#<uuid>`.
+//! `pk = REPLAY#<topic>`, `sk = GAP#<20-digit epoch ms>#<uuid>`, which the
+//! reconciler marks swept (`swept_at`) through [`GapSweeps`]; the gap's id is
+//! its `sk`.
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use chrono::{DateTime, Utc};
-use portal_core::ports::{Gap, ReplayId, ReplayStore, StoreError, epoch_millis};
+use portal_core::ports::{
+    Gap, GapId, GapSweeps, ReplayId, ReplayStore, StoreError, UnsweptGap, epoch_millis,
+};
 
-use super::{Item, b, millis_to_time, n, opt_b, req_n, req_s, s};
+use super::{Item, b, millis_to_time, n, opt_b, opt_n, req_n, req_s, s};
 use crate::errors::store_error;
 
 /// [`ReplayStore`] on DynamoDB.
@@ -48,6 +53,9 @@ fn gap_from_item(item: &Item) -> Result<Gap, StoreError> {
         from,
         to,
         reason: req_s(item, "reason")?.to_owned(),
+        window_start: opt_n(item, "window_start")?
+            .map(|ms| millis_to_time(ms, "window_start"))
+            .transpose()?,
         detected_at: millis_to_time(req_n(item, "detected_at")?, "detected_at")?,
     })
 }
@@ -110,16 +118,30 @@ impl ReplayStore for DynamoReplayStore {
         if let Some(to) = &gap.to {
             request = request.item("to_replay_id", b(to.as_bytes()));
         }
+        if let Some(start) = gap.window_start {
+            request = request.item("window_start", n(epoch_millis(start)));
+        }
         request.send().await.map_err(store_error)?;
         Ok(())
     }
 
     #[tracing::instrument(skip(self), fields(table = %self.table))]
     async fn gaps(&self, topic: &str) -> Result<Vec<Gap>, StoreError> {
-        let mut gaps = Vec::new();
+        self.gap_items(topic, false)
+            .await?
+            .iter()
+            .map(gap_from_item)
+            .collect()
+    }
+}
+
+impl DynamoReplayStore {
+    /// Every gap item of the topic, oldest first; only the unswept ones when `unswept`.
+    async fn gap_items(&self, topic: &str, unswept: bool) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
+            let mut request = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -127,17 +149,67 @@ impl ReplayStore for DynamoReplayStore {
                 .expression_attribute_values(":pk", s(pk(topic)))
                 .expression_attribute_values(":gap", s(GAP_PREFIX))
                 .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in out.items() {
-                gaps.push(gap_from_item(item)?);
+                .set_exclusive_start_key(start);
+            if unswept {
+                request = request.filter_expression("attribute_not_exists(swept_at)");
             }
+            let out = request.send().await.map_err(store_error)?;
+            items.extend(out.items().iter().cloned());
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(gaps),
+                _ => return Ok(items),
             }
+        }
+    }
+}
+
+impl GapSweeps for DynamoReplayStore {
+    #[tracing::instrument(skip(self), fields(table = %self.table))]
+    async fn unswept_gaps(&self, topic: &str) -> Result<Vec<UnsweptGap>, StoreError> {
+        self.gap_items(topic, true)
+            .await?
+            .iter()
+            .map(|item| {
+                Ok(UnsweptGap {
+                    id: GapId::new(req_s(item, "sk")?),
+                    gap: gap_from_item(item)?,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip(self, id, swept_at), fields(table = %self.table))]
+    async fn mark_gap_swept(
+        &self,
+        topic: &str,
+        id: &GapId,
+        swept_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if !id.as_str().starts_with(GAP_PREFIX) {
+            return Ok(false);
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(topic)))
+            .key("sk", s(id.as_str()))
+            .update_expression("SET swept_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", n(epoch_millis(swept_at)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(store_error(err)),
         }
     }
 }

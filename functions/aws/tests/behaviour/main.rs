@@ -10,6 +10,7 @@ mod idempotency;
 mod lease;
 mod provisioning;
 mod queue;
+mod reconcile;
 mod replay;
 
 use chrono::{DateTime, Utc};

@@ -3,7 +3,7 @@
 use chrono::TimeDelta;
 use portal_aws::DynamoReplayStore;
 use portal_core::ports::memory::InMemoryReplayStore;
-use portal_core::ports::{Gap, ReplayId, ReplayStore};
+use portal_core::ports::{Gap, GapId, GapSweeps, ReplayId, ReplayStore};
 
 use crate::{behaviours, start};
 
@@ -44,12 +44,14 @@ async fn gaps_are_listed_oldest_first(store: impl ReplayStore) {
         from: Some(replay_id(&[9, 9])),
         to: None,
         reason: "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted".into(),
+        window_start: Some(start() + TimeDelta::minutes(10)),
         detected_at: start() + TimeDelta::hours(1),
     };
     let earlier = Gap {
         from: None,
         to: Some(replay_id(&[0, 1])),
         reason: "no saved position".into(),
+        window_start: None,
         detected_at: start(),
     };
     store.record_gap(TOPIC, &later).await.unwrap();
@@ -62,7 +64,54 @@ async fn gaps_are_listed_oldest_first(store: impl ReplayStore) {
     assert!(store.gaps("/event/Other__e").await.unwrap().is_empty());
 }
 
+async fn a_gap_is_swept_once_and_stays_recorded(store: impl ReplayStore + GapSweeps) {
+    let gap = |minutes: i64| Gap {
+        from: None,
+        to: None,
+        reason: format!("gap at {minutes}"),
+        window_start: Some(start()),
+        detected_at: start() + TimeDelta::minutes(minutes),
+    };
+    store.record_gap(TOPIC, &gap(2)).await.unwrap();
+    store.record_gap(TOPIC, &gap(1)).await.unwrap();
+    store.record_gap("/event/Other__e", &gap(3)).await.unwrap();
+
+    let unswept = store.unswept_gaps(TOPIC).await.unwrap();
+    assert_eq!(
+        unswept.iter().map(|u| u.gap.clone()).collect::<Vec<_>>(),
+        vec![gap(1), gap(2)],
+        "oldest first, this topic only, window kept"
+    );
+    assert!(
+        store
+            .mark_gap_swept(TOPIC, &unswept[0].id, start() + TimeDelta::hours(1))
+            .await
+            .unwrap()
+    );
+    let left = store.unswept_gaps(TOPIC).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].gap, gap(2));
+    assert_eq!(
+        store.gaps(TOPIC).await.unwrap(),
+        vec![gap(1), gap(2)],
+        "a swept gap is still listed for the record"
+    );
+    assert!(
+        !store
+            .mark_gap_swept(TOPIC, &GapId::new("GAP#no-such-gap"), start())
+            .await
+            .unwrap(),
+        "an unknown gap is not created"
+    );
+    assert_eq!(store.unswept_gaps(TOPIC).await.unwrap().len(), 1);
+    assert_eq!(
+        store.unswept_gaps("/event/Other__e").await.unwrap().len(),
+        1
+    );
+}
+
 behaviours! {
     position_round_trips_arbitrary_bytes => dynamo, memory;
     gaps_are_listed_oldest_first => dynamo, memory;
+    a_gap_is_swept_once_and_stays_recorded => dynamo, memory;
 }

@@ -7,8 +7,11 @@
 //! | [`IdempotencyStore`] | HTTP `Idempotency-Key` records | `DynamoIdempotencyStore` |
 //! | [`ProvisioningRecords`] | one provisioning record per Salesforce Order | `DynamoProvisioningRecords` |
 //! | [`ReplayStore`] | the Pub/Sub replay position and gaps per topic | `DynamoReplayStore` |
+//! | [`GapSweeps`] | the gaps the reconciler has not swept yet | `DynamoReplayStore` |
+//! | [`ReconcileAttempts`] | the reconciler's attempts per Order (backoff) | `DynamoReconcileAttempts` |
 //! | [`SubscriberLease`] | one active subscriber | `DynamoSubscriberLease` |
 //! | [`ProvisioningQueue`] | sending provisioning messages | `SqsProvisioningQueue` |
+//! | [`QueueDepths`] | how many messages wait in the dead-letter queues | `SqsQueueDepths` |
 //!
 //! Time never comes from a hidden `Utc::now()`: store methods take `now`
 //! explicitly. A lease or in-flight deadline `t` has lapsed when `t <= now`
@@ -20,18 +23,21 @@
 
 mod clock;
 mod dead_letter;
+mod depth;
 mod error;
 mod idempotency;
 mod lease;
 pub mod memory;
 mod provisioning;
 mod queue;
+mod reconcile;
 mod replay;
 
 use chrono::{DateTime, Utc};
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use dead_letter::{DEAD_LETTER_KIND, DeadLetter, DeadLetters};
+pub use depth::{EVENT_DLQ, PROVISIONING_DLQ, QueueDepth, QueueDepths};
 pub use error::{BoxError, LeaseError, QueueError, StoreError};
 pub use idempotency::{
     Fingerprint, IdempotencyClaim, IdempotencyId, IdempotencyKey, IdempotencyOutcome,
@@ -43,7 +49,8 @@ pub use provisioning::{
     ProvisioningRecords, ProvisioningState, ProvisioningStatus, WhmcsOrder,
 };
 pub use queue::{ProvisioningQueue, SendFailure, SendOutcome};
-pub use replay::{Gap, ReplayId, ReplayStore};
+pub use reconcile::{ReconcileAttempt, ReconcileAttempts};
+pub use replay::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, UnsweptGap};
 
 /// Epoch milliseconds, the unit of every lease and in-flight deadline.
 pub fn epoch_millis(t: DateTime<Utc>) -> i64 {

@@ -6,6 +6,10 @@
 //! Two subscribers racing (a zombie after a lease takeover) can only move the
 //! position to another safe point (at worst backwards, which replays events
 //! the queue deduplicates), never past an event that was not sent.
+//!
+//! [`GapSweeps`] is the reconciler's side of the gaps: the ones not swept
+//! yet, and marking one swept once Salesforce was searched for the Orders its
+//! window may hold (a swept gap is never swept again).
 
 use std::fmt;
 use std::future::Future;
@@ -53,8 +57,37 @@ pub struct Gap {
     pub to: Option<ReplayId>,
     /// A readable reason, e.g. the Pub/Sub error code.
     pub reason: String,
-    /// When the subscriber noticed.
+    /// The start of the window whose events may be lost: the `CreatedDate`
+    /// of the last event whose position was saved, when the subscriber knew
+    /// it (`None`: unknown, the window is open-ended into the past).
+    pub window_start: Option<DateTime<Utc>>,
+    /// When the subscriber noticed: the end of the window.
     pub detected_at: DateTime<Utc>,
+}
+
+/// Identifies one recorded gap within its topic (opaque; the adapter's key).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct GapId(String);
+
+impl GapId {
+    /// Wraps an adapter's key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The adapter's key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A gap the reconciler has not swept yet.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UnsweptGap {
+    /// Which gap.
+    pub id: GapId,
+    /// What the subscriber recorded.
+    pub gap: Gap,
 }
 
 /// Replay positions and gaps per topic (e.g. `/event/OrderProvisionRequested__e`).
@@ -81,6 +114,41 @@ pub trait ReplayStore: Send + Sync {
 
     /// Every recorded gap of the topic, oldest first.
     fn gaps(&self, topic: &str) -> impl Future<Output = Result<Vec<Gap>, StoreError>> + Send;
+}
+
+/// The reconciler's view of the gaps of a topic.
+pub trait GapSweeps: Send + Sync {
+    /// The gaps of `topic` not swept yet, oldest first.
+    fn unswept_gaps(
+        &self,
+        topic: &str,
+    ) -> impl Future<Output = Result<Vec<UnsweptGap>, StoreError>> + Send;
+
+    /// Marks the gap swept at `swept_at`; `false` when no such gap exists.
+    fn mark_gap_swept(
+        &self,
+        topic: &str,
+        id: &GapId,
+        swept_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<T: GapSweeps> GapSweeps for Arc<T> {
+    fn unswept_gaps(
+        &self,
+        topic: &str,
+    ) -> impl Future<Output = Result<Vec<UnsweptGap>, StoreError>> + Send {
+        (**self).unswept_gaps(topic)
+    }
+
+    fn mark_gap_swept(
+        &self,
+        topic: &str,
+        id: &GapId,
+        swept_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).mark_gap_swept(topic, id, swept_at)
+    }
 }
 
 impl<T: ReplayStore> ReplayStore for Arc<T> {

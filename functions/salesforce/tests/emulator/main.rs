@@ -7,6 +7,7 @@ mod auth;
 mod composite;
 mod helpers;
 mod injection;
+mod reconcile;
 mod records;
 mod retry;
 mod token_cache;

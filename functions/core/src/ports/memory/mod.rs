@@ -5,10 +5,12 @@
 //! held across an `.await`.
 
 mod dead_letter;
+mod depth;
 mod idempotency;
 mod lease;
 mod provisioning;
 mod queue;
+mod reconcile;
 mod replay;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -18,6 +20,7 @@ pub use idempotency::InMemoryIdempotencyStore;
 pub use lease::InMemorySubscriberLease;
 pub use provisioning::InMemoryProvisioningRecords;
 pub use queue::{Delivery, InMemoryQueue, QueueConfig, ReceiptHandle, UnknownReceipt};
+pub use reconcile::InMemoryReconcileAttempts;
 pub use replay::InMemoryReplayStore;
 
 /// Locks `mutex`, carrying on with the data if a panicking thread poisoned it

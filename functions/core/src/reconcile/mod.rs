@@ -1,0 +1,36 @@
+//! Reconciliation: the scheduled safety net behind the subscriber and the
+//! provisioner (DESIGN.md, "Delivery guarantees").
+//!
+//! One [`Reconciler::run`]:
+//!
+//! 1. reads the replay gaps not swept yet ([`crate::ports::GapSweeps`]);
+//! 2. asks Salesforce ([`StuckOrders`]) for Orders `Activating` whose last
+//!    modification is older than a threshold, or falls inside a gap's window
+//!    (their platform event may be lost), oldest first, at most a page;
+//! 3. lists provisioning records that need a claimant
+//!    ([`crate::ports::ProvisioningRecords::list_unsettled`]): `UNKNOWN`,
+//!    released, or whose lease lapsed, for longer than a threshold;
+//! 4. re-enqueues each such Order once per attempt window
+//!    ([`crate::ports::ProvisioningQueue`], origin
+//!    [`crate::messages::MessageOrigin::Reconciler`], idempotency key
+//!    `reconcile-<Order id>-<attempt>`), with exponential backoff kept per
+//!    Order ([`crate::ports::ReconcileAttempts`]); an Order already
+//!    provisioned or held by a live lease is left alone, and one that used up
+//!    its attempts is reported instead of re-enqueued;
+//! 5. marks the gaps swept once the Salesforce sweep was complete;
+//! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]).
+//!
+//! It returns a [`ReconcileReport`] (counts per category, no personal data)
+//! that the caller logs and turns into metrics. Re-enqueueing is always safe:
+//! the provisioner claims the Order before anything happens and settles an
+//! `UNKNOWN` record against WHMCS before any AddOrder.
+
+mod policy;
+mod ports;
+mod run;
+#[cfg(test)]
+mod tests;
+
+pub use policy::{Decision, ReconcileSettings, decide, idempotency_key};
+pub use ports::{StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError, TimeWindow};
+pub use run::{ReconcileReport, ReconcileStep, Reconciler, StepFailure};

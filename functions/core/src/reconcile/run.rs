@@ -1,0 +1,463 @@
+//! [`Reconciler::run`]: one scheduled pass (see the module docs).
+
+use std::collections::BTreeMap;
+use std::error::Error as StdError;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::policy::{Decision, ReconcileSettings, decide, idempotency_key};
+use super::ports::{StuckOrderQuery, StuckOrders, TimeWindow};
+use crate::messages::{MessageOrigin, OrderId, ProvisioningMessage, Token};
+use crate::ports::{
+    Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, ProvisioningState, QueueDepth,
+    QueueDepths, ReconcileAttempt, ReconcileAttempts, SendOutcome, UnsweptGap, lapsed,
+};
+
+/// `requestedBy` of every re-enqueued message.
+pub const REQUESTED_BY: &str = "reconciler";
+
+/// A step of the run that failed (the run carries on with the others).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReconcileStep {
+    /// Reading or marking the replay gaps.
+    Gaps,
+    /// The Salesforce query.
+    Salesforce,
+    /// Reading provisioning records.
+    Records,
+    /// Reading or writing the per-Order attempt records.
+    Attempts,
+    /// Sending to the provisioning queue.
+    Queue,
+    /// Reading the dead-letter queues' depth.
+    DeadLetterDepths,
+}
+
+impl fmt::Display for ReconcileStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Gaps => "gaps",
+            Self::Salesforce => "salesforce",
+            Self::Records => "records",
+            Self::Attempts => "attempts",
+            Self::Queue => "queue",
+            Self::DeadLetterDepths => "dead-letter-depths",
+        })
+    }
+}
+
+/// One failed step, for the log.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StepFailure {
+    /// Which step.
+    pub step: ReconcileStep,
+    /// The error and its causes (no personal data: adapters never put any in errors).
+    pub detail: String,
+}
+
+/// What one run found and did. Counts only, plus Order ids (not personal data).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct ReconcileReport {
+    /// Orders `Activating` the Salesforce sweep returned.
+    pub stuck_orders: u32,
+    /// More Orders matched than one run reads.
+    pub more_stuck_orders: bool,
+    /// Provisioning records found unclaimed past the threshold.
+    pub unsettled_records: u32,
+    /// Orders sent to the provisioning queue.
+    pub reenqueued: u32,
+    /// Orders `Activating` whose record is already COMPLETED.
+    pub already_provisioned: u32,
+    /// Orders whose record is held by a live lease.
+    pub in_flight: u32,
+    /// Orders waiting for their backoff to pass.
+    pub backing_off: u32,
+    /// Orders whose attempts are used up, reported instead of re-enqueued.
+    pub exhausted: Vec<OrderId>,
+    /// Messages the queue did not take.
+    pub send_failures: u32,
+    /// Gaps swept (marked) in this run.
+    pub gaps_swept: u32,
+    /// Gaps left for a later run (the sweep was incomplete or failed).
+    pub gaps_pending: u32,
+    /// The dead-letter queues' depth (empty when it could not be read).
+    pub dead_letters: Vec<QueueDepth>,
+    /// Steps that failed.
+    pub failures: Vec<StepFailure>,
+}
+
+impl ReconcileReport {
+    /// Whether every step succeeded.
+    pub fn is_clean(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    fn fail(&mut self, step: ReconcileStep, error: &(dyn StdError + 'static)) {
+        let detail = chain(error);
+        tracing::error!(%step, error = %detail, "a reconciliation step failed");
+        self.failures.push(StepFailure { step, detail });
+    }
+}
+
+/// The error and its causes on one line.
+fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Why an Order needs a claimant.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    /// Its `LastModifiedDate`, when Salesforce listed it.
+    order_modified_at: Option<DateTime<Utc>>,
+}
+
+/// The reconciliation use case over its ports.
+#[derive(Debug)]
+pub struct Reconciler<S, R, A, G, Q, D, C> {
+    orders: S,
+    records: R,
+    attempts: A,
+    gaps: G,
+    queue: Q,
+    depths: D,
+    clock: C,
+    settings: ReconcileSettings,
+}
+
+impl<S, R, A, G, Q, D, C> Reconciler<S, R, A, G, Q, D, C>
+where
+    S: StuckOrders,
+    R: ProvisioningRecords,
+    A: ReconcileAttempts,
+    G: GapSweeps,
+    Q: ProvisioningQueue,
+    D: QueueDepths,
+    C: Clock,
+{
+    /// The use case over Salesforce (`orders`), the provisioning records, the
+    /// attempt records, the replay gaps, the provisioning queue and the
+    /// dead-letter queues.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        orders: S,
+        records: R,
+        attempts: A,
+        gaps: G,
+        queue: Q,
+        depths: D,
+        clock: C,
+        settings: ReconcileSettings,
+    ) -> Self {
+        Self {
+            orders,
+            records,
+            attempts,
+            gaps,
+            queue,
+            depths,
+            clock,
+            settings,
+        }
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &ReconcileSettings {
+        &self.settings
+    }
+
+    /// One pass; `run_id` (e.g. the Lambda request id) becomes part of the
+    /// messages' correlation id. Never fails as a whole: a failed step is in
+    /// [`ReconcileReport::failures`] and the others still run.
+    #[tracing::instrument(name = "reconcile", skip_all, fields(run_id = %run_id))]
+    pub async fn run(&self, run_id: &str) -> ReconcileReport {
+        let now = self.clock.now();
+        let mut report = ReconcileReport::default();
+
+        let gaps = match self.gaps.unswept_gaps(&self.settings.topic).await {
+            Ok(mut gaps) => {
+                report.gaps_pending = count(gaps.len().saturating_sub(self.settings.gap_limit));
+                gaps.truncate(self.settings.gap_limit);
+                gaps
+            }
+            Err(e) => {
+                report.fail(ReconcileStep::Gaps, &e);
+                Vec::new()
+            }
+        };
+
+        let mut candidates: BTreeMap<OrderId, Candidate> = BTreeMap::new();
+        let swept = self
+            .stuck_orders(&gaps, now, &mut report, &mut candidates)
+            .await;
+        self.unsettled_records(now, &mut report, &mut candidates)
+            .await;
+        self.reenqueue(run_id, now, candidates, &mut report).await;
+
+        if swept {
+            self.mark_swept(&gaps, now, &mut report).await;
+        } else {
+            report.gaps_pending += count(gaps.len());
+        }
+
+        match self.depths.depths().await {
+            Ok(depths) => report.dead_letters = depths,
+            Err(e) => report.fail(ReconcileStep::DeadLetterDepths, &e),
+        }
+        log(&report);
+        report
+    }
+
+    /// Step 2: the Salesforce sweep, each Order checked against its record.
+    /// `true` when the sweep was complete (every matching Order seen).
+    async fn stuck_orders(
+        &self,
+        gaps: &[UnsweptGap],
+        now: DateTime<Utc>,
+        report: &mut ReconcileReport,
+        candidates: &mut BTreeMap<OrderId, Candidate>,
+    ) -> bool {
+        let query = StuckOrderQuery {
+            modified_before: now - self.settings.stuck_after,
+            gap_windows: gaps
+                .iter()
+                .map(|g| TimeWindow {
+                    start: g.gap.window_start,
+                    end: g.gap.detected_at,
+                })
+                .collect(),
+            limit: self.settings.order_limit,
+        };
+        let page = match self.orders.activating(&query).await {
+            Ok(page) => page,
+            Err(e) => {
+                report.fail(ReconcileStep::Salesforce, &e);
+                return false;
+            }
+        };
+        report.stuck_orders = count(page.orders.len());
+        report.more_stuck_orders = page.more;
+        for order in page.orders {
+            let record = match self.records.get(&order.order_id).await {
+                Ok(record) => record,
+                Err(e) => {
+                    report.fail(ReconcileStep::Records, &e);
+                    continue;
+                }
+            };
+            if let Some(record) = record {
+                if matches!(record.state, ProvisioningState::Completed { .. }) {
+                    report.already_provisioned += 1;
+                    continue;
+                }
+                if record
+                    .holder
+                    .as_ref()
+                    .is_some_and(|h| !lapsed(h.lease_until, now))
+                {
+                    report.in_flight += 1;
+                    continue;
+                }
+            }
+            candidates.insert(
+                order.order_id,
+                Candidate {
+                    order_modified_at: Some(order.last_modified),
+                },
+            );
+        }
+        !page.more
+    }
+
+    /// Step 3: records unclaimed for longer than the threshold.
+    async fn unsettled_records(
+        &self,
+        now: DateTime<Utc>,
+        report: &mut ReconcileReport,
+        candidates: &mut BTreeMap<OrderId, Candidate>,
+    ) {
+        let since = now - self.settings.unsettled_after;
+        match self
+            .records
+            .list_unsettled(since, self.settings.record_limit)
+            .await
+        {
+            Ok(records) => {
+                report.unsettled_records = count(records.len());
+                for record in records {
+                    candidates.entry(record.order_id).or_insert(Candidate {
+                        order_modified_at: None,
+                    });
+                }
+            }
+            Err(e) => report.fail(ReconcileStep::Records, &e),
+        }
+    }
+
+    /// Step 4: backoff per Order, one batch to the queue, then the attempt records.
+    async fn reenqueue(
+        &self,
+        run_id: &str,
+        now: DateTime<Utc>,
+        candidates: BTreeMap<OrderId, Candidate>,
+        report: &mut ReconcileReport,
+    ) {
+        let mut planned: Vec<(ProvisioningMessage, ReconcileAttempt)> = Vec::new();
+        for (order_id, candidate) in candidates {
+            let previous = match self.attempts.attempt(&order_id, now).await {
+                Ok(previous) => previous,
+                Err(e) => {
+                    report.fail(ReconcileStep::Attempts, &e);
+                    continue;
+                }
+            };
+            match decide(
+                previous.as_ref(),
+                candidate.order_modified_at,
+                now,
+                &self.settings,
+            ) {
+                Decision::BackingOff { .. } => report.backing_off += 1,
+                Decision::Exhausted { attempts } => {
+                    tracing::warn!(
+                        order_id = %order_id,
+                        attempts,
+                        "reconciliation attempts exhausted: the Order stays unprovisioned until someone looks at it"
+                    );
+                    report.exhausted.push(order_id);
+                }
+                Decision::Enqueue { attempt } => {
+                    let next = ReconcileAttempt {
+                        attempts: attempt,
+                        next_at: now + self.settings.backoff(attempt),
+                        last_at: now,
+                        order_modified_at: candidate
+                            .order_modified_at
+                            .or(previous.and_then(|p| p.order_modified_at)),
+                        expires_at: now + self.settings.attempt_retention,
+                    };
+                    planned.push((message(&order_id, attempt, run_id), next));
+                }
+            }
+        }
+        if planned.is_empty() {
+            return;
+        }
+        let messages: Vec<ProvisioningMessage> = planned.iter().map(|(m, _)| m.clone()).collect();
+        let outcomes = match self.queue.send(&messages).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                report.send_failures += count(messages.len());
+                report.fail(ReconcileStep::Queue, &e);
+                return;
+            }
+        };
+        let mut refused = 0;
+        for ((message, next), outcome) in planned.iter().zip(outcomes) {
+            if let SendOutcome::Failed(failure) = outcome {
+                tracing::warn!(order_id = %message.order_id, code = %failure.code, "the queue did not take a re-enqueued Order");
+                refused += 1;
+                continue;
+            }
+            report.reenqueued += 1;
+            tracing::info!(
+                order_id = %message.order_id,
+                attempt = next.attempts,
+                idempotency_key = %message.idempotency_key,
+                "Order re-enqueued for provisioning"
+            );
+            // Sent before recorded: a failed write only means the next run
+            // sends the same attempt again, which SQS deduplicates within
+            // 5 minutes and the provisioner's claim makes harmless after.
+            if let Err(e) = self.attempts.record_attempt(&message.order_id, next).await {
+                report.fail(ReconcileStep::Attempts, &e);
+            }
+        }
+        if refused > 0 {
+            report.send_failures += refused;
+            report.failures.push(StepFailure {
+                step: ReconcileStep::Queue,
+                detail: format!("the queue did not take {refused} message(s)"),
+            });
+        }
+    }
+
+    /// Step 5: the gaps whose window the complete sweep covered.
+    async fn mark_swept(
+        &self,
+        gaps: &[UnsweptGap],
+        now: DateTime<Utc>,
+        report: &mut ReconcileReport,
+    ) {
+        for gap in gaps {
+            match self
+                .gaps
+                .mark_gap_swept(&self.settings.topic, &gap.id, now)
+                .await
+            {
+                Ok(_) => {
+                    report.gaps_swept += 1;
+                    tracing::info!(
+                        window_start = ?gap.gap.window_start,
+                        window_end = %gap.gap.detected_at,
+                        "replay gap swept"
+                    );
+                }
+                Err(e) => {
+                    report.gaps_pending += 1;
+                    report.fail(ReconcileStep::Gaps, &e);
+                }
+            }
+        }
+    }
+}
+
+/// The message that re-enqueues attempt `attempt` of the Order.
+fn message(order_id: &OrderId, attempt: u32, run_id: &str) -> ProvisioningMessage {
+    let key = idempotency_key(order_id, attempt);
+    let idempotency_key = Token::parse("idempotencyKey", &key)
+        .expect("reconcile-<18 alphanumerics>-<number> is printable ASCII under 128 bytes");
+    let correlation_id = Token::parse("correlationId", &format!("reconcile-{run_id}"))
+        .unwrap_or_else(|_| idempotency_key.clone());
+    ProvisioningMessage {
+        order_id: order_id.clone(),
+        idempotency_key,
+        correlation_id,
+        requested_by: REQUESTED_BY.to_owned(),
+        origin: MessageOrigin::Reconciler,
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn log(report: &ReconcileReport) {
+    tracing::info!(
+        stuck_orders = report.stuck_orders,
+        more_stuck_orders = report.more_stuck_orders,
+        unsettled_records = report.unsettled_records,
+        reenqueued = report.reenqueued,
+        already_provisioned = report.already_provisioned,
+        in_flight = report.in_flight,
+        backing_off = report.backing_off,
+        exhausted = report.exhausted.len(),
+        send_failures = report.send_failures,
+        gaps_swept = report.gaps_swept,
+        gaps_pending = report.gaps_pending,
+        dead_letters = ?report
+            .dead_letters
+            .iter()
+            .map(|d| (d.queue.as_str(), d.visible))
+            .collect::<Vec<_>>(),
+        failed_steps = report.failures.len(),
+        "reconciliation run finished"
+    );
+}

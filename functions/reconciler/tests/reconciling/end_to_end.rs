@@ -1,0 +1,97 @@
+//! The re-enqueued message, given to the provisioner's entry point
+//! (`provisioner::handle_batch`), provisions the Order exactly once in the
+//! WHMCS emulator, even when it is delivered twice.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::TimeDelta;
+use portal_core::ports::{Clock, ProvisioningRecords, ProvisioningStatus};
+use portal_core::provisioning::{Provisioner, ProvisioningSettings};
+use provisioner::{Invocation, handle_batch};
+use salesforce::provisioning::SalesforceOrderLedger;
+use serde_json::json;
+use whmcs::billing::WhmcsBilling;
+use whmcs::{WhmcsClient, WhmcsConfig};
+use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig};
+
+use crate::helpers::{Received, salesforce_client, world};
+
+fn sqs_event(received: &Received) -> SqsEvent {
+    serde_json::from_value(json!({"Records": [{
+        "messageId": received.message_id,
+        "receiptHandle": "receipt",
+        "body": received.body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1545082649183",
+            "SequenceNumber": "1000",
+            "MessageGroupId": received.message.order_id.as_str(),
+            "MessageDeduplicationId": received.message.dedup_id(),
+        },
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:provisioning.fifo",
+        "awsRegion": "ap-northeast-1",
+    }]}))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twice() {
+    let w = world().await;
+    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
+        .await
+        .unwrap();
+    let url = whmcs.api_url();
+    let whmcs_config = WhmcsConfig::from_lookup(|name| match name {
+        "WHMCS_API_URL" => Some(url.clone()),
+        "WHMCS_API_IDENTIFIER" | "WHMCS_API_SECRET" => Some("local".to_owned()),
+        "WHMCS_TIMEOUT_MS" => Some("5000".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let provisioner = Provisioner::new(
+        SalesforceOrderLedger::new(salesforce_client(&w.sf)),
+        WhmcsBilling::new(WhmcsClient::new(whmcs_config).unwrap(), "banktransfer"),
+        w.records(),
+        w.clock.clone(),
+        ProvisioningSettings::default(),
+    );
+
+    // Approved, but its platform event never reached the queue.
+    let order = w.seed_order(&["SIM-VOICE-DATA-20GB", "SIM-ACTIVATION"]);
+    w.approve(&order);
+    w.clock.advance(TimeDelta::minutes(20));
+    assert_eq!(w.run().await.reenqueued, 1);
+    let sent = w.drain().await;
+    assert_eq!(sent.len(), 1);
+
+    let event = sqs_event(&sent[0]);
+    for request in ["first", "redelivered"] {
+        let invocation = Invocation {
+            request_id: request.to_owned(),
+            deadline: w.clock.now() + TimeDelta::minutes(1),
+        };
+        let response = handle_batch(&provisioner, &event, &invocation).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "{request}: acknowledged"
+        );
+    }
+
+    assert_eq!(whmcs.orders_created(), 1, "one WHMCS order");
+    assert_eq!(
+        whmcs.calls("AddOrder"),
+        1,
+        "the repeat never reached AddOrder"
+    );
+    let sf_order = w.sf.record(order.as_str()).unwrap();
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    let record = w.records().get(&order).await.unwrap().unwrap();
+    assert_eq!(record.state.status(), ProvisioningStatus::Completed);
+
+    // Provisioned: later runs leave it alone, whatever the backoff.
+    w.clock.advance(TimeDelta::hours(7));
+    let later = w.run().await;
+    assert_eq!((later.stuck_orders, later.reenqueued), (0, 0));
+    assert!(w.drain().await.is_empty());
+}

@@ -1,0 +1,175 @@
+//! One category per test: stuck Orders, provisioned Orders, UNKNOWN records,
+//! gaps and the dead-letter depths, against the org emulator and moto.
+
+use chrono::TimeDelta;
+use portal_core::messages::MessageOrigin;
+use portal_core::ports::{
+    Clock, EVENT_DLQ, Gap, GapSweeps, LeaseOwner, PROVISIONING_DLQ, ProvisioningRecords,
+    QueueDepth, ReplayStore, WhmcsOrder,
+};
+use portal_core::schema::order_provision_requested::TOPIC;
+
+use crate::helpers::world;
+
+#[tokio::test]
+async fn a_stuck_order_is_reenqueued_once_and_not_again_within_the_backoff() {
+    let w = world().await;
+    let order = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+    w.approve(&order);
+
+    let early = w.run().await;
+    assert!(early.is_clean(), "{:?}", early.failures);
+    assert_eq!(early.stuck_orders, 0, "approved just now: not stuck yet");
+    assert!(w.drain().await.is_empty());
+
+    w.clock.advance(TimeDelta::minutes(20));
+    let report = w.run().await;
+    assert!(report.is_clean(), "{:?}", report.failures);
+    assert_eq!((report.stuck_orders, report.reenqueued), (1, 1));
+    let sent = w.drain().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].message.order_id, order);
+    assert_eq!(sent[0].message.origin, MessageOrigin::Reconciler);
+    assert_eq!(
+        sent[0].message.idempotency_key.as_str(),
+        format!("reconcile-{}-1", order.as_str())
+    );
+
+    w.clock.advance(TimeDelta::minutes(5));
+    let again = w.run().await;
+    assert_eq!((again.reenqueued, again.backing_off), (0, 1));
+    assert!(w.drain().await.is_empty(), "within the 15-minute backoff");
+}
+
+#[tokio::test]
+async fn a_provisioned_order_is_not_reenqueued() {
+    let w = world().await;
+    let order = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+    w.approve(&order);
+    // The provisioner finished it, but the Salesforce write is not visible yet.
+    let records = w.records();
+    let me = LeaseOwner::new("provisioner-1").unwrap();
+    let now = w.clock.now();
+    records
+        .claim(&order, &me, now + TimeDelta::seconds(60), now)
+        .await
+        .unwrap();
+    let whmcs = WhmcsOrder {
+        order_id: 1,
+        service_ids: vec![1],
+    };
+    records.complete(&order, &me, &whmcs, now).await.unwrap();
+
+    w.clock.advance(TimeDelta::minutes(20));
+    let report = w.run().await;
+    assert_eq!(
+        (
+            report.stuck_orders,
+            report.already_provisioned,
+            report.reenqueued
+        ),
+        (1, 1, 0)
+    );
+    assert!(w.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_record_is_reenqueued() {
+    let w = world().await;
+    let order = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+    let records = w.records();
+    let me = LeaseOwner::new("provisioner-1").unwrap();
+    let now = w.clock.now();
+    records
+        .claim(&order, &me, now + TimeDelta::seconds(60), now)
+        .await
+        .unwrap();
+    records
+        .record_unknown(&order, &me, Some(1), "AddOrder timed out", now)
+        .await
+        .unwrap();
+
+    w.clock.advance(TimeDelta::minutes(16));
+    let report = w.run().await;
+    assert!(report.is_clean(), "{:?}", report.failures);
+    assert_eq!((report.unsettled_records, report.reenqueued), (1, 1));
+    let sent = w.drain().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].message.order_id, order);
+}
+
+#[tokio::test]
+async fn a_gap_is_swept_once() {
+    let w = world().await;
+    let order = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+    let replay = w.replay();
+    let start = w.clock.now() - TimeDelta::minutes(1);
+    w.approve(&order);
+    let gap = Gap {
+        from: None,
+        to: None,
+        reason: "replay id corrupted; resumed at LATEST".into(),
+        window_start: Some(start),
+        detected_at: w.clock.now() + TimeDelta::seconds(1),
+    };
+    replay.record_gap(TOPIC, &gap).await.unwrap();
+
+    w.clock.advance(TimeDelta::minutes(2));
+    let report = w.run().await;
+    assert!(report.is_clean(), "{:?}", report.failures);
+    assert_eq!(report.gaps_swept, 1);
+    assert_eq!(
+        report.reenqueued, 1,
+        "approved 2 minutes ago, inside the gap: re-enqueued without waiting 15 minutes"
+    );
+    assert_eq!(w.drain().await[0].message.order_id, order);
+    assert!(replay.unswept_gaps(TOPIC).await.unwrap().is_empty());
+
+    let again = w.run().await;
+    assert_eq!(again.gaps_swept, 0, "a swept gap is not swept again");
+    assert_eq!(again.stuck_orders, 0);
+    let recorded = replay.gaps(TOPIC).await.unwrap();
+    assert_eq!(recorded.len(), 1, "the gap stays recorded");
+    assert_eq!(recorded[0].reason, gap.reason);
+}
+
+#[tokio::test]
+async fn the_dead_letter_depths_are_reported() {
+    let w = world().await;
+    w.aws
+        .sqs
+        .send_message()
+        .queue_url(&w.targets.event_dlq_url)
+        .message_body("{\"kind\":\"undeliverablePlatformEvent\"}")
+        .message_group_id("pubsub-dead-letters")
+        .message_deduplication_id("e-1")
+        .send()
+        .await
+        .unwrap();
+    let (report, metrics) = w.run_with_metrics().await;
+    assert!(report.is_clean(), "{:?}", report.failures);
+    let event_dlq = metrics
+        .iter()
+        .find(|m| m["Queue"] == EVENT_DLQ)
+        .expect("an EMF line per dead-letter queue");
+    assert_eq!(event_dlq["DeadLetterDepth"], 1);
+    assert_eq!(
+        event_dlq["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "CustomerPortal/Reconciler"
+    );
+    assert_eq!(
+        report.dead_letters,
+        vec![
+            QueueDepth {
+                queue: PROVISIONING_DLQ.into(),
+                visible: 0,
+                in_flight: 0
+            },
+            QueueDepth {
+                queue: EVENT_DLQ.into(),
+                visible: 1,
+                in_flight: 0
+            },
+        ]
+    );
+}

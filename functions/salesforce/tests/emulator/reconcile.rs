@@ -1,0 +1,124 @@
+//! `SalesforceStuckOrders` against the emulated org: the one sweep query
+//! selects Orders `Activating` by age or gap window, oldest first, and says
+//! when more remain.
+
+use chrono::{TimeDelta, Utc};
+use portal_core::reconcile::{StuckOrderQuery, StuckOrders, TimeWindow};
+use salesforce::reconcile::SalesforceStuckOrders;
+use serde_json::json;
+
+use crate::helpers::{TestOrg, org, unique};
+
+/// An Order for a new Account; approved (the flow sets `Activating`) when asked.
+fn seed_order(org: &TestOrg, approved: bool) -> String {
+    let e = &org.emulator;
+    let account = e
+        .insert("Account", json!({"Name": unique("Sweep Customer")}))
+        .expect("the Account is created");
+    let book = e
+        .records("Pricebook2")
+        .into_iter()
+        .find(|b| b["IsStandard"] == json!(true))
+        .expect("the standard price book is seeded");
+    let order = e
+        .insert(
+            "Order",
+            json!({
+                "AccountId": account,
+                "EffectiveDate": "2030-01-01",
+                "Pricebook2Id": book["Id"],
+                "Status": "Pending Review",
+                "Activation_Status__c": "Pending Review",
+            }),
+        )
+        .expect("the Order is created");
+    if approved {
+        e.update("Order", &order, json!({"Status": "Approved"}))
+            .expect("staff approve the Order");
+        let record = e.record(&order).expect("the Order exists");
+        assert_eq!(record["Activation_Status__c"], "Activating");
+    }
+    order
+}
+
+fn ids(page: &portal_core::reconcile::StuckOrderPage) -> Vec<String> {
+    page.orders
+        .iter()
+        .map(|o| o.order_id.as_str().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn finds_activating_orders_older_than_the_threshold_oldest_first() {
+    let org = org().await;
+    let first = seed_order(&org, true);
+    let second = seed_order(&org, true);
+    let _pending = seed_order(&org, false);
+    let sweep = SalesforceStuckOrders::new(org.client.clone());
+
+    let later = StuckOrderQuery {
+        modified_before: Utc::now() + TimeDelta::minutes(1),
+        gap_windows: Vec::new(),
+        limit: 200,
+    };
+    let page = sweep.activating(&later).await.unwrap();
+    assert_eq!(
+        ids(&page),
+        vec![first.clone(), second],
+        "never the Pending Review one"
+    );
+    assert!(!page.more);
+    assert!(page.orders[0].last_modified <= page.orders[1].last_modified);
+    assert!((Utc::now() - page.orders[0].last_modified).num_minutes() < 5);
+
+    let one = sweep
+        .activating(&StuckOrderQuery { limit: 1, ..later })
+        .await
+        .unwrap();
+    assert_eq!(ids(&one), vec![first]);
+    assert!(one.more, "a second Order remains");
+
+    let recent = StuckOrderQuery {
+        modified_before: Utc::now() - TimeDelta::minutes(15),
+        gap_windows: Vec::new(),
+        limit: 200,
+    };
+    assert!(sweep.activating(&recent).await.unwrap().orders.is_empty());
+}
+
+#[tokio::test]
+async fn a_gap_window_finds_recent_orders_whatever_the_threshold() {
+    let org = org().await;
+    let order = seed_order(&org, true);
+    let sweep = SalesforceStuckOrders::new(org.client.clone());
+    let now = Utc::now();
+    let query = |window: TimeWindow| StuckOrderQuery {
+        modified_before: now - TimeDelta::minutes(15),
+        gap_windows: vec![window],
+        limit: 200,
+    };
+
+    let covering = query(TimeWindow {
+        start: Some(now - TimeDelta::minutes(2)),
+        end: now,
+    });
+    assert_eq!(
+        ids(&sweep.activating(&covering).await.unwrap()),
+        vec![order.clone()]
+    );
+
+    let open_start = query(TimeWindow {
+        start: None,
+        end: now,
+    });
+    assert_eq!(
+        ids(&sweep.activating(&open_start).await.unwrap()),
+        vec![order]
+    );
+
+    let before = query(TimeWindow {
+        start: Some(now - TimeDelta::hours(2)),
+        end: now - TimeDelta::hours(1),
+    });
+    assert!(sweep.activating(&before).await.unwrap().orders.is_empty());
+}
