@@ -37,6 +37,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{OrderId, TypedIdError};
 use crate::ports::ReplayId;
 
 /// The only schema version this code writes and reads.
@@ -57,7 +58,7 @@ pub enum MessageError {
     SchemaVersion(u32),
     /// The Order id is not a Salesforce Order id.
     #[error("orderId is not a Salesforce Order id: {0}")]
-    OrderId(#[from] OrderIdError),
+    OrderId(#[from] TypedIdError),
     /// A required text field is empty, too long or has characters outside printable ASCII.
     #[error("{field} must be 1 to {MAX_TOKEN_LEN} printable ASCII characters")]
     Token {
@@ -76,100 +77,6 @@ pub enum MessageError {
         /// The message's `source` value.
         origin: &'static str,
     },
-}
-
-/// Why a string is not a Salesforce Order id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OrderIdError {
-    /// Neither 15 nor 18 characters.
-    #[error("an Order id has 15 or 18 characters, this one has {0}")]
-    Length(usize),
-    /// A character other than an ASCII letter or digit.
-    #[error("an Order id has only ASCII letters and digits")]
-    Character,
-    /// The key prefix is not `801`.
-    #[error("an Order id starts with 801")]
-    Prefix,
-    /// The 18-character suffix does not match the first 15 characters.
-    #[error("the 18-character suffix does not match the id")]
-    Checksum,
-}
-
-/// A Salesforce Order id, held in its 18-character form so the 15- and
-/// 18-character spellings of one Order are the same key everywhere (queue
-/// group, provisioning record).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct OrderId(String);
-
-/// The key prefix of Order records.
-const ORDER_KEY_PREFIX: &str = "801";
-
-impl OrderId {
-    /// Parses a 15- or 18-character Order id.
-    pub fn parse(s: &str) -> Result<Self, OrderIdError> {
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(OrderIdError::Character);
-        }
-        if s.len() != 15 && s.len() != 18 {
-            return Err(OrderIdError::Length(s.len()));
-        }
-        if !s.starts_with(ORDER_KEY_PREFIX) {
-            return Err(OrderIdError::Prefix);
-        }
-        let suffix = checksum_suffix(&s[..15]);
-        if s.len() == 18 && s[15..] != suffix {
-            return Err(OrderIdError::Checksum);
-        }
-        Ok(Self(format!("{}{suffix}", &s[..15])))
-    }
-
-    /// The 18-character form.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// The three characters that encode the case of the first fifteen.
-fn checksum_suffix(first15: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-    first15
-        .as_bytes()
-        .chunks(5)
-        .map(|chunk| {
-            let index = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.is_ascii_uppercase())
-                .fold(0usize, |acc, (i, _)| acc | (1 << i));
-            char::from(ALPHABET[index])
-        })
-        .collect()
-}
-
-impl TryFrom<String> for OrderId {
-    type Error = OrderIdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<OrderId> for String {
-    fn from(value: OrderId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OrderId({})", self.0)
-    }
 }
 
 /// A short opaque token (idempotency key, correlation id, event id): 1–128
@@ -342,7 +249,7 @@ impl From<ProvisioningMessage> for RawMessage {
         };
         Self {
             schema_version: SCHEMA_VERSION,
-            order_id: m.order_id.0,
+            order_id: m.order_id.as_str().to_owned(),
             idempotency_key: m.idempotency_key.0,
             correlation_id: m.correlation_id.0,
             requested_by: m.requested_by,
@@ -356,6 +263,7 @@ impl From<ProvisioningMessage> for RawMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SalesforceIdError;
 
     fn pubsub_json() -> serde_json::Value {
         serde_json::json!({
@@ -408,17 +316,20 @@ mod tests {
             (
                 "orderId",
                 "001000000000001".into(),
-                MessageError::OrderId(OrderIdError::Prefix),
+                MessageError::OrderId(TypedIdError::WrongObject {
+                    object: "Order",
+                    expected: "801",
+                }),
             ),
             (
                 "orderId",
                 "801000000000001AAB".into(),
-                MessageError::OrderId(OrderIdError::Checksum),
+                MessageError::OrderId(TypedIdError::Id(SalesforceIdError::Checksum)),
             ),
             (
                 "orderId",
                 "8010000".into(),
-                MessageError::OrderId(OrderIdError::Length(7)),
+                MessageError::OrderId(TypedIdError::Id(SalesforceIdError::Length(7))),
             ),
             (
                 "idempotencyKey",

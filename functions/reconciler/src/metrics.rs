@@ -96,7 +96,7 @@ pub fn write(out: &mut impl std::io::Write, lines: &[String]) {
 
 #[cfg(test)]
 mod tests {
-    use portal_core::messages::OrderId;
+    use portal_core::domain::OrderId;
     use portal_core::ports::QueueDepth;
 
     use super::*;

@@ -18,10 +18,10 @@
 //! [`LedgerError::Unavailable`]; the rest [`LedgerError::Rejected`].
 
 use chrono::SecondsFormat;
+use portal_core::domain::OrderId;
 use portal_core::domain::{
     AccountId, ActivationStatus, OpportunityId, OpportunityStage, OrderStatus,
 };
-use portal_core::messages::OrderId;
 use portal_core::provisioning::{
     BillingAccount, BillingContact, FailedOrder, LedgerError, OrderBundle, OrderLedger,
     OrderLineRecord, ProvisionedOrder,

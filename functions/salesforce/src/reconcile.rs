@@ -21,7 +21,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use portal_core::domain::ActivationStatus;
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::reconcile::{
     StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError,
 };

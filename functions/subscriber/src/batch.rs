@@ -5,7 +5,8 @@
 //! that is not accepted yet.
 
 use chrono::{DateTime, Utc};
-use portal_core::messages::{MessageError, MessageOrigin, OrderId, ProvisioningMessage, Token};
+use portal_core::domain::OrderId;
+use portal_core::messages::{MessageError, MessageOrigin, ProvisioningMessage, Token};
 use portal_core::ports::{DeadLetter, ReplayId};
 use salesforce::pubsub::{Event, OrderProvisionRequested};
 

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use portal_core::domain::BillingCycle as CatalogCycle;
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::ports::WhmcsOrder;
 use portal_core::provisioning::{
     BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,

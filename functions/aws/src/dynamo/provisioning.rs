@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::ports::{
     LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
     ProvisioningRecords, ProvisioningState, ProvisioningStatus, StoreError, WhmcsOrder,

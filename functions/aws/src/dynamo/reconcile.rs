@@ -7,7 +7,7 @@
 
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::ports::{
     ReconcileAttempt, ReconcileAttempts, StoreError, epoch_millis, epoch_seconds,
 };

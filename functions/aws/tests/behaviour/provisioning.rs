@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
 use portal_aws::DynamoProvisioningRecords;
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::ports::memory::InMemoryProvisioningRecords;
 use portal_core::ports::{
     Clock, ProvisioningClaim, ProvisioningError, ProvisioningRecords, ProvisioningState, WhmcsOrder,

@@ -6,7 +6,8 @@ use aws_sdk_sqs::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_sqs::config::{ConfigBag, Intercept};
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
 use portal_aws::SqsProvisioningQueue;
-use portal_core::messages::{MessageOrigin, OrderId, ProvisioningMessage, Token};
+use portal_core::domain::OrderId;
+use portal_core::messages::{MessageOrigin, ProvisioningMessage, Token};
 use portal_core::ports::memory::{InMemoryQueue, QueueConfig};
 use portal_core::ports::{ProvisioningQueue, QueueError, ReplayId, SendOutcome};
 

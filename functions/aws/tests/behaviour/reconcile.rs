@@ -2,7 +2,7 @@
 
 use chrono::TimeDelta;
 use portal_aws::{DynamoReconcileAttempts, SqsQueueDepths};
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::ports::memory::InMemoryReconcileAttempts;
 use portal_core::ports::{
     QueueDepth, QueueDepths, QueueError, ReconcileAttempt, ReconcileAttempts,

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{LeaseOwner, StoreError};
-use crate::messages::OrderId;
+use crate::domain::OrderId;
 
 /// What WHMCS returned from AddOrder.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::messages::OrderId;
+use crate::domain::OrderId;
 
 /// What the reconciler remembers about one Order.
 #[derive(Clone, PartialEq, Eq, Debug)]

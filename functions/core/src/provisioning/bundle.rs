@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::domain::OrderId;
 use crate::domain::{
     AccountId, ActivationStatus, BillingCycle, ItemClass, OpportunityId, OrderStatus,
 };
-use crate::messages::OrderId;
 
 /// The longest `Activation_Error__c` (a Text(255) field).
 pub const MAX_ACTIVATION_ERROR_CHARS: usize = 255;

@@ -30,7 +30,8 @@ use super::ports::{
     ProvisionedOrder,
 };
 use crate::domain::ActivationStatus;
-use crate::messages::{OrderId, ProvisioningMessage};
+use crate::domain::OrderId;
+use crate::messages::ProvisioningMessage;
 use crate::ports::{
     Clock, LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningRecords,
     ProvisioningState, WhmcsOrder,

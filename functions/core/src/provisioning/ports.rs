@@ -11,8 +11,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use super::bundle::{ActivationError, BillingAccount, BillingContact, BillingLine, OrderBundle};
+use crate::domain::OrderId;
 use crate::domain::{AccountId, OpportunityId};
-use crate::messages::OrderId;
 use crate::ports::{BoxError, WhmcsOrder};
 
 /// What the Salesforce write of a provisioned Order holds.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::messages::OrderId;
+use crate::domain::OrderId;
 use crate::ports::{ReconcileAttempt, lapsed};
 use crate::schema::order_provision_requested;
 

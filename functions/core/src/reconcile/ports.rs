@@ -5,7 +5,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::messages::OrderId;
+use crate::domain::OrderId;
 use crate::ports::BoxError;
 
 /// A span of time in which platform events may have been lost (a replay gap).

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use super::policy::{Decision, ReconcileSettings, decide, idempotency_key};
 use super::ports::{StuckOrderQuery, StuckOrders, TimeWindow};
-use crate::messages::{MessageOrigin, OrderId, ProvisioningMessage, Token};
+use crate::domain::OrderId;
+use crate::messages::{MessageOrigin, ProvisioningMessage, Token};
 use crate::ports::{
     Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, ProvisioningState, QueueDepth,
     QueueDepths, ReconcileAttempt, ReconcileAttempts, SendOutcome, UnsweptGap, lapsed,

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
-use crate::messages::{MessageOrigin, OrderId, ProvisioningMessage};
+use crate::domain::OrderId;
+use crate::messages::{MessageOrigin, ProvisioningMessage};
 use crate::ports::memory::{
     InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
     InMemoryReplayStore, QueueConfig,

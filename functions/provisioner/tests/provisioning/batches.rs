@@ -2,7 +2,7 @@
 //! and the FIFO rule (the first failure and everything after it).
 
 use chrono::TimeDelta;
-use portal_core::messages::OrderId;
+use portal_core::domain::OrderId;
 use portal_core::ports::{Clock, LeaseOwner, ProvisioningClaim, ProvisioningRecords};
 use provisioner::handle_batch;
 use serde_json::json;

@@ -338,7 +338,7 @@ async fn a_deadline_passing_after_the_order_was_recorded_is_resumed_by_the_next_
         Some(ProvisioningStatus::Completed)
     );
     let records = w.provisioner.records();
-    let id = portal_core::messages::OrderId::parse(&order.order_id).expect("an Order id");
+    let id = portal_core::domain::OrderId::parse(&order.order_id).expect("an Order id");
     let record = records.get(&id).await.expect("store").expect("record");
     assert!(record.attempts >= 2);
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use portal_aws::{AwsClients, DynamoProvisioningRecords, DynamoReplayStore};
-use portal_core::messages::{OrderId, ProvisioningMessage};
+use portal_core::domain::OrderId;
+use portal_core::messages::ProvisioningMessage;
 use portal_core::ports::TestClock;
 use portal_core::reconcile::{ReconcileReport, ReconcileSettings};
 use reconciler::{AwsReconciler, AwsTargets, assemble};

@@ -125,3 +125,61 @@ async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one
         "the failing instance released the lease for the next task: {next:?}"
     );
 }
+
+#[tokio::test]
+async fn a_position_refused_mid_run_records_a_gap_whose_window_starts_at_the_last_saved_event() {
+    let org = org().await;
+    let ports = memory_ports();
+    let running = spawn(&org.pubsub, ports.clone(), settings("mid-run-gap-test"));
+    let first = org.publish();
+    eventually(
+        "the first event is forwarded and its position saved",
+        || async {
+            crate::helpers::saved(&ports.replay_store).await.as_deref()
+                == Some(&first.replay_id[..])
+        },
+    )
+    .await;
+    // The stream breaks, and the saved position is refused on the way back.
+    org.emulator.inject(Fault::PubSubReplayCorrupted(1));
+    org.emulator.inject(Fault::PubSubDropStreams);
+    eventually("a gap is recorded", || async {
+        !ports.replay_store.gaps(TOPIC).await.unwrap().is_empty()
+    })
+    .await;
+    eventually("the subscriber resubscribed at LATEST", || async {
+        org.emulator.pubsub_stats().open_streams == 1
+    })
+    .await;
+    let after = org.publish();
+    eventually("the new event is forwarded", || async {
+        ports.queue.len() == 2
+    })
+    .await;
+    running.stop().await.unwrap();
+
+    let gaps = ports.replay_store.gaps(TOPIC).await.unwrap();
+    assert_eq!(gaps.len(), 1);
+    let gap = &gaps[0];
+    assert_eq!(
+        gap.from.as_ref().map(ReplayId::as_bytes),
+        Some(&first.replay_id[..])
+    );
+    let start = gap
+        .window_start
+        .expect("the subscriber saved that event itself");
+    assert_eq!(
+        start.timestamp_millis(),
+        first.created_date.timestamp_millis(),
+        "the window starts at the last saved event's CreatedDate"
+    );
+    assert!(gap.detected_at >= start);
+    assert!(
+        gap.detected_at <= after.created_date,
+        "detected before the next event"
+    );
+    assert_eq!(
+        crate::helpers::saved(&ports.replay_store).await,
+        Some(after.replay_id.to_vec())
+    );
+}

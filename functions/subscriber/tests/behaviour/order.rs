@@ -32,7 +32,7 @@ async fn events_of_several_orders_are_forwarded_in_order_per_order() {
     let groups = by_order(&received);
     let mut expected: HashMap<String, Vec<String>> = HashMap::new();
     for event in &published {
-        let order = portal_core::messages::OrderId::parse(&event.order_id).unwrap();
+        let order = portal_core::domain::OrderId::parse(&event.order_id).unwrap();
         expected
             .entry(order.as_str().to_owned())
             .or_default()

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use super::lock;
-use crate::messages::OrderId;
+use crate::domain::OrderId;
 use crate::ports::{
     LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
     ProvisioningRecords, ProvisioningState, StoreError, WhmcsOrder, epoch_millis, lapsed,

@@ -253,7 +253,8 @@ impl ProvisioningQueue for InMemoryQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::{OrderId, Token};
+    use crate::domain::OrderId;
+    use crate::messages::Token;
     use crate::ports::TestClock;
     use crate::ports::memory::InMemoryQueue;
 
