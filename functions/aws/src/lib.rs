@@ -14,6 +14,7 @@ pub mod dead_letters;
 pub mod depths;
 pub mod dynamo;
 mod errors;
+pub mod logs;
 pub mod secrets;
 pub mod sqs;
 
@@ -24,6 +25,7 @@ pub use dynamo::{
     DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReconcileAttempts, DynamoReplayStore,
     DynamoSubscriberLease,
 };
+pub use logs::init_json_logs;
 pub use portal_core::ports::memory;
 pub use secrets::{SecretOverlay, SecretVariable, SecretsError};
 pub use sqs::SqsProvisioningQueue;

@@ -26,7 +26,8 @@ use serde::Serialize;
 use crate::auth::{AuthError, Authenticator};
 use crate::body::{MAX_BODY_BYTES, RequestBody, drain, is_json, parse_json, read_limited};
 use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL};
-use crate::problem::{Problem, chain};
+use crate::problem::Problem;
+use portal_core::diagnostics::error_chain;
 
 /// The ports the routes use, one per capability: each handler asks for
 /// exactly the port of its use case, so its dependencies stay as narrow as
@@ -209,7 +210,7 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
                     Problem::unauthorized("The bearer token is invalid or has expired.", true)
                 }
                 AuthError::KeysUnavailable(_) => {
-                    tracing::warn!(error = %chain(&error), "cannot verify tokens");
+                    tracing::warn!(error = %error_chain(&error), "cannot verify tokens");
                     Problem::unavailable(None)
                 }
             })?;
@@ -292,7 +293,7 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
             now,
         };
         let outcome = self.store.claim(&claim).await.map_err(|error| {
-            tracing::error!(error = %chain(&error), "claiming the idempotency key failed");
+            tracing::error!(error = %error_chain(&error), "claiming the idempotency key failed");
             if error.is_retryable() {
                 Problem::unavailable(None)
             } else {

@@ -232,7 +232,7 @@ impl Jwks {
                 Ok(())
             }
             Err(error) => {
-                tracing::warn!(error = %crate::problem::chain(&error), "JWKS refresh failed");
+                tracing::warn!(error = %portal_core::diagnostics::error_chain(&error), "JWKS refresh failed");
                 let state = self.state.read().await;
                 if state.keys.is_empty() {
                     Err(AuthError::KeysUnavailable(error))

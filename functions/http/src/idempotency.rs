@@ -21,7 +21,8 @@ use portal_core::ports::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::problem::{Problem, chain};
+use crate::problem::Problem;
+use portal_core::diagnostics::error_chain;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -117,7 +118,7 @@ pub async fn settle<S: IdempotencyStore>(
         }
     };
     if let Err(error) = result {
-        tracing::warn!(error = %chain(&error), "settling the idempotency record failed");
+        tracing::warn!(error = %error_chain(&error), "settling the idempotency record failed");
     }
 }
 

@@ -6,12 +6,12 @@
 //! listing every bad field. Details never carry internals: causes go to the
 //! logs, with their whole chain.
 
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
 use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
+use portal_core::diagnostics::error_chain;
 use portal_core::domain::FieldError;
 use portal_core::portal::{PortError, PortalError};
 use serde::Serialize;
@@ -320,7 +320,7 @@ pub fn from_portal_error(error: PortalError) -> Problem {
 fn from_port_error(error: PortError) -> Problem {
     match error {
         PortError::Unavailable { retry_after, .. } => {
-            tracing::warn!(error = %chain(&error), "Salesforce unavailable after retries");
+            tracing::warn!(error = %error_chain(&error), "Salesforce unavailable after retries");
             Problem::unavailable(retry_after)
         }
         PortError::Rejected { message, fields } => {
@@ -345,22 +345,10 @@ fn from_port_error(error: PortError) -> Problem {
             }
         }
         PortError::Failed { .. } => {
-            tracing::error!(error = %chain(&error), "Salesforce call failed");
+            tracing::error!(error = %error_chain(&error), "Salesforce call failed");
             Problem::upstream_failed()
         }
     }
-}
-
-/// An error with its whole cause chain, for the logs.
-pub fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

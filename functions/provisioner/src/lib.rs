@@ -6,7 +6,6 @@
 //! - [`wiring`]: the use case over Salesforce, WHMCS and DynamoDB;
 //! - [`batch`]: [`handle_batch`], one SQS batch → one partial batch response,
 //!   with the FIFO rule (stop at the first failure);
-//! - [`init_json_logs`]: JSON logs for CloudWatch.
 //!
 //! `main` only reads the config, wires the use case and runs the loop.
 
@@ -17,19 +16,3 @@ pub mod wiring;
 pub use batch::{Invocation, handle_batch};
 pub use config::{ConfigError, ProvisionerConfig};
 pub use wiring::{LambdaProvisioner, build};
-
-/// Installs JSON logs on stdout (CloudWatch), filtered by `RUST_LOG`
-/// (default `info`), with the current span's fields (order and correlation
-/// ids) on every line.
-pub fn init_json_logs() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // An error means a subscriber is already installed (tests): keep it.
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .try_init();
-}

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use portal_aws::SecretOverlay;
-use provisioner::{Invocation, ProvisionerConfig, build, handle_batch, init_json_logs};
+use provisioner::{Invocation, ProvisionerConfig, build, handle_batch};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_json_logs();
+    portal_aws::init_json_logs();
     // Once per cold start: warm invocations reuse the use case built here.
     let secrets = SecretOverlay::from_env(provisioner::config::SECRETS).await?;
     let config = ProvisionerConfig::from_lookup(secrets.lookup(|name| std::env::var(name).ok()))?;

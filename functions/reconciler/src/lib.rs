@@ -9,7 +9,6 @@
 //! - [`metrics`]: the report as EMF lines;
 //! - [`handle`]: one scheduled event → one run ([`run_once`]) → its summary,
 //!   or [`RunFailed`] when a step failed (so the Errors alarm sees it);
-//! - [`init_json_logs`]: JSON logs for CloudWatch.
 
 pub mod config;
 pub mod metrics;
@@ -133,21 +132,6 @@ pub fn summary(report: &ReconcileReport) -> Value {
             .map(|d| json!({"queue": d.queue, "visible": d.visible, "inFlight": d.in_flight}))
             .collect::<Vec<_>>(),
     })
-}
-
-/// Installs JSON logs on stdout (CloudWatch), filtered by `RUST_LOG`
-/// (default `info`), with the current span's fields on every line.
-pub fn init_json_logs() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // An error means a subscriber is already installed (tests): keep it.
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .try_init();
 }
 
 #[cfg(test)]

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use portal_aws::SecretOverlay;
-use reconciler::{ReconcilerConfig, build, handle, init_json_logs};
+use reconciler::{ReconcilerConfig, build, handle};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_json_logs();
+    portal_aws::init_json_logs();
     // Once per cold start: warm invocations reuse the use case built here.
     let secrets = SecretOverlay::from_env(reconciler::config::SECRETS).await?;
     let config = ReconcilerConfig::from_lookup(secrets.lookup(|name| std::env::var(name).ok()))?;

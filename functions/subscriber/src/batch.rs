@@ -10,7 +10,7 @@ use portal_core::messages::{MessageError, MessageOrigin, ProvisioningMessage, To
 use portal_core::ports::{DeadLetter, ReplayId};
 use salesforce::pubsub::{Event, OrderProvisionRequested};
 
-use crate::error::chain;
+use portal_core::diagnostics::error_chain;
 
 /// What must happen to one event.
 #[derive(Debug, Clone)]
@@ -113,7 +113,7 @@ pub fn prepare(event: Event, topic: &str, now: DateTime<Utc>) -> Prepared {
             let created = Some(decoded.created_date);
             let work = match to_message(decoded, &event.event_id, replay_id.as_ref()) {
                 Ok(message) => Work::Forward(message),
-                Err(error) => Work::DeadLetter(letter(chain(&error))),
+                Err(error) => Work::DeadLetter(letter(error_chain(&error))),
             };
             Prepared {
                 entry: Entry {
@@ -129,7 +129,7 @@ pub fn prepare(event: Event, topic: &str, now: DateTime<Utc>) -> Prepared {
             entry: Entry {
                 replay_id: replay_id.clone(),
                 created: None,
-                work: Work::DeadLetter(letter(chain(error))),
+                work: Work::DeadLetter(letter(error_chain(error))),
                 accepted: false,
             },
             undecodable: true,

@@ -38,15 +38,3 @@ pub enum SubscriberError {
     #[error("the dead-letter destination refused the request")]
     DeadLetters(#[source] QueueError),
 }
-
-/// `error` and its causes, joined with `: ` (for log fields and dead letters).
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

@@ -33,18 +33,3 @@ pub use metrics::{Metrics, MetricsSink, MetricsSnapshot};
 pub use run::{Ports, Stopped, run};
 pub use settings::{Settings, StartFrom};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_channel};
-
-/// Installs JSON logs on stdout (CloudWatch), filtered by `RUST_LOG`
-/// (default `info`), with the current span's fields on every line.
-pub fn init_json_logs() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // An error means a subscriber is already installed (tests): keep it.
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .try_init();
-}

@@ -11,11 +11,11 @@ use portal_aws::{
 use portal_core::ports::SystemClock;
 use salesforce::SalesforceClient;
 use salesforce::pubsub::PubSubClient;
-use subscriber::{Metrics, MetricsSink, Ports, SubscriberConfig, init_json_logs, run};
+use subscriber::{Metrics, MetricsSink, Ports, SubscriberConfig, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_json_logs();
+    portal_aws::init_json_logs();
     match start().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -51,10 +51,11 @@ use tracing::Instrument as _;
 
 use crate::backoff::Backoff;
 use crate::batch::{self, Batch};
-use crate::error::{SubscriberError, chain};
+use crate::error::SubscriberError;
 use crate::metrics::Metrics;
 use crate::settings::{SQS_BATCH, Settings, StartFrom};
 use crate::shutdown::Shutdown;
+use portal_core::diagnostics::error_chain;
 
 /// Consecutive `AuthFailed` answers tolerated before stopping.
 const MAX_AUTH_FAILURES: u32 = 5;
@@ -120,7 +121,7 @@ where
     metrics.flush(ports.clock.now());
     match &result {
         Ok(_) => tracing::info!("the subscriber stopped"),
-        Err(error) => tracing::error!(error = %chain(error), "the subscriber failed"),
+        Err(error) => tracing::error!(error = %error_chain(error), "the subscriber failed"),
     }
     result
 }
@@ -267,7 +268,7 @@ where
                 }
                 Err(error) if error.is_retryable() => {
                     let delay = backoff.next_delay();
-                    tracing::warn!(error = %chain(&error), delay_ms = delay.as_millis(), "taking the lease failed; retrying");
+                    tracing::warn!(error = %error_chain(&error), delay_ms = delay.as_millis(), "taking the lease failed; retrying");
                     delay
                 }
                 Err(error) => return Err(SubscriberError::Lease(error)),
@@ -303,11 +304,11 @@ where
                 }
                 Err(LeaseError::Store(error)) => {
                     if lapsed(until - margin, self.now()) {
-                        tracing::warn!(error = %chain(&error), "the lease could not be renewed before it lapsed");
+                        tracing::warn!(error = %error_chain(&error), "the lease could not be renewed before it lapsed");
                         return;
                     }
                     wait = backoff.next_delay().min(s.renew_every());
-                    tracing::warn!(error = %chain(&error), "renewing the lease failed; retrying");
+                    tracing::warn!(error = %error_chain(&error), "renewing the lease failed; retrying");
                 }
             }
         }
@@ -320,7 +321,7 @@ where
         match self.bounded(s.stop_timeout.mul_f64(0.95), release).await {
             Some(Ok(())) => tracing::info!("lease released"),
             Some(Err(error)) => {
-                tracing::warn!(error = %chain(&error), "releasing the lease failed; it lapses by itself");
+                tracing::warn!(error = %error_chain(&error), "releasing the lease failed; it lapses by itself");
             }
             None => tracing::warn!(
                 "stop timeout reached before the lease was released; it lapses by itself"
@@ -386,7 +387,7 @@ where
                     self.metrics.reconnect();
                     let delay = backoff.next_delay();
                     tracing::warn!(
-                        error = %chain(&error),
+                        error = %error_chain(&error),
                         delay_ms = delay.as_millis(),
                         "the subscription ended; resubscribing from the saved replay id"
                     );
@@ -445,7 +446,7 @@ where
                             && backoff.failures() + 1 < MAX_AUTH_FAILURES) =>
                 {
                     let delay = backoff.next_delay();
-                    tracing::warn!(error = %chain(&error), delay_ms = delay.as_millis(), "GetTopic failed; retrying");
+                    tracing::warn!(error = %error_chain(&error), delay_ms = delay.as_millis(), "GetTopic failed; retrying");
                     if !self.pause(delay).await {
                         return Ok(false);
                     }
@@ -478,7 +479,7 @@ where
                 }
                 Err(error) if error.is_retryable() => {
                     let delay = backoff.next_delay();
-                    tracing::warn!(error = %chain(&error), "loading the replay position failed; retrying");
+                    tracing::warn!(error = %error_chain(&error), "loading the replay position failed; retrying");
                     if !self.pause(delay).await {
                         return Ok(None);
                     }
@@ -516,7 +517,7 @@ where
             match self.ports.replay_store.record_gap(self.topic(), &gap).await {
                 Ok(()) => break,
                 Err(e) if e.is_retryable() => {
-                    tracing::warn!(error = %chain(&e), "recording the gap failed; retrying");
+                    tracing::warn!(error = %error_chain(&e), "recording the gap failed; retrying");
                     if !self.pause(backoff.next_delay()).await {
                         return Ok(false);
                     }
@@ -641,7 +642,7 @@ where
                         self.metrics.forwarded(sent);
                     }
                     Some(Err(error)) if error.is_retryable() => {
-                        tracing::warn!(error = %chain(&error), "the provisioning queue is unavailable; retrying");
+                        tracing::warn!(error = %error_chain(&error), "the provisioning queue is unavailable; retrying");
                     }
                     Some(Err(error)) => return Err(SubscriberError::Queue(error)),
                 }
@@ -667,7 +668,7 @@ where
                         );
                     }
                     Some(Err(error)) if error.is_retryable() => {
-                        tracing::warn!(error = %chain(&error), "the dead-letter destination is unavailable; retrying");
+                        tracing::warn!(error = %error_chain(&error), "the dead-letter destination is unavailable; retrying");
                         break;
                     }
                     Some(Err(error)) => return Err(SubscriberError::DeadLetters(error)),
@@ -732,7 +733,7 @@ where
                     return Ok(());
                 }
                 Some(Err(error)) if error.is_retryable() => {
-                    tracing::warn!(error = %chain(&error), attempt, "saving the replay position failed");
+                    tracing::warn!(error = %error_chain(&error), attempt, "saving the replay position failed");
                     if attempt < SAVE_ATTEMPTS
                         && self
                             .bounded(budget, tokio::time::sleep(backoff.next_delay()))

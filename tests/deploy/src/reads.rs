@@ -2,7 +2,8 @@
 //! `src/` (comments and `#[cfg(test)] mod … { }` blocks removed):
 //!
 //! - configuration loaders, `Type::from_env(`, `Type::from_lookup(` and
-//!   `Type::…_default_env(` (e.g. `EnvFilter::try_from_default_env`): the test
+//!   `Type::…_default_env(` (e.g. `EnvFilter::try_from_default_env`), and
+//!   `portal_aws::init_json_logs(` (the shared logger, reading `RUST_LOG`): the test
 //!   maps each to the `VARIABLES` list of that type, and fails on a loader it
 //!   does not know;
 //! - direct reads, `env::var("NAME")` / `env::var_os("NAME")`, or with an
@@ -12,6 +13,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+/// The shared logger set-up (`portal_aws::init_json_logs`), which reads `RUST_LOG`.
+pub const LOG_LOADER_FUNCTION: &str = "init_json_logs";
 
 /// The sources cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +83,8 @@ pub fn scan_texts(texts: &[String]) -> Reads {
         for (ty, function) in path_calls(&code) {
             let is_loader = function == "from_env"
                 || function == "from_lookup"
-                || function.ends_with("_default_env");
+                || function.ends_with("_default_env")
+                || function == LOG_LOADER_FUNCTION;
             if is_loader && ty != "Self" {
                 reads.loaders.insert(format!("{ty}::{function}"));
             }
@@ -362,6 +367,7 @@ const HOME_VAR: &str = "HOME_DIR";
 fn main() {
     let c = ApiConfig::from_env()?; /* Hidden::from_env() */
     let f = EnvFilter::try_from_default_env();
+    portal_aws::init_json_logs();
     let s = Self::from_lookup(|name| std::env::var(name).ok());
     let h = std::env::var("HOSTNAME");
     let d = env::var_os(HOME_VAR);
@@ -383,6 +389,7 @@ fn after() { let _ = LaterConfig::from_lookup(get); }
                 "ApiConfig::from_env",
                 "EnvFilter::try_from_default_env",
                 "LaterConfig::from_lookup",
+                "portal_aws::init_json_logs",
             ]
         );
         let variables: Vec<&str> = reads.variables.iter().map(String::as_str).collect();

@@ -104,7 +104,9 @@ fn loader_variables(loader: &str) -> Option<Vec<&'static str>> {
         "AwsClients::from_env" => Vec::new(),
         // Per binary: variables_read_by() adds the ARN variables of secrets_of().
         SECRETS_LOADER => Vec::new(),
-        "EnvFilter::try_from_default_env" | "EnvFilter::from_default_env" => vec!["RUST_LOG"],
+        "EnvFilter::try_from_default_env"
+        | "EnvFilter::from_default_env"
+        | "portal_aws::init_json_logs" => vec!["RUST_LOG"],
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::policy::{Decision, ReconcileSettings, decide, idempotency_key};
 use super::ports::{StuckOrderQuery, StuckOrders, TimeWindow};
+use crate::diagnostics::error_chain;
 use crate::domain::OrderId;
 use crate::messages::{MessageOrigin, ProvisioningMessage, Token};
 use crate::ports::{
@@ -95,22 +96,10 @@ impl ReconcileReport {
     }
 
     fn fail(&mut self, step: ReconcileStep, error: &(dyn StdError + 'static)) {
-        let detail = chain(error);
+        let detail = error_chain(error);
         tracing::error!(%step, error = %detail, "a reconciliation step failed");
         self.failures.push(StepFailure { step, detail });
     }
-}
-
-/// The error and its causes on one line.
-fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Why an Order needs a claimant.

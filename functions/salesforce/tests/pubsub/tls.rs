@@ -1,6 +1,7 @@
 //! TLS against the emulator's self-signed certificate: trusted with
 //! `with_ca_certificate`, refused without it, and no plaintext fallback.
 
+use portal_core::diagnostics::error_chain;
 use std::time::Duration;
 
 use salesforce::pubsub::{PubSubClient, PubSubConfig, PubSubError, ReplayFrom, TransientError};
@@ -19,18 +20,6 @@ async fn tls_emulator() -> Emulator {
     })
     .await
     .unwrap()
-}
-
-/// `error` and its sources, as one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[tokio::test]
@@ -73,7 +62,7 @@ async fn without_the_emulator_certificate_connecting_fails_with_a_certificate_er
     let error = PubSubClient::connect(config, salesforce_client(&emulator))
         .await
         .unwrap_err();
-    let text = chain(&error);
+    let text = error_chain(&error);
     assert!(
         matches!(error, PubSubError::Transient(TransientError::Connect(_))),
         "{error:?}"
@@ -100,7 +89,7 @@ async fn a_plaintext_client_cannot_talk_to_the_tls_server() {
             PubSubError::Transient(TransientError::Connect(_) | TransientError::Status { .. })
         ),
         "{}",
-        chain(&error)
+        error_chain(&error)
     );
     assert_eq!(emulator.pubsub_stats().get_topic_calls, 0);
 }
