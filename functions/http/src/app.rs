@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::TimeDelta;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
+use portal_core::domain::CustomerNumber;
 use portal_core::portal::{
     AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk,
-    OrderBook, PortalSettings, RegistrationDirectory, SupportDesk,
+    OrderBook, PortalSettings, RegistrationDirectory, RegistrationRequest, SupportDesk,
 };
 use portal_core::ports::{
     Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
@@ -25,7 +26,8 @@ use serde::Serialize;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::body::{MAX_BODY_BYTES, RequestBody, drain, is_json, parse_json, read_limited};
-use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL};
+use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, sha256_hex};
+use crate::lock::{self, Lock};
 use crate::problem::Problem;
 use portal_core::diagnostics::error_chain;
 
@@ -163,6 +165,59 @@ impl IntoResponse for Reply {
 }
 
 impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
+    /// Takes the locks of a registration (see [`crate::lock`]): the caller's
+    /// e-mail (what "already registered" is decided on) and the customer
+    /// number it links, if any — both as SHA-256 digests, no personal data
+    /// in the table. 409 `registration-in-progress` when either is held.
+    pub(crate) async fn lock_registration(
+        &self,
+        caller: &Caller,
+        body: &RegistrationRequest,
+    ) -> Result<Vec<Lock>, Problem> {
+        let now = self.clock.now();
+        let hold = delta(self.limits.in_flight);
+        let email = caller.email.as_str().to_ascii_lowercase();
+        let mut locks = vec![
+            lock::acquire(
+                &*self.store,
+                "registration-email",
+                &sha256_hex(&[email.as_bytes()]),
+                now,
+                hold,
+            )
+            .await?,
+        ];
+        let number = body
+            .customer_number
+            .as_deref()
+            .and_then(|raw| CustomerNumber::parse(raw).ok());
+        if let Some(number) = number {
+            let taken = lock::acquire(
+                &*self.store,
+                "registration-customer-number",
+                &sha256_hex(&[number.as_str().as_bytes()]),
+                now,
+                hold,
+            )
+            .await;
+            match taken {
+                Ok(lock) => locks.push(lock),
+                Err(problem) => {
+                    self.unlock(locks).await;
+                    return Err(problem);
+                }
+            }
+        }
+        Ok(locks)
+    }
+
+    /// Gives back locks taken by [`Self::lock_registration`].
+    pub(crate) async fn unlock(&self, locks: Vec<Lock>) {
+        for taken in locks {
+            lock::release(&*self.store, taken).await;
+        }
+    }
+
     /// The API over `ports`, keeping idempotency records in `store`, with the
     /// system clock, default settings (Asia/Tokyo, JPY) and default limits.
     pub fn new(ports: Arc<P>, store: Arc<S>, auth: Arc<Authenticator>) -> Self {

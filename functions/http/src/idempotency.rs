@@ -55,18 +55,27 @@ pub fn key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Problem> {
 
 /// SHA-256 (hex) of the method, the path and the exact body bytes.
 pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> Fingerprint {
+    let hex = sha256_hex(&[
+        method.as_str().as_bytes(),
+        b" ",
+        path.as_bytes(),
+        b"\n",
+        body,
+    ]);
+    Fingerprint::new(hex).expect("a SHA-256 hex digest is 64 bytes")
+}
+
+/// SHA-256 of `parts` one after the other, as 64 lower-case hex digits.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(method.as_str().as_bytes());
-    hasher.update(b" ");
-    hasher.update(path.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(body);
-    let hex: String = hasher
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
-    Fingerprint::new(hex).expect("a SHA-256 hex digest is 64 bytes")
+        .collect()
 }
 
 /// A fresh owner token for one request's claim.

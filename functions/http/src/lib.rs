@@ -19,6 +19,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod idempotency;
+pub mod lock;
 pub mod problem;
 pub mod routes;
 pub mod salesforce;

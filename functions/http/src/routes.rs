@@ -98,7 +98,9 @@ async fn registrations<P: PortalPorts, S: IdempotencyStore + 'static>(
         request,
         Account::Optional,
         async move |caller, body: RegistrationRequest| {
+            let locks = a.lock_registration(&caller, &body).await?;
             let result = uc::register(a.ports.registration(), &caller, body).await;
+            a.unlock(locks).await;
             reply_outcome(result, StatusCode::CREATED, StatusCode::OK)
         },
     )

@@ -88,6 +88,12 @@ pub enum ConflictReason {
     /// Cancelling a service whose cancellation is already under way.
     #[error("A cancellation is already in progress for this service.")]
     CancellationInProgress,
+    /// A registration while another one for the same login or customer
+    /// number is still running.
+    #[error(
+        "Another registration for this login or customer number is in progress. Please wait a few seconds and try again."
+    )]
+    RegistrationInProgress,
 }
 
 impl ConflictReason {
@@ -100,6 +106,7 @@ impl ConflictReason {
             Self::CustomerNumberTaken => "customer-number-taken",
             Self::ServiceNotActive => "service-not-active",
             Self::CancellationInProgress => "cancellation-in-progress",
+            Self::RegistrationInProgress => "registration-in-progress",
         }
     }
 }

@@ -100,6 +100,7 @@ pub struct GatedStore {
     hold: Mutex<bool>,
     entered: Notify,
     gate: Notify,
+    claimed: Notify,
 }
 
 impl GatedStore {
@@ -113,6 +114,11 @@ impl GatedStore {
         self.entered.notified().await;
     }
 
+    /// Waits until some request has claimed a record (a key or a lock).
+    pub async fn wait_until_claimed(&self) {
+        self.claimed.notified().await;
+    }
+
     /// Lets held completions through.
     pub fn open(&self) {
         *self.hold.lock().expect("lock") = false;
@@ -122,7 +128,9 @@ impl GatedStore {
 
 impl IdempotencyStore for GatedStore {
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<IdempotencyOutcome, StoreError> {
-        self.inner.claim(claim).await
+        let outcome = self.inner.claim(claim).await;
+        self.claimed.notify_one();
+        outcome
     }
 
     async fn complete(

@@ -1,7 +1,9 @@
 //! `Idempotency-Key`: replays, reuse with another body, in-flight duplicates,
 //! release after a failure that wrote nothing, scoping to the caller.
 
-use salesforce::schema::case;
+use std::time::Duration;
+
+use salesforce::schema::{account, case};
 use salesforce_emulator::Fault;
 use serde_json::json;
 
@@ -258,4 +260,58 @@ async fn a_bad_key_is_400_naming_the_header() {
         .await;
     assert_eq!(control.status, 400);
     assert_eq!(app.emulator.count(case::OBJECT), 0);
+}
+
+#[tokio::test]
+async fn a_second_registration_while_the_first_runs_is_409_and_one_account_is_created() {
+    let app = spawn_app().await;
+    let token = app.token("sub-twice", "twice@example.jp", None);
+    let body = json!({"firstName": "Hanako", "lastName": "Twice"});
+    let accounts = app.emulator.count(account::OBJECT);
+    // The first registration's Salesforce calls take a while; its lock is taken before them.
+    app.emulator
+        .inject(Fault::Latency(Duration::from_millis(500)));
+    let first = {
+        let request = app
+            .post("/registrations")
+            .token(&token)
+            .key("tab-1")
+            .json(&body);
+        async move { request.send().await }
+    };
+    let second = async {
+        app.store.wait_until_claimed().await; // the first request's key
+        app.store.wait_until_claimed().await; // its registration lock
+        app.post("/registrations")
+            .token(&token)
+            .key("tab-2")
+            .json(&body)
+            .send()
+            .await
+    };
+    let (first, second) = tokio::join!(first, second);
+    app.emulator.clear_faults();
+
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    assert_eq!(second.status, 409, "{:?}", second.json());
+    assert_eq!(second.problem(), "registration-in-progress");
+    assert_eq!(
+        app.emulator.count(account::OBJECT),
+        accounts + 1,
+        "one Account, not two"
+    );
+    let third = app
+        .post("/registrations")
+        .token(&token)
+        .key("tab-2")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(
+        third.status,
+        200,
+        "the lock was released: the retry finds the registration: {:?}",
+        third.json()
+    );
+    assert_eq!(third.json()["accountId"], first.json()["accountId"]);
 }

@@ -23,9 +23,15 @@ async fn a_stuck_order_is_reenqueued_once_and_not_again_within_the_backoff() {
     assert!(w.drain().await.is_empty());
 
     w.clock.advance(TimeDelta::minutes(20));
+    let calls = w.sf.api_calls();
     let report = w.run().await;
     assert!(report.is_clean(), "{:?}", report.failures);
     assert_eq!((report.stuck_orders, report.reenqueued), (1, 1));
+    assert_eq!(
+        w.sf.api_calls() - calls,
+        1,
+        "one Salesforce query per run, however many Orders it re-enqueues"
+    );
     let sent = w.drain().await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].message.order_id, order);
