@@ -12,18 +12,21 @@
 //! records leave the index. One index partition is plenty for the volume of
 //! Orders; the index is eventually consistent (the reconciler runs on a
 //! schedule and re-checks each record with a claim).
+//!
+//! Each write after the claim is one conditional `UpdateItem` whose condition,
+//! lease removal and `gsi1` keys come from [`Transition::rule`] (shared with the
+//! in-memory adapter); each method adds only the attributes of its own state.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use portal_core::domain::OrderId;
 use portal_core::ports::{
     LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
-    ProvisioningRecords, ProvisioningState, ProvisioningStatus, StoreError, WhmcsOrder,
-    epoch_millis,
+    ProvisioningRecords, ProvisioningState, ProvisioningStatus, ReconcilerView, StoreError,
+    Transition, TransitionRule, WhmcsOrder, epoch_millis,
 };
 
 use super::{Item, millis_to_time, n, opt_n, opt_s, req_n, req_s, s};
@@ -50,44 +53,59 @@ impl DynamoProvisioningRecords {
         }
     }
 
-    /// An owner-conditional update of the Order's record. `refuse_when_ordered`
-    /// adds `status <> ORDERED` to the condition.
+    /// Applies `transition` to the Order's record in one owner-conditional
+    /// `UpdateItem`: the condition, the lease, `status` and the `gsi1` keys
+    /// follow [`Transition::rule`], `state` adds the transition's own attributes.
     async fn transition(
         &self,
         order_id: &OrderId,
         owner: &LeaseOwner,
-        refuse_when_ordered: bool,
-        update: impl FnOnce(UpdateItemFluentBuilder) -> UpdateItemFluentBuilder,
+        now: DateTime<Utc>,
+        transition: Transition,
+        state: StateWrite,
     ) -> Result<(), ProvisioningError> {
-        let condition = if refuse_when_ordered {
-            "#owner = :me AND #status <> :ordered"
-        } else {
-            "#owner = :me"
-        };
+        let rule = transition.rule();
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk(order_id)))
             .key("sk", s(SK))
-            .condition_expression(condition)
+            .condition_expression(condition(rule))
+            .update_expression(update_expression(transition, &state))
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":me", s(owner.as_str()))
+            .expression_attribute_values(":now", n(epoch_millis(now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if refuse_when_ordered {
+        if rule.refuse_when_ordered || transition.status().is_some() {
             request = request.expression_attribute_names("#status", "status");
+        }
+        if rule.refuse_when_ordered {
             request = request
                 .expression_attribute_values(":ordered", s(ProvisioningStatus::Ordered.as_str()));
         }
-        match update(request).send().await {
+        if let Some(status) = transition.status() {
+            request = request.expression_attribute_values(":status", s(status.as_str()));
+        }
+        if rule.reconciler_view == ReconcilerView::OpenFromNow {
+            request = request.expression_attribute_values(":since", s(open_since(now)));
+        }
+        for (placeholder, name) in state.names {
+            request = request.expression_attribute_names(placeholder, name);
+        }
+        for (placeholder, value) in state.values {
+            request = request.expression_attribute_values(placeholder, value);
+        }
+        match request.send().await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let ours_and_ordered = failed.item().is_some_and(|item| {
-                        opt_s(item, "owner").ok().flatten() == Some(owner.as_str())
-                            && opt_s(item, "status").ok().flatten()
-                                == Some(ProvisioningStatus::Ordered.as_str())
-                    });
+                    let ours_and_ordered = rule.refuse_when_ordered
+                        && failed.item().is_some_and(|item| {
+                            opt_s(item, "owner").ok().flatten() == Some(owner.as_str())
+                                && opt_s(item, "status").ok().flatten()
+                                    == Some(ProvisioningStatus::Ordered.as_str())
+                        });
                     Err(if ours_and_ordered {
                         ProvisioningError::AlreadyOrdered
                     } else {
@@ -98,6 +116,103 @@ impl DynamoProvisioningRecords {
             },
         }
     }
+}
+
+/// The attributes a transition writes for its own state (beyond `status`,
+/// `updated_at`, the lease and the `gsi1` keys, which its rule decides).
+#[derive(Debug, Default)]
+struct StateWrite {
+    /// `SET` clauses, e.g. `whmcs_order_id = :oid`.
+    set: Vec<String>,
+    /// Attributes to `REMOVE`, as written in the expression.
+    remove: Vec<&'static str>,
+    /// Expression attribute names (`#detail` -> `detail`).
+    names: Vec<(&'static str, &'static str)>,
+    /// Expression attribute values.
+    values: Vec<(&'static str, AttributeValue)>,
+}
+
+impl StateWrite {
+    /// Sets `attribute` (a `#name` placeholder is registered for it) to `value`.
+    fn set(
+        mut self,
+        attribute: &'static str,
+        placeholder: &'static str,
+        value: AttributeValue,
+    ) -> Self {
+        self.name(attribute);
+        self.set.push(format!("{attribute} = {placeholder}"));
+        self.values.push((placeholder, value));
+        self
+    }
+
+    /// Removes `attribute` (a `#name` placeholder is registered for it).
+    fn remove(mut self, attribute: &'static str) -> Self {
+        self.name(attribute);
+        self.remove.push(attribute);
+        self
+    }
+
+    /// Sets `whmcs_client_id` when known, removes it otherwise.
+    fn client_id(self, whmcs_client_id: Option<u64>) -> Self {
+        match whmcs_client_id {
+            Some(id) => self.set("whmcs_client_id", ":cid", n(id)),
+            None => self.remove("whmcs_client_id"),
+        }
+    }
+
+    /// Sets the WHMCS order's id and service ids.
+    fn order(self, order: &WhmcsOrder) -> Self {
+        self.set("whmcs_order_id", ":oid", n(order.order_id)).set(
+            "service_ids",
+            ":sids",
+            service_ids(&order.service_ids),
+        )
+    }
+
+    fn name(&mut self, attribute: &'static str) {
+        if let Some(name) = attribute.strip_prefix('#') {
+            self.names.push((attribute, name));
+        }
+    }
+}
+
+/// The condition of a transition: the caller holds the record, and it is not
+/// ORDERED when the rule refuses that.
+fn condition(rule: TransitionRule) -> &'static str {
+    if rule.refuse_when_ordered {
+        "#owner = :me AND #status <> :ordered"
+    } else {
+        "#owner = :me"
+    }
+}
+
+/// The update expression of a transition: its status, its own `state`,
+/// `updated_at`, and the lease and `gsi1` keys as its rule says.
+fn update_expression(transition: Transition, state: &StateWrite) -> String {
+    let rule = transition.rule();
+    let mut set: Vec<String> = Vec::new();
+    if transition.status().is_some() {
+        set.push("#status = :status".to_owned());
+    }
+    set.extend(state.set.iter().cloned());
+    set.push("updated_at = :now".to_owned());
+    let mut remove: Vec<&str> = Vec::new();
+    if !rule.keeps_lease {
+        remove.extend(["#owner", "lease_until"]);
+    }
+    match rule.reconciler_view {
+        ReconcilerView::Unchanged => {}
+        ReconcilerView::OpenFromNow => set.push("gsi1sk = :since".to_owned()),
+        ReconcilerView::Closed => remove.extend(["gsi1pk", "gsi1sk"]),
+    }
+    remove.extend(state.remove.iter().copied());
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(" REMOVE ");
+        expression.push_str(&remove.join(", "));
+    }
+    expression
 }
 
 fn pk(order_id: &OrderId) -> String {
@@ -174,21 +289,6 @@ fn record_of(item: &Item) -> Result<ProvisioningRecord, StoreError> {
         attempts: opt_n(item, "attempts")?.unwrap_or(0),
         updated_at: millis_to_time(req_n(item, "updated_at")?, "updated_at")?,
     })
-}
-
-/// Sets or removes `whmcs_client_id` in an update expression being built.
-fn client_id_clause(
-    request: UpdateItemFluentBuilder,
-    whmcs_client_id: Option<u64>,
-) -> (UpdateItemFluentBuilder, &'static str, &'static str) {
-    match whmcs_client_id {
-        Some(id) => (
-            request.expression_attribute_values(":cid", n(id)),
-            ", whmcs_client_id = :cid",
-            "",
-        ),
-        None => (request, "", ", whmcs_client_id"),
-    }
 }
 
 impl ProvisioningRecords for DynamoProvisioningRecords {
@@ -274,21 +374,12 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         order: &WhmcsOrder,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, false, |request| {
-            let (request, set_cid, remove_cid) = client_id_clause(request, whmcs_client_id);
-            request
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_names("#detail", "detail")
-                .update_expression(format!(
-                    "SET #status = :ordered, whmcs_order_id = :oid, service_ids = :sids, \
-                     updated_at = :now{set_cid} REMOVE #detail{remove_cid}"
-                ))
-                .expression_attribute_values(":ordered", s(ProvisioningStatus::Ordered.as_str()))
-                .expression_attribute_values(":oid", n(order.order_id))
-                .expression_attribute_values(":sids", service_ids(&order.service_ids))
-                .expression_attribute_values(":now", n(epoch_millis(now)))
-        })
-        .await
+        let state = StateWrite::default()
+            .order(order)
+            .client_id(whmcs_client_id)
+            .remove("#detail");
+        self.transition(order_id, owner, now, Transition::Ordered, state)
+            .await
     }
 
     #[tracing::instrument(skip(self, owner, detail, now), fields(table = %self.table, order_id = %order_id))]
@@ -300,21 +391,11 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, true, |request| {
-            let (request, set_cid, remove_cid) = client_id_clause(request, whmcs_client_id);
-            request
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_names("#detail", "detail")
-                .update_expression(format!(
-                    "SET #status = :unknown, #detail = :detail, updated_at = :now, \
-                     gsi1sk = :since{set_cid} REMOVE #owner, lease_until{remove_cid}"
-                ))
-                .expression_attribute_values(":unknown", s(ProvisioningStatus::Unknown.as_str()))
-                .expression_attribute_values(":detail", s(detail))
-                .expression_attribute_values(":now", n(epoch_millis(now)))
-                .expression_attribute_values(":since", s(open_since(now)))
-        })
-        .await
+        let state = StateWrite::default()
+            .set("#detail", ":detail", s(detail))
+            .client_id(whmcs_client_id);
+        self.transition(order_id, owner, now, Transition::Unknown, state)
+            .await
     }
 
     #[tracing::instrument(skip(self, owner, order, now), fields(table = %self.table, order_id = %order_id, whmcs_order_id = order.order_id))]
@@ -325,23 +406,9 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         order: &WhmcsOrder,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, false, |request| {
-            request
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_names("#detail", "detail")
-                .update_expression(
-                    "SET #status = :completed, whmcs_order_id = :oid, service_ids = :sids, \
-                     updated_at = :now REMOVE #owner, lease_until, gsi1pk, gsi1sk, #detail",
-                )
-                .expression_attribute_values(
-                    ":completed",
-                    s(ProvisioningStatus::Completed.as_str()),
-                )
-                .expression_attribute_values(":oid", n(order.order_id))
-                .expression_attribute_values(":sids", service_ids(&order.service_ids))
-                .expression_attribute_values(":now", n(epoch_millis(now)))
-        })
-        .await
+        let state = StateWrite::default().order(order).remove("#detail");
+        self.transition(order_id, owner, now, Transition::Complete, state)
+            .await
     }
 
     #[tracing::instrument(skip(self, owner, error, now), fields(table = %self.table, order_id = %order_id))]
@@ -352,20 +419,11 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, true, |request| {
-            request
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_names("#detail", "detail")
-                .update_expression(
-                    "SET #status = :failed, #error = :error, updated_at = :now \
-                     REMOVE #owner, lease_until, gsi1pk, gsi1sk, #detail",
-                )
-                .expression_attribute_names("#error", "error")
-                .expression_attribute_values(":failed", s(ProvisioningStatus::Failed.as_str()))
-                .expression_attribute_values(":error", s(error))
-                .expression_attribute_values(":now", n(epoch_millis(now)))
-        })
-        .await
+        let state = StateWrite::default()
+            .set("#error", ":error", s(error))
+            .remove("#detail");
+        self.transition(order_id, owner, now, Transition::Fail, state)
+            .await
     }
 
     #[tracing::instrument(skip(self, owner, now), fields(table = %self.table, order_id = %order_id))]
@@ -375,14 +433,13 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         owner: &LeaseOwner,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, false, |request| {
-            request
-                .update_expression(
-                    "SET updated_at = :now, gsi1sk = :since REMOVE #owner, lease_until",
-                )
-                .expression_attribute_values(":now", n(epoch_millis(now)))
-                .expression_attribute_values(":since", s(open_since(now)))
-        })
+        self.transition(
+            order_id,
+            owner,
+            now,
+            Transition::Release,
+            StateWrite::default(),
+        )
         .await
     }
 
@@ -456,5 +513,82 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         }
         records.truncate(limit);
         Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whmcs() -> WhmcsOrder {
+        WhmcsOrder {
+            order_id: 42,
+            service_ids: vec![31, 32],
+        }
+    }
+
+    #[test]
+    fn when_ordered_should_keep_the_lease_and_leave_gsi1_alone() {
+        let state = StateWrite::default()
+            .order(&whmcs())
+            .client_id(Some(7))
+            .remove("#detail");
+        assert_eq!(
+            update_expression(Transition::Ordered, &state),
+            "SET #status = :status, whmcs_order_id = :oid, service_ids = :sids, \
+             whmcs_client_id = :cid, updated_at = :now REMOVE #detail"
+        );
+        assert_eq!(
+            condition(Transition::Ordered.rule()),
+            "#owner = :me",
+            "ORDERED may be recorded again by its holder"
+        );
+    }
+
+    #[test]
+    fn when_unknown_should_drop_the_lease_and_reopen_gsi1_at_now() {
+        let state = StateWrite::default()
+            .set("#detail", ":detail", s("AddOrder timed out"))
+            .client_id(None);
+        assert_eq!(
+            update_expression(Transition::Unknown, &state),
+            "SET #status = :status, #detail = :detail, updated_at = :now, gsi1sk = :since \
+             REMOVE #owner, lease_until, whmcs_client_id"
+        );
+        assert_eq!(state.names, [("#detail", "detail")]);
+        assert_eq!(
+            condition(Transition::Unknown.rule()),
+            "#owner = :me AND #status <> :ordered"
+        );
+    }
+
+    #[test]
+    fn when_settled_should_remove_the_lease_and_both_gsi1_keys() {
+        let complete = StateWrite::default().order(&whmcs()).remove("#detail");
+        assert_eq!(
+            update_expression(Transition::Complete, &complete),
+            "SET #status = :status, whmcs_order_id = :oid, service_ids = :sids, \
+             updated_at = :now REMOVE #owner, lease_until, gsi1pk, gsi1sk, #detail"
+        );
+        let fail = StateWrite::default()
+            .set("#error", ":error", s("invalid product"))
+            .remove("#detail");
+        assert_eq!(
+            update_expression(Transition::Fail, &fail),
+            "SET #status = :status, #error = :error, updated_at = :now \
+             REMOVE #owner, lease_until, gsi1pk, gsi1sk, #detail"
+        );
+        assert_eq!(
+            condition(Transition::Fail.rule()),
+            "#owner = :me AND #status <> :ordered"
+        );
+    }
+
+    #[test]
+    fn when_released_should_keep_the_status_and_reopen_gsi1_at_now() {
+        assert_eq!(
+            update_expression(Transition::Release, &StateWrite::default()),
+            "SET updated_at = :now, gsi1sk = :since REMOVE #owner, lease_until"
+        );
     }
 }

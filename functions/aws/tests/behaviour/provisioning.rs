@@ -265,7 +265,8 @@ async fn lists_unknown_released_and_stale_records(records: impl ProvisioningReco
     let long = clock.now() + TimeDelta::minutes(10);
     let now = clock.now();
     // 1: UNKNOWN. 2: held, lease live. 3: held, lease lapses. 4: COMPLETED.
-    // 5: FAILED. 6: released. 7: ORDERED, lease lapses.
+    // 5: FAILED. 6: released. 7: ORDERED, lease lapses. 8: ORDERED, lease
+    // live. 9: ORDERED, released.
     for (n, until) in [
         (1, long),
         (2, long),
@@ -274,6 +275,8 @@ async fn lists_unknown_released_and_stale_records(records: impl ProvisioningReco
         (5, long),
         (6, long),
         (7, short),
+        (8, long),
+        (9, long),
     ] {
         records.claim(&order(n), &a, until, now).await.unwrap();
     }
@@ -290,10 +293,13 @@ async fn lists_unknown_released_and_stale_records(records: impl ProvisioningReco
         .await
         .unwrap();
     records.release(&order(6), &a, now).await.unwrap();
-    records
-        .record_ordered(&order(7), &a, None, &whmcs(), now)
-        .await
-        .unwrap();
+    for n in [7, 8, 9] {
+        records
+            .record_ordered(&order(n), &a, None, &whmcs(), now)
+            .await
+            .unwrap();
+    }
+    records.release(&order(9), &a, now).await.unwrap();
 
     clock.advance(TimeDelta::seconds(10));
     let listed: BTreeSet<OrderId> = records
@@ -303,8 +309,16 @@ async fn lists_unknown_released_and_stale_records(records: impl ProvisioningReco
         .into_iter()
         .map(|r| r.order_id)
         .collect();
-    let expected: BTreeSet<OrderId> = [1, 3, 6, 7].into_iter().map(order).collect();
+    let expected: BTreeSet<OrderId> = [1, 3, 6, 7, 9].into_iter().map(order).collect();
     assert_eq!(listed, expected);
+    assert_eq!(
+        records.get(&order(9)).await.unwrap().unwrap().state,
+        ProvisioningState::Ordered {
+            whmcs_client_id: None,
+            order: whmcs(),
+        },
+        "a release keeps what is known"
+    );
 
     let first_two = records.list_unsettled(clock.now(), 2).await.unwrap();
     assert_eq!(first_two.len(), 2);

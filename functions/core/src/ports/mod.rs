@@ -46,7 +46,8 @@ pub use idempotency::{
 pub use lease::{InvalidOwner, LeaseAcquisition, LeaseOwner, SubscriberLease, lease_end};
 pub use provisioning::{
     ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
-    ProvisioningRecords, ProvisioningState, ProvisioningStatus, WhmcsOrder,
+    ProvisioningRecords, ProvisioningState, ProvisioningStatus, ReconcilerView, Transition,
+    TransitionRule, WhmcsOrder,
 };
 pub use queue::{ProvisioningQueue, SendFailure, SendOutcome};
 pub use reconcile::{ReconcileAttempt, ReconcileAttempts};

@@ -30,6 +30,12 @@
 //! - [`ProvisioningRecords::list_unsettled`] gives the reconciler every record
 //!   that is not settled and not held by a live lease: `UNKNOWN`, released,
 //!   and `IN_PROGRESS`/`ORDERED` whose lease lapsed.
+//!
+//! The writes a holder makes after the claim are described once, as data:
+//! [`Transition::rule`] says for each one what it requires, what it does to the
+//! lease and what it does to the reconciler's view, and both adapters derive
+//! their behaviour from it (the in-memory one as Rust, the DynamoDB one as
+//! condition and update expressions), so they cannot drift apart.
 
 use std::fmt;
 use std::future::Future;
@@ -191,6 +197,120 @@ pub enum ProvisioningClaim {
         /// When that lease lapses.
         lease_until: DateTime<Utc>,
     },
+}
+
+/// A write the holder of a provisioning record makes after the claim: one per
+/// [`ProvisioningRecords`] method that takes the caller's lease as proof.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Transition {
+    /// [`ProvisioningRecords::record_ordered`]: AddOrder succeeded.
+    Ordered,
+    /// [`ProvisioningRecords::record_unknown`]: WHMCS may have acted without our knowing.
+    Unknown,
+    /// [`ProvisioningRecords::complete`]: the Order is provisioned.
+    Complete,
+    /// [`ProvisioningRecords::fail`]: a permanent failure with no WHMCS order.
+    Fail,
+    /// [`ProvisioningRecords::release`]: the caller lets go, keeping what is known.
+    Release,
+}
+
+impl Transition {
+    /// Every transition.
+    pub const ALL: [Self; 5] = [
+        Self::Ordered,
+        Self::Unknown,
+        Self::Complete,
+        Self::Fail,
+        Self::Release,
+    ];
+
+    /// The status the transition writes; `None` when it keeps the current one
+    /// (a release changes who holds the record, not what is known).
+    pub const fn status(self) -> Option<ProvisioningStatus> {
+        match self {
+            Self::Ordered => Some(ProvisioningStatus::Ordered),
+            Self::Unknown => Some(ProvisioningStatus::Unknown),
+            Self::Complete => Some(ProvisioningStatus::Completed),
+            Self::Fail => Some(ProvisioningStatus::Failed),
+            Self::Release => None,
+        }
+    }
+
+    /// What the transition requires and does besides writing its state.
+    ///
+    /// Every transition first requires that the caller holds the record
+    /// (else [`ProvisioningError::LeaseLost`], nothing written); the rule adds
+    /// the rest.
+    pub const fn rule(self) -> TransitionRule {
+        match self {
+            // The holder goes on (AcceptOrder, the Salesforce write) under the
+            // same lease; if it dies, the record shows up for the reconciler
+            // when that lease lapses, as it would have while IN_PROGRESS.
+            Self::Ordered => TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: true,
+                reconciler_view: ReconcilerView::Unchanged,
+            },
+            // Once WHMCS has the order, "maybe it acted" is no longer true.
+            // The holder gives up, and the reconciler must settle the record
+            // (look the service up in WHMCS) from now on.
+            Self::Unknown => TransitionRule {
+                refuse_when_ordered: true,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::OpenFromNow,
+            },
+            // Terminal: nobody holds it, nobody needs to look at it again.
+            // Allowed from ORDERED: completion is what ORDERED waits for.
+            Self::Complete => TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::Closed,
+            },
+            // Terminal, but only while no WHMCS order exists: a failure after
+            // AddOrder succeeded would hide an order WHMCS bills for.
+            Self::Fail => TransitionRule {
+                refuse_when_ordered: true,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::Closed,
+            },
+            // What is known stays (an ORDERED record may be released, the next
+            // claimant only finishes the follow-up steps); the record is
+            // nobody's, so the reconciler may pick it up from now on if the
+            // queue's retry does not come first.
+            Self::Release => TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::OpenFromNow,
+            },
+        }
+    }
+}
+
+/// What a [`Transition`] requires and does to the lease and the reconciler's view.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct TransitionRule {
+    /// Refused with [`ProvisioningError::AlreadyOrdered`] (nothing written)
+    /// when the record is `ORDERED`.
+    pub refuse_when_ordered: bool,
+    /// The caller still holds the record afterwards; otherwise its owner and
+    /// `lease_until` are dropped.
+    pub keeps_lease: bool,
+    /// What happens to the instant from which
+    /// [`ProvisioningRecords::list_unsettled`] returns the record.
+    pub reconciler_view: ReconcilerView,
+}
+
+/// What a [`Transition`] does to the reconciler's view of a record (the
+/// DynamoDB adapter's sparse `gsi1` keys).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ReconcilerView {
+    /// The record stays listed from the same instant (the lease end).
+    Unchanged,
+    /// The record is listed from the transition's `now` on.
+    OpenFromNow,
+    /// The record is never listed again (it is settled).
+    Closed,
 }
 
 /// A write after the claim did not happen.
@@ -377,5 +497,106 @@ impl<T: ProvisioningRecords> ProvisioningRecords for Arc<T> {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<ProvisioningRecord>, StoreError>> + Send {
         (**self).list_unsettled(now, limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_ordered_should_keep_the_lease_and_the_lease_end_view() {
+        assert_eq!(
+            Transition::Ordered.rule(),
+            TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: true,
+                reconciler_view: ReconcilerView::Unchanged,
+            }
+        );
+    }
+
+    #[test]
+    fn when_unknown_should_refuse_ordered_drop_the_lease_and_open_from_now() {
+        assert_eq!(
+            Transition::Unknown.rule(),
+            TransitionRule {
+                refuse_when_ordered: true,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::OpenFromNow,
+            }
+        );
+    }
+
+    #[test]
+    fn when_complete_should_accept_ordered_drop_the_lease_and_close() {
+        assert_eq!(
+            Transition::Complete.rule(),
+            TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::Closed,
+            }
+        );
+    }
+
+    #[test]
+    fn when_fail_should_refuse_ordered_drop_the_lease_and_close() {
+        assert_eq!(
+            Transition::Fail.rule(),
+            TransitionRule {
+                refuse_when_ordered: true,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::Closed,
+            }
+        );
+    }
+
+    #[test]
+    fn when_release_should_keep_the_status_drop_the_lease_and_open_from_now() {
+        assert_eq!(Transition::Release.status(), None);
+        assert_eq!(
+            Transition::Release.rule(),
+            TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::OpenFromNow,
+            }
+        );
+    }
+
+    #[test]
+    fn when_a_transition_settles_the_record_it_should_close_the_view() {
+        for transition in Transition::ALL {
+            let terminal = transition
+                .status()
+                .is_some_and(ProvisioningStatus::is_terminal);
+            assert_eq!(
+                transition.rule().reconciler_view == ReconcilerView::Closed,
+                terminal,
+                "{transition:?}: only COMPLETED/FAILED leave the reconciler's view"
+            );
+        }
+    }
+
+    #[test]
+    fn when_a_transition_drops_the_lease_the_record_should_not_wait_for_it() {
+        for transition in Transition::ALL {
+            let r = transition.rule();
+            assert_eq!(
+                r.keeps_lease,
+                r.reconciler_view == ReconcilerView::Unchanged,
+                "{transition:?}: a view left at the lease end needs a lease"
+            );
+        }
+    }
+
+    #[test]
+    fn when_a_transition_would_hide_a_whmcs_order_it_should_refuse_ordered() {
+        let refusing: Vec<Transition> = Transition::ALL
+            .into_iter()
+            .filter(|t| t.rule().refuse_when_ordered)
+            .collect();
+        assert_eq!(refusing, [Transition::Unknown, Transition::Fail]);
     }
 }

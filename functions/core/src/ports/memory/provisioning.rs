@@ -1,4 +1,6 @@
-//! `InMemoryProvisioningRecords`.
+//! `InMemoryProvisioningRecords`: every write after the claim applies
+//! [`Transition::rule`] (shared with the DynamoDB adapter); each method only
+//! says what the record knows afterwards.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,7 +11,8 @@ use super::lock;
 use crate::domain::OrderId;
 use crate::ports::{
     LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
-    ProvisioningRecords, ProvisioningState, StoreError, WhmcsOrder, epoch_millis, lapsed,
+    ProvisioningRecords, ProvisioningState, ProvisioningStatus, ReconcilerView, StoreError,
+    Transition, WhmcsOrder, epoch_millis, lapsed,
 };
 
 #[derive(Debug, Clone)]
@@ -32,24 +35,42 @@ impl InMemoryProvisioningRecords {
         Self::default()
     }
 
-    /// Applies `change` to the record when `owner` holds it.
+    /// Applies `transition` to the record when `owner` holds it, following
+    /// [`Transition::rule`]; `state` is what the record knows afterwards
+    /// (`None`: unchanged).
     fn transition(
         &self,
         order_id: &OrderId,
         owner: &LeaseOwner,
         now: DateTime<Utc>,
-        refuse_when_ordered: bool,
-        change: impl FnOnce(&mut Stored),
+        transition: Transition,
+        state: Option<ProvisioningState>,
     ) -> Result<(), ProvisioningError> {
+        debug_assert_eq!(
+            state.as_ref().map(ProvisioningState::status),
+            transition.status(),
+            "the state written must be the transition's status"
+        );
+        let rule = transition.rule();
         let mut records = lock(&self.records);
         let stored = records
             .get_mut(order_id)
             .filter(|s| s.record.holder.as_ref().is_some_and(|h| &h.owner == owner))
             .ok_or(ProvisioningError::LeaseLost)?;
-        if refuse_when_ordered && matches!(stored.record.state, ProvisioningState::Ordered { .. }) {
+        if rule.refuse_when_ordered && stored.record.state.status() == ProvisioningStatus::Ordered {
             return Err(ProvisioningError::AlreadyOrdered);
         }
-        change(stored);
+        if let Some(state) = state {
+            stored.record.state = state;
+        }
+        if !rule.keeps_lease {
+            stored.record.holder = None;
+        }
+        match rule.reconciler_view {
+            ReconcilerView::Unchanged => {}
+            ReconcilerView::OpenFromNow => stored.open_since = Some(epoch_millis(now)),
+            ReconcilerView::Closed => stored.open_since = None,
+        }
         stored.record.updated_at = now;
         Ok(())
     }
@@ -121,12 +142,11 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         order: &WhmcsOrder,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, now, false, |s| {
-            s.record.state = ProvisioningState::Ordered {
-                whmcs_client_id,
-                order: order.clone(),
-            };
-        })
+        let state = ProvisioningState::Ordered {
+            whmcs_client_id,
+            order: order.clone(),
+        };
+        self.transition(order_id, owner, now, Transition::Ordered, Some(state))
     }
 
     async fn record_unknown(
@@ -137,14 +157,11 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, now, true, |s| {
-            s.record.state = ProvisioningState::Unknown {
-                whmcs_client_id,
-                detail: detail.to_owned(),
-            };
-            s.record.holder = None;
-            s.open_since = Some(epoch_millis(now));
-        })
+        let state = ProvisioningState::Unknown {
+            whmcs_client_id,
+            detail: detail.to_owned(),
+        };
+        self.transition(order_id, owner, now, Transition::Unknown, Some(state))
     }
 
     async fn complete(
@@ -154,13 +171,10 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         order: &WhmcsOrder,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, now, false, |s| {
-            s.record.state = ProvisioningState::Completed {
-                order: order.clone(),
-            };
-            s.record.holder = None;
-            s.open_since = None;
-        })
+        let state = ProvisioningState::Completed {
+            order: order.clone(),
+        };
+        self.transition(order_id, owner, now, Transition::Complete, Some(state))
     }
 
     async fn fail(
@@ -170,13 +184,10 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, now, true, |s| {
-            s.record.state = ProvisioningState::Failed {
-                error: error.to_owned(),
-            };
-            s.record.holder = None;
-            s.open_since = None;
-        })
+        let state = ProvisioningState::Failed {
+            error: error.to_owned(),
+        };
+        self.transition(order_id, owner, now, Transition::Fail, Some(state))
     }
 
     async fn release(
@@ -185,10 +196,7 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         owner: &LeaseOwner,
         now: DateTime<Utc>,
     ) -> Result<(), ProvisioningError> {
-        self.transition(order_id, owner, now, false, |s| {
-            s.record.holder = None;
-            s.open_since = Some(epoch_millis(now));
-        })
+        self.transition(order_id, owner, now, Transition::Release, None)
     }
 
     async fn reopen_failed(&self, order_id: &OrderId) -> Result<bool, StoreError> {
