@@ -1,5 +1,6 @@
 //! The product's domain, use cases and ports.
 
+pub mod config;
 pub mod diagnostics;
 pub mod domain;
 pub mod messages;

@@ -1,6 +1,7 @@
 //! The doctor's settings: the Salesforce (`SF_*`) and WHMCS (`WHMCS_*`)
 //! variables the functions read, validated once; a problem names the variable.
 
+use portal_core::config::Env;
 use salesforce::SalesforceConfig;
 use whmcs::WhmcsConfig;
 
@@ -42,10 +43,9 @@ impl DoctorConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let salesforce = SalesforceConfig::from_lookup(&lookup)?;
         let whmcs = WhmcsConfig::from_lookup(&lookup)?;
-        let payment_method = lookup(PAYMENT_METHOD)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .ok_or(ConfigError::NotSet(PAYMENT_METHOD))?;
+        let payment_method = Env::new(&lookup)
+            .required(PAYMENT_METHOD)
+            .map_err(|_| ConfigError::NotSet(PAYMENT_METHOD))?;
         Ok(Self {
             salesforce,
             whmcs,

@@ -21,6 +21,7 @@
 use std::time::Duration;
 
 use portal_aws::SecretVariable;
+use portal_core::config::{Env, VarError};
 use portal_core::domain::Timezone;
 use portal_core::portal::PortalSettings;
 use salesforce::portal::PriceBook;
@@ -95,6 +96,15 @@ pub enum ConfigError {
     },
 }
 
+impl From<VarError> for ConfigError {
+    fn from(err: VarError) -> Self {
+        match err {
+            VarError::Missing { var } => Self::NotSet(var),
+            VarError::Invalid { var, reason } => Self::Invalid { var, reason },
+        }
+    }
+}
+
 /// Where the token-signing public keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -140,18 +150,17 @@ impl ApiConfig {
 
     /// Reads the settings through `lookup` (empty values count as unset).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let auth = AuthConfig::from_lookup(get)?;
-        let settings = settings_from_lookup(get)?;
-        let idempotency_table = get(IDEMPOTENCY_TABLE)
-            .map(|v| v.trim().to_owned())
-            .ok_or(ConfigError::NotSet(IDEMPOTENCY_TABLE))?;
-        let price_book = PriceBook::from_setting(get(PRICEBOOK_ID).as_deref()).map_err(|e| {
-            ConfigError::Invalid {
-                var: PRICEBOOK_ID,
-                reason: e.to_string(),
-            }
-        })?;
+        let auth = AuthConfig::from_lookup(&lookup)?;
+        let settings = settings_from_lookup(&lookup)?;
+        let env = Env::new(&lookup);
+        let idempotency_table = env.required(IDEMPOTENCY_TABLE)?;
+        let price_book =
+            PriceBook::from_setting(env.optional(PRICEBOOK_ID).as_deref()).map_err(|e| {
+                ConfigError::Invalid {
+                    var: PRICEBOOK_ID,
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Self {
             auth,
             settings,
@@ -164,17 +173,13 @@ impl ApiConfig {
 impl AuthConfig {
     /// Reads the `PORTAL_JWT_*`, `PORTAL_JWKS_URL` and `PORTAL_ACCOUNT_CLAIM` settings.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| {
-            get(name)
-                .map(|v| v.trim().to_owned())
-                .ok_or(ConfigError::NotSet(name))
-        };
-        let issuer = required(JWT_ISSUER)?;
-        let audience = required(JWT_AUDIENCE)?;
-        let keys = match (get(JWKS_URL), get(JWT_PUBLIC_KEY_PEM)) {
+        let env = Env::new(lookup).echo_values();
+        let issuer = env.required(JWT_ISSUER)?;
+        let audience = env.required(JWT_AUDIENCE)?;
+        // The PEM is taken as set; only its escaped newlines are unfolded.
+        let keys = match (env.optional(JWKS_URL), env.raw(JWT_PUBLIC_KEY_PEM)) {
             (Some(url), None) => {
-                let url = Url::parse(url.trim()).map_err(|e| ConfigError::Invalid {
+                let url = Url::parse(&url).map_err(|e| ConfigError::Invalid {
                     var: JWKS_URL,
                     reason: format!("not a URL ({e})"),
                 })?;
@@ -189,21 +194,14 @@ impl AuthConfig {
             (None, Some(pem)) => KeySource::PublicKeyPem(pem.replace("\\n", "\n")),
             _ => return Err(ConfigError::KeySource),
         };
-        let account_claim = get(ACCOUNT_CLAIM)
-            .map(|v| v.trim().to_owned())
+        let account_claim = env
+            .optional(ACCOUNT_CLAIM)
             .unwrap_or_else(|| DEFAULT_ACCOUNT_CLAIM.to_owned());
-        let leeway = match get(JWT_LEEWAY_SECS) {
-            None => DEFAULT_LEEWAY,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(secs) if secs <= MAX_LEEWAY_SECS => Duration::from_secs(secs),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        var: JWT_LEEWAY_SECS,
-                        reason: format!("expected 0 to {MAX_LEEWAY_SECS} seconds, got {v:?}"),
-                    });
-                }
-            },
-        };
+        let leeway = Duration::from_secs(env.number(
+            JWT_LEEWAY_SECS,
+            DEFAULT_LEEWAY.as_secs(),
+            0..=MAX_LEEWAY_SECS,
+        )?);
         Ok(Self {
             issuer,
             audience,
@@ -218,13 +216,9 @@ impl AuthConfig {
 pub fn settings_from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<PortalSettings, ConfigError> {
-    let timezone = match lookup(TIMEZONE).filter(|v| !v.trim().is_empty()) {
-        None => Timezone::tokyo(),
-        Some(v) => Timezone::parse(v.trim()).map_err(|e| ConfigError::Invalid {
-            var: TIMEZONE,
-            reason: e.to_string(),
-        })?,
-    };
+    let timezone = Env::new(lookup)
+        .parsed(TIMEZONE, |v| Timezone::parse(v).map_err(|e| e.to_string()))?
+        .unwrap_or_else(Timezone::tokyo);
     Ok(PortalSettings {
         timezone,
         ..PortalSettings::default()

@@ -20,6 +20,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use std::time::Duration;
 
+use portal_core::config::{Env, VarError};
 use portal_core::portal::PortalSettings;
 use portal_http::config::{PRICEBOOK_ID, settings_from_lookup};
 use salesforce::SalesforceConfig;
@@ -128,26 +129,23 @@ impl LocalConfig {
 
     /// Reads the settings through `lookup` (empty values count as unset).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LocalConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| v.trim().to_owned())
+        let env = Env::new(&lookup).echo_values();
+        let port = env
+            .parsed("PORT", |v| {
+                v.parse()
+                    .map_err(|_| format!("expected a port number, got {v:?}"))
+            })
+            .map_err(invalid)?
+            .unwrap_or(DEFAULT_PORT);
+        let address = |var: &'static str, default: SocketAddr| {
+            env.parsed(var, |v| {
+                v.parse()
+                    .map_err(|_| format!("expected host:port, got {v:?}"))
+            })
+            .map(|bind| bind.unwrap_or(default))
+            .map_err(invalid)
         };
-        let port = match get("PORT") {
-            None => DEFAULT_PORT,
-            Some(v) => v.parse().map_err(|_| LocalConfigError::Invalid {
-                var: "PORT",
-                reason: format!("expected a port number, got {v:?}"),
-            })?,
-        };
-        let address = |var: &'static str, default: SocketAddr| match get(var) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| LocalConfigError::Invalid {
-                var,
-                reason: format!("expected host:port, got {v:?}"),
-            }),
-        };
-        let salesforce = if get(salesforce::config::LOGIN_URL).is_some() {
+        let salesforce = if env.optional(salesforce::config::LOGIN_URL).is_some() {
             SalesforceTarget::Real(
                 Box::new(SalesforceConfig::from_lookup(&lookup)?),
                 PubSubConfig::from_lookup(&lookup)?,
@@ -156,47 +154,56 @@ impl LocalConfig {
             SalesforceTarget::Emulator {
                 bind: address("SF_EMULATOR_BIND", DEFAULT_ORG_BIND)?,
                 pubsub_bind: address("SF_EMULATOR_PUBSUB_BIND", DEFAULT_PUBSUB_BIND)?,
-                admin_token: get("SF_EMULATOR_ADMIN_TOKEN")
+                admin_token: env
+                    .optional("SF_EMULATOR_ADMIN_TOKEN")
                     .unwrap_or_else(|| DEFAULT_ADMIN_TOKEN.to_owned()),
             }
         };
-        let price_book = PriceBook::from_setting(get(PRICEBOOK_ID).as_deref()).map_err(|e| {
-            LocalConfigError::Invalid {
-                var: PRICEBOOK_ID,
-                reason: e.to_string(),
-            }
-        })?;
-        let whmcs = if get("WHMCS_API_URL").is_some() {
+        let price_book =
+            PriceBook::from_setting(env.optional(PRICEBOOK_ID).as_deref()).map_err(|e| {
+                LocalConfigError::Invalid {
+                    var: PRICEBOOK_ID,
+                    reason: e.to_string(),
+                }
+            })?;
+        let whmcs = if env.optional("WHMCS_API_URL").is_some() {
             WhmcsTarget::Real(WhmcsConfig::from_lookup(&lookup)?)
         } else {
             WhmcsTarget::Emulator {
                 bind: address("WHMCS_EMULATOR_BIND", DEFAULT_WHMCS_BIND)?,
             }
         };
-        let seconds = |var: &'static str, default: Duration| match get(var) {
-            None => Ok(default),
-            Some(v) => match v.parse::<u64>() {
-                Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-                _ => Err(LocalConfigError::Invalid {
-                    var,
-                    reason: format!("expected a positive number of seconds, got {v:?}"),
-                }),
-            },
-        };
-        let provisioner_deadline =
-            seconds("PROVISIONER_DEADLINE_SECS", DEFAULT_PROVISIONER_DEADLINE)?;
-        let reconcile_every = seconds("RECONCILER_EVERY_SECS", DEFAULT_RECONCILE_EVERY)?;
+        let provisioner_deadline = env
+            .seconds("PROVISIONER_DEADLINE_SECS", DEFAULT_PROVISIONER_DEADLINE)
+            .map_err(invalid)?;
+        let reconcile_every = env
+            .seconds("RECONCILER_EVERY_SECS", DEFAULT_RECONCILE_EVERY)
+            .map_err(invalid)?;
         Ok(Self {
             api_bind: SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             salesforce,
             settings: settings_from_lookup(&lookup)?,
             price_book,
             whmcs,
-            payment_method: get("WHMCS_PAYMENT_METHOD")
+            payment_method: env
+                .optional("WHMCS_PAYMENT_METHOD")
                 .unwrap_or_else(|| DEFAULT_PAYMENT_METHOD.to_owned()),
             provisioner_deadline,
             reconcile_every,
         })
+    }
+}
+
+/// The error of a reader that cannot be missing (every setting here has a
+/// default), so it is always `Invalid`.
+fn invalid(err: VarError) -> LocalConfigError {
+    let var = err.var();
+    match err {
+        VarError::Invalid { reason, .. } => LocalConfigError::Invalid { var, reason },
+        VarError::Missing { .. } => LocalConfigError::Invalid {
+            var,
+            reason: "is not set".to_owned(),
+        },
     }
 }
 

@@ -13,6 +13,7 @@
 //! cold start and laid over the environment ([`SECRETS`]).
 
 use portal_aws::SecretVariable;
+use portal_core::config::Env;
 use salesforce::SalesforceConfig;
 use whmcs::WhmcsConfig;
 
@@ -102,12 +103,9 @@ impl ProvisionerConfig {
     /// # Errors
     /// [`ConfigError`] naming the first missing or malformed variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |var: &'static str| {
-            lookup(var)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .ok_or(ConfigError::Missing { var })
-        };
+        let env = Env::new(&lookup);
+        let required =
+            |var: &'static str| env.required(var).map_err(|_| ConfigError::Missing { var });
         let payment_method = required(PAYMENT_METHOD_VAR)?;
         let state_table = required(STATE_TABLE_VAR)?;
         let whmcs = WhmcsConfig::from_lookup(&lookup)?;

@@ -18,6 +18,7 @@
 
 use chrono::TimeDelta;
 use portal_aws::SecretVariable;
+use portal_core::config::Env;
 use portal_core::reconcile::ReconcileSettings;
 use salesforce::SalesforceConfig;
 
@@ -130,19 +131,12 @@ impl ReconcilerConfig {
     /// # Errors
     /// [`ConfigError`] naming the first missing or malformed variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let value = |var: &'static str| {
-            lookup(var)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required = |var: &'static str| value(var).ok_or(ConfigError::Missing { var });
-        let number = |var: &'static str, default: u32, min: u32, max: u32| match value(var) {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or(ConfigError::Number { var, min, max }),
+        let env = Env::new(&lookup);
+        let required =
+            |var: &'static str| env.required(var).map_err(|_| ConfigError::Missing { var });
+        let number = |var: &'static str, default: u32, min: u32, max: u32| {
+            env.number(var, default, min..=max)
+                .map_err(|_| ConfigError::Number { var, min, max })
         };
         let state_table = required(STATE_TABLE_VAR)?;
         let provisioning_queue_url = required(PROVISIONING_QUEUE_URL_VAR)?;

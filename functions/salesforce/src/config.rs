@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use portal_core::config::{Env, VarError};
 use secrecy::{ExposeSecret, SecretBox};
 
 /// `SF_LOGIN_URL`.
@@ -92,6 +93,15 @@ pub enum ConfigError {
         /// `file` or `decoded value`.
         what: &'static str,
     },
+}
+
+impl From<VarError> for ConfigError {
+    fn from(err: VarError) -> Self {
+        match err {
+            VarError::Missing { var } => Self::NotSet(var),
+            VarError::Invalid { var, reason } => Self::Invalid { var, reason },
+        }
+    }
 }
 
 /// The Connected App's RSA private key, parsed and checked. It cannot be printed.
@@ -206,17 +216,16 @@ impl SalesforceConfig {
     /// Reads the settings through `lookup` (the environment, or a map in tests).
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| get(name).ok_or(ConfigError::NotSet(name));
+        let env = Env::new(lookup).echo_values();
 
-        let login_url = parse_login_url(&required(LOGIN_URL)?)?;
-        let client_id = required(CLIENT_ID)?.trim().to_owned();
-        let username = required(USERNAME)?.trim().to_owned();
-        let private_key = match (get(PRIVATE_KEY_PATH), get(PRIVATE_KEY_BASE64)) {
+        let login_url = parse_login_url(&env.required(LOGIN_URL)?)?;
+        let client_id = env.required(CLIENT_ID)?;
+        let username = env.required(USERNAME)?;
+        let private_key = match (env.optional(PRIVATE_KEY_PATH), env.raw(PRIVATE_KEY_BASE64)) {
             (None, None) => return Err(ConfigError::NoPrivateKey),
             (Some(_), Some(_)) => return Err(ConfigError::TwoPrivateKeys),
             (Some(path), None) => {
-                let pem = std::fs::read(path.trim()).map_err(|source| ConfigError::Unreadable {
+                let pem = std::fs::read(path).map_err(|source| ConfigError::Unreadable {
                     var: PRIVATE_KEY_PATH,
                     source,
                 })?;
@@ -236,25 +245,14 @@ impl SalesforceConfig {
                 })?
             }
         };
-        let api_version = match get(API_VERSION) {
-            None => ApiVersion::default(),
-            Some(v) => ApiVersion::parse(v.trim()).ok_or_else(|| ConfigError::Invalid {
-                var: API_VERSION,
-                reason: format!("expected a version like {DEFAULT_API_VERSION}, got {v:?}"),
-            })?,
-        };
-        let request_timeout = match get(REQUEST_TIMEOUT_MS) {
-            None => DEFAULT_REQUEST_TIMEOUT,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(ms) if ms > 0 => Duration::from_millis(ms),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        var: REQUEST_TIMEOUT_MS,
-                        reason: format!("expected a positive number of milliseconds, got {v:?}"),
-                    });
-                }
-            },
-        };
+        let api_version = env
+            .parsed(API_VERSION, |v| {
+                ApiVersion::parse(v).ok_or_else(|| {
+                    format!("expected a version like {DEFAULT_API_VERSION}, got {v:?}")
+                })
+            })?
+            .unwrap_or_default();
+        let request_timeout = env.millis(REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT)?;
         Ok(Self {
             login_url,
             client_id,

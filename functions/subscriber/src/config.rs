@@ -21,6 +21,7 @@
 
 use std::time::Duration;
 
+use portal_core::config::{Env, VarError};
 use portal_core::ports::LeaseOwner;
 use salesforce::SalesforceConfig;
 use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
@@ -90,6 +91,15 @@ pub enum ConfigError {
     },
 }
 
+impl From<VarError> for ConfigError {
+    fn from(err: VarError) -> Self {
+        match err {
+            VarError::Missing { var } => Self::NotSet(var),
+            VarError::Invalid { var, reason } => Self::Invalid { var, reason },
+        }
+    }
+}
+
 /// Everything the subscriber task needs, validated.
 #[derive(Debug)]
 pub struct SubscriberConfig {
@@ -115,59 +125,27 @@ impl SubscriberConfig {
 
     /// Reads the settings through `lookup`; empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| {
-            get(name)
-                .map(|v| v.trim().to_owned())
-                .ok_or(ConfigError::NotSet(name))
-        };
-        let seconds = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
-            match get(var) {
-                None => Ok(Duration::from_secs(default)),
-                Some(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
-                    _ => Err(ConfigError::Invalid {
-                        var,
-                        reason: format!("expected a positive number of seconds, got {v:?}"),
-                    }),
-                },
-            }
-        };
+        let env = Env::new(&lookup).echo_values();
 
         let salesforce = SalesforceConfig::from_lookup(&lookup)?;
-        let mut pubsub = PubSubConfig::from_lookup(&lookup)?;
-        if get(WATCHDOG_SECS).is_some() {
-            pubsub = pubsub.with_watchdog(seconds(WATCHDOG_SECS, 300)?);
-        }
-        let provisioning_queue_url = required(PROVISIONING_QUEUE_URL)?;
-        let dead_letter_queue_url = required(DEAD_LETTER_QUEUE_URL)?;
-        let state_table = required(STATE_TABLE)?;
+        let pubsub = PubSubConfig::from_lookup(&lookup)?;
+        let watchdog = env.seconds(WATCHDOG_SECS, pubsub.watchdog())?;
+        let pubsub = pubsub.with_watchdog(watchdog);
+        let provisioning_queue_url = env.required(PROVISIONING_QUEUE_URL)?;
+        let dead_letter_queue_url = env.required(DEAD_LETTER_QUEUE_URL)?;
+        let state_table = env.required(STATE_TABLE)?;
 
-        let flow_batch = match get(BATCH) {
-            None => 100,
-            Some(v) => match v.trim().parse::<u32>() {
-                Ok(n) if (1..=100).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        var: BATCH,
-                        reason: format!("expected a number from 1 to 100, got {v:?}"),
-                    });
-                }
-            },
-        };
-        let start_from = match get(START_FROM).map(|v| v.trim().to_ascii_lowercase()) {
-            None => StartFrom::Latest,
-            Some(v) if v == "latest" => StartFrom::Latest,
-            Some(v) if v == "earliest" => StartFrom::Earliest,
-            Some(v) => {
-                return Err(ConfigError::Invalid {
-                    var: START_FROM,
-                    reason: format!("expected latest or earliest, got {v:?}"),
-                });
-            }
-        };
-        let instance_text = get(INSTANCE_ID)
-            .map(|v| v.trim().to_owned())
+        let flow_batch = env.number::<u32>(BATCH, 100, 1..=100)?;
+        let start_from = env.one_of(
+            START_FROM,
+            StartFrom::Latest,
+            &[
+                ("latest", StartFrom::Latest),
+                ("earliest", StartFrom::Earliest),
+            ],
+        )?;
+        let instance_text = env
+            .optional(INSTANCE_ID)
             .unwrap_or_else(default_instance_id);
         let instance = LeaseOwner::new(instance_text).map_err(|e| ConfigError::Invalid {
             var: INSTANCE_ID,
@@ -177,9 +155,9 @@ impl SubscriberConfig {
         let mut settings = Settings::new(instance);
         settings.flow_batch = flow_batch;
         settings.start_from = start_from;
-        settings.lease_ttl = seconds(LEASE_SECS, 30)?;
-        settings.lease_poll = seconds(LEASE_POLL_SECS, 5)?;
-        settings.stop_timeout = seconds(STOP_TIMEOUT_SECS, 25)?;
+        settings.lease_ttl = env.seconds(LEASE_SECS, Duration::from_secs(30))?;
+        settings.lease_poll = env.seconds(LEASE_POLL_SECS, Duration::from_secs(5))?;
+        settings.stop_timeout = env.seconds(STOP_TIMEOUT_SECS, Duration::from_secs(25))?;
         Ok(Self {
             salesforce,
             pubsub,

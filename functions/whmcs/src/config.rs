@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use portal_core::config::Env;
 use secrecy::SecretString;
 use url::Url;
 
@@ -70,8 +71,12 @@ impl WhmcsConfig {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |var: &str| lookup(var).filter(|v| !v.trim().is_empty());
-        let required = |var: &'static str| get(var).ok_or(ConfigError::Missing { var });
+        let env = Env::new(lookup);
+        // Only `required_raw` is used, and it fails only with `Missing`.
+        let required = |var: &'static str| {
+            env.required_raw(var)
+                .map_err(|_| ConfigError::Missing { var })
+        };
 
         let var = "WHMCS_API_URL";
         let api_url = Url::parse(required(var)?.trim()).map_err(|_| ConfigError::Invalid {
@@ -90,26 +95,17 @@ impl WhmcsConfig {
                 reason: "the path must end with /includes/api.php",
             });
         }
+        // The credentials are kept exactly as set (not trimmed).
         let identifier = required("WHMCS_API_IDENTIFIER")?;
         let secret = SecretString::from(required("WHMCS_API_SECRET")?);
-        let access_key = get("WHMCS_ACCESS_KEY").map(SecretString::from);
+        let access_key = env.raw("WHMCS_ACCESS_KEY").map(SecretString::from);
         let var = "WHMCS_TIMEOUT_MS";
-        let timeout = match get(var) {
-            None => DEFAULT_TIMEOUT,
-            Some(ms) => {
-                let ms = ms.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
-                    var,
-                    reason: "not a whole number of milliseconds",
-                })?;
-                if ms == 0 {
-                    return Err(ConfigError::Invalid {
-                        var,
-                        reason: "must be greater than zero",
-                    });
-                }
-                Duration::from_millis(ms)
-            }
-        };
+        let timeout = env
+            .millis(var, DEFAULT_TIMEOUT)
+            .map_err(|_| ConfigError::Invalid {
+                var,
+                reason: "not a positive whole number of milliseconds",
+            })?;
         Ok(Self {
             api_url,
             identifier,

@@ -15,6 +15,8 @@
 
 use std::time::Duration;
 
+use portal_core::config::{Env, VarError};
+
 /// `SF_PUBSUB_ENDPOINT`.
 pub const ENDPOINT: &str = "SF_PUBSUB_ENDPOINT";
 /// `SF_PUBSUB_WATCHDOG_SECS`.
@@ -86,26 +88,18 @@ impl PubSubConfig {
 
     /// Reads the settings through `lookup`; empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PubSubConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let (endpoint, transport) = match get(ENDPOINT) {
-            Some(raw) => parse_endpoint(ENDPOINT, &raw)?,
-            None => parse_endpoint(ENDPOINT, DEFAULT_ENDPOINT)?,
-        };
-        let positive = |var: &'static str, unit: &str| -> Result<Option<u64>, PubSubConfigError> {
-            get(var)
-                .map(|v| match v.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => Err(PubSubConfigError::Invalid {
-                        var,
-                        reason: format!("expected a positive number of {unit}, got {v:?}"),
-                    }),
-                })
-                .transpose()
-        };
-        let watchdog =
-            positive(WATCHDOG_SECS, "seconds")?.map_or(DEFAULT_WATCHDOG, Duration::from_secs);
-        let connect_timeout = positive(CONNECT_TIMEOUT_MS, "milliseconds")?
-            .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_millis);
+        let env = Env::new(lookup).echo_values();
+        let raw_endpoint = env.raw(ENDPOINT);
+        let (endpoint, transport) = parse_endpoint(
+            ENDPOINT,
+            raw_endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT),
+        )?;
+        let watchdog = env
+            .seconds(WATCHDOG_SECS, DEFAULT_WATCHDOG)
+            .map_err(invalid)?;
+        let connect_timeout = env
+            .millis(CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT)
+            .map_err(invalid)?;
         Ok(Self {
             endpoint,
             transport,
@@ -179,6 +173,19 @@ impl PubSubConfig {
     /// How long connecting may take.
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
+    }
+}
+
+/// The error of a typed reader, which is always `Invalid`: every Pub/Sub
+/// variable has a default, so none is ever missing.
+fn invalid(err: VarError) -> PubSubConfigError {
+    let var = err.var();
+    match err {
+        VarError::Invalid { reason, .. } => PubSubConfigError::Invalid { var, reason },
+        VarError::Missing { .. } => PubSubConfigError::Invalid {
+            var,
+            reason: "is not set".to_owned(),
+        },
     }
 }
 
