@@ -15,10 +15,8 @@ pub mod metrics;
 pub mod wiring;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use portal_core::ports::{
-    Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, QueueDepths, ReconcileAttempts,
-};
-use portal_core::reconcile::{ReconcileReport, Reconciler, StuckOrders};
+use portal_core::ports::Clock;
+use portal_core::reconcile::ReconcileReport;
 use serde_json::{Value, json};
 
 pub use config::{AwsTargets, ConfigError, ReconcilerConfig};
@@ -48,40 +46,22 @@ impl From<RunFailed> for lambda_runtime::Diagnostic {
 ///
 /// # Errors
 /// [`RunFailed`] when a step failed (the rest of the run still happened).
-pub async fn handle<S, R, A, G, Q, D, C>(
-    reconciler: &Reconciler<S, R, A, G, Q, D, C>,
+pub async fn handle<C: Clock>(
+    reconciler: &AwsReconciler<C>,
     event: &EventBridgeEvent,
     run_id: &str,
-) -> Result<Value, RunFailed>
-where
-    S: StuckOrders,
-    R: ProvisioningRecords,
-    A: ReconcileAttempts,
-    G: GapSweeps,
-    Q: ProvisioningQueue,
-    D: QueueDepths,
-    C: Clock,
-{
+) -> Result<Value, RunFailed> {
     respond(run_once(reconciler, event, run_id, &mut std::io::stdout()).await)
 }
 
 /// Runs the use case once for `event` and writes the report's EMF lines to
 /// `metrics_out` (stdout in Lambda, where CloudWatch Logs extracts them).
-pub async fn run_once<S, R, A, G, Q, D, C>(
-    reconciler: &Reconciler<S, R, A, G, Q, D, C>,
+pub async fn run_once<C: Clock>(
+    reconciler: &AwsReconciler<C>,
     event: &EventBridgeEvent,
     run_id: &str,
     metrics_out: &mut (impl std::io::Write + Send),
-) -> ReconcileReport
-where
-    S: StuckOrders,
-    R: ProvisioningRecords,
-    A: ReconcileAttempts,
-    G: GapSweeps,
-    Q: ProvisioningQueue,
-    D: QueueDepths,
-    C: Clock,
-{
+) -> ReconcileReport {
     tracing::info!(scheduled_at = ?event.time, detail_type = %event.detail_type, "reconciliation run starting");
     // Boxed: the use case's future is deep (HTTP and SDK calls).
     let report = Box::pin(reconciler.run(run_id)).await;

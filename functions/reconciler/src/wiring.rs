@@ -5,7 +5,7 @@ use portal_aws::{
     SqsProvisioningQueue, SqsQueueDepths,
 };
 use portal_core::ports::{Clock, EVENT_DLQ, PROVISIONING_DLQ, SystemClock};
-use portal_core::reconcile::{ReconcileSettings, Reconciler};
+use portal_core::reconcile::{ReconcilePorts, ReconcileSettings, Reconciler};
 use salesforce::SalesforceClient;
 use salesforce::reconcile::SalesforceStuckOrders;
 
@@ -59,13 +59,13 @@ pub fn assemble<C: Clock>(
     clock: C,
 ) -> AwsReconciler<C> {
     let table = targets.state_table.as_str();
-    Reconciler::new(
-        SalesforceStuckOrders::new(salesforce),
-        DynamoProvisioningRecords::new(aws.dynamo.clone(), table),
-        DynamoReconcileAttempts::new(aws.dynamo.clone(), table),
-        DynamoReplayStore::new(aws.dynamo.clone(), table),
-        SqsProvisioningQueue::new(aws.sqs.clone(), targets.provisioning_queue_url.as_str()),
-        SqsQueueDepths::new(
+    let ports = ReconcilePorts {
+        orders: SalesforceStuckOrders::new(salesforce),
+        records: DynamoProvisioningRecords::new(aws.dynamo.clone(), table),
+        attempts: DynamoReconcileAttempts::new(aws.dynamo.clone(), table),
+        gaps: DynamoReplayStore::new(aws.dynamo.clone(), table),
+        queue: SqsProvisioningQueue::new(aws.sqs.clone(), targets.provisioning_queue_url.as_str()),
+        depths: SqsQueueDepths::new(
             aws.sqs.clone(),
             vec![
                 (
@@ -76,6 +76,6 @@ pub fn assemble<C: Clock>(
             ],
         ),
         clock,
-        settings,
-    )
+    };
+    Reconciler::new(ports, settings)
 }

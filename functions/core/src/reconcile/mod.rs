@@ -33,4 +33,4 @@ mod tests;
 
 pub use policy::{Decision, ReconcileSettings, decide, idempotency_key};
 pub use ports::{StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError, TimeWindow};
-pub use run::{ReconcileReport, ReconcileStep, Reconciler, StepFailure};
+pub use run::{ReconcilePorts, ReconcileReport, ReconcileStep, Reconciler, StepFailure};

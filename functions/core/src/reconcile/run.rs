@@ -109,16 +109,29 @@ struct Candidate {
     order_modified_at: Option<DateTime<Utc>>,
 }
 
+/// The outside world one reconciliation needs: one adapter per port.
+#[derive(Debug, Clone)]
+pub struct ReconcilePorts<S, R, A, G, Q, D, C> {
+    /// Salesforce: Orders stuck in `Activating`.
+    pub orders: S,
+    /// The provisioning records.
+    pub records: R,
+    /// The reconciler's attempts per Order (its backoff).
+    pub attempts: A,
+    /// The replay gaps the subscriber recorded.
+    pub gaps: G,
+    /// The provisioning queue.
+    pub queue: Q,
+    /// The dead-letter queues' depth.
+    pub depths: D,
+    /// The time.
+    pub clock: C,
+}
+
 /// The reconciliation use case over its ports.
 #[derive(Debug)]
 pub struct Reconciler<S, R, A, G, Q, D, C> {
-    orders: S,
-    records: R,
-    attempts: A,
-    gaps: G,
-    queue: Q,
-    depths: D,
-    clock: C,
+    ports: ReconcilePorts<S, R, A, G, Q, D, C>,
     settings: ReconcileSettings,
 }
 
@@ -132,30 +145,9 @@ where
     D: QueueDepths,
     C: Clock,
 {
-    /// The use case over Salesforce (`orders`), the provisioning records, the
-    /// attempt records, the replay gaps, the provisioning queue and the
-    /// dead-letter queues.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        orders: S,
-        records: R,
-        attempts: A,
-        gaps: G,
-        queue: Q,
-        depths: D,
-        clock: C,
-        settings: ReconcileSettings,
-    ) -> Self {
-        Self {
-            orders,
-            records,
-            attempts,
-            gaps,
-            queue,
-            depths,
-            clock,
-            settings,
-        }
+    /// The use case over `ports` with `settings`.
+    pub fn new(ports: ReconcilePorts<S, R, A, G, Q, D, C>, settings: ReconcileSettings) -> Self {
+        Self { ports, settings }
     }
 
     /// The settings in use.
@@ -168,10 +160,10 @@ where
     /// [`ReconcileReport::failures`] and the others still run.
     #[tracing::instrument(name = "reconcile", skip_all, fields(run_id = %run_id))]
     pub async fn run(&self, run_id: &str) -> ReconcileReport {
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let mut report = ReconcileReport::default();
 
-        let gaps = match self.gaps.unswept_gaps(&self.settings.topic).await {
+        let gaps = match self.ports.gaps.unswept_gaps(&self.settings.topic).await {
             Ok(mut gaps) => {
                 report.gaps_pending = count(gaps.len().saturating_sub(self.settings.gap_limit));
                 gaps.truncate(self.settings.gap_limit);
@@ -197,7 +189,7 @@ where
             report.gaps_pending += count(gaps.len());
         }
 
-        match self.depths.depths().await {
+        match self.ports.depths.depths().await {
             Ok(depths) => report.dead_letters = depths,
             Err(e) => report.fail(ReconcileStep::DeadLetterDepths, &e),
         }
@@ -225,7 +217,7 @@ where
                 .collect(),
             limit: self.settings.order_limit,
         };
-        let page = match self.orders.activating(&query).await {
+        let page = match self.ports.orders.activating(&query).await {
             Ok(page) => page,
             Err(e) => {
                 report.fail(ReconcileStep::Salesforce, &e);
@@ -235,7 +227,7 @@ where
         report.stuck_orders = count(page.orders.len());
         report.more_stuck_orders = page.more;
         for order in page.orders {
-            let record = match self.records.get(&order.order_id).await {
+            let record = match self.ports.records.get(&order.order_id).await {
                 Ok(record) => record,
                 Err(e) => {
                     report.fail(ReconcileStep::Records, &e);
@@ -275,6 +267,7 @@ where
     ) {
         let since = now - self.settings.unsettled_after;
         match self
+            .ports
             .records
             .list_unsettled(since, self.settings.record_limit)
             .await
@@ -301,7 +294,7 @@ where
     ) {
         let mut planned: Vec<(ProvisioningMessage, ReconcileAttempt)> = Vec::new();
         for (order_id, candidate) in candidates {
-            let previous = match self.attempts.attempt(&order_id, now).await {
+            let previous = match self.ports.attempts.attempt(&order_id, now).await {
                 Ok(previous) => previous,
                 Err(e) => {
                     report.fail(ReconcileStep::Attempts, &e);
@@ -341,7 +334,7 @@ where
             return;
         }
         let messages: Vec<ProvisioningMessage> = planned.iter().map(|(m, _)| m.clone()).collect();
-        let outcomes = match self.queue.send(&messages).await {
+        let outcomes = match self.ports.queue.send(&messages).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 report.send_failures += count(messages.len());
@@ -366,7 +359,12 @@ where
             // Sent before recorded: a failed write only means the next run
             // sends the same attempt again, which SQS deduplicates within
             // 5 minutes and the provisioner's claim makes harmless after.
-            if let Err(e) = self.attempts.record_attempt(&message.order_id, next).await {
+            if let Err(e) = self
+                .ports
+                .attempts
+                .record_attempt(&message.order_id, next)
+                .await
+            {
                 report.fail(ReconcileStep::Attempts, &e);
             }
         }
@@ -388,6 +386,7 @@ where
     ) {
         for gap in gaps {
             match self
+                .ports
                 .gaps
                 .mark_gap_swept(&self.settings.topic, &gap.id, now)
                 .await

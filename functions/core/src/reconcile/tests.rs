@@ -103,13 +103,15 @@ fn world_with(settings: ReconcileSettings) -> World {
     ));
     let dead_letters = Arc::new(InMemoryDeadLetters::new());
     let reconciler = Reconciler::new(
-        Arc::clone(&org),
-        Arc::clone(&records),
-        Arc::new(InMemoryReconcileAttempts::new()),
-        Arc::clone(&replay),
-        Arc::clone(&queue),
-        (Arc::clone(&queue), Arc::clone(&dead_letters)),
-        clock.clone(),
+        ReconcilePorts {
+            orders: Arc::clone(&org),
+            records: Arc::clone(&records),
+            attempts: Arc::new(InMemoryReconcileAttempts::new()),
+            gaps: Arc::clone(&replay),
+            queue: Arc::clone(&queue),
+            depths: (Arc::clone(&queue), Arc::clone(&dead_letters)),
+            clock: clock.clone(),
+        },
         settings,
     );
     World {

@@ -16,7 +16,7 @@ use portal_core::ports::memory::{
     InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
     InMemoryReplayStore,
 };
-use portal_core::reconcile::{ReconcileSettings, Reconciler};
+use portal_core::reconcile::{ReconcilePorts, ReconcileSettings, Reconciler};
 use salesforce::SalesforceClient;
 use salesforce::reconcile::SalesforceStuckOrders;
 use subscriber::Shutdown;
@@ -77,16 +77,16 @@ pub fn start(
     shared: &Shared,
     shutdown: Shutdown,
 ) -> RunningReconciler {
-    let reconciler: LocalReconciler = Reconciler::new(
-        SalesforceStuckOrders::new(salesforce),
-        Arc::clone(&shared.records),
-        Arc::clone(&shared.reconcile_attempts),
-        Arc::clone(&shared.replay),
-        Arc::clone(&shared.queue),
-        (Arc::clone(&shared.queue), Arc::clone(&shared.dead_letters)),
-        Arc::clone(&shared.clock),
-        ReconcileSettings::default(),
-    );
+    let ports = ReconcilePorts {
+        orders: SalesforceStuckOrders::new(salesforce),
+        records: Arc::clone(&shared.records),
+        attempts: Arc::clone(&shared.reconcile_attempts),
+        gaps: Arc::clone(&shared.replay),
+        queue: Arc::clone(&shared.queue),
+        depths: (Arc::clone(&shared.queue), Arc::clone(&shared.dead_letters)),
+        clock: Arc::clone(&shared.clock),
+    };
+    let reconciler: LocalReconciler = Reconciler::new(ports, ReconcileSettings::default());
     let runs = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&runs);
     let task = tokio::spawn(async move {
