@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
+mod common;
+
 use portal_local::{LocalConfig, Runner};
-use serde_json::{Value, json};
+use serde_json::json;
+
+use crate::common::{Customer, place_order, send};
 
 fn config() -> LocalConfig {
     LocalConfig::from_lookup(|name| match name {
@@ -16,13 +20,6 @@ fn config() -> LocalConfig {
         _ => None,
     })
     .expect("a valid configuration")
-}
-
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let body = response.bytes().await.expect("a body");
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 /// Polls (up to 30 s, every 200 ms) until `done` holds.
@@ -36,53 +33,18 @@ async fn eventually(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-/// A registered customer's token and a placed SIM order's id.
-async fn place_order(http: &reqwest::Client, api: &str) -> (String, String) {
-    let (_, body) = send(
-        http.post(format!("{api}/_local/token"))
-            .json(&json!({"sub": "user-2", "email": "taro@example.jp"})),
-    )
-    .await;
-    let unlinked = body["token"].as_str().expect("a token").to_owned();
-    let (status, registered) = send(
-        http.post(format!("{api}/registrations"))
-            .bearer_auth(&unlinked)
-            .json(&json!({"firstName": "Taro", "lastName": "Suzuki"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{registered}");
-    let (_, body) = send(http.post(format!("{api}/_local/token")).json(&json!({
-        "sub": "user-2",
-        "email": "taro@example.jp",
-        "sf_account_id": registered["accountId"],
-    })))
-    .await;
-    let token = body["token"].as_str().expect("a token").to_owned();
-    let (_, catalog) = send(http.get(format!("{api}/catalog")).bearer_auth(&token)).await;
-    let sim = catalog["products"]
-        .as_array()
-        .expect("products")
-        .iter()
-        .find(|p| p["family"] == "SIM" && p["itemClass"] == "Service")
-        .expect("a SIM plan")["productId"]
-        .clone();
-    let (status, placed) = send(
-        http.post(format!("{api}/orders"))
-            .bearer_auth(&token)
-            .json(&json!({"commodityType": "SIM", "items": [{"productId": sim, "quantity": 1}]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{placed}");
-    let order_id = placed["orderId"].as_str().expect("an order id").to_owned();
-    (token, order_id)
-}
-
 #[tokio::test]
 async fn an_order_approved_twice_is_ordered_in_whmcs_once() {
     let runner = Runner::start(config()).await.expect("the runner starts");
     let http = reqwest::Client::new();
     let api = runner.api.url.clone();
-    let (token, order_id) = place_order(&http, &api).await;
+    let customer = Customer {
+        sub: "user-2",
+        email: "taro@example.jp",
+        first_name: "Taro",
+        last_name: "Suzuki",
+    };
+    let (token, order_id) = place_order(&http, &api, customer).await;
     let order_url = format!(
         "{}/services/data/v62.0/sobjects/Order/{order_id}",
         runner.org.url

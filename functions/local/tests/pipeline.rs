@@ -3,11 +3,15 @@
 //! the emulated org → the Order provisioned into the emulated WHMCS, seen
 //! through the portal API.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+
+use crate::common::{Customer, place_order, send};
 
 /// Kills the runner when the test ends, whatever happens.
 struct Running(Child);
@@ -71,55 +75,19 @@ fn start() -> (Running, Urls) {
     (running, urls)
 }
 
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let body = response.bytes().await.expect("a body");
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn a_staff_approval_ends_as_a_provisioned_service_in_whmcs_and_salesforce() {
     let (_runner, urls) = start();
     let api = &urls.api;
     let http = reqwest::Client::new();
 
-    let (_, body) = send(
-        http.post(format!("{api}/_local/token"))
-            .json(&json!({"sub": "user-1", "email": "hanako@example.jp"})),
-    )
-    .await;
-    let unlinked = body["token"].as_str().expect("a token").to_owned();
-    let (status, registered) = send(
-        http.post(format!("{api}/registrations"))
-            .bearer_auth(&unlinked)
-            .json(&json!({"firstName": "Hanako", "lastName": "Yamada"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{registered}");
-    let account_id = registered["accountId"].as_str().expect("an account id");
-    let (_, body) = send(http.post(format!("{api}/_local/token")).json(
-        &json!({"sub": "user-1", "email": "hanako@example.jp", "sf_account_id": account_id}),
-    ))
-    .await;
-    let token = body["token"].as_str().expect("a token").to_owned();
-
-    let (_, catalog) = send(http.get(format!("{api}/catalog")).bearer_auth(&token)).await;
-    let sim = catalog["products"]
-        .as_array()
-        .expect("products")
-        .iter()
-        .find(|p| p["family"] == "SIM" && p["itemClass"] == "Service")
-        .expect("a SIM plan")["productId"]
-        .clone();
-    let (status, placed) = send(
-        http.post(format!("{api}/orders"))
-            .bearer_auth(&token)
-            .json(&json!({"commodityType": "SIM", "items": [{"productId": sim, "quantity": 1}]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{placed}");
-    let order_id = placed["orderId"].as_str().expect("an order id").to_owned();
+    let customer = Customer {
+        sub: "user-1",
+        email: "hanako@example.jp",
+        first_name: "Hanako",
+        last_name: "Yamada",
+    };
+    let (token, order_id) = place_order(&http, api, customer).await;
 
     let (status, body) = send(
         http.patch(format!(
