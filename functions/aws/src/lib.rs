@@ -13,6 +13,7 @@ pub mod config;
 pub mod dead_letters;
 pub mod depths;
 pub mod dynamo;
+pub mod emf;
 mod errors;
 pub mod logs;
 pub mod secrets;

@@ -12,8 +12,8 @@
 //! The template alarms on `AttemptsExhausted > 0`.
 
 use chrono::{DateTime, Utc};
+use portal_aws::emf::{self, Metric};
 use portal_core::reconcile::ReconcileReport;
-use serde_json::{Map, Value, json};
 
 /// The CloudWatch namespace.
 pub const NAMESPACE: &str = "CustomerPortal/Reconciler";
@@ -59,32 +59,13 @@ pub fn emf_lines(report: &ReconcileReport, now: DateTime<Utc>) -> Vec<String> {
 }
 
 fn line(dimensions: &[(&str, &str)], counts: &[(&str, u64)], now: DateTime<Utc>) -> String {
-    let mut root = Map::new();
-    root.insert("Service".into(), SERVICE.into());
-    let mut names = vec![Value::from("Service")];
-    for (name, value) in dimensions {
-        root.insert((*name).into(), (*value).into());
-        names.push((*name).into());
-    }
-    for (name, value) in counts {
-        root.insert((*name).into(), (*value).into());
-    }
-    let definitions: Vec<Value> = counts
+    let mut all = vec![("Service", SERVICE)];
+    all.extend_from_slice(dimensions);
+    let metrics: Vec<Metric<'_>> = counts
         .iter()
-        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
+        .map(|(name, value)| Metric::count(name, *value))
         .collect();
-    root.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [names],
-                "Metrics": definitions,
-            }],
-        }),
-    );
-    Value::Object(root).to_string()
+    emf::line(NAMESPACE, &all, &metrics, now)
 }
 
 /// Writes `lines` to `out`, one per line (a closed stdout must not fail the run).
@@ -98,6 +79,7 @@ pub fn write(out: &mut impl std::io::Write, lines: &[String]) {
 mod tests {
     use portal_core::domain::OrderId;
     use portal_core::ports::QueueDepth;
+    use serde_json::{Value, json};
 
     use super::*;
 

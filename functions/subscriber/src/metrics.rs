@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use portal_aws::emf::{self, Metric};
+use serde_json::json;
 
 /// The CloudWatch namespace.
 pub const NAMESPACE: &str = "CustomerPortal/Subscriber";
@@ -212,36 +213,24 @@ fn emf_line(window: &MetricsSnapshot, lags: &[i64], active: bool, now: DateTime<
         ("Active", u64::from(active)),
         ("Heartbeat", 1),
     ];
-    let mut definitions: Vec<Value> = counts
+    let mut metrics: Vec<Metric<'_>> = counts
         .iter()
-        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
+        .map(|(name, value)| Metric::count(name, *value))
         .collect();
-    let mut root = Map::new();
-    root.insert("Service".into(), SERVICE.into());
-    for (name, value) in counts {
-        root.insert(name.into(), value.into());
-    }
     if !lags.is_empty() {
-        definitions.push(json!({"Name": "LagMs", "Unit": "Milliseconds"}));
-        root.insert("LagMs".into(), json!(lags));
+        metrics.push(Metric {
+            name: "LagMs",
+            unit: "Milliseconds",
+            value: json!(lags),
+        });
     }
-    root.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [["Service"]],
-                "Metrics": definitions,
-            }],
-        }),
-    );
-    Value::Object(root).to_string()
+    emf::line(NAMESPACE, &[("Service", SERVICE)], &metrics, now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn when_flushed_should_print_an_emf_line_with_the_window_and_start_over() {
