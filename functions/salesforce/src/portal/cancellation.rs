@@ -14,14 +14,12 @@ use portal_core::portal::cancellation::{CancellationDesk, CancellationPlan, Serv
 use portal_core::schema::{case, opportunity};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite};
+use crate::composite::{AllOrNone, Body, Composite};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::{MappingError, port_error};
 use super::plan::add_case;
-use super::record::{
-    CREATED_DATE, Fields, ID, Record, Row, created_id, format_datetime, found, path,
-};
+use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_datetime, found, path};
 
 /// Cancellations (Opportunity, Case) in Salesforce.
 #[derive(Debug, Clone)]
@@ -137,7 +135,7 @@ impl CancellationDesk for SalesforceCancellationDesk {
     )]
     async fn request_cancellation(&self, plan: &CancellationPlan) -> Result<CaseId, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
-        let body = Fields::new()
+        let body = Body::new()
             .set(opportunity::STAGE, plan.stage.as_salesforce())
             .set(
                 opportunity::SCHEDULED_CANCELLATION,

@@ -14,14 +14,14 @@ use portal_core::portal::eligibility::{
 use portal_core::schema::{account, case};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite};
+use crate::composite::{AllOrNone, Body, Composite};
 
 use super::error::{MappingError, port_error};
 use super::plan::{
     account_query, add_case, add_opportunity, open_case_query, open_opportunity_query,
     opportunity_summary,
 };
-use super::record::{Fields, ID, Record, Row, created_id, format_datetime, found};
+use super::record::{ID, Record, Row, created_id, format_datetime, found};
 
 /// Eligibility requests (Account, Opportunity, Case) in Salesforce.
 #[derive(Debug, Clone)]
@@ -98,7 +98,7 @@ impl EligibilityDesk for SalesforceEligibilityDesk {
         let mut c = Composite::new(AllOrNone::Yes);
         let opportunity = add_opportunity(&mut c, &plan.opportunity)?;
         let case_ref = add_case(&mut c, &plan.case, Some(&opportunity))?;
-        let account_body = Fields::new()
+        let account_body = Body::new()
             .set(account::ELIGIBILITY_STATUS, plan.status.as_salesforce())
             .set(
                 account::ELIGIBILITY_REQUESTED_AT,

@@ -13,11 +13,11 @@ use portal_core::portal::id_verification::{
 use portal_core::schema::{account, case};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite};
+use crate::composite::{AllOrNone, Body, Composite};
 
 use super::error::port_error;
 use super::plan::{account_query, add_case, open_case_query};
-use super::record::{Fields, ID, Row, created_id, format_datetime, found};
+use super::record::{ID, Row, created_id, format_datetime, found};
 
 /// ID verifications (Account, Case) in Salesforce.
 #[derive(Debug, Clone)]
@@ -67,7 +67,7 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
     async fn submit_verification(&self, plan: &IdVerificationPlan) -> Result<CaseId, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
         let case_ref = add_case(&mut c, &plan.case, None)?;
-        let account_body = Fields::new()
+        let account_body = Body::new()
             .set(account::ID_VERIFICATION_STATUS, plan.status.as_salesforce())
             .set(
                 account::ID_VERIFICATION_SUBMITTED_AT,

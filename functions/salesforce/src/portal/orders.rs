@@ -27,14 +27,14 @@ use portal_core::schema::{
 };
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite, CompositeResults, Ref};
+use crate::composite::{AllOrNone, Body, Composite, CompositeResults, Ref};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::PriceBook;
 use super::catalog::unit_price;
 use super::error::{MappingError, port_error};
 use super::plan::{account_query, add_opportunity, open_opportunity_query, opportunity_summary};
-use super::record::{CREATED_DATE, Fields, ID, Record, Row, created_id, format_date, found, path};
+use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_date, found, path};
 
 /// The most orders `GET /orders` lists (newest first; one page).
 pub const MAX_LISTED_ORDERS: u32 = 200;
@@ -333,7 +333,7 @@ impl OrderBook for SalesforceOrderBook {
         let mut c = Composite::new(AllOrNone::Yes);
         let opportunity = add_opportunity(&mut c, &plan.opportunity)?;
         let new = &plan.order;
-        let order_body = Fields::new()
+        let order_body = Body::new()
             .set(order::ACCOUNT_ID, plan.account_id.as_str())
             .set_ref(order::OPPORTUNITY_ID, opportunity.lookup())
             .set(order::STATUS, new.status.as_salesforce())
@@ -345,7 +345,7 @@ impl OrderBook for SalesforceOrderBook {
             .set(order::PRICEBOOK_ID, new.pricebook_id.as_str());
         let order_ref = c.create_named("order", order::OBJECT, order_body)?;
         for (i, item) in new.items.iter().enumerate() {
-            let body = Fields::new()
+            let body = Body::new()
                 .set_ref(order_item::ORDER_ID, &order_ref)
                 .set(order_item::PRODUCT_ID, item.product_id.as_str())
                 .set(

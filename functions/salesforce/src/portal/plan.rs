@@ -12,11 +12,11 @@ use portal_core::portal::plans::{
 };
 use portal_core::schema::{account, case, opportunity};
 
-use crate::composite::{Composite, CompositeBuildError, CompositeResults, Ref, Target};
+use crate::composite::{Body, Composite, CompositeBuildError, CompositeResults, Ref, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::MappingError;
-use super::record::{CREATED_DATE, Fields, ID, Record, Row, created_id, format_date};
+use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_date};
 
 /// The Account with one of its fields.
 pub fn account_query(account_id: &AccountId, field: &str) -> Result<Soql, PortError> {
@@ -116,7 +116,7 @@ pub fn add_opportunity(
             stage,
             portal_source,
         } => {
-            let body = Fields::new()
+            let body = Body::new()
                 .set(opportunity::STAGE, stage.as_salesforce())
                 .set(opportunity::PORTAL_SOURCE, portal_source.as_salesforce());
             c.update_named("opportunity", opportunity::OBJECT, id.as_id(), body)?;
@@ -130,8 +130,8 @@ pub fn add_opportunity(
 }
 
 /// The body of a new Opportunity.
-pub fn new_opportunity(new: &NewOpportunity) -> Fields {
-    Fields::new()
+pub fn new_opportunity(new: &NewOpportunity) -> Body {
+    Body::new()
         .set(opportunity::NAME, new.name.as_str())
         .set(opportunity::ACCOUNT_ID, new.account_id.as_str())
         .set(opportunity::COMMODITY_TYPE, new.commodity.as_salesforce())
@@ -155,7 +155,7 @@ pub fn add_case(
         CaseOpportunity::Existing(id) => Some(id.as_id().into()),
         CaseOpportunity::OfPlan => of_plan.map(PlannedOpportunity::lookup),
     };
-    let mut body = Fields::new()
+    let mut body = Body::new()
         .set(case::ACCOUNT_ID, new.account_id.as_str())
         .set(case::TYPE, new.case_type.as_salesforce())
         .set(case::STATUS, new.status.as_salesforce())

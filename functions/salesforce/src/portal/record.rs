@@ -7,7 +7,8 @@
 //! [`MappingError`] naming the object and field, never a panic, and never the
 //! value itself (it may be personal data).
 //!
-//! Writing: [`Fields`] builds a record body from schema constants and domain
+//! Writing: record bodies are the composite builder's
+//! [`Body`](crate::composite::Body), built from schema constants and domain
 //! values, leaving out absent optional values.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -238,12 +239,6 @@ pub fn format_datetime(t: DateTime<Utc>) -> String {
 pub fn format_date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
-
-/// A record body under construction: the composite builder's
-/// [`Body`](crate::composite::Body), whose `set` values are data that reach
-/// Salesforce byte for byte (customer text included) and whose `set_ref` is
-/// the only way to write a reference.
-pub use crate::composite::Body as Fields;
 
 /// The typed id of the record subrequest `r` created.
 pub fn created_id<T: TryFrom<Id>>(

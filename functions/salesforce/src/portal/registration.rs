@@ -13,11 +13,11 @@ use portal_core::portal::registration::{
 use portal_core::schema::{account, contact};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Composite, Ref, Target};
+use crate::composite::{AllOrNone, Body, Composite, Ref, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::{MappingError, port_error};
-use super::record::{CREATED_DATE, Fields, ID, Record, Row, created_id, found, path};
+use super::record::{CREATED_DATE, ID, Record, Row, created_id, found, path};
 
 /// The most Contacts of one e-mail address read (oldest first).
 const MAX_CONTACTS: u32 = 50;
@@ -117,8 +117,8 @@ enum WrittenContact {
 }
 
 /// The body of a new Contact on `account` (an id or the subrequest creating it).
-fn new_contact(new: &NewContact, account: Target) -> Fields {
-    Fields::new()
+fn new_contact(new: &NewContact, account: Target) -> Body {
+    Body::new()
         .set(contact::FIRST_NAME, new.first_name.as_str())
         .set(contact::LAST_NAME, new.last_name.as_str())
         .set(contact::EMAIL, new.email.as_str())
@@ -177,7 +177,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                 account: new,
                 contact: person,
             } => {
-                let body = Fields::new()
+                let body = Body::new()
                     .set(account::NAME, new.name.as_str())
                     .set_opt(account::PHONE, new.phone.as_ref().map(|p| p.as_str()))
                     .set(account::PORTAL_STATUS, new.portal_status.as_salesforce())
@@ -202,7 +202,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                 registration_source,
                 contact: person,
             } => {
-                let body = Fields::new()
+                let body = Body::new()
                     .set(account::PORTAL_STATUS, portal_status.as_salesforce())
                     .set(
                         account::REGISTRATION_SOURCE,
