@@ -306,7 +306,10 @@ pub fn field_xml(object: &'static str, field: &FieldDef) -> Result<String, Metad
         FieldType::Number { precision, scale } => ("Number", None, Some((precision, scale))),
         FieldType::Currency => ("Currency", None, Some((18, 2))),
         FieldType::Boolean => ("Checkbox", None, None),
-        FieldType::Id | FieldType::Reference { .. } | FieldType::AutoNumber { .. } => {
+        FieldType::Id
+        | FieldType::Reference { .. }
+        | FieldType::AutoNumber { .. }
+        | FieldType::Base64 => {
             return Err(unsupported());
         }
     };

@@ -16,7 +16,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use portal_core::domain::CustomerNumber;
 use portal_core::portal::{
     AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk,
-    OrderBook, PortalSettings, RegistrationDirectory, RegistrationRequest, SupportDesk,
+    OrderBook, PortalSettings, RegistrationDirectory, RegistrationRequest, ServiceBook,
+    SupportDesk,
 };
 use portal_core::ports::{
     Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
@@ -25,10 +26,11 @@ use portal_core::ports::{
 use serde::Serialize;
 
 use crate::auth::{AuthError, Authenticator};
-use crate::body::{MAX_BODY_BYTES, RequestBody, drain, is_json, parse_json, read_limited};
+use crate::body::{MAX_BODY_BYTES, PostBody, drain, read_limited};
 use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, sha256_hex};
 use crate::lock::{self, Lock};
 use crate::problem::Problem;
+use crate::upload::MAX_UPLOAD_BYTES;
 use portal_core::diagnostics::error_chain;
 
 /// The ports the routes use, one per capability: each handler asks for
@@ -49,6 +51,8 @@ pub trait PortalPorts: Send + Sync + 'static {
     type Catalog: Catalog;
     /// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`.
     type Orders: OrderBook;
+    /// `GET /services`.
+    type Services: ServiceBook;
     /// `POST /cancellations`.
     type Cancellation: CancellationDesk;
     /// `POST /support-cases`, `GET /support-cases`.
@@ -66,6 +70,8 @@ pub trait PortalPorts: Send + Sync + 'static {
     fn catalog(&self) -> &Self::Catalog;
     /// The orders port.
     fn orders(&self) -> &Self::Orders;
+    /// The services port.
+    fn services(&self) -> &Self::Services;
     /// The cancellation port.
     fn cancellation(&self) -> &Self::Cancellation;
     /// The support port.
@@ -75,8 +81,11 @@ pub trait PortalPorts: Send + Sync + 'static {
 /// Limits of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The largest request body, in bytes (default 64 KiB; more is 413).
+    /// The largest JSON request body, in bytes (default 64 KiB; more is 413).
     pub max_body_bytes: usize,
+    /// The largest `multipart/form-data` body (the ID documents), in bytes
+    /// (default [`MAX_UPLOAD_BYTES`]; more is 413).
+    pub max_upload_bytes: usize,
     /// How long an idempotency claim holds before a duplicate may run.
     pub in_flight: Duration,
     /// How long a completed idempotency record is replayed.
@@ -87,6 +96,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: MAX_BODY_BYTES,
+            max_upload_bytes: MAX_UPLOAD_BYTES,
             in_flight: IN_FLIGHT,
             record_ttl: RECORD_TTL,
         }
@@ -299,7 +309,7 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         run: F,
     ) -> Response
     where
-        B: RequestBody,
+        B: PostBody,
         F: FnOnce(Caller, B) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
@@ -316,24 +326,22 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         run: F,
     ) -> Result<Response, Problem>
     where
-        B: RequestBody,
+        B: PostBody,
         F: FnOnce(Caller, B) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
         let (parts, body) = request.into_parts();
         // Read first (bounded) so that every answer reaches the client whole;
         // the checks still answer in this order: 401/403, 415, 400 (key), 413.
-        let bytes = read_limited(&parts.headers, body, self.limits.max_body_bytes).await;
+        let bytes = read_limited(&parts.headers, body, B::max_bytes(&self.limits)).await;
         let caller = self.caller(&parts.headers, account).await?;
-        if !is_json(&parts.headers) {
-            return Err(Problem::unsupported_media_type());
+        if !B::accepts(&parts.headers) {
+            return Err(Problem::unsupported_media_type(B::MEDIA_TYPE));
         }
-        let key = idempotency::key(&parts.headers)?;
+        let key = idempotency::key(&parts.headers)?.ok_or_else(Problem::idempotency_key_missing)?;
         let bytes = bytes?;
-        let input: B = parse_json(&bytes, self.settings.timezone.today(self.clock.now()))?;
-        let Some(key) = key else {
-            return Ok(run(caller, input).await.into_response());
-        };
+        let today = self.settings.timezone.today(self.clock.now());
+        let input = B::parse(&parts.headers, bytes.clone(), today).await?;
         let scope = IdempotencyScope::new(caller.subject.clone())
             .map_err(|_| Problem::unauthorized("The bearer token is invalid.", true))?;
         let id = IdempotencyId { scope, key };
@@ -341,7 +349,11 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         let now = self.clock.now();
         let claim = IdempotencyClaim {
             id: id.clone(),
-            fingerprint: idempotency::fingerprint(&parts.method, parts.uri.path(), &bytes),
+            fingerprint: idempotency::fingerprint(
+                &parts.method,
+                parts.uri.path(),
+                &input.fingerprint_body(&bytes),
+            ),
             owner: owner.clone(),
             in_flight_until: now + delta(self.limits.in_flight),
             expires_at: now + delta(self.limits.record_ttl),

@@ -8,8 +8,9 @@
 //! - [`app`]: [`Api`], the shared state, and the GET/POST pipelines;
 //! - [`routes`]: the router and the thin handlers;
 //! - [`salesforce`]: [`SalesforcePorts`], the Salesforce adapter of every port;
-//! - [`body`], [`idempotency`], [`problem`]: request bodies, idempotency
-//!   records, and the one mapping of errors to problem responses.
+//! - [`body`], [`upload`], [`idempotency`], [`problem`]: JSON request bodies,
+//!   the ID documents' multipart form, idempotency records, and the one
+//!   mapping of errors to problem responses.
 //!
 //! The contract is `openapi.json` beside this crate's `Cargo.toml`
 //! ([`OPENAPI_JSON`]); the tests check every response against it.
@@ -23,6 +24,7 @@ pub mod lock;
 pub mod problem;
 pub mod routes;
 pub mod salesforce;
+pub mod upload;
 
 pub use app::{Api, Limits, PortalPorts};
 pub use auth::{AuthError, Authenticator};

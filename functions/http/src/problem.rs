@@ -13,7 +13,7 @@ use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use portal_core::diagnostics::error_chain;
 use portal_core::domain::FieldError;
-use portal_core::portal::{PortError, PortalError};
+use portal_core::portal::{ConflictReason, PortError, PortalError};
 use serde::Serialize;
 
 /// The media type of every error body.
@@ -75,18 +75,106 @@ fn type_uri<S: serde::Serializer>(code: &&'static str, serializer: S) -> Result<
     serializer.collect_str(&format_args!("{TYPE_PREFIX}{code}"))
 }
 
+/// One problem type: its stable code (the `type` is `urn:portal:problem:<code>`),
+/// its HTTP status and its own title. [`PROBLEM_TYPES`] lists every one; the
+/// OpenAPI document lists the same (a test holds them together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    /// The code.
+    pub code: &'static str,
+    /// The status every problem of this type has.
+    pub status: u16,
+    /// The title every problem of this type has.
+    pub title: &'static str,
+}
+
+macro_rules! problem_types {
+    ($($(#[$doc:meta])* $name:ident = ($status:literal, $code:literal, $title:literal);)*) => {
+        /// The problem types, one constant each.
+        pub mod types {
+            use super::ProblemType;
+            $(
+                $(#[$doc])*
+                pub const $name: ProblemType = ProblemType { code: $code, status: $status, title: $title };
+            )*
+        }
+
+        /// Every problem type the API answers with.
+        pub const PROBLEM_TYPES: &[ProblemType] = &[$(types::$name),*];
+    };
+}
+
+problem_types! {
+    /// The body is not JSON, or not a JSON object.
+    MALFORMED_JSON = (400, "malformed-json", "The request body is not valid JSON");
+    /// A `multipart/form-data` body that cannot be read.
+    MALFORMED_MULTIPART = (400, "malformed-multipart", "The request body is not valid multipart/form-data");
+    /// A header with a bad value.
+    INVALID_HEADER = (400, "invalid-header", "A request header is invalid");
+    /// A POST without `Idempotency-Key`.
+    IDEMPOTENCY_KEY_MISSING = (400, "idempotency-key-missing", "The Idempotency-Key header is required");
+    /// No valid bearer token.
+    UNAUTHORIZED = (401, "unauthorized", "Authentication is required");
+    /// The login has no customer account.
+    NOT_LINKED = (403, "not-linked", "The login is not linked to a customer account");
+    /// Nothing there, or not the caller's.
+    NOT_FOUND = (404, "not-found", "Not found");
+    /// Another method than the route's.
+    METHOD_NOT_ALLOWED = (405, "method-not-allowed", "Method not allowed");
+    /// The first request with the key is still running.
+    IDEMPOTENCY_KEY_IN_USE = (409, "idempotency-key-in-use", "A request with this Idempotency-Key is in progress");
+    /// An Internet order before eligibility was confirmed.
+    ELIGIBILITY_NOT_CHECKED = (409, "eligibility-not-checked", "Internet eligibility is not confirmed yet");
+    /// An Internet order before the application is ready.
+    APPLICATION_NOT_READY = (409, "application-not-ready", "The Internet application is not ready to order");
+    /// An ID verification of a verified identity.
+    ALREADY_VERIFIED = (409, "already-verified", "The identity is already verified");
+    /// A customer number linked to another login.
+    CUSTOMER_NUMBER_TAKEN = (409, "customer-number-taken", "The customer number belongs to another login");
+    /// A cancellation of a service that is not active.
+    SERVICE_NOT_ACTIVE = (409, "service-not-active", "The service is not active");
+    /// A second cancellation of a service.
+    CANCELLATION_IN_PROGRESS = (409, "cancellation-in-progress", "A cancellation of this service is in progress");
+    /// A registration while another one for the same login runs.
+    REGISTRATION_IN_PROGRESS = (409, "registration-in-progress", "A registration for this login is in progress");
+    /// A body (or a document in it) over its size limit.
+    PAYLOAD_TOO_LARGE = (413, "payload-too-large", "The request body is too large");
+    /// A body of a media type the route does not take.
+    UNSUPPORTED_MEDIA_TYPE = (415, "unsupported-media-type", "The request body has an unsupported media type");
+    /// Bad fields.
+    VALIDATION_FAILED = (422, "validation-failed", "The request has invalid fields");
+    /// The key was used for another request.
+    IDEMPOTENCY_KEY_REUSED = (422, "idempotency-key-reused", "The Idempotency-Key was used for another request");
+    /// Salesforce refused the data.
+    REJECTED = (422, "rejected", "The request was refused");
+    /// Anything unexpected.
+    INTERNAL = (500, "internal", "Internal error");
+    /// Salesforce failed in a way retrying will not fix.
+    UPSTREAM_FAILED = (502, "upstream-failed", "A system we depend on failed");
+    /// Salesforce busy or down: retry later.
+    SERVICE_UNAVAILABLE = (503, "service-unavailable", "The service is temporarily unavailable");
+}
+
+/// The problem type of a conflict reason.
+pub const fn conflict_type(reason: ConflictReason) -> ProblemType {
+    match reason {
+        ConflictReason::EligibilityNotChecked => types::ELIGIBILITY_NOT_CHECKED,
+        ConflictReason::ApplicationNotReady => types::APPLICATION_NOT_READY,
+        ConflictReason::AlreadyVerified => types::ALREADY_VERIFIED,
+        ConflictReason::CustomerNumberTaken => types::CUSTOMER_NUMBER_TAKEN,
+        ConflictReason::ServiceNotActive => types::SERVICE_NOT_ACTIVE,
+        ConflictReason::CancellationInProgress => types::CANCELLATION_IN_PROGRESS,
+        ConflictReason::RegistrationInProgress => types::REGISTRATION_IN_PROGRESS,
+    }
+}
+
 impl Problem {
-    /// A problem of type `code`.
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    /// A problem of `kind` with `detail`.
+    pub fn of(kind: ProblemType, detail: impl Into<String>) -> Self {
         Self {
-            code,
-            title,
-            status: status.as_u16(),
+            code: kind.code,
+            title: kind.title,
+            status: kind.status,
             detail: detail.into(),
             errors: None,
             headers: None,
@@ -110,21 +198,19 @@ impl Problem {
 
     /// 400: the body is not JSON (or not a JSON object).
     pub fn malformed_json(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-json",
-            "The request body is not valid JSON",
-            detail,
-        )
+        Self::of(types::MALFORMED_JSON, detail)
+    }
+
+    /// 400: a `multipart/form-data` body that cannot be read.
+    pub fn malformed_multipart(detail: impl Into<String>) -> Self {
+        Self::of(types::MALFORMED_MULTIPART, detail)
     }
 
     /// 400: a header has a bad value; `errors` names it.
     pub fn bad_header(header: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-header",
-            "A request header is invalid",
+        Self::of(
+            types::INVALID_HEADER,
             format!("The {header} header {message}."),
         )
         .with_errors(vec![ProblemField {
@@ -133,14 +219,23 @@ impl Problem {
         }])
     }
 
+    /// 400: a POST without `Idempotency-Key` (IETF draft
+    /// `draft-ietf-httpapi-idempotency-key-header`: a resource that requires
+    /// the header answers 400 when it is missing); `errors` names the header.
+    pub fn idempotency_key_missing() -> Self {
+        Self::of(
+            types::IDEMPOTENCY_KEY_MISSING,
+            "Every POST needs an Idempotency-Key header: a unique value per request you mean once (e.g. a UUID), sent again unchanged when you retry it.",
+        )
+        .with_errors(vec![ProblemField {
+            field: "Idempotency-Key".to_owned(),
+            message: "is required".to_owned(),
+        }])
+    }
+
     /// 401 with `WWW-Authenticate: Bearer`; `invalid` adds `error="invalid_token"`.
     pub fn unauthorized(detail: impl Into<String>, invalid: bool) -> Self {
-        let mut problem = Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Authentication is required",
-            detail,
-        );
+        let mut problem = Self::of(types::UNAUTHORIZED, detail);
         problem.headers().www_authenticate = Some(if invalid {
             "Bearer error=\"invalid_token\""
         } else {
@@ -151,30 +246,24 @@ impl Problem {
 
     /// 403: the login is not linked to a customer account.
     pub fn not_linked() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "not-linked",
-            "The login is not linked to a customer account",
+        Self::of(
+            types::NOT_LINKED,
             "Register first: this route needs a customer account linked to your login.",
         )
     }
 
     /// 404.
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
+        Self::of(
+            types::NOT_FOUND,
             "There is nothing here, or it is not yours.",
         )
     }
 
     /// 405 with the `Allow` header of the route.
     pub fn method_not_allowed(allow: Option<HeaderValue>) -> Self {
-        let mut problem = Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
+        let mut problem = Self::of(
+            types::METHOD_NOT_ALLOWED,
             "This route does not accept this method; see the Allow header.",
         );
         problem.headers().allow = allow;
@@ -183,40 +272,37 @@ impl Problem {
 
     /// 409: an `Idempotency-Key` whose first request is still running.
     pub fn idempotency_in_flight() -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "idempotency-key-in-use",
-            "A request with this Idempotency-Key is in progress",
+        Self::of(
+            types::IDEMPOTENCY_KEY_IN_USE,
             "The first request with this Idempotency-Key has not finished yet; retry later with the same key.",
         )
     }
 
+    /// 409: the records' state forbids the request; `detail` is the reason's text.
+    pub fn conflict(reason: ConflictReason) -> Self {
+        Self::of(conflict_type(reason), reason.to_string())
+    }
+
     /// 413: the body is larger than `limit` bytes.
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "The request body is too large",
+        Self::of(
+            types::PAYLOAD_TOO_LARGE,
             format!("A request body may have at most {limit} bytes."),
         )
     }
 
-    /// 415: a POST whose `Content-Type` is not `application/json`.
-    pub fn unsupported_media_type() -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "The request body must be JSON",
-            "Send the body as application/json.",
+    /// 415: a POST whose `Content-Type` is not `expected`.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::of(
+            types::UNSUPPORTED_MEDIA_TYPE,
+            format!("Send the body as {expected}."),
         )
     }
 
     /// 422: bad fields.
     pub fn validation(errors: Vec<ProblemField>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation-failed",
-            "The request has invalid fields",
+        Self::of(
+            types::VALIDATION_FAILED,
             format!("{} field(s) are invalid; see errors.", errors.len().max(1)),
         )
         .with_errors(errors)
@@ -224,20 +310,16 @@ impl Problem {
 
     /// 422: an `Idempotency-Key` already used for another request.
     pub fn idempotency_mismatch() -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "The Idempotency-Key was used for another request",
+        Self::of(
+            types::IDEMPOTENCY_KEY_REUSED,
             "This Idempotency-Key was already used with another request body or route; use a new key.",
         )
     }
 
     /// 503 with `Retry-After`.
     pub fn unavailable(retry_after: Option<Duration>) -> Self {
-        let mut problem = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service-unavailable",
-            "The service is temporarily unavailable",
+        let mut problem = Self::of(
+            types::SERVICE_UNAVAILABLE,
             "A system we depend on is busy or unavailable; nothing was changed. Retry later.",
         );
         let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
@@ -248,22 +330,15 @@ impl Problem {
 
     /// 502: Salesforce failed in a way retrying will not fix.
     pub fn upstream_failed() -> Self {
-        Self::new(
-            StatusCode::BAD_GATEWAY,
-            "upstream-failed",
-            "A system we depend on failed",
+        Self::of(
+            types::UPSTREAM_FAILED,
             "The request could not be completed. Please contact support if it persists.",
         )
     }
 
     /// 500, without details.
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "Something went wrong on our side.",
-        )
+        Self::of(types::INTERNAL, "Something went wrong on our side.")
     }
 
     /// The status as a [`StatusCode`].
@@ -307,12 +382,7 @@ pub fn from_portal_error(error: PortalError) -> Problem {
         }
         PortalError::NotLinked => Problem::not_linked(),
         PortalError::NotFound => Problem::not_found(),
-        PortalError::Conflict { reason } => Problem::new(
-            StatusCode::CONFLICT,
-            reason.code(),
-            "The request conflicts with the state of your account",
-            reason.to_string(),
-        ),
+        PortalError::Conflict { reason } => Problem::conflict(reason),
         PortalError::Upstream(port) => from_port_error(port),
     }
 }
@@ -332,12 +402,7 @@ fn from_port_error(error: PortError) -> Problem {
                     message: message.clone(),
                 })
                 .collect::<Vec<_>>();
-            let problem = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rejected",
-                "The request was refused",
-                message,
-            );
+            let problem = Problem::of(types::REJECTED, message);
             if errors.is_empty() {
                 problem
             } else {

@@ -17,14 +17,15 @@ use futures::FutureExt as _;
 use http::StatusCode;
 use http::header::{ALLOW, CONTENT_TYPE};
 use portal_core::portal::{
-    self as uc, CancellationRequest, EligibilityRequest, IdVerificationRequest, OrderRequest,
-    Outcome, RegistrationRequest, SupportCaseRequest,
+    self as uc, CancellationRequest, EligibilityRequest, OrderRequest, Outcome,
+    RegistrationRequest, SupportCaseRequest,
 };
 use portal_core::ports::IdempotencyStore;
 use serde::Serialize;
 
 use crate::app::{Account, Api, PortalPorts, Reply};
 use crate::problem::{Problem, from_portal_error};
+use crate::upload::IdVerificationForm;
 
 /// Builds the router of every route over `api`.
 pub fn router<P: PortalPorts, S: IdempotencyStore + 'static>(api: Api<P, S>) -> Router {
@@ -40,6 +41,7 @@ pub fn router<P: PortalPorts, S: IdempotencyStore + 'static>(api: Api<P, S>) -> 
             get(list_orders::<P, S>).post(place_order::<P, S>),
         )
         .route("/orders/{orderId}", get(order::<P, S>))
+        .route("/services", get(services::<P, S>))
         .route("/cancellations", post(cancellations::<P, S>))
         .route(
             "/support-cases",
@@ -152,7 +154,7 @@ async fn id_verifications<P: PortalPorts, S: IdempotencyStore + 'static>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: IdVerificationRequest| {
+        async move |caller, IdVerificationForm(body)| {
             let result =
                 uc::submit_id_verification(a.ports.id_verification(), &caller, body, a.clock.now())
                     .await;
@@ -222,6 +224,20 @@ async fn order<P: PortalPorts, S: IdempotencyStore + 'static>(
     api.get(request, async move |caller| {
         reply(
             uc::get_order(a.ports.orders(), &caller, &order_id).await,
+            StatusCode::OK,
+        )
+    })
+    .await
+}
+
+async fn services<P: PortalPorts, S: IdempotencyStore + 'static>(
+    State(api): State<Api<P, S>>,
+    request: Request,
+) -> Response {
+    let a = api.clone();
+    api.get(request, async move |caller| {
+        reply(
+            uc::list_services(a.ports.services(), &caller).await,
             StatusCode::OK,
         )
     })

@@ -6,7 +6,7 @@ use salesforce::SalesforceClient;
 use salesforce::portal::{
     PriceBook, SalesforceAccountProfile, SalesforceCancellationDesk, SalesforceCatalog,
     SalesforceEligibilityDesk, SalesforceIdVerificationDesk, SalesforceOrderBook, SalesforcePortal,
-    SalesforceRegistrationDirectory, SalesforceSupportDesk,
+    SalesforceRegistrationDirectory, SalesforceServiceBook, SalesforceSupportDesk,
 };
 
 use crate::app::PortalPorts;
@@ -20,6 +20,7 @@ pub struct SalesforcePorts {
     id_verification: SalesforceIdVerificationDesk,
     catalog: SalesforceCatalog,
     orders: SalesforceOrderBook,
+    services: SalesforceServiceBook,
     cancellation: SalesforceCancellationDesk,
     support: SalesforceSupportDesk,
 }
@@ -35,6 +36,7 @@ impl SalesforcePorts {
             id_verification: portal.id_verification(),
             catalog: portal.catalog(),
             orders: portal.orders(),
+            services: portal.services(),
             cancellation: portal.cancellation(),
             support: portal.support(),
         }
@@ -48,6 +50,7 @@ impl PortalPorts for SalesforcePorts {
     type IdVerification = SalesforceIdVerificationDesk;
     type Catalog = SalesforceCatalog;
     type Orders = SalesforceOrderBook;
+    type Services = SalesforceServiceBook;
     type Cancellation = SalesforceCancellationDesk;
     type Support = SalesforceSupportDesk;
 
@@ -68,6 +71,9 @@ impl PortalPorts for SalesforcePorts {
     }
     fn orders(&self) -> &Self::Orders {
         &self.orders
+    }
+    fn services(&self) -> &Self::Services {
+        &self.services
     }
     fn cancellation(&self) -> &Self::Cancellation {
         &self.cancellation

@@ -366,7 +366,14 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/services/oauth2/token", post(oauth::token))
         .route("/services/data", get(rest::versions))
         .route("/services/data/", get(rest::versions))
-        .route("/services/data/{*rest}", any(rest::handle))
+        .route(
+            "/services/data/{*rest}",
+            // Read a little past Salesforce's request limit so that it is
+            // refused as Salesforce does (400), not by the framework.
+            any(rest::handle).layer(axum::extract::DefaultBodyLimit::max(
+                rest::MAX_REQUEST_BYTES + 1024 * 1024,
+            )),
+        )
         .nest("/_emulator", control::router())
         .nest("/_emulator/pubsub", pubsub::control_router())
         .with_state(shared)

@@ -29,7 +29,9 @@ pub use account::{
 pub use address::{Address, AddressInput, PostalCode, Prefecture};
 pub use catalog::{BillingCycle, CommodityType, ItemClass, ProductFamily};
 pub use contact::{Email, EmailError, PhoneNumber, PhoneNumberError};
-pub use document::DocumentType;
+pub use document::{
+    DocumentError, DocumentFormat, DocumentType, IdDocument, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS,
+};
 pub use field_error::{FieldError, FieldErrors};
 pub use ids::{
     AccountId, CaseId, ContactId, OpportunityId, OrderId, PricebookEntryId, PricebookId, ProductId,

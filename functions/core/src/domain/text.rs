@@ -26,6 +26,12 @@ pub enum TextError {
     ControlCharacter,
 }
 
+/// The length of `text` as Salesforce counts it: UTF-16 code units (a
+/// character outside the Basic Multilingual Plane, e.g. most emoji, counts 2).
+pub fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
 /// Trims `raw` and checks its length and characters.
 fn parse_text(raw: &str, max: usize, multi_line: bool) -> Result<String, TextError> {
     let text = raw.trim();

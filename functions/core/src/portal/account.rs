@@ -1,5 +1,7 @@
 //! `GET /account`: the caller's Account with its portal, eligibility and ID
-//! verification status. One read.
+//! verification status, and whether each commodity can be ordered now
+//! (`orderable`, by the rule of [`super::orderable`]). One read: the Account
+//! with its Opportunities.
 
 use std::future::Future;
 
@@ -12,6 +14,7 @@ use crate::domain::{
 
 use super::caller::Caller;
 use super::error::{PortError, PortalError};
+use super::orderable::{CommodityOpportunity, Orderability, orderable};
 
 /// The Account as the portal shows it (also the response body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +32,18 @@ pub struct AccountOverview {
     pub eligibility: EligibilityView,
     /// ID verification.
     pub id_verification: IdVerificationView,
+    /// Per commodity: whether an order can be placed now, and why not.
+    pub orderable: Vec<Orderability>,
+}
+
+/// What the one read of `GET /account` returns: the Account's fields and its
+/// Opportunities that decide what it can order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The Account's fields (`orderable` is computed from the rest).
+    pub overview: AccountOverview,
+    /// Its Opportunities at `Introduction`, `Ready` or `Void`, newest first.
+    pub opportunities: Vec<CommodityOpportunity>,
 }
 
 /// The Account's Internet eligibility fields.
@@ -61,11 +76,12 @@ pub struct IdVerificationView {
 
 /// Reads the caller's Account.
 pub trait AccountProfile: Send + Sync {
-    /// One read of the Account by id; `None` when it does not exist.
+    /// One read of the Account by id with its Opportunities at
+    /// `Introduction`, `Ready` or `Void`; `None` when it does not exist.
     fn account_overview(
         &self,
         account: &AccountId,
-    ) -> impl Future<Output = Result<Option<AccountOverview>, PortError>> + Send;
+    ) -> impl Future<Output = Result<Option<AccountRecord>, PortError>> + Send;
 }
 
 /// The caller's Account.
@@ -75,11 +91,14 @@ pub async fn get_account<P: AccountProfile>(
     caller: &Caller,
 ) -> Result<AccountOverview, PortalError> {
     let account = caller.account()?;
-    profile
+    let record = profile
         .account_overview(account)
         .await?
-        .filter(|overview| &overview.account_id == account)
-        .ok_or(PortalError::NotFound)
+        .filter(|record| &record.overview.account_id == account)
+        .ok_or(PortalError::NotFound)?;
+    let mut overview = record.overview;
+    overview.orderable = orderable(overview.eligibility.status, &record.opportunities);
+    Ok(overview)
 }
 
 #[cfg(test)]
@@ -101,13 +120,21 @@ mod tests {
                 checked_at: None,
             },
             id_verification: IdVerificationView::default(),
+            orderable: Vec::new(),
+        }
+    }
+
+    fn record(account_id: AccountId) -> AccountRecord {
+        AccountRecord {
+            overview: overview(account_id),
+            opportunities: Vec::new(),
         }
     }
 
     #[tokio::test]
     async fn when_linked_should_return_the_account_with_the_documented_fields() {
         let org = FakeOrg {
-            account: Some(overview(account())),
+            account: Some(record(account())),
             ..FakeOrg::default()
         };
         let got = get_account(&org, &caller()).await.unwrap();
@@ -131,6 +158,18 @@ mod tests {
                     "verifiedAt": null,
                     "rejectionMessage": null,
                 },
+                "orderable": [
+                    {"commodityType": "Personal SonixNet Home Internet", "canOrder": false, "reason": {
+                        "code": "eligibility-pending",
+                        "message": "We are checking whether Internet service is available at your address. We will let you know as soon as we know.",
+                    }},
+                    {"commodityType": "Corporate SonixNet Home Internet", "canOrder": false, "reason": {
+                        "code": "eligibility-pending",
+                        "message": "We are checking whether Internet service is available at your address. We will let you know as soon as we know.",
+                    }},
+                    {"commodityType": "SIM", "canOrder": true},
+                    {"commodityType": "VPN", "canOrder": true},
+                ],
             })
         );
     }
@@ -151,7 +190,7 @@ mod tests {
             Err(PortalError::NotFound)
         ));
         let other = FakeOrg {
-            account: Some(overview(other_account())),
+            account: Some(record(other_account())),
             ..FakeOrg::default()
         };
         assert!(matches!(

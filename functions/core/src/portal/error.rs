@@ -97,6 +97,17 @@ pub enum ConflictReason {
 }
 
 impl ConflictReason {
+    /// Every reason.
+    pub const ALL: &'static [Self] = &[
+        Self::EligibilityNotChecked,
+        Self::ApplicationNotReady,
+        Self::AlreadyVerified,
+        Self::CustomerNumberTaken,
+        Self::ServiceNotActive,
+        Self::CancellationInProgress,
+        Self::RegistrationInProgress,
+    ];
+
     /// A stable, machine-readable code for the problem `type`.
     pub const fn code(self) -> &'static str {
         match self {

@@ -10,7 +10,7 @@ use crate::domain::{
     ProductId, WhmcsServiceId,
 };
 
-use super::account::{AccountOverview, AccountProfile};
+use super::account::{AccountProfile, AccountRecord};
 use super::caller::Caller;
 use super::cancellation::{CancellationDesk, CancellationPlan, ServiceRecord};
 use super::catalog::{Catalog, PriceListEntry};
@@ -18,7 +18,9 @@ use super::eligibility::{
     EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested,
 };
 use super::error::PortError;
-use super::id_verification::{IdVerificationContext, IdVerificationDesk, IdVerificationPlan};
+use super::id_verification::{
+    IdVerificationContext, IdVerificationDesk, IdVerificationPlan, SubmittedVerification,
+};
 use super::orders::{
     OrderBook, OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder,
 };
@@ -26,6 +28,7 @@ use super::plans::NewCase;
 use super::registration::{
     Registered, RegistrationDirectory, RegistrationLookup, RegistrationPlan,
 };
+use super::services::{ServiceBook, ServiceView};
 use super::support::{CaseSummary, SupportDesk};
 
 /// The caller's Account.
@@ -79,6 +82,11 @@ pub fn written_order() -> OrderId {
     OrderId::parse("801000000000009").expect("valid id")
 }
 
+/// The `i`th ContentVersion the fake's writes hand out.
+pub fn written_content_version(i: usize) -> crate::domain::SalesforceId {
+    crate::domain::SalesforceId::parse(&format!("06800000000000{i}")).expect("valid id")
+}
+
 /// 2026-03-31 15:30 UTC: already 2026-04-01 in Tokyo.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 31, 15, 30, 0)
@@ -109,6 +117,7 @@ pub enum Call {
     Lookup(Option<CustomerNumber>),
     Register(RegistrationPlan),
     AccountOverview(AccountId),
+    Services(AccountId),
     EligibilityContext(AccountId, CommodityType),
     RequestEligibility(EligibilityPlan),
     VerificationContext(AccountId),
@@ -142,7 +151,7 @@ impl Call {
 #[derive(Debug, Default)]
 pub struct FakeOrg {
     pub registration: RegistrationLookup,
-    pub account: Option<AccountOverview>,
+    pub account: Option<AccountRecord>,
     pub eligibility: Option<EligibilityContext>,
     pub id_verification: Option<IdVerificationContext>,
     pub price_list: Vec<PriceListEntry>,
@@ -150,6 +159,7 @@ pub struct FakeOrg {
     pub orders: Vec<OrderSummary>,
     pub order_detail: Option<OrderDetail>,
     pub service: Option<ServiceRecord>,
+    pub services: Vec<ServiceView>,
     pub cases: Vec<CaseSummary>,
     /// Every write fails as a retryable outage.
     pub writes_unavailable: bool,
@@ -240,7 +250,7 @@ impl AccountProfile for FakeOrg {
     async fn account_overview(
         &self,
         account: &AccountId,
-    ) -> Result<Option<AccountOverview>, PortError> {
+    ) -> Result<Option<AccountRecord>, PortError> {
         self.record(Call::AccountOverview(account.clone()));
         Ok(self.account.clone())
     }
@@ -281,9 +291,17 @@ impl IdVerificationDesk for FakeOrg {
         Ok(self.id_verification.clone())
     }
 
-    async fn submit_verification(&self, plan: &IdVerificationPlan) -> Result<CaseId, PortError> {
+    async fn submit_verification(
+        &self,
+        plan: &IdVerificationPlan,
+    ) -> Result<SubmittedVerification, PortError> {
         self.write(Call::SubmitVerification(plan.clone()))?;
-        Ok(written_case())
+        Ok(SubmittedVerification {
+            case_id: written_case(),
+            content_versions: (0..plan.documents.len())
+                .map(|i| written_content_version(i))
+                .collect(),
+        })
     }
 }
 
@@ -350,6 +368,13 @@ impl CancellationDesk for FakeOrg {
     async fn request_cancellation(&self, plan: &CancellationPlan) -> Result<CaseId, PortError> {
         self.write(Call::RequestCancellation(plan.clone()))?;
         Ok(written_case())
+    }
+}
+
+impl ServiceBook for FakeOrg {
+    async fn services(&self, account: &AccountId) -> Result<Vec<ServiceView>, PortError> {
+        self.record(Call::Services(account.clone()));
+        Ok(self.services.clone())
     }
 }
 

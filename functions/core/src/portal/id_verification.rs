@@ -1,36 +1,63 @@
 //! `POST /id-verifications`: submit identity documents for CS to review.
 //!
-//! Rules (issue 3): a Case `ID Verification` is opened; the Account's
-//! `Id_Verification_Status__c` becomes `Pending` with the submitted time. A
-//! repeat while `Pending` returns the open case and writes nothing.
+//! Rules (issues 3 and 13): 1 to [`MAX_DOCUMENTS`] files, each a JPEG, PNG or
+//! PDF by its bytes and at most 4 MiB ([`IdDocument`]); a Case `ID
+//! Verification` is opened with the files on it as Salesforce Files
+//! (`ContentVersion` with `FirstPublishLocationId` = the Case), and the
+//! Account's `Id_Verification_Status__c` becomes `Pending` with the submitted
+//! time — all in one atomic write. A repeat while `Pending` returns the open
+//! case and writes nothing (its files are not stored: CS reviews the first
+//! submission). After `Rejected` a submission opens a new review (a new Case).
 //!
 //! Decisions where the issue is silent:
-//! - An Account already `Verified` is a conflict (nothing to submit);
-//!   after `Rejected` a new submission is allowed.
-//! - The document type and notes go into the Case description; the documents
-//!   themselves travel outside this API.
+//! - An Account already `Verified` is a conflict (nothing to submit).
+//! - The document type and notes go into the Case description, with the
+//!   files' names.
 
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use bytes::Bytes;
 
 use crate::domain::{
-    AccountId, CaseId, CaseType, DocumentType, FieldError, FieldErrors, IdVerificationStatus, Notes,
+    AccountId, CaseId, CaseType, DocumentFormat, DocumentType, FieldError, FieldErrors, IdDocument,
+    IdVerificationStatus, MAX_DOCUMENTS, Notes, SalesforceId,
 };
 
 use super::caller::Caller;
 use super::error::{ConflictReason, PortError, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
 
-/// The raw body of `POST /id-verifications`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The raw request of `POST /id-verifications` (a `multipart/form-data`
+/// form, read by the HTTP layer into this).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdVerificationRequest {
     /// `drivers_license`, `passport`, `residence_card`, `my_number_card` or `health_insurance_card`.
     pub document_type: Option<String>,
     /// Notes for CS.
     pub notes: Option<String>,
+    /// The files, in the form's order.
+    pub documents: Vec<DocumentUpload>,
+}
+
+/// One uploaded file, as received.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DocumentUpload {
+    /// The file name the client sent, if any.
+    pub file_name: Option<String>,
+    /// The bytes.
+    pub content: Bytes,
+}
+
+impl std::fmt::Debug for DocumentUpload {
+    /// The size, never the content.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentUpload")
+            .field("size", &self.content.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A checked ID verification request.
@@ -40,23 +67,59 @@ pub struct IdVerificationCommand {
     pub document_type: DocumentType,
     /// Notes.
     pub notes: Option<Notes>,
+    /// The files (1 to [`MAX_DOCUMENTS`]).
+    pub documents: Vec<IdDocument>,
 }
 
 impl IdVerificationRequest {
-    /// Checks every field.
+    /// Checks every field: `documentType`, `notes`, and `documents` (1 to
+    /// [`MAX_DOCUMENTS`] files, each `documents[i]` checked by its bytes).
     pub fn parse(self) -> Result<IdVerificationCommand, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         let document_type =
             errors.required("documentType", self.document_type.as_deref(), str::parse);
         let notes = errors.optional("notes", self.notes.as_deref(), Notes::parse);
+        let mut documents = Vec::with_capacity(self.documents.len());
+        match self.documents.len() {
+            0 => errors.push("documents", "must have 1 or 2 files"),
+            n if n > MAX_DOCUMENTS => {
+                errors.push(
+                    "documents",
+                    format!("must have at most {MAX_DOCUMENTS} files"),
+                );
+            }
+            _ => {
+                for (i, upload) in self.documents.into_iter().enumerate() {
+                    let checked = IdDocument::parse(upload.file_name.as_deref(), upload.content, i);
+                    if let Some(document) = errors.check(&format!("documents[{i}]"), checked) {
+                        documents.push(document);
+                    }
+                }
+            }
+        }
         match (document_type, notes) {
             (Some(document_type), Some(notes)) if errors.is_empty() => Ok(IdVerificationCommand {
                 document_type,
                 notes,
+                documents,
             }),
             _ => Err(errors.into_vec()),
         }
     }
+}
+
+/// One stored file of the response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredDocument {
+    /// The Salesforce File's version (`ContentVersion`, `068…`).
+    pub content_version_id: SalesforceId,
+    /// The file name.
+    pub file_name: String,
+    /// Its format.
+    pub content_type: DocumentFormat,
+    /// Its size in bytes.
+    pub size: usize,
 }
 
 /// The body of the 202 response.
@@ -67,6 +130,8 @@ pub struct IdVerificationResponse {
     pub case_id: CaseId,
     /// The Account's status: `Pending`.
     pub status: IdVerificationStatus,
+    /// The files this request stored on the case (none for a repeat while pending).
+    pub documents: Vec<StoredDocument>,
 }
 
 /// What the one read of an ID verification returns.
@@ -89,9 +154,20 @@ pub struct IdVerificationPlan {
     pub submitted_at: DateTime<Utc>,
     /// The `ID Verification` case.
     pub case: NewCase,
+    /// The files, stored on the case.
+    pub documents: Vec<IdDocument>,
 }
 
-/// Reads and writes ID verifications (Account, Case).
+/// What the write of an ID verification made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmittedVerification {
+    /// The case.
+    pub case_id: CaseId,
+    /// The `ContentVersion` of each file, in the plan's order.
+    pub content_versions: Vec<SalesforceId>,
+}
+
+/// Reads and writes ID verifications (Account, Case, ContentVersion).
 pub trait IdVerificationDesk: Send + Sync {
     /// One read; `None` when the Account does not exist.
     fn verification_context(
@@ -99,11 +175,12 @@ pub trait IdVerificationDesk: Send + Sync {
         account: &AccountId,
     ) -> impl Future<Output = Result<Option<IdVerificationContext>, PortError>> + Send;
 
-    /// One atomic write (allOrNone composite); returns the new case.
+    /// One atomic write (allOrNone composite): the case, its files and the
+    /// Account; returns the new case and file versions.
     fn submit_verification(
         &self,
         plan: &IdVerificationPlan,
-    ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
+    ) -> impl Future<Output = Result<SubmittedVerification, PortError>> + Send;
 }
 
 /// What an ID verification decides from its context.
@@ -118,7 +195,7 @@ pub enum IdVerificationDecision {
 /// The pure decision of an ID verification.
 pub fn decide_id_verification(
     account_id: &AccountId,
-    command: &IdVerificationCommand,
+    command: IdVerificationCommand,
     context: IdVerificationContext,
     now: DateTime<Utc>,
 ) -> Result<IdVerificationDecision, PortalError> {
@@ -130,10 +207,20 @@ pub fn decide_id_verification(
             Ok(IdVerificationDecision::Pending(IdVerificationResponse {
                 case_id,
                 status: IdVerificationStatus::Pending,
+                documents: Vec::new(),
             }))
         }
         _ => {
             let mut description = format!("Document type: {}\n", command.document_type);
+            description.push_str("Files (on this case):\n");
+            for document in &command.documents {
+                description.push_str(&format!(
+                    "- {} ({}, {} bytes)\n",
+                    document.path_on_client(),
+                    document.format().media_type(),
+                    document.size()
+                ));
+            }
             if let Some(notes) = &command.notes {
                 description.push_str("\nNotes from the customer:\n");
                 description.push_str(notes.as_str());
@@ -149,6 +236,7 @@ pub fn decide_id_verification(
                     format!("ID verification - {}", command.document_type),
                     description,
                 ),
+                documents: command.documents,
             }))
         }
     }
@@ -168,17 +256,29 @@ pub async fn submit_id_verification<D: IdVerificationDesk>(
         .verification_context(account)
         .await?
         .ok_or(PortalError::NotFound)?;
-    match decide_id_verification(account, &command, context, now)? {
+    match decide_id_verification(account, command, context, now)? {
         IdVerificationDecision::Pending(response) => {
             tracing::info!(case_id = %response.case_id, "ID verification already pending");
             Ok(Outcome::Existing(response))
         }
         IdVerificationDecision::Write(plan) => {
-            let case_id = desk.submit_verification(&plan).await?;
-            tracing::info!(case_id = %case_id, "ID verification submitted");
+            let written = desk.submit_verification(&plan).await?;
+            tracing::info!(case_id = %written.case_id, files = plan.documents.len(), "ID verification submitted");
+            let documents = plan
+                .documents
+                .iter()
+                .zip(written.content_versions)
+                .map(|(document, content_version_id)| StoredDocument {
+                    content_version_id,
+                    file_name: document.path_on_client(),
+                    content_type: document.format(),
+                    size: document.size(),
+                })
+                .collect();
             Ok(Outcome::Created(IdVerificationResponse {
-                case_id,
+                case_id: written.case_id,
                 status: IdVerificationStatus::Pending,
+                documents,
             }))
         }
     }
@@ -190,10 +290,20 @@ mod tests {
     use crate::domain::{CaseOrigin, CaseStatus};
     use crate::portal::fake::*;
 
+    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
+
+    fn upload(name: &str, content: &'static [u8]) -> DocumentUpload {
+        DocumentUpload {
+            file_name: Some(name.into()),
+            content: Bytes::from_static(content),
+        }
+    }
+
     fn body() -> IdVerificationRequest {
         IdVerificationRequest {
             document_type: Some("residence_card".into()),
             notes: None,
+            documents: vec![upload("front.jpg", JPEG), upload("back.pdf", b"%PDF-1.4")],
         }
     }
 
@@ -221,9 +331,25 @@ mod tests {
         assert_eq!(plan.case.origin, CaseOrigin::Portal);
         assert_eq!(plan.case.account_id, account());
         assert_eq!(plan.case.subject, "ID verification - Residence card");
+        assert_eq!(plan.documents.len(), 2);
+        assert_eq!(plan.documents[1].format(), DocumentFormat::Pdf);
+        assert!(
+            plan.case
+                .description
+                .contains("- front.jpg (image/jpeg, 6 bytes)"),
+            "{}",
+            plan.case.description
+        );
         assert_eq!(
             serde_json::to_value(outcome.body()).unwrap(),
-            serde_json::json!({"caseId": written_case().as_str(), "status": "Pending"})
+            serde_json::json!({
+                "caseId": written_case().as_str(),
+                "status": "Pending",
+                "documents": [
+                    {"contentVersionId": written_content_version(0).as_str(), "fileName": "front.jpg", "contentType": "image/jpeg", "size": 6},
+                    {"contentVersionId": written_content_version(1).as_str(), "fileName": "back.pdf", "contentType": "application/pdf", "size": 8},
+                ],
+            })
         );
     }
 
@@ -237,7 +363,8 @@ mod tests {
             outcome,
             Outcome::Existing(IdVerificationResponse {
                 case_id: case(),
-                status: IdVerificationStatus::Pending
+                status: IdVerificationStatus::Pending,
+                documents: Vec::new(),
             })
         );
         assert!(org.writes().is_empty());
@@ -264,11 +391,45 @@ mod tests {
         let bad = IdVerificationRequest {
             document_type: Some("selfie".into()),
             notes: Some("\u{1b}[31m".into()),
+            documents: vec![upload("ok.jpg", JPEG), upload("setup.jpg", b"MZ\x90\x00")],
         };
         assert_eq!(
             invalid_fields(submit_id_verification(&org, &caller(), bad, now()).await),
-            ["documentType", "notes"]
+            ["documentType", "notes", "documents[1]"]
         );
+        for (documents, message) in [
+            (Vec::new(), "must have 1 or 2 files"),
+            (
+                vec![
+                    upload("a.jpg", JPEG),
+                    upload("b.jpg", JPEG),
+                    upload("c.jpg", JPEG),
+                ],
+                "must have at most 2 files",
+            ),
+        ] {
+            let err = IdVerificationRequest {
+                documents,
+                ..body()
+            }
+            .parse()
+            .unwrap_err();
+            assert_eq!(err, vec![FieldError::new("documents", message)]);
+        }
         assert!(org.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn when_resubmitted_after_rejection_with_the_old_case_open_should_open_a_new_review() {
+        let org = org_with(Some(IdVerificationStatus::Rejected), Some(case()));
+        let outcome = submit_id_verification(&org, &caller(), body(), now())
+            .await
+            .unwrap();
+        assert!(outcome.is_created());
+        assert_eq!(outcome.body().case_id, written_case());
+        let Call::SubmitVerification(plan) = org.only_write() else {
+            panic!("expected one write: {:?}", org.writes());
+        };
+        assert_eq!(plan.status, IdVerificationStatus::Pending);
     }
 }

@@ -18,24 +18,30 @@ pub mod catalog;
 pub mod eligibility;
 pub mod error;
 pub mod id_verification;
+pub mod orderable;
 pub mod orders;
 pub mod plans;
 pub mod registration;
+pub mod services;
 pub mod settings;
 pub mod support;
 
 #[cfg(test)]
 mod fake;
 
-pub use account::{AccountOverview, AccountProfile, get_account};
+pub use account::{AccountOverview, AccountProfile, AccountRecord, get_account};
 pub use caller::Caller;
 pub use cancellation::{CancellationDesk, CancellationRequest, request_cancellation};
 pub use catalog::{Catalog, get_catalog};
 pub use eligibility::{EligibilityDesk, EligibilityRequest, request_eligibility};
 pub use error::{BoxError, ConflictReason, PortError, PortalError};
-pub use id_verification::{IdVerificationDesk, IdVerificationRequest, submit_id_verification};
+pub use id_verification::{
+    DocumentUpload, IdVerificationDesk, IdVerificationRequest, submit_id_verification,
+};
+pub use orderable::{NotOrderable, Orderability};
 pub use orders::{OrderBook, OrderRequest, get_order, list_orders, place_order};
 pub use plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, Outcome};
 pub use registration::{RegistrationDirectory, RegistrationRequest, register};
+pub use services::{ServiceBook, list_services};
 pub use settings::PortalSettings;
 pub use support::{SupportCaseRequest, SupportDesk, list_support_cases, open_support_case};

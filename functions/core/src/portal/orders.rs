@@ -32,7 +32,8 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{PortError, PortalError};
+use super::orderable::readiness;
 use super::plans::{NewOpportunity, OpportunityPlan, OpportunitySummary};
 use super::settings::PortalSettings;
 
@@ -245,6 +246,9 @@ pub struct OrderSummary {
     pub status: OrderStatus,
     /// `Activation_Status__c`.
     pub activation_status: Option<ActivationStatus>,
+    /// The Opportunity's `WHMCS_Service_ID__c`, once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<WhmcsServiceId>,
     /// `EffectiveDate`.
     pub effective_date: NaiveDate,
 }
@@ -363,26 +367,21 @@ pub fn decide_order(
     if !errors.is_empty() {
         return Err(PortalError::Validation(errors.into_vec()));
     }
-    let opportunity = if command.commodity.needs_eligibility() {
-        if context.eligibility_status != Some(EligibilityStatus::Checked) {
-            return Err(PortalError::conflict(ConflictReason::EligibilityNotChecked));
-        }
-        match context.open_opportunity {
-            Some(OpportunitySummary {
-                id,
-                stage: OpportunityStage::Ready,
-            }) => to_post_processing(id),
-            _ => return Err(PortalError::conflict(ConflictReason::ApplicationNotReady)),
-        }
-    } else {
-        match context.open_opportunity {
-            Some(open) => to_post_processing(open.id),
-            None => OpportunityPlan::Create(NewOpportunity::for_order(
-                account_id.clone(),
-                command.commodity,
-                today,
-            )),
-        }
+    let open_stage = context.open_opportunity.as_ref().map(|o| o.stage);
+    readiness(
+        command.commodity,
+        context.eligibility_status,
+        open_stage,
+        false,
+    )
+    .map_err(|blocked| PortalError::conflict(blocked.conflict()))?;
+    let opportunity = match context.open_opportunity {
+        Some(open) => to_post_processing(open.id),
+        None => OpportunityPlan::Create(NewOpportunity::for_order(
+            account_id.clone(),
+            command.commodity,
+            today,
+        )),
     };
     Ok(OrderPlacement {
         account_id: account_id.clone(),
@@ -466,6 +465,7 @@ pub async fn get_order<B: OrderBook>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::portal::error::ConflictReason;
     use crate::portal::fake::*;
 
     const FIBER: &str = "01t000000000001";
@@ -793,6 +793,7 @@ mod tests {
             order_number: "00000100".into(),
             status: OrderStatus::PendingReview,
             activation_status: Some(ActivationStatus::PendingReview),
+            service_id: None,
             effective_date: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
         };
         let org = FakeOrg {

@@ -45,6 +45,9 @@ pub enum FieldType {
     Boolean,
     /// A read-only, system-assigned text counter, e.g. `00000100`.
     AutoNumber { digits: u8 },
+    /// Binary data (`base64`): base64 text in JSON bodies; reads return the
+    /// URL of the blob (`/services/data/vXX.X/sobjects/{Object}/{id}/{Field}`).
+    Base64,
 }
 
 impl FieldType {
@@ -63,6 +66,7 @@ impl FieldType {
             FieldType::Number { .. } => "double",
             FieldType::Currency => "currency",
             FieldType::Boolean => "boolean",
+            FieldType::Base64 => "base64",
         }
     }
 }
@@ -248,6 +252,9 @@ mod tests {
             ("Product2", "01t"),
             ("Pricebook2", "01s"),
             ("PricebookEntry", "01u"),
+            ("ContentVersion", "068"),
+            ("ContentDocument", "069"),
+            ("ContentDocumentLink", "06A"),
         ];
         for (name, prefix) in expected {
             assert_eq!(object(name).map(|o| o.key_prefix), Some(prefix), "{name}");

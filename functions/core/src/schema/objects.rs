@@ -305,6 +305,56 @@ pub mod user {
     pub const IS_ACTIVE: &str = "IsActive";
 }
 
+/// `ContentVersion`: one version of a Salesforce File — the ID documents a
+/// customer uploads, stored on their `ID Verification` case.
+///
+/// Creating one (with `VersionData`, base64 in JSON) makes a `ContentDocument`
+/// and, with `FirstPublishLocationId`, a `ContentDocumentLink` from it to that
+/// record. `FirstPublishLocationId` is polymorphic in Salesforce; the product
+/// only publishes to Cases, so the schema names `Case`.
+pub mod content_version {
+    pub const OBJECT: &str = "ContentVersion";
+    pub const TITLE: &str = "Title";
+    pub const PATH_ON_CLIENT: &str = "PathOnClient";
+    pub const VERSION_DATA: &str = "VersionData";
+    pub const FIRST_PUBLISH_LOCATION_ID: &str = "FirstPublishLocationId";
+    pub const CONTENT_DOCUMENT_ID: &str = "ContentDocumentId";
+    pub const CONTENT_LOCATION: &str = "ContentLocation";
+    pub const CONTENT_SIZE: &str = "ContentSize";
+    pub const FILE_EXTENSION: &str = "FileExtension";
+    pub const FILE_TYPE: &str = "FileType";
+    pub const CHECKSUM: &str = "Checksum";
+    pub const IS_LATEST: &str = "IsLatest";
+    pub const VERSION_NUMBER: &str = "VersionNumber";
+
+    /// `S`: stored in Salesforce; `E`: external; `L`: social network.
+    pub const CONTENT_LOCATION_VALUES: &[&str] = &["S", "E", "L"];
+}
+
+/// `ContentDocument`: a Salesforce File, whatever its versions.
+pub mod content_document {
+    pub const OBJECT: &str = "ContentDocument";
+    pub const TITLE: &str = "Title";
+    pub const LATEST_PUBLISHED_VERSION_ID: &str = "LatestPublishedVersionId";
+    pub const FILE_TYPE: &str = "FileType";
+    pub const FILE_EXTENSION: &str = "FileExtension";
+    pub const CONTENT_SIZE: &str = "ContentSize";
+}
+
+/// `ContentDocumentLink`: a File shared with a record (`LinkedEntityId`,
+/// polymorphic in Salesforce; the product links to Cases only).
+pub mod content_document_link {
+    pub const OBJECT: &str = "ContentDocumentLink";
+    pub const CONTENT_DOCUMENT_ID: &str = "ContentDocumentId";
+    pub const LINKED_ENTITY_ID: &str = "LinkedEntityId";
+    pub const SHARE_TYPE: &str = "ShareType";
+    pub const VISIBILITY: &str = "Visibility";
+
+    /// `V` viewer, `C` collaborator, `I` inferred.
+    pub const SHARE_TYPE_VALUES: &[&str] = &["V", "C", "I"];
+    pub const VISIBILITY_VALUES: &[&str] = &["AllUsers", "InternalUsers", "SharedUsers"];
+}
+
 /// Every object the product touches.
 pub static OBJECTS: &[ObjectDef] = &[
     ObjectDef {
@@ -664,6 +714,111 @@ pub static OBJECTS: &[ObjectDef] = &[
                     FieldType::Boolean,
                 ),
                 DefaultValue::Bool(false),
+            ),
+        ],
+    },
+    ObjectDef {
+        name: content_version::OBJECT,
+        label: "Content Version",
+        key_prefix: "068",
+        fields: &[
+            std_field(content_version::TITLE, "Title", text(255)),
+            create_only(std_required(
+                content_version::PATH_ON_CLIENT,
+                "Path On Client",
+                text(500),
+            )),
+            create_only(std_required(
+                content_version::VERSION_DATA,
+                "Version Data",
+                FieldType::Base64,
+            )),
+            create_only(std_field(
+                content_version::FIRST_PUBLISH_LOCATION_ID,
+                "First Publish Location ID",
+                reference("Case", "FirstPublishLocation"),
+            )),
+            read_only(
+                content_version::CONTENT_DOCUMENT_ID,
+                "ContentDocument ID",
+                reference("ContentDocument", "ContentDocument"),
+            ),
+            with_default(
+                create_only(std_field(
+                    content_version::CONTENT_LOCATION,
+                    "Content Location",
+                    picklist(content_version::CONTENT_LOCATION_VALUES),
+                )),
+                DefaultValue::Text("S"),
+            ),
+            read_only(
+                content_version::CONTENT_SIZE,
+                "Size",
+                FieldType::Number {
+                    precision: 9,
+                    scale: 0,
+                },
+            ),
+            read_only(content_version::FILE_EXTENSION, "File Extension", text(40)),
+            read_only(content_version::FILE_TYPE, "File Type", text(20)),
+            read_only(content_version::CHECKSUM, "Checksum", text(50)),
+            with_default(
+                read_only(content_version::IS_LATEST, "Is Latest", FieldType::Boolean),
+                DefaultValue::Bool(true),
+            ),
+            read_only(content_version::VERSION_NUMBER, "Version Number", text(20)),
+        ],
+    },
+    ObjectDef {
+        name: content_document::OBJECT,
+        label: "Content Document",
+        key_prefix: "069",
+        fields: &[
+            read_only(content_document::TITLE, "Title", text(255)),
+            read_only(
+                content_document::LATEST_PUBLISHED_VERSION_ID,
+                "Latest Published Version ID",
+                reference("ContentVersion", "LatestPublishedVersion"),
+            ),
+            read_only(content_document::FILE_TYPE, "File Type", text(20)),
+            read_only(content_document::FILE_EXTENSION, "File Extension", text(40)),
+            read_only(
+                content_document::CONTENT_SIZE,
+                "Size",
+                FieldType::Number {
+                    precision: 9,
+                    scale: 0,
+                },
+            ),
+        ],
+    },
+    ObjectDef {
+        name: content_document_link::OBJECT,
+        label: "Content Document Link",
+        key_prefix: "06A",
+        fields: &[
+            create_only(std_required(
+                content_document_link::CONTENT_DOCUMENT_ID,
+                "ContentDocument ID",
+                reference("ContentDocument", "ContentDocument"),
+            )),
+            create_only(std_required(
+                content_document_link::LINKED_ENTITY_ID,
+                "Linked Entity ID",
+                reference("Case", "LinkedEntity"),
+            )),
+            std_required(
+                content_document_link::SHARE_TYPE,
+                "Share Type",
+                picklist(content_document_link::SHARE_TYPE_VALUES),
+            ),
+            with_default(
+                std_field(
+                    content_document_link::VISIBILITY,
+                    "Visibility",
+                    picklist(content_document_link::VISIBILITY_VALUES),
+                ),
+                DefaultValue::Text("AllUsers"),
             ),
         ],
     },

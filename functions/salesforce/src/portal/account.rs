@@ -1,20 +1,29 @@
 //! [`AccountProfile`] over Salesforce: the caller's Account with its portal,
-//! eligibility and ID verification fields, in one query.
+//! eligibility and ID verification fields, and its Opportunities at
+//! `Introduction`, `Ready` or `Void` (what decides `orderable`): one
+//! `/composite` of two queries, one API call.
 
 use portal_core::domain::{
-    AccountId, CustomerNumber, EligibilityStatus, IdVerificationStatus, PortalStatus,
+    AccountId, CommodityType, CustomerNumber, EligibilityStatus, IdVerificationStatus,
+    OpportunityStage, PortalStatus,
 };
 use portal_core::portal::PortError;
 use portal_core::portal::account::{
-    AccountOverview, AccountProfile, EligibilityView, IdVerificationView,
+    AccountOverview, AccountProfile, AccountRecord, EligibilityView, IdVerificationView,
 };
-use portal_core::schema::account;
+use portal_core::portal::orderable::CommodityOpportunity;
+use portal_core::schema::{account, opportunity};
 
 use crate::client::SalesforceClient;
-use crate::soql::{self, Cond, Soql};
+use crate::composite::{AllOrNone, Composite};
+use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::{MappingError, port_error};
-use super::record::{ID, Record, Row};
+use super::record::{CREATED_DATE, ID, Record, Row, found};
+
+/// The most Opportunities read with the Account (newest first): far more
+/// than one customer has open or void at once.
+const MAX_OPPORTUNITIES_READ: u32 = 200;
 
 /// The caller's Account in Salesforce.
 #[derive(Debug, Clone)]
@@ -50,6 +59,37 @@ fn overview_query(account_id: &AccountId) -> Result<Soql, PortError> {
     .build()?)
 }
 
+/// The Account's Opportunities that decide what it can order, newest first.
+fn opportunities_query(account_id: &AccountId) -> Result<Soql, PortError> {
+    let stages = [
+        OpportunityStage::Introduction,
+        OpportunityStage::Ready,
+        OpportunityStage::Void,
+    ];
+    Ok(
+        soql::select([ID, opportunity::COMMODITY_TYPE, opportunity::STAGE])
+            .from(opportunity::OBJECT)
+            .where_(Cond::eq(opportunity::ACCOUNT_ID, account_id.as_id()))
+            .where_(Cond::in_(
+                opportunity::STAGE,
+                stages.iter().map(|s| s.as_salesforce()),
+            ))
+            .order_by(CREATED_DATE, Order::Desc)
+            .order_by(ID, Order::Desc)
+            .limit(MAX_OPPORTUNITIES_READ)
+            .build()?,
+    )
+}
+
+fn commodity_opportunity(record: &Record) -> Result<CommodityOpportunity, MappingError> {
+    let row = Row::new(opportunity::OBJECT, record);
+    Ok(CommodityOpportunity {
+        id: row.id(ID)?,
+        commodity: row.opt_parsed(opportunity::COMMODITY_TYPE, str::parse::<CommodityType>)?,
+        stage: row.parsed(opportunity::STAGE, str::parse::<OpportunityStage>)?,
+    })
+}
+
 fn overview(record: &Record) -> Result<AccountOverview, MappingError> {
     let row = Row::new(account::OBJECT, record);
     Ok(AccountOverview {
@@ -74,6 +114,7 @@ fn overview(record: &Record) -> Result<AccountOverview, MappingError> {
                 .opt_text(account::ID_VERIFICATION_REJECTION)?
                 .map(str::to_owned),
         },
+        orderable: Vec::new(),
     })
 }
 
@@ -82,12 +123,23 @@ impl AccountProfile for SalesforceAccountProfile {
     async fn account_overview(
         &self,
         account_id: &AccountId,
-    ) -> Result<Option<AccountOverview>, PortError> {
-        let page = self
-            .client
-            .query::<Record>(&overview_query(account_id)?)
-            .await
-            .map_err(port_error)?;
-        Ok(page.records.first().map(overview).transpose()?)
+    ) -> Result<Option<AccountRecord>, PortError> {
+        let mut c = Composite::new(AllOrNone::No);
+        let account_ref = c.query_named("account", &overview_query(account_id)?)?;
+        let opportunities_ref =
+            c.query_named("opportunities", &opportunities_query(account_id)?)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let accounts = found(&results, &account_ref, "the Account query")?;
+        let Some(record) = accounts.first() else {
+            return Ok(None);
+        };
+        let opportunities = found(&results, &opportunities_ref, "the Opportunity query")?
+            .iter()
+            .map(commodity_opportunity)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(AccountRecord {
+            overview: overview(record)?,
+            opportunities,
+        }))
     }
 }

@@ -2,18 +2,24 @@
 //!
 //! Read: one `/composite` of two queries — the Account's ID verification
 //! status and its newest open `ID Verification` case.
-//! Write: one all-or-none `/composite` — the Case and the Account `Pending`
-//! with the submitted time.
+//! Write: one all-or-none `/composite` — the Case, one `ContentVersion` per
+//! document (`VersionData` in base64, `FirstPublishLocationId` =
+//! `@{case.id}`, so Salesforce files it on the Case through a
+//! `ContentDocumentLink`) and the Account `Pending` with the submitted time.
+//! Nothing is left behind when any part fails: the files roll back with the
+//! Case. Salesforce takes at most 50 MB of JSON (37.5 MB of base64) per
+//! request; two documents of at most 4 MiB are about 11 MB.
 
-use portal_core::domain::{AccountId, CaseId, CaseType, IdVerificationStatus};
+use base64::Engine as _;
+use portal_core::domain::{AccountId, CaseId, CaseType, IdDocument, IdVerificationStatus};
 use portal_core::portal::PortError;
 use portal_core::portal::id_verification::{
-    IdVerificationContext, IdVerificationDesk, IdVerificationPlan,
+    IdVerificationContext, IdVerificationDesk, IdVerificationPlan, SubmittedVerification,
 };
-use portal_core::schema::{account, case};
+use portal_core::schema::{account, case, content_version};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Body, Composite};
+use crate::composite::{AllOrNone, Body, Composite, Ref};
 
 use super::error::port_error;
 use super::plan::{account_query, add_case, open_case_query};
@@ -63,10 +69,21 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
         Ok(Some(IdVerificationContext { status, open_case }))
     }
 
-    #[tracing::instrument(name = "salesforce.id_verification.submit", skip_all, fields(account_id = %plan.account_id))]
-    async fn submit_verification(&self, plan: &IdVerificationPlan) -> Result<CaseId, PortError> {
+    #[tracing::instrument(name = "salesforce.id_verification.submit", skip_all, fields(account_id = %plan.account_id, files = plan.documents.len()))]
+    async fn submit_verification(
+        &self,
+        plan: &IdVerificationPlan,
+    ) -> Result<SubmittedVerification, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
         let case_ref = add_case(&mut c, &plan.case, None)?;
+        let mut file_refs = Vec::with_capacity(plan.documents.len());
+        for (i, document) in plan.documents.iter().enumerate() {
+            file_refs.push(c.create_named(
+                &format!("file{i}"),
+                content_version::OBJECT,
+                file_body(document, &case_ref),
+            )?);
+        }
         let account_body = Body::new()
             .set(account::ID_VERIFICATION_STATUS, plan.status.as_salesforce())
             .set(
@@ -81,7 +98,26 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
         )?;
         let results = self.client.composite(&c).await.map_err(port_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
+        let content_versions = file_refs
+            .iter()
+            .map(|r| created_id(&results, r, "a new ContentVersion"))
+            .collect::<Result<Vec<_>, _>>()?;
         tracing::info!(case_id = %case_id, "ID verification written");
-        Ok(case_id)
+        Ok(SubmittedVerification {
+            case_id,
+            content_versions,
+        })
     }
+}
+
+/// A `ContentVersion` of `document`, published to the case `case_ref` creates.
+fn file_body(document: &IdDocument, case_ref: &Ref) -> Body {
+    Body::new()
+        .set(content_version::TITLE, document.file_name())
+        .set(content_version::PATH_ON_CLIENT, document.path_on_client())
+        .set(
+            content_version::VERSION_DATA,
+            base64::engine::general_purpose::STANDARD.encode(document.content()),
+        )
+        .set_ref(content_version::FIRST_PUBLISH_LOCATION_ID, case_ref)
 }

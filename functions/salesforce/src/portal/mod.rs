@@ -7,11 +7,12 @@
 //! | port | adapter | read | write |
 //! | --- | --- | --- | --- |
 //! | `RegistrationDirectory` | [`SalesforceRegistrationDirectory`] | Contacts by e-mail (+ Account by number): 1 query or 1 composite | Account + Contact |
-//! | `AccountProfile` | [`SalesforceAccountProfile`] | 1 query | — |
+//! | `AccountProfile` | [`SalesforceAccountProfile`] | 1 composite (2 queries: the Account, its Opportunities) | — |
 //! | `EligibilityDesk` | [`SalesforceEligibilityDesk`] | 1 composite (3 queries) | Opportunity + Case + Account |
-//! | `IdVerificationDesk` | [`SalesforceIdVerificationDesk`] | 1 composite (2 queries) | Case + Account |
+//! | `IdVerificationDesk` | [`SalesforceIdVerificationDesk`] | 1 composite (2 queries) | Case + ContentVersions (the files) + Account |
 //! | `Catalog` | [`SalesforceCatalog`] | 1 query | — |
 //! | `OrderBook` | [`SalesforceOrderBook`] | 1 composite (4 queries); list: 1 query; detail: 1 composite (2 queries) | Opportunity + Order + OrderItems (+ read-back) |
+//! | `ServiceBook` | [`SalesforceServiceBook`] | 1 query (OrderItems with their Order and Opportunity) | — |
 //! | `CancellationDesk` | [`SalesforceCancellationDesk`] | 1 composite (2 queries) | Opportunity + Case |
 //! | `SupportDesk` | [`SalesforceSupportDesk`] | 1 query | Case |
 //!
@@ -32,6 +33,7 @@ pub mod orders;
 mod plan;
 pub mod record;
 pub mod registration;
+pub mod services;
 pub mod support;
 
 use portal_core::domain::{PricebookId, TypedIdError};
@@ -48,6 +50,7 @@ pub use error::{MappingError, port_error};
 pub use id_verification::SalesforceIdVerificationDesk;
 pub use orders::SalesforceOrderBook;
 pub use registration::SalesforceRegistrationDirectory;
+pub use services::SalesforceServiceBook;
 pub use support::SalesforceSupportDesk;
 
 use error::MappingError as Mapping;
@@ -143,6 +146,11 @@ impl SalesforcePortal {
     /// `OrderBook`.
     pub fn orders(&self) -> SalesforceOrderBook {
         SalesforceOrderBook::new(self.client.clone(), self.price_book.clone())
+    }
+
+    /// `ServiceBook`.
+    pub fn services(&self) -> SalesforceServiceBook {
+        SalesforceServiceBook::new(self.client.clone())
     }
 
     /// `CancellationDesk`.

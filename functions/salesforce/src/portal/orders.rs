@@ -8,7 +8,7 @@
 //!   created at `Post Processing`), the Order, one OrderItem per line (each
 //!   `@{order.id}`), then a query reading the new Order's `OrderNumber` back
 //!   by its id (`WHERE Id = '@{order.id}'`), in the same call.
-//! - List: one query. Detail: one `/composite` of two queries (the Order with
+//! - List: one query (with each Order's Opportunity's service id). Detail: one `/composite` of two queries (the Order with
 //!   its Opportunity's service id, and its items with the product names).
 //!
 //! Every query is filtered on the caller's Account.
@@ -130,12 +130,17 @@ fn order_number(
 
 fn orders_query(account_id: &AccountId) -> Result<Soql, PortError> {
     Ok(soql::select([
-        ID,
-        order::ACCOUNT_ID,
-        order::ORDER_NUMBER,
-        order::STATUS,
-        order::ACTIVATION_STATUS,
-        order::EFFECTIVE_DATE,
+        ID.to_owned(),
+        order::ACCOUNT_ID.to_owned(),
+        order::ORDER_NUMBER.to_owned(),
+        order::STATUS.to_owned(),
+        order::ACTIVATION_STATUS.to_owned(),
+        order::EFFECTIVE_DATE.to_owned(),
+        path(
+            order::OBJECT,
+            order::OPPORTUNITY_ID,
+            opportunity::WHMCS_SERVICE_ID,
+        )?,
     ])
     .from(order::OBJECT)
     .where_(Cond::eq(order::ACCOUNT_ID, account_id.as_id()))
@@ -154,8 +159,23 @@ fn order_summary(record: &Record) -> Result<OrderSummary, MappingError> {
         status: row.parsed(order::STATUS, str::parse::<OrderStatus>)?,
         activation_status: row
             .opt_parsed(order::ACTIVATION_STATUS, str::parse::<ActivationStatus>)?,
+        service_id: service_id(&row)?,
         effective_date: row.date(order::EFFECTIVE_DATE)?,
     })
+}
+
+/// The WHMCS service id of the Order's Opportunity, once provisioned.
+fn service_id(row: &Row<'_>) -> Result<Option<WhmcsServiceId>, MappingError> {
+    let Some(opp) = row.parent(order::OPPORTUNITY_ID, opportunity::OBJECT)? else {
+        return Ok(None);
+    };
+    opp.opt_whole(opportunity::WHMCS_SERVICE_ID)?
+        .map(|n| {
+            WhmcsServiceId::new(n).map_err(|e| {
+                MappingError::invalid(opportunity::OBJECT, opportunity::WHMCS_SERVICE_ID, e)
+            })
+        })
+        .transpose()
 }
 
 fn order_query(account_id: &AccountId, order_id: &OrderId) -> Result<Soql, PortError> {
@@ -237,17 +257,7 @@ fn order_detail(record: &Record, items: &[Record]) -> Result<OrderDetail, Mappin
                 .map_err(|e| MappingError::invalid(order::OBJECT, order::WHMCS_ORDER_ID, e))
         })
         .transpose()?;
-    let service_id = match row.parent(order::OPPORTUNITY_ID, opportunity::OBJECT)? {
-        Some(opp) => opp
-            .opt_whole(opportunity::WHMCS_SERVICE_ID)?
-            .map(|n| {
-                WhmcsServiceId::new(n).map_err(|e| {
-                    MappingError::invalid(opportunity::OBJECT, opportunity::WHMCS_SERVICE_ID, e)
-                })
-            })
-            .transpose()?,
-        None => None,
-    };
+    let service_id = service_id(&row)?;
     Ok(OrderDetail {
         order_id: row.id(ID)?,
         account_id: row.id(order::ACCOUNT_ID)?,

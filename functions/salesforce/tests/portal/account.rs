@@ -1,8 +1,9 @@
-//! `AccountProfile`: the caller's Account in one query.
+//! `AccountProfile`: the caller's Account with its Opportunities in one call.
 
 use chrono::{TimeZone, Utc};
 use portal_core::domain::{
-    AccountId, CustomerNumber, EligibilityStatus, IdVerificationStatus, PortalStatus,
+    AccountId, CommodityType, CustomerNumber, EligibilityStatus, IdVerificationStatus,
+    OpportunityStage, PortalStatus,
 };
 use portal_core::portal::{AccountProfile, PortError};
 use salesforce::schema::account;
@@ -28,7 +29,11 @@ async fn the_overview_maps_every_documented_field_in_one_query() {
             account::ID_VERIFICATION_NOTE: "agent-only note",
         }),
     );
-    org.account("Somebody Else", json!({ account::PORTAL_STATUS: "Active" }));
+    let other = org.account("Somebody Else", json!({ account::PORTAL_STATUS: "Active" }));
+    let ready = org.opportunity(&mine, "Personal SonixNet Home Internet", "Ready", json!({}));
+    let void = org.opportunity(&mine, "Corporate SonixNet Home Internet", "Void", json!({}));
+    org.opportunity(&mine, "SIM", "Active", json!({}));
+    org.opportunity(&other, "SIM", "Ready", json!({}));
 
     let calls = org.calls();
     let got = org
@@ -39,37 +44,64 @@ async fn the_overview_maps_every_documented_field_in_one_query() {
         .unwrap()
         .expect("the Account");
     assert_eq!(org.calls() - calls, 1);
-    assert_eq!(got.account_id, mine);
-    assert_eq!(got.name, "Hanako Yamada");
+    let read: Vec<_> = got
+        .opportunities
+        .iter()
+        .map(|o| (o.id.clone(), o.commodity, o.stage))
+        .collect();
     assert_eq!(
-        got.customer_number,
+        read,
+        vec![
+            (
+                void,
+                Some(CommodityType::CorporateInternet),
+                OpportunityStage::Void
+            ),
+            (
+                ready,
+                Some(CommodityType::PersonalInternet),
+                OpportunityStage::Ready
+            ),
+        ],
+        "the Account's open and void Opportunities, newest first, nobody else's"
+    );
+    assert_eq!(got.overview.account_id, mine);
+    assert_eq!(got.overview.name, "Hanako Yamada");
+    assert_eq!(
+        got.overview.customer_number,
         Some(CustomerNumber::parse("C-0001").unwrap())
     );
-    assert_eq!(got.portal_status, Some(PortalStatus::Active));
-    assert_eq!(got.eligibility.status, Some(EligibilityStatus::Checked));
-    assert_eq!(got.eligibility.value.as_deref(), Some("1G available"));
+    assert_eq!(got.overview.portal_status, Some(PortalStatus::Active));
     assert_eq!(
-        got.eligibility.requested_at,
+        got.overview.eligibility.status,
+        Some(EligibilityStatus::Checked)
+    );
+    assert_eq!(
+        got.overview.eligibility.value.as_deref(),
+        Some("1G available")
+    );
+    assert_eq!(
+        got.overview.eligibility.requested_at,
         Some(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap())
     );
     assert_eq!(
-        got.eligibility.checked_at,
+        got.overview.eligibility.checked_at,
         Some(
             Utc.with_ymd_and_hms(2026, 3, 2, 0, 15, 30).unwrap()
                 + chrono::Duration::milliseconds(250)
         )
     );
     assert_eq!(
-        got.id_verification.status,
+        got.overview.id_verification.status,
         Some(IdVerificationStatus::Rejected)
     );
     assert_eq!(
-        got.id_verification.submitted_at,
+        got.overview.id_verification.submitted_at,
         Some(Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap())
     );
-    assert_eq!(got.id_verification.verified_at, None);
+    assert_eq!(got.overview.id_verification.verified_at, None);
     assert_eq!(
-        got.id_verification.rejection_message.as_deref(),
+        got.overview.id_verification.rejection_message.as_deref(),
         Some("The photo is blurred")
     );
 }

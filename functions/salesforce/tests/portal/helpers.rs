@@ -45,6 +45,23 @@ impl TestOrg {
             .unwrap_or_else(|| panic!("no record {id}"))
     }
 
+    /// The bytes of a file version, read over REST as staff
+    /// (`sobjects/ContentVersion/{id}/VersionData`).
+    pub async fn version_data(&self, id: &str) -> Vec<u8> {
+        let url = format!(
+            "{}/services/data/v62.0/sobjects/ContentVersion/{id}/VersionData",
+            self.emulator.base_url()
+        );
+        let response = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(salesforce_emulator::config::DEFAULT_ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("the org answers");
+        assert_eq!(response.status(), 200);
+        response.bytes().await.expect("the bytes").to_vec()
+    }
+
     /// How many records `object` has.
     pub fn count(&self, object: &str) -> usize {
         self.emulator.count(object)

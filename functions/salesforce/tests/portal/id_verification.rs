@@ -1,12 +1,13 @@
 //! `IdVerificationDesk`: the context in one composite of queries; Case +
-//! Account in one all-or-none composite.
+//! files (ContentVersion) + Account in one all-or-none composite.
 
+use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use portal_core::domain::{AccountId, CaseType, IdVerificationStatus};
-use portal_core::portal::IdVerificationDesk;
+use portal_core::domain::{AccountId, CaseType, IdDocument, IdVerificationStatus};
 use portal_core::portal::id_verification::IdVerificationPlan;
 use portal_core::portal::plans::{CaseOpportunity, NewCase};
-use salesforce::schema::{account, case};
+use portal_core::portal::{IdVerificationDesk, PortError};
+use salesforce::schema::{account, case, content_document, content_document_link, content_version};
 use serde_json::json;
 
 use crate::helpers::org;
@@ -47,28 +48,64 @@ async fn a_submission_writes_the_case_and_the_pending_status_with_its_time_in_on
         json!({ account::ID_VERIFICATION_STATUS: "Rejected" }),
     );
     let cases = org.count(case::OBJECT);
-    let submitted_at = Utc.with_ymd_and_hms(2026, 4, 1, 0, 30, 0).unwrap();
-    let plan = IdVerificationPlan {
-        account_id: mine.clone(),
-        status: IdVerificationStatus::Pending,
-        submitted_at,
-        case: NewCase::portal(
-            mine.clone(),
-            CaseOpportunity::None,
-            CaseType::IdVerification,
-            "ID verification - Residence card".into(),
-            "Document type: Residence card\n".into(),
-        ),
-    };
+    let front = jpeg(3 * 1024 * 1024);
+    let plan = plan(
+        &mine,
+        &mine,
+        vec![
+            IdDocument::parse(Some("front.jpg"), front.clone(), 0).unwrap(),
+            IdDocument::parse(Some("back"), Bytes::from_static(b"%PDF-1.7\n%%EOF"), 1).unwrap(),
+        ],
+    );
 
     let calls = org.calls();
-    let case_id = org
+    let written = org
         .portal
         .id_verification()
         .submit_verification(&plan)
         .await
         .unwrap();
     assert_eq!(org.calls() - calls, 1);
+    let case_id = written.case_id;
+    assert_eq!(written.content_versions.len(), 2);
+    let version = org.record(written.content_versions[0].as_str());
+    assert_eq!(version[content_version::TITLE], "front.jpg");
+    assert_eq!(version[content_version::PATH_ON_CLIENT], "front.jpg");
+    assert_eq!(
+        version[content_version::FIRST_PUBLISH_LOCATION_ID],
+        case_id.as_str()
+    );
+    assert_eq!(version[content_version::CONTENT_SIZE], 3 * 1024 * 1024);
+    assert_eq!(version[content_version::FILE_TYPE], "JPG");
+    let second = org.record(written.content_versions[1].as_str());
+    assert_eq!(
+        second[content_version::PATH_ON_CLIENT],
+        "back.pdf",
+        "named by its format"
+    );
+    assert_eq!(second[content_version::FILE_TYPE], "PDF");
+    // The file is on the Case, as Salesforce Files: a document linked to it.
+    let document = version[content_version::CONTENT_DOCUMENT_ID]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        org.record(&document)[content_document::LATEST_PUBLISHED_VERSION_ID],
+        written.content_versions[0].as_str()
+    );
+    let links = org.records_where(
+        content_document_link::OBJECT,
+        content_document_link::CONTENT_DOCUMENT_ID,
+        &document,
+    );
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        links[0][content_document_link::LINKED_ENTITY_ID],
+        case_id.as_str()
+    );
+    // And its bytes come back whole.
+    let served = org.version_data(written.content_versions[0].as_str()).await;
+    assert_eq!(served, front.to_vec());
     assert_eq!(org.count(case::OBJECT), cases + 1);
     let c = org.record(case_id.as_str());
     assert_eq!(c[case::ACCOUNT_ID], mine.as_str());
@@ -82,5 +119,68 @@ async fn a_submission_writes_the_case_and_the_pending_status_with_its_time_in_on
     assert_eq!(
         a[account::ID_VERIFICATION_SUBMITTED_AT],
         "2026-04-01T00:30:00.000+0000"
+    );
+}
+
+/// A JPEG-signed file of `size` bytes.
+fn jpeg(size: usize) -> Bytes {
+    let mut content = vec![0x5Au8; size];
+    content[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
+    Bytes::from(content)
+}
+
+fn plan(
+    case_account: &AccountId,
+    account_id: &AccountId,
+    documents: Vec<IdDocument>,
+) -> IdVerificationPlan {
+    IdVerificationPlan {
+        account_id: account_id.clone(),
+        status: IdVerificationStatus::Pending,
+        submitted_at: Utc.with_ymd_and_hms(2026, 4, 1, 0, 30, 0).unwrap(),
+        case: NewCase::portal(
+            case_account.clone(),
+            CaseOpportunity::None,
+            CaseType::IdVerification,
+            "ID verification - Residence card".into(),
+            "Document type: Residence card\n".into(),
+        ),
+        documents,
+    }
+}
+
+#[tokio::test]
+async fn when_a_later_part_of_the_write_fails_no_file_is_left_behind() {
+    let org = org().await;
+    let mine = org.account("Hanako Yamada", json!({}));
+    let missing = AccountId::parse("001000000000999").unwrap();
+    let before = [
+        org.count(case::OBJECT),
+        org.count(content_version::OBJECT),
+        org.count(content_document::OBJECT),
+        org.count(content_document_link::OBJECT),
+    ];
+    // The Case and its files are written first; the Account update fails.
+    let plan = plan(
+        &mine,
+        &missing,
+        vec![IdDocument::parse(Some("a.jpg"), jpeg(1024), 0).unwrap()],
+    );
+    let err = org
+        .portal
+        .id_verification()
+        .submit_verification(&plan)
+        .await
+        .unwrap_err();
+    assert!(!matches!(err, PortError::Unavailable { .. }), "{err:?}");
+    let after = [
+        org.count(case::OBJECT),
+        org.count(content_version::OBJECT),
+        org.count(content_document::OBJECT),
+        org.count(content_document_link::OBJECT),
+    ];
+    assert_eq!(
+        after, before,
+        "Case, ContentVersion, ContentDocument and link all rolled back"
     );
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use portal_core::domain::AddressInput;
 use portal_core::domain::{AccountId, OrderStatus};
 use portal_core::portal::cancellation::CancellationRequest;
-use portal_core::portal::id_verification::IdVerificationRequest;
+use portal_core::portal::id_verification::{DocumentUpload, IdVerificationRequest};
 use portal_core::portal::orders::OrderItemInput;
 use portal_core::portal::support::SupportCaseRequest;
 use portal_core::portal::{
@@ -260,6 +260,16 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     let id_body = || IdVerificationRequest {
         document_type: Some("residence_card".into()),
         notes: None,
+        documents: vec![
+            DocumentUpload {
+                file_name: Some("front.png".into()),
+                content: bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\n-front"),
+            },
+            DocumentUpload {
+                file_name: Some("back.png".into()),
+                content: bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\n-back"),
+            },
+        ],
     };
     let (submitted, calls) = cost(
         &org,
@@ -267,7 +277,8 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     )
     .await;
     let submitted = submitted.unwrap().into_body();
-    assert_eq!(calls, 2, "POST /id-verifications");
+    assert_eq!(calls, 2, "POST /id-verifications with two documents");
+    assert_eq!(submitted.documents.len(), 2);
     let (repeat, calls) = cost(
         &org,
         submit_id_verification(&portal.id_verification(), &me, id_body(), now()),

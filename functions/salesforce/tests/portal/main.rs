@@ -18,4 +18,5 @@ mod id_verification;
 mod journey;
 mod orders;
 mod registration;
+mod services;
 mod support;

@@ -279,6 +279,11 @@ async fn the_list_and_the_detail_show_only_the_accounts_orders_in_one_call_each(
     let ids: Vec<&OrderId> = list.iter().map(|o| &o.order_id).collect();
     assert_eq!(ids, [&second, &first], "newest first, only the caller's");
     assert!(list.iter().all(|o| o.account_id == mine));
+    assert_eq!(
+        (list[0].service_id, list[1].service_id),
+        (Some(WhmcsServiceId::new(31).unwrap()), None),
+        "the service id once known"
+    );
     assert_eq!(list[1].status, OrderStatus::PendingReview);
     assert_eq!(
         list[1].activation_status,

@@ -5,6 +5,7 @@
 mod composite;
 mod describe;
 mod errors;
+mod files;
 mod query;
 mod sobjects;
 
@@ -23,6 +24,7 @@ use crate::server::Shared;
 use crate::store::{Actor, Role, Txn};
 use crate::{LATEST_API_MAJOR, OLDEST_API_MAJOR};
 
+pub use files::MAX_REQUEST_BYTES;
 pub use query::QueryCursor;
 
 /// One REST request, from HTTP or from a composite subrequest.
@@ -223,6 +225,23 @@ pub async fn handle(
         return errors::to_http(e.into(), Some(usage(&shared)));
     }
     shared.api_calls.fetch_add(1, Ordering::SeqCst);
+    if body.len() > MAX_REQUEST_BYTES {
+        return errors::to_http(files::request_too_large().into(), Some(usage(&shared)));
+    }
+    if method == Method::GET
+        && let Some(id) = files::version_data_path(&segments)
+    {
+        let served = files::version_data(&crate::server::lock(&shared.store), id);
+        return match served {
+            Ok(mut response) => {
+                if let Ok(value) = usage(&shared).parse() {
+                    response.headers_mut().insert("sforce-limit-info", value);
+                }
+                response
+            }
+            Err(e) => errors::to_http(e.into(), Some(usage(&shared))),
+        };
+    }
     let body = if body.is_empty() {
         None
     } else {

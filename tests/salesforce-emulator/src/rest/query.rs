@@ -45,10 +45,14 @@ pub fn run(shared: &Shared, txn: &Txn<'_>, req: &RestRequest) -> RestResponse {
     let Some(q) = req.param("q").filter(|q| !q.trim().is_empty()) else {
         return ApiError::new(400, "MALFORMED_QUERY", "A query string has to be specified").into();
     };
-    let output = soql::parse(&q)
-        .and_then(|query| check_gaps(txn, &query).map(|()| query))
-        .and_then(|query| soql::execute(&query, txn.data(), Utc::now(), &req.version));
-    let output = match output {
+    let query = match soql::parse(&q).and_then(|query| check_gaps(txn, &query).map(|()| query)) {
+        Ok(query) => query,
+        Err(e) => return ApiError::new(400, e.error_code, e.message).into(),
+    };
+    if let Err(e) = super::files::check_link_filter(&query) {
+        return e.into();
+    }
+    let output = match soql::execute(&query, txn.data(), Utc::now(), &req.version) {
         Ok(o) => o,
         Err(e) => return ApiError::new(400, e.error_code, e.message).into(),
     };

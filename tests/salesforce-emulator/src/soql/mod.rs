@@ -53,6 +53,24 @@ impl Query {
         matches!(self.bound.selection, resolve::Selection::Count)
     }
 
+    /// Whether the filter requires one of `fields` (own fields, no path) to
+    /// equal a value or be `IN` a list: at the top level, or in every branch
+    /// of a top-level `AND`.
+    pub fn filters_by_id(&self, fields: &[&str]) -> bool {
+        fn pins(c: &resolve::Cond, fields: &[&str]) -> bool {
+            let own = |p: &resolve::FieldPath| {
+                p.steps.is_empty() && fields.iter().any(|f| f.eq_ignore_ascii_case(p.field.name))
+            };
+            match c {
+                resolve::Cond::And(all) => all.iter().any(|c| pins(c, fields)),
+                resolve::Cond::Cmp { path, op, .. } => *op == lexer::CmpOp::Eq && own(path),
+                resolve::Cond::In { path, negated, .. } => !negated && own(path),
+                _ => false,
+            }
+        }
+        self.bound.filter.as_ref().is_some_and(|c| pins(c, fields))
+    }
+
     /// Every `(object, field)` the query touches, in SELECT, WHERE and ORDER BY,
     /// including the reference fields its relationship paths follow.
     pub fn fields(&self) -> Vec<(&'static str, &'static str)> {

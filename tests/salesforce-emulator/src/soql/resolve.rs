@@ -243,7 +243,8 @@ fn kind_of(field: &FieldDef) -> Kind {
         | FieldType::Email
         | FieldType::Phone
         | FieldType::Picklist { .. }
-        | FieldType::AutoNumber { .. } => Kind::Text,
+        | FieldType::AutoNumber { .. }
+        | FieldType::Base64 => Kind::Text,
         FieldType::Date => Kind::Date,
         FieldType::DateTime => Kind::DateTime,
         FieldType::Number { .. } | FieldType::Currency => Kind::Number,
@@ -266,12 +267,14 @@ fn soap_type(field: &FieldDef) -> &'static str {
         FieldType::Number { .. } => "double",
         FieldType::Currency => "currency",
         FieldType::Boolean => "boolean",
+        FieldType::Base64 => "base64",
     }
 }
 
-/// Long text areas can be neither filtered nor sorted in SOQL.
+/// Long text areas and binary (base64) fields can be neither filtered nor sorted in SOQL.
 fn is_long_text_area(field: &FieldDef) -> bool {
     matches!(field.kind, FieldType::TextArea { length } if length > 4000 || (field.custom && length > 255))
+        || field.kind == FieldType::Base64
 }
 
 fn resolve_order(object: &'static ObjectDef, raw: RawOrder) -> Result<OrderKey, SoqlError> {

@@ -4,6 +4,7 @@
 //! A write never touches the committed [`Store`]: it runs on a [`Txn`], a copy
 //! of the data, which is swapped in only when the whole request succeeds.
 
+mod files;
 mod transaction;
 mod validation;
 
@@ -16,6 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::ids::{self, IdGenerator};
 use crate::soql::RecordSource;
 
+pub use files::{Blobs, version_data_url};
 pub use transaction::{Savepoint, Txn, UpsertOutcome};
 
 /// A stored record: canonical field API name → value in wire form (the SOQL contract's type).
@@ -26,9 +28,16 @@ pub use crate::soql::Record;
 pub struct Store {
     records: HashMap<String, Record>,
     by_object: HashMap<&'static str, Vec<String>>,
+    /// The bytes of Salesforce Files (`files.rs`).
+    blobs: Blobs,
 }
 
 impl Store {
+    /// The bytes of the file version `id` (`ContentVersion`).
+    pub fn blob(&self, id: &str) -> Option<std::sync::Arc<[u8]>> {
+        self.blobs.get(id)
+    }
+
     /// The record with this 18-character id.
     pub fn get(&self, id: &str) -> Option<&Record> {
         self.records.get(id)
@@ -123,6 +132,9 @@ const INTEGRATION_WRITABLE: &[&str] = &[
     "OrderItem",
     "Opportunity",
     "Case",
+    // Files: the ID documents (issue 13). Salesforce grants this with the
+    // user's license, not an object permission.
+    "ContentVersion",
 ];
 
 impl Role {

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use salesforce::schema::{
-    self, FieldDef, FieldType, ObjectDef, order, order_item, pricebook_entry, product,
+    self, FieldDef, FieldType, ObjectDef, content_version, order, order_item, pricebook_entry,
+    product,
 };
 use serde_json::{Map, Value};
 
@@ -191,6 +192,9 @@ impl<'a> Txn<'a> {
                 let n = self.sequences.next_autonumber(object.name, f.name, digits);
                 record.insert(f.name.to_owned(), Value::String(n));
             }
+        }
+        if object.name == content_version::OBJECT {
+            super::files::publish_version(&mut self.data, self.sequences, &id, &mut record)?;
         }
         if object.name == order::OBJECT {
             record.insert(order::TOTAL_AMOUNT.to_owned(), number(0.0));

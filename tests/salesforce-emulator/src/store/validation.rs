@@ -134,7 +134,35 @@ pub fn coerce(field: &FieldDef, value: &Value) -> Result<Value, ApiError> {
             Value::Bool(_) => Ok(value.clone()),
             other => Err(parser_error("boolean", other)),
         },
+        FieldType::Base64 => match value {
+            Value::String(s) if s.is_empty() => Ok(Value::Null),
+            Value::String(s) if looks_like_base64(s) => Ok(value.clone()),
+            // The value itself is not echoed: it is a file.
+            Value::String(_) => Err(ApiError::new(
+                400,
+                "JSON_PARSER_ERROR",
+                format!(
+                    "Cannot deserialize instance of base64 from VALUE_STRING value (not valid base64) or request may be missing a required field: {}",
+                    field.name
+                ),
+            )),
+            other => Err(parser_error("base64", other)),
+        },
     }
+}
+
+/// Whether `text` is standard, padded base64 (checked without decoding: the
+/// file is decoded once, when its version is stored).
+fn looks_like_base64(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() % 4 != 0 {
+        return false;
+    }
+    let body = text.trim_end_matches('=');
+    bytes.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 fn looks_like_email(text: &str) -> bool {
