@@ -16,7 +16,7 @@ use http::{Request, StatusCode};
 use salesforce::schema::{account, opportunity};
 use serde_json::{Value, json};
 
-use common::{World, get, post};
+use common::{World, get, post, post_form};
 
 /// One measured request.
 struct Row {
@@ -156,14 +156,29 @@ async fn main() -> anyhow::Result<()> {
         "—",
     );
 
-    let id_check = json!({"documentType": "passport"});
-    let verification = measure(&world, post("/id-verifications", &token, "i1", &id_check)?).await?;
+    let front = common::jpeg(4 * 1024 * 1024 - 200_000);
+    let back = common::jpeg(150_000);
+    let documents: [(&str, &str, &[u8]); 2] = [
+        ("documents", "front.jpg", &front),
+        ("documents", "back.jpg", &back),
+    ];
+    let verification = measure(
+        &world,
+        post_form(
+            "/id-verifications",
+            &token,
+            "i1",
+            &[("documentType", "passport")],
+            &documents,
+        )?,
+    )
+    .await?;
     row(
         "POST /id-verifications",
-        "",
+        "2 documents (4.2 MB)",
         &verification,
         Some(2),
-        "2*: create Case + update Account",
+        "2*: create Case + update Account (files: not in the guide)",
     );
 
     let catalog = measure(&world, get("/catalog", &token)?).await?;
@@ -253,6 +268,15 @@ async fn main() -> anyhow::Result<()> {
         "GET /orders/{orderId}",
         "",
         &detail,
+        Some(1),
+        "— (reads not listed)",
+    );
+
+    let services = measure(&world, get("/services", &token)?).await?;
+    row(
+        "GET /services",
+        "",
+        &services,
         Some(1),
         "— (reads not listed)",
     );

@@ -11,6 +11,7 @@
 //! | `PORTAL_TIMEZONE` | no (`Asia/Tokyo`) | where "today" is judged (`Asia/Tokyo`, `UTC` or `+09:00`) |
 //! | `IDEMPOTENCY_TABLE` | yes (Lambda) | the DynamoDB table of idempotency records |
 //! | `PORTAL_PRICEBOOK_ID` | no (the standard price book) | the `Pricebook2` the portal sells from |
+//! | `PORTAL_SERVE_DOCS` | no (`false`) | `true` serves `GET /openapi.json` and `GET /docs` without a token |
 //!
 //! Deployed, the Salesforce private key is not an environment value:
 //! `SF_PRIVATE_KEY_SECRET_ARN` names its Secrets Manager secret, read once at
@@ -45,6 +46,8 @@ pub const TIMEZONE: &str = "PORTAL_TIMEZONE";
 pub const IDEMPOTENCY_TABLE: &str = "IDEMPOTENCY_TABLE";
 /// `PORTAL_PRICEBOOK_ID`.
 pub const PRICEBOOK_ID: &str = "PORTAL_PRICEBOOK_ID";
+/// `PORTAL_SERVE_DOCS`.
+pub const SERVE_DOCS: &str = "PORTAL_SERVE_DOCS";
 /// Every variable [`ApiConfig::from_lookup`] reads (tests/deploy checks that
 /// the SAM template sets them; the `SF_*` ones are `salesforce::config::VARIABLES`).
 pub const VARIABLES: &[&str] = &[
@@ -57,6 +60,7 @@ pub const VARIABLES: &[&str] = &[
     TIMEZONE,
     IDEMPOTENCY_TABLE,
     PRICEBOOK_ID,
+    SERVE_DOCS,
 ];
 
 /// `SF_PRIVATE_KEY_SECRET_ARN`: the secret holding `SF_PRIVATE_KEY_BASE64`.
@@ -140,6 +144,8 @@ pub struct ApiConfig {
     pub idempotency_table: String,
     /// The price book the portal sells from.
     pub price_book: PriceBook,
+    /// Whether `GET /openapi.json` and `GET /docs` are served.
+    pub serve_docs: bool,
 }
 
 impl ApiConfig {
@@ -161,11 +167,19 @@ impl ApiConfig {
                     reason: e.to_string(),
                 }
             })?;
+        let serve_docs = env
+            .parsed(SERVE_DOCS, |v| match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err("must be true or false".to_owned()),
+            })?
+            .unwrap_or(false);
         Ok(Self {
             auth,
             settings,
             idempotency_table,
             price_book,
+            serve_docs,
         })
     }
 }
@@ -257,6 +271,7 @@ mod tests {
         assert_eq!(config.settings.timezone, Timezone::tokyo());
         assert_eq!(config.idempotency_table, "portal-state");
         assert!(matches!(config.auth.keys, KeySource::Jwks(_)));
+        assert!(!config.serve_docs, "docs are off unless asked for");
     }
 
     #[test]
@@ -279,6 +294,7 @@ mod tests {
             (TIMEZONE, "Mars/Olympus"),
             (JWKS_URL, "ftp://x"),
             (PRICEBOOK_ID, "001000000000001"),
+            (SERVE_DOCS, "yes"),
         ] {
             let mut pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != var).collect();
             pairs.push((var, bad));

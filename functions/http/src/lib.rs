@@ -7,6 +7,7 @@
 //! - [`auth`]: token verification (PEM key or JWKS) into a [`Caller`](portal_core::portal::Caller);
 //! - [`app`]: [`Api`], the shared state, and the GET/POST pipelines;
 //! - [`routes`]: the router and the thin handlers;
+//! - [`docs`]: `GET /openapi.json` and the rendered reference at `GET /docs`;
 //! - [`salesforce`]: [`SalesforcePorts`], the Salesforce adapter of every port;
 //! - [`body`], [`upload`], [`idempotency`], [`problem`]: JSON request bodies,
 //!   the ID documents' multipart form, idempotency records, and the one
@@ -19,6 +20,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod docs;
 pub mod idempotency;
 pub mod lock;
 pub mod problem;

@@ -419,7 +419,57 @@ fn from_port_error(error: PortError) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portal_core::portal::ConflictReason;
+
+    #[test]
+    fn every_problem_type_should_have_its_own_title_and_every_conflict_its_own_type() {
+        let mut titles: Vec<_> = PROBLEM_TYPES.iter().map(|t| t.title).collect();
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(titles.len(), PROBLEM_TYPES.len(), "titles are unique");
+        for reason in ConflictReason::ALL {
+            let kind = conflict_type(*reason);
+            assert_eq!(kind.code, reason.code());
+            assert_eq!(kind.status, 409);
+            assert!(PROBLEM_TYPES.contains(&kind), "{kind:?}");
+            let problem = Problem::conflict(*reason);
+            assert_eq!(
+                (problem.title, problem.detail),
+                (kind.title, reason.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn the_openapi_document_should_list_every_problem_type_with_its_status_and_title() {
+        let doc: serde_json::Value = serde_json::from_str(crate::OPENAPI_JSON).unwrap();
+        let listed: Vec<(String, String, String)> =
+            doc["components"]["schemas"]["Problem"]["properties"]["type"]["oneOf"]
+                .as_array()
+                .expect("the Problem type lists its values")
+                .iter()
+                .map(|t| {
+                    (
+                        t["const"].as_str().unwrap().to_owned(),
+                        t["title"].as_str().unwrap().to_owned(),
+                        t["description"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+        assert_eq!(listed.len(), PROBLEM_TYPES.len());
+        for kind in PROBLEM_TYPES {
+            let entry = listed
+                .iter()
+                .find(|(uri, _, _)| *uri == format!("{TYPE_PREFIX}{}", kind.code))
+                .unwrap_or_else(|| panic!("{} is not in openapi.json", kind.code));
+            assert_eq!(entry.1, kind.title, "{}", kind.code);
+            assert!(
+                entry.2.starts_with(&format!("{}: ", kind.status)),
+                "{}: {}",
+                kind.code,
+                entry.2
+            );
+        }
+    }
 
     #[test]
     fn when_a_conflict_is_mapped_should_use_the_reasons_stable_type_and_text() {

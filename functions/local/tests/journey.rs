@@ -48,6 +48,13 @@ fn start() -> (Running, String) {
     (running, api.expect("the runner prints the API's URL"))
 }
 
+/// A fresh `Idempotency-Key` for each request of the journey.
+fn next_key() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("journey-{}-{n}", std::process::id())
+}
+
 async fn post(
     http: &reqwest::Client,
     url: String,
@@ -56,7 +63,10 @@ async fn post(
 ) -> (u16, Value) {
     let mut request = http.post(url).json(&body);
     if let Some(token) = token {
-        request = request.bearer_auth(token);
+        // Every POST of the API needs a key (the local token route ignores it).
+        request = request
+            .bearer_auth(token)
+            .header("Idempotency-Key", next_key());
     }
     let response = request.send().await.expect("the API answers");
     let status = response.status().as_u16();

@@ -31,9 +31,8 @@ pub enum CustomerNumberError {
 pub struct CustomerNumber(String);
 
 impl CustomerNumber {
-    /// Trims and checks `raw`.
+    /// Checks `raw`.
     pub fn parse(raw: &str) -> Result<Self, CustomerNumberError> {
-        let raw = raw.trim();
         if raw.is_empty() {
             return Err(CustomerNumberError::Empty);
         }
@@ -88,7 +87,7 @@ impl RegistrationSource {
     /// The source a registration body names: `signup` or `checkout`
     /// (`Legacy` is never given by the body; it is decided by linking).
     pub fn from_body(raw: &str) -> Result<Self, UnknownValue> {
-        match raw.trim() {
+        match raw {
             "signup" => Ok(Self::PortalSignup),
             "checkout" => Ok(Self::PortalCheckout),
             _ => Err(UnknownValue {
@@ -137,7 +136,7 @@ mod tests {
     #[test]
     fn when_the_customer_number_is_letters_digits_and_dashes_should_accept_it() {
         assert_eq!(
-            CustomerNumber::parse(" C-000123 ").unwrap().as_str(),
+            CustomerNumber::parse("C-000123").unwrap().as_str(),
             "C-000123"
         );
         assert!(CustomerNumber::parse(&"9".repeat(20)).is_ok());
@@ -145,7 +144,12 @@ mod tests {
 
     #[test]
     fn when_the_customer_number_is_malformed_should_refuse() {
-        assert_eq!(CustomerNumber::parse(" "), Err(CustomerNumberError::Empty));
+        assert_eq!(CustomerNumber::parse(""), Err(CustomerNumberError::Empty));
+        assert_eq!(
+            CustomerNumber::parse(" C-0001"),
+            Err(CustomerNumberError::Character),
+            "exactly as the OpenAPI pattern says: no surrounding spaces"
+        );
         assert_eq!(
             CustomerNumber::parse(&"9".repeat(21)),
             Err(CustomerNumberError::TooLong)

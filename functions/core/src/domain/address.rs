@@ -74,9 +74,8 @@ pub struct PostalCodeError;
 pub struct PostalCode(String);
 
 impl PostalCode {
-    /// Trims, checks and normalises `raw`.
+    /// Checks and normalises `raw` (exactly `NNN-NNNN` or `NNNNNNN`, ASCII digits).
     pub fn parse(raw: &str) -> Result<Self, PostalCodeError> {
-        let raw = raw.trim();
         let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
         let shape_ok = match raw.len() {
             7 => digits.len() == 7,
@@ -111,12 +110,11 @@ pub struct PrefectureError;
 pub struct Prefecture(u8);
 
 impl Prefecture {
-    /// Accepts the Japanese name or the ASCII romaji (case-insensitive).
+    /// Accepts the Japanese name or the romaji, exactly as listed (`東京都`, `Tokyo`).
     pub fn parse(raw: &str) -> Result<Self, PrefectureError> {
-        let raw = raw.trim();
         PREFECTURES
             .iter()
-            .position(|(ja, romaji)| *ja == raw || romaji.eq_ignore_ascii_case(raw))
+            .position(|(ja, romaji)| *ja == raw || *romaji == raw)
             .and_then(|i| u8::try_from(i).ok())
             .map(Self)
             .ok_or(PrefectureError)
@@ -152,12 +150,12 @@ impl Serialize for Prefecture {
 
 /// Checks a single-line address part: trimmed, 1..=`max` characters, no control characters.
 fn address_line(raw: &str, max: usize) -> Result<String, TextError> {
+    if raw.chars().count() > max {
+        return Err(TextError::TooLong { max });
+    }
     let text = raw.trim();
     if text.is_empty() {
         return Err(TextError::Empty);
-    }
-    if text.chars().count() > max {
-        return Err(TextError::TooLong { max });
     }
     if text.chars().any(char::is_control) {
         return Err(TextError::ControlCharacter);
@@ -263,10 +261,8 @@ mod tests {
     #[test]
     fn when_the_postal_code_has_7_digits_should_normalise_it() {
         assert_eq!(PostalCode::parse("1500001").unwrap().as_str(), "150-0001");
-        assert_eq!(
-            PostalCode::parse(" 150-0001 ").unwrap().as_str(),
-            "150-0001"
-        );
+        assert_eq!(PostalCode::parse("150-0001").unwrap().as_str(), "150-0001");
+        assert_eq!(PostalCode::parse(" 150-0001"), Err(PostalCodeError));
     }
 
     #[test]
@@ -287,11 +283,15 @@ mod tests {
     #[test]
     fn when_the_prefecture_is_japanese_or_romaji_should_accept_it() {
         let tokyo = Prefecture::parse("東京都").unwrap();
-        assert_eq!(tokyo, Prefecture::parse("tokyo").unwrap());
+        assert_eq!(tokyo, Prefecture::parse("Tokyo").unwrap());
+        assert!(
+            Prefecture::parse("tokyo").is_err(),
+            "exactly as the OpenAPI enum lists it"
+        );
         assert_eq!(tokyo.code(), 13);
         assert_eq!(tokyo.japanese(), "東京都");
         assert_eq!(tokyo.romaji(), "Tokyo");
-        assert_eq!(Prefecture::parse("OKINAWA").unwrap().code(), 47);
+        assert_eq!(Prefecture::parse("Okinawa").unwrap().code(), 47);
         assert_eq!(Prefecture::parse("北海道").unwrap().code(), 1);
         assert_eq!(serde_json::to_string(&tokyo).unwrap(), "\"東京都\"");
     }

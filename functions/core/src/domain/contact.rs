@@ -75,33 +75,45 @@ impl fmt::Display for Email {
 /// Why a phone number is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneNumberError {
-    /// A character other than digits, spaces, `+`, `-`, `(`, `)`, or a `+` not at the start.
-    #[error("may contain only digits, spaces, a leading +, - and parentheses")]
+    /// Not digits with at most two separators (space, `-`, `(`, `)`) between
+    /// two of them, after an optional `+` and `(`.
+    #[error(
+        "must be digits with at most two of space, -, ( or ) between two of them, after an optional + and ("
+    )]
     Character,
     /// Fewer than 7 or more than 20 digits.
     #[error("must have between 7 and 20 digits")]
     DigitCount,
 }
 
-/// A phone number as the customer wrote it (trimmed): digits, spaces, a
-/// leading `+`, `-` and parentheses, with 7 to 20 digits (so at most 40
-/// characters, the length of Salesforce's `Phone` fields).
+/// A phone number as the customer wrote it: an optional leading `+`, an
+/// optional `(`, then 7 to 20 digits with at most two separators (space,
+/// `-`, `(`, `)`) between two digits, at most 40 characters (the length of
+/// Salesforce's `Phone` fields). The OpenAPI pattern
+/// `^\+?\(?[0-9](?:[ ()-]{0,2}[0-9]){6,19}$` says the same.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
-    /// Trims and checks `raw`.
+    /// Checks `raw`.
     pub fn parse(raw: &str) -> Result<Self, PhoneNumberError> {
-        let raw = raw.trim();
+        let rest = raw.strip_prefix('+').unwrap_or(raw);
+        let rest = rest.strip_prefix('(').unwrap_or(rest);
         let mut digits = 0usize;
-        for (i, c) in raw.chars().enumerate() {
+        let mut separators = 0usize;
+        for c in rest.chars() {
             match c {
-                '0'..='9' => digits += 1,
-                ' ' | '-' | '(' | ')' => {}
-                '+' if i == 0 => {}
+                '0'..='9' => {
+                    digits += 1;
+                    separators = 0;
+                }
+                ' ' | '-' | '(' | ')' if digits > 0 && separators < 2 => separators += 1,
                 _ => return Err(PhoneNumberError::Character),
             }
+        }
+        if separators > 0 {
+            return Err(PhoneNumberError::Character);
         }
         if !(7..=20).contains(&digits) || raw.chars().count() > 40 {
             return Err(PhoneNumberError::DigitCount);

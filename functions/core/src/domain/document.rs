@@ -253,7 +253,7 @@ impl FromStr for DocumentType {
         Self::ALL
             .iter()
             .copied()
-            .find(|d| d.as_api() == s.trim())
+            .find(|d| d.as_api() == s)
             .ok_or_else(|| UnknownValue {
                 allowed: Self::ALL
                     .iter()

@@ -69,8 +69,10 @@ impl FieldErrors {
         }
     }
 
-    /// Parses an optional text field: missing or blank is `Some(None)`, an
-    /// error is recorded and gives `None`.
+    /// Parses an optional text field: missing, `null` or empty (`""`) is
+    /// `Some(None)`; anything else is parsed (so only spaces are refused like
+    /// any bad value, as the OpenAPI patterns say); an error is recorded and
+    /// gives `None`.
     pub fn optional<T, E: fmt::Display>(
         &mut self,
         field: &str,
@@ -78,7 +80,7 @@ impl FieldErrors {
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<Option<T>> {
         match raw {
-            Some(raw) if !raw.trim().is_empty() => self.check(field, parse(raw)).map(Some),
+            Some(raw) if !raw.is_empty() => self.check(field, parse(raw)).map(Some),
             _ => Some(None),
         }
     }

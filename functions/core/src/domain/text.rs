@@ -1,7 +1,8 @@
 //! Free-text newtypes: names, company, case subject and description, notes.
 //!
 //! Every one is trimmed, non-empty and bounded by the length of the Salesforce
-//! field it ends up in (counted in characters, as Salesforce counts them).
+//! field it ends up in. The bound applies to the text as sent (before
+//! trimming), so that the API's OpenAPI `maxLength` states it exactly.
 //! Single-line texts refuse every control character; multi-line texts allow
 //! line breaks and tabs only.
 
@@ -34,12 +35,12 @@ pub fn utf16_len(text: &str) -> usize {
 
 /// Trims `raw` and checks its length and characters.
 fn parse_text(raw: &str, max: usize, multi_line: bool) -> Result<String, TextError> {
+    if raw.chars().count() > max {
+        return Err(TextError::TooLong { max });
+    }
     let text = raw.trim();
     if text.is_empty() {
         return Err(TextError::Empty);
-    }
-    if text.chars().count() > max {
-        return Err(TextError::TooLong { max });
     }
     let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
     if text.chars().any(|c| c.is_control() && !allowed(c)) {

@@ -123,7 +123,6 @@ pub struct CancellationDate(NaiveDate);
 impl CancellationDate {
     /// Parses `YYYY-MM-DD` (exactly) and refuses a date before `today`.
     pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, CancellationDateError> {
-        let raw = raw.trim();
         let shape_ok = raw.len() == 10
             && raw.bytes().enumerate().all(|(i, b)| match i {
                 4 | 7 => b == b'-',

@@ -299,7 +299,7 @@ impl IdVerificationDesk for FakeOrg {
         Ok(SubmittedVerification {
             case_id: written_case(),
             content_versions: (0..plan.documents.len())
-                .map(|i| written_content_version(i))
+                .map(written_content_version)
                 .collect(),
         })
     }

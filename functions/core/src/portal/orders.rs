@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{
     AccountId, ActivationStatus, CommodityType, EligibilityStatus, FieldError, FieldErrors,
     OpportunityId, OpportunityStage, OrderId, OrderStatus, PortalSource, PricebookEntryId,
-    PricebookId, ProductFamily, ProductId, Quantity, UnitPrice, WhmcsOrderId, WhmcsServiceId,
+    PricebookId, ProductFamily, ProductId, Quantity, SalesforceIdError, TypedIdError, UnitPrice,
+    WhmcsOrderId, WhmcsServiceId,
 };
 
 use super::caller::Caller;
@@ -36,6 +37,9 @@ use super::error::{PortError, PortalError};
 use super::orderable::readiness;
 use super::plans::{NewOpportunity, OpportunityPlan, OpportunitySummary};
 use super::settings::PortalSettings;
+
+/// What a product id that names no orderable product is told.
+pub const NOT_ORDERABLE: &str = "is not a product that can be ordered";
 
 /// The most lines an order may have.
 pub const MAX_ORDER_ITEMS: usize = 20;
@@ -105,8 +109,16 @@ impl OrderRequest {
                 let mut seen = HashSet::new();
                 for (i, item) in items.into_iter().enumerate() {
                     let field = format!("items[{i}].productId");
-                    let product =
-                        errors.required(&field, item.product_id.as_deref(), ProductId::parse);
+                    // An 18-character id whose suffix does not match names no
+                    // product: said like one that is not in the price book.
+                    let product = errors.required(&field, item.product_id.as_deref(), |raw| {
+                        ProductId::parse(raw).map_err(|e| match e {
+                            TypedIdError::Id(SalesforceIdError::Checksum) => {
+                                NOT_ORDERABLE.to_owned()
+                            }
+                            other => other.to_string(),
+                        })
+                    });
                     if let Some(product) = &product
                         && !seen.insert(product.clone())
                     {
@@ -352,7 +364,7 @@ pub fn decide_order(
             .iter()
             .find(|e| e.product_id == line.product_id && e.entry_active && e.product_active);
         match entry {
-            None => errors.push(field, "is not a product that can be ordered"),
+            None => errors.push(field, NOT_ORDERABLE),
             Some(entry) if entry.family != Some(family) => {
                 errors.push(field, format!("is not a {} product", command.commodity))
             }

@@ -517,7 +517,7 @@ mod tests {
             ..FakeOrg::default()
         };
         let request = RegistrationRequest {
-            customer_number: Some(" C-0001 ".into()),
+            customer_number: Some("C-0001".into()),
             source: Some("checkout".into()),
             ..body()
         };

@@ -208,6 +208,55 @@ pub fn post(path: &str, token: &str, key: &str, body: &Value) -> anyhow::Result<
         .context("building a request")
 }
 
+/// `POST path` with a bearer token, an `Idempotency-Key` and a
+/// `multipart/form-data` body of `fields` then `files` (part name, file
+/// name, bytes).
+pub fn post_form(
+    path: &str,
+    token: &str,
+    key: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> anyhow::Result<Request<Body>> {
+    Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header("idempotency-key", key)
+        .body(Body::from(form(fields, files)))
+        .context("building a request")
+}
+
+/// The boundary of [`form`]'s bodies.
+pub const BOUNDARY: &str = "bench-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body.
+pub fn form(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, file, content) in files {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A JPEG-signed file of `size` bytes.
+pub fn jpeg(size: usize) -> Vec<u8> {
+    let mut content = vec![0x5A; size];
+    content[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
+    content
+}
+
 /// The `PORTAL_*`, `IDEMPOTENCY_TABLE`, `SF_*` and AWS variables that point a
 /// `portal-api` process at `emulator` and `key` (no AWS call is made by the
 /// GET routes; the dummy credentials and region keep the SDK off IMDS).

@@ -34,8 +34,11 @@ async fn main() -> anyhow::Result<()> {
     let aws = AwsClients::from_env(None).await;
     let store = DynamoIdempotencyStore::new(aws.dynamo, config.idempotency_table.clone());
     let auth = Authenticator::new(&config.auth).context("loading the token verification key")?;
-    let app = Api::new(Arc::new(ports), Arc::new(store), Arc::new(auth))
+    let mut app = Api::new(Arc::new(ports), Arc::new(store), Arc::new(auth))
         .with_settings(config.settings)
         .router();
+    if config.serve_docs {
+        app = portal_http::docs::router().merge(app);
+    }
     lambda_http::run(app).await.map_err(|e| anyhow::anyhow!(e))
 }

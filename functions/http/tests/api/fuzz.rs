@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/orders", "/orders"),
     ("GET", "/orders", "/orders"),
     ("GET", "/orders/{orderId}", "/orders/801000000000001AAA"),
+    ("GET", "/services", "/services"),
     ("POST", "/cancellations", "/cancellations"),
     ("POST", "/support-cases", "/support-cases"),
     ("GET", "/support-cases", "/support-cases"),
@@ -91,31 +92,103 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// One part of a random `multipart/form-data` form.
+#[derive(Debug, Clone)]
+struct Part {
+    name: &'static str,
+    file_name: Option<String>,
+    content: Vec<u8>,
+}
+
 #[derive(Debug, Clone)]
 enum Body {
     Json(Value),
     Bytes(Vec<u8>),
+    /// A form; `broken` cuts it short.
+    Form(Vec<Part>, bool),
     Huge,
     None,
+}
+
+/// File contents: a JPEG, PNG or PDF signature (or none) before random bytes.
+fn file_content() -> impl Strategy<Value = Vec<u8>> {
+    let signature = prop::sample::select(vec![
+        b"\xff\xd8\xff".to_vec(),
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        b"%PDF-".to_vec(),
+        b"MZ".to_vec(),
+        Vec::new(),
+    ]);
+    (signature, prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(mut head, tail)| {
+        head.extend(tail);
+        head
+    })
+}
+
+fn part() -> impl Strategy<Value = Part> {
+    let name = prop::sample::select(vec!["documentType", "notes", "documents", "other", ""]);
+    let value = prop_oneof![
+        file_content(),
+        prop::sample::select(vec!["passport", "drivers_license", "", "x"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        prop::collection::vec(any::<u8>(), 0..40),
+    ];
+    let file_name = prop::option::of("[ -~]{0,20}");
+    (name, file_name, value).prop_map(|(name, file_name, content)| Part {
+        name,
+        file_name,
+        content,
+    })
 }
 
 fn body() -> impl Strategy<Value = Body> {
     prop_oneof![
         6 => json_value().prop_map(Body::Json),
+        3 => (prop::collection::vec(part(), 0..5), prop::bool::weighted(0.2))
+            .prop_map(|(parts, broken)| Body::Form(parts, broken)),
         2 => prop::collection::vec(any::<u8>(), 0..200).prop_map(Body::Bytes),
         1 => Just(Body::Huge),
         1 => Just(Body::None),
     ]
 }
 
+const BOUNDARY: &str = "fuzzBoundary42";
+
 fn content_type() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         4 => Just(b"application/json".to_vec()),
         1 => Just(b"application/json; charset=utf-8".to_vec()),
+        3 => Just(format!("multipart/form-data; boundary={BOUNDARY}").into_bytes()),
+        1 => Just(b"multipart/form-data".to_vec()),
         1 => Just(b"text/plain".to_vec()),
         1 => Just(Vec::new()),
         1 => prop::collection::vec(0x20u8..0x7f, 0..30),
     ]
+}
+
+fn form_bytes(parts: &[Part], broken: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"",
+                part.name
+            )
+            .as_bytes(),
+        );
+        if let Some(file) = &part.file_name {
+            out.extend_from_slice(format!("; filename=\"{}\"", file.replace('"', "'")).as_bytes());
+        }
+        out.extend_from_slice(b"\r\n\r\n");
+        out.extend_from_slice(&part.content);
+        out.extend_from_slice(b"\r\n");
+    }
+    if broken {
+        out.truncate(out.len() / 2);
+    } else {
+        out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    }
+    out
 }
 
 /// Header-legal bytes (visible ASCII, space, tab, obs-text), any length.
@@ -141,12 +214,14 @@ async fn throw(
 ) {
     let (method, template, path) = ROUTES[route];
     let mut call = app.call(method, Some(template), path).token(token);
-    if let Some(key) = key {
-        call = call.header("idempotency-key", key);
-    }
+    call = match key {
+        Some(key) => call.header("idempotency-key", key),
+        None => call.without_key(),
+    };
     call = match body {
         Body::Json(value) => call.raw(content_type, value.to_string().into_bytes()),
         Body::Bytes(bytes) => call.raw(content_type, bytes.clone()),
+        Body::Form(parts, broken) => call.raw(content_type, form_bytes(parts, *broken)),
         Body::Huge => call.raw(content_type, vec![b' '; 80 * 1024]),
         Body::None => call,
     };

@@ -301,9 +301,43 @@ pub struct Call<'a> {
     token: Option<String>,
     headers: Vec<(String, Vec<u8>)>,
     body: Option<Vec<u8>>,
+    /// Send a POST without `Idempotency-Key` (by default a fresh one is added).
+    without_key: bool,
 }
 
 impl Call<'_> {
+    /// Sends a POST without the `Idempotency-Key` header every POST needs.
+    pub fn without_key(mut self) -> Self {
+        self.without_key = true;
+        self
+    }
+
+    /// A `multipart/form-data` body of `fields` (name, value) and `files`
+    /// (part name, file name, bytes), in that order.
+    pub fn form(self, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Self {
+        let boundary = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file, content) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.raw(
+            format!("multipart/form-data; boundary={boundary}").as_bytes(),
+            body,
+        )
+    }
+
     pub fn token(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
         self
@@ -341,6 +375,13 @@ impl Call<'_> {
         );
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
+        }
+        let has_key = self
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"));
+        if self.method == reqwest::Method::POST && !has_key && !self.without_key {
+            request = request.header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
         }
         for (name, value) in &self.headers {
             let name =
@@ -449,6 +490,7 @@ impl TestApp {
             token: None,
             headers: Vec::new(),
             body: None,
+            without_key: false,
         }
     }
 

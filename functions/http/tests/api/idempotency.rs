@@ -96,7 +96,10 @@ async fn the_same_key_with_another_body_or_route_is_422() {
         .post("/id-verifications")
         .token(&token)
         .key("k-1")
-        .json(&json!({"documentType": "passport"}))
+        .form(
+            &[("documentType", "passport")],
+            &[("documents", "p.pdf", b"%PDF-1.4")],
+        )
         .send()
         .await;
     assert_eq!(other_route.status, 422);
@@ -199,12 +202,13 @@ async fn a_failing_composite_write_leaves_no_record_answers_503_and_releases_the
     let (token, _) = app.customer("hanako").await;
     let before = app.emulator.count(case::OBJECT);
     app.emulator.inject(Fault::LockRowOnNextWrites(10));
-    let body = json!({"documentType": "passport"});
+    let fields = [("documentType", "passport")];
+    let files: [(&str, &str, &[u8]); 1] = [("documents", "p.pdf", b"%PDF-1.4")];
     let failed = app
         .post("/id-verifications")
         .token(&token)
         .key("k-1")
-        .json(&body)
+        .form(&fields, &files)
         .send()
         .await;
     assert_eq!(failed.status, 503);
@@ -216,6 +220,11 @@ async fn a_failing_composite_write_leaves_no_record_answers_503_and_releases_the
         before,
         "nothing half-written"
     );
+    assert_eq!(
+        app.emulator.count("ContentVersion"),
+        0,
+        "no file left behind"
+    );
     let account = app.get("/account", "/account").token(&token).send().await;
     assert_eq!(
         account.json()["idVerification"]["status"],
@@ -223,11 +232,12 @@ async fn a_failing_composite_write_leaves_no_record_answers_503_and_releases_the
     );
 
     app.emulator.clear_faults();
+    // The retry's form has a new boundary: the same request all the same.
     let retried = app
         .post("/id-verifications")
         .token(&token)
         .key("k-1")
-        .json(&body)
+        .form(&fields, &files)
         .send()
         .await;
     assert_eq!(retried.status, 202);

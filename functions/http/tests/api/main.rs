@@ -1,6 +1,7 @@
 //! The portal API over real HTTP against the emulated org, every response
 //! checked against `openapi.json`.
 
+mod contract;
 mod errors;
 mod fuzz;
 mod helpers;

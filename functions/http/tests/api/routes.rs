@@ -140,7 +140,10 @@ async fn id_verification_is_accepted_and_refuses_unknown_documents() {
     let ok = app
         .post("/id-verifications")
         .token(&token)
-        .json(&json!({"documentType": "passport"}))
+        .form(
+            &[("documentType", "passport")],
+            &[("documents", "p.png", b"\x89PNG\r\n\x1a\n")],
+        )
         .send()
         .await;
     assert_eq!(ok.status, 202);
@@ -148,7 +151,10 @@ async fn id_verification_is_accepted_and_refuses_unknown_documents() {
     let bad = app
         .post("/id-verifications")
         .token(&token)
-        .json(&json!({"documentType": "library_card"}))
+        .form(
+            &[("documentType", "library_card")],
+            &[("documents", "p.png", b"\x89PNG\r\n\x1a\n")],
+        )
         .send()
         .await;
     assert_eq!(bad.status, 422);

@@ -1,5 +1,6 @@
-//! The portal HTTP API (the same router as in Lambda) plus the local-only
-//! `POST /_local/token`, served with `axum::serve`.
+//! The portal HTTP API (the same router as in Lambda), its reference
+//! (`GET /openapi.json`, `GET /docs`) and the local-only `POST /_local/token`,
+//! served with `axum::serve`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,7 +66,10 @@ pub async fn start(
     )
     .with_clock(Arc::clone(&shared.clock))
     .with_settings(settings);
-    let app = issuer.router().merge(api.router());
+    let app = issuer
+        .router()
+        .merge(portal_http::docs::router())
+        .merge(api.router());
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|source| ApiError::Bind { addr: bind, source })?;

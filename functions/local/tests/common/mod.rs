@@ -36,6 +36,7 @@ pub async fn place_order(
     let (status, registered) = send(
         http.post(format!("{api}/registrations"))
             .bearer_auth(&unlinked)
+            .header("Idempotency-Key", format!("{}-registration", customer.sub))
             .json(&json!({"firstName": customer.first_name, "lastName": customer.last_name})),
     )
     .await;
@@ -58,6 +59,7 @@ pub async fn place_order(
     let (status, placed) = send(
         http.post(format!("{api}/orders"))
             .bearer_auth(&token)
+            .header("Idempotency-Key", format!("{}-order", customer.sub))
             .json(&json!({"commodityType": "SIM", "items": [{"productId": sim, "quantity": 1}]})),
     )
     .await;

@@ -155,7 +155,7 @@ pub fn coerce(field: &FieldDef, value: &Value) -> Result<Value, ApiError> {
 /// file is decoded once, when its version is stored).
 fn looks_like_base64(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return false;
     }
     let body = text.trim_end_matches('=');

@@ -1,0 +1,95 @@
+"""Project hooks for schemathesis against portal-local (tests/contract/run).
+
+* `refusals_depend_on_stored_state`: a schema-valid (positive) request may be
+  refused only for a reason the document says depends on stored records, by
+  problem type and, for 422, by the fields and messages named; anything else
+  means the document is looser than the API (a finding).
+* Positive requests get a fresh `Idempotency-Key` (still schema-valid): keys
+  are scoped to the one login of the run, and hypothesis likes short values
+  such as "0", which would make most requests replays or key reuses. Reuse
+  and replay are tested in the Rust suite.
+* Positive ID documents get a real PNG signature before their random bytes:
+  "JPEG, PNG or PDF by its bytes" cannot be said in JSON Schema (the
+  document says it in words), so random bytes would be refused for that.
+"""
+
+import uuid
+
+import schemathesis
+from schemathesis import Case, Response
+
+PNG = b"\x89PNG\r\n\x1a\n"
+PREFIX = "urn:portal:problem:"
+
+# Problem types a positive request may get on every POST (stored state: keys).
+ANY_POST = {"idempotency-key-reused", "idempotency-key-in-use"}
+
+# Per operation: the stored-state problem types, and for `validation-failed`
+# the (field pattern, message prefix) pairs that depend on stored state or
+# on the clock.
+STATEFUL = {
+    ("POST", "/orders"): (
+        {"eligibility-not-checked", "application-not-ready"},
+        [("items[", "is not a product that can be ordered"),
+         ("items[", "is not a "),
+         # Cross-field: JSON Schema cannot state that one member is unique.
+         ("items[", "appears more than once")],
+    ),
+    ("POST", "/cancellations"): (
+        {"not-found", "service-not-active", "cancellation-in-progress"},
+        [("cancellationDate", "must be today or later")],
+    ),
+    ("POST", "/registrations"): (
+        {"customer-number-taken", "registration-in-progress"},
+        [("customerNumber", "does not match any customer account")],
+    ),
+    ("POST", "/id-verifications"): ({"already-verified"}, []),
+    ("GET", "/orders/{orderId}"): ({"not-found"}, []),
+}
+
+
+def _positive(case: Case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def map_case(context, case: Case) -> Case:
+    if not _positive(case):
+        return case
+    if case.method.upper() == "POST" and case.headers is not None:
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    if case.path == "/id-verifications" and isinstance(case.body, dict):
+        documents = case.body.get("documents")
+        if isinstance(documents, list):
+            case.body["documents"] = [
+                PNG + (d if isinstance(d, bytes) else str(d).encode()) for d in documents
+            ]
+    return case
+
+
+@schemathesis.check
+def refusals_depend_on_stored_state(ctx, response: Response, case: Case):
+    if not _positive(case) or not 400 <= response.status_code < 500:
+        return None
+    try:
+        problem = response.json()
+    except Exception:  # noqa: BLE001 - any non-JSON refusal is a finding
+        raise AssertionError(f"a refusal that is not problem+json: {response.text[:200]}")
+    code = str(problem.get("type", "")).removeprefix(PREFIX)
+    types, fields = STATEFUL.get((case.method.upper(), case.path), (set(), []))
+    allowed = types | (ANY_POST if case.method.upper() == "POST" else set())
+    if code in allowed:
+        return None
+    if code == "validation-failed" and fields:
+        errors = problem.get("errors") or []
+        stateful = [
+            e for e in errors
+            if any(e.get("field", "").startswith(f) and e.get("message", "").startswith(m) for f, m in fields)
+        ]
+        if errors and len(stateful) == len(errors):
+            return None
+    raise AssertionError(
+        f"a schema-valid request was refused for a reason the document does not state: "
+        f"{response.status_code} {code}: {problem.get('detail')} {problem.get('errors')}"
+    )
