@@ -320,7 +320,7 @@ export interface components {
             /** @enum {string} */
             status: "Pending" | "Checked";
         };
-        /** @description A `multipart/form-data` form. Parts with other names are ignored; `documentType` and `notes` must be sent once. */
+        /** @description A `multipart/form-data` form. A part of another name is refused (422 naming it); `documentType` and `notes` must be sent once. */
         IdVerificationRequest: {
             /** @enum {string} */
             documentType: "drivers_license" | "passport" | "residence_card" | "my_number_card" | "health_insurance_card";

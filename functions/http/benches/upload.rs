@@ -99,7 +99,12 @@ async fn one_run(
     let (small_token, large_token) = (customer("small")?, customer("large")?);
     let api = RuntimeApi::start().await?;
     let process = FunctionProcess::spawn(binary, &api.address(), env.iter().cloned())?;
-    invoke(&api, &HttpApiEvent::get("/catalog").bearer(&small_token), 200).await?;
+    invoke(
+        &api,
+        &HttpApiEvent::get("/catalog").bearer(&small_token),
+        200,
+    )
+    .await?;
     let warm_mb = peak_mb(&process)?;
     let small_ms = invoke(&api, &upload(&small_token, &format!("s{run}"), SMALL), 202).await?;
     let small_mb = peak_mb(&process)?;
@@ -119,7 +124,10 @@ async fn one_run(
 async fn adapter_ms(emulator: &salesforce_emulator::Emulator) -> anyhow::Result<f64> {
     let portal = SalesforcePortal::new(common::salesforce_client(emulator)?, PriceBook::Standard);
     let desk = portal.id_verification();
-    let id = emulator.insert(account::OBJECT, serde_json::json!({account::NAME: "direct"}))?;
+    let id = emulator.insert(
+        account::OBJECT,
+        serde_json::json!({account::NAME: "direct"}),
+    )?;
     let account_id = AccountId::parse(&id)?;
     let document = IdDocument::parse(Some("passport.jpg"), Bytes::from(jpeg(LARGE)), 0)?;
     let plan = IdVerificationPlan {
@@ -152,7 +160,10 @@ async fn main() -> anyhow::Result<()> {
     let mut env = lambda_env(&emulator, &key);
     env.retain(|(k, _)| k != "IDEMPOTENCY_TABLE");
     env.push(("IDEMPOTENCY_TABLE".to_owned(), table));
-    env.push(("AWS_ENDPOINT_URL".to_owned(), test_support::moto::endpoint()));
+    env.push((
+        "AWS_ENDPOINT_URL".to_owned(),
+        test_support::moto::endpoint(),
+    ));
 
     let mut samples = Vec::with_capacity(runs);
     let mut direct = Vec::with_capacity(runs);
@@ -162,7 +173,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut pick = |f: fn(&Sample) -> f64| median(&mut samples.iter().map(f).collect::<Vec<_>>());
     let (small_ms, large_ms) = (pick(|s| s.small_ms), pick(|s| s.large_ms));
-    let (warm_mb, small_mb, large_mb) = (pick(|s| s.warm_mb), pick(|s| s.small_mb), pick(|s| s.large_mb));
+    let (warm_mb, small_mb, large_mb) = (
+        pick(|s| s.warm_mb),
+        pick(|s| s.small_mb),
+        pick(|s| s.large_mb),
+    );
     let adapter = median(&mut direct);
 
     println!("## A 4 MiB ID document through `portal-api`\n");

@@ -1,8 +1,9 @@
 //! `multipart/form-data` bodies: the ID documents of `POST /id-verifications`.
 //!
 //! The form has the text fields `documentType` and `notes` (optional) and one
-//! or two file parts named `documents`. Parts with other names are ignored,
-//! like unknown JSON fields. The whole body is at most [`MAX_UPLOAD_BYTES`]
+//! or two file parts named `documents`. A part with another name is refused
+//! (422 naming it): a form has no room for extensions, and the document says
+//! so (`additionalProperties: false`). The whole body is at most [`MAX_UPLOAD_BYTES`]
 //! (413 beyond): API Gateway's HTTP API hands a binary body to Lambda in
 //! base64 and Lambda takes at most 6 MB per invocation, so 4.4 MB of body
 //! (5.9 MB in base64, with the request's headers) is what fits. Each file is
@@ -92,7 +93,8 @@ fn field_error(field: &str, message: &str) -> Problem {
 }
 
 /// Reads the form: 400 when it is not multipart, 413 for a file over 4 MiB
-/// (naming it), 422 for a repeated or non-UTF-8 text field.
+/// (naming it), 422 for a repeated or non-UTF-8 text field or a part of
+/// another name.
 async fn read_form(headers: &HeaderMap, bytes: Bytes) -> Result<IdVerificationRequest, Problem> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
@@ -104,6 +106,7 @@ async fn read_form(headers: &HeaderMap, bytes: Bytes) -> Result<IdVerificationRe
     let mut request = IdVerificationRequest::default();
     let mut seen_type = false;
     let mut seen_notes = false;
+    let mut unknown = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(|e| malformed(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -147,12 +150,19 @@ async fn read_form(headers: &HeaderMap, bytes: Bytes) -> Result<IdVerificationRe
                 }
             }
             _ => {
-                // Unknown parts are ignored, like unknown JSON fields.
                 while field.chunk().await.map_err(|e| malformed(&e))?.is_some() {}
+                unknown.push(ProblemField {
+                    field: name,
+                    message: "is not a field of this form".to_owned(),
+                });
             }
         }
     }
-    Ok(request)
+    if unknown.is_empty() {
+        Ok(request)
+    } else {
+        Err(Problem::validation(unknown))
+    }
 }
 
 /// 413 naming the file at `index`.
@@ -200,7 +210,6 @@ mod tests {
         let (headers, body) = form(&[
             ("documentType", None, b"passport"),
             ("documents", Some("a.jpg"), &[0xFF, 0xD8, 0xFF]),
-            ("other", None, b"ignored"),
             ("documents", Some("b.pdf"), b"%PDF-1.4"),
         ]);
         let request = read_form(&headers, body).await.unwrap();

@@ -140,14 +140,19 @@ async fn a_customer_journey_through_the_local_runner() {
     )
     .await;
     assert_eq!(status, 202, "{requested}");
-    let (status, _) = post(
-        &http,
-        format!("{api}/id-verifications"),
-        Some(&token),
-        json!({"documentType": "passport"}),
-    )
-    .await;
-    assert_eq!(status, 202);
+    // The ID documents: a multipart form with one PNG.
+    let mut form = b"--b0undary\r\nContent-Disposition: form-data; name=\"documentType\"\r\n\r\npassport\r\n--b0undary\r\nContent-Disposition: form-data; name=\"documents\"; filename=\"passport.png\"\r\n\r\n".to_vec();
+    form.extend_from_slice(b"\x89PNG\r\n\x1a\n-passport\r\n--b0undary--\r\n");
+    let submitted = http
+        .post(format!("{api}/id-verifications"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", next_key())
+        .header("Content-Type", "multipart/form-data; boundary=b0undary")
+        .body(form)
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(submitted.status().as_u16(), 202);
     let (status, catalog) = get(&http, format!("{api}/catalog"), &token).await;
     assert_eq!(status, 200);
     let sim = catalog["products"]

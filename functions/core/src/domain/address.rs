@@ -334,7 +334,7 @@ mod tests {
             prefecture: Some("Tokyo".into()),
             city: Some("渋谷区".into()),
             street: Some("神宮前1-2-3".into()),
-            building: Some("  ".into()),
+            building: Some(String::new()),
         };
         let address = Address::parse(input, "address", &mut errors).unwrap();
         assert!(errors.is_empty());

@@ -112,11 +112,14 @@ mod tests {
     }
 
     #[test]
-    fn when_an_optional_field_is_blank_should_treat_it_as_absent() {
+    fn when_an_optional_field_is_empty_should_treat_it_as_absent_and_parse_anything_else() {
         let mut errors = FieldErrors::new();
-        let value = errors.optional("phone", Some("  "), |s| s.parse::<u8>());
+        let value = errors.optional("phone", Some(""), |s| s.parse::<u8>());
         assert_eq!(value, Some(None));
         assert!(errors.is_empty());
+        let spaces = errors.optional("phone", Some("  "), |s| s.parse::<u8>());
+        assert_eq!(spaces, None, "only spaces is a value, and a bad one");
+        errors = FieldErrors::new();
         let bad = errors.optional("phone", Some("x"), |s| s.parse::<u8>());
         assert_eq!(bad, None);
         assert_eq!(errors.into_vec().len(), 1);

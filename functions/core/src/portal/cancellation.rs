@@ -34,7 +34,8 @@ use super::settings::PortalSettings;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancellationRequest {
-    /// The WHMCS service id, a positive integer.
+    /// The WHMCS service id, a positive integer (`31.0` is 31).
+    #[serde(default, deserialize_with = "super::wire::whole_number")]
     pub service_id: Option<i64>,
     /// `YYYY-MM-DD`, today or later.
     pub cancellation_date: Option<String>,

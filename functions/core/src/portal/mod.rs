@@ -25,6 +25,7 @@ pub mod registration;
 pub mod services;
 pub mod settings;
 pub mod support;
+pub mod wire;
 
 #[cfg(test)]
 mod fake;

@@ -60,7 +60,8 @@ pub struct OrderRequest {
 pub struct OrderItemInput {
     /// A `Product2` id.
     pub product_id: Option<String>,
-    /// 1 to 99.
+    /// 1 to 99 (`2.0` is 2, as JSON Schema counts integers).
+    #[serde(default, deserialize_with = "super::wire::whole_number")]
     pub quantity: Option<i64>,
 }
 
