@@ -14,11 +14,11 @@ const org = `${process.env.PORTAL_ORG ?? "http://127.0.0.1:8081"}/services/data/
 const staff = process.env.PORTAL_ORG_TOKEN ?? "local-admin";
 
 /** A login from portal-local's stand-in identity provider (not part of the API). */
-async function login(sub: string, email: string, accountId?: string): Promise<string> {
+async function login(sub: string, email: string): Promise<string> {
   const response = await fetch(`${api}/_local/token`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ sub, email, ...(accountId ? { sf_account_id: accountId } : {}) }),
+    body: JSON.stringify({ sub, email }),
   });
   assert.equal(response.status, 200, "portal-local issues a token");
   return ((await response.json()) as { token: string }).token;
@@ -34,13 +34,12 @@ const step = (text: string) => console.log(`\n== ${text}`);
 async function main(): Promise<void> {
   const sub = `walkthrough-${Date.now()}`;
   const email = `${sub}@example.jp`;
-  let token = await login(sub, email);
-  const portal = createPortalClient({ baseUrl: api, token: () => token });
+  const token = await login(sub, email);
+  const portal = createPortalClient({ baseUrl: api, token });
 
-  step("1. Register");
+  step("1. Register (links this login: the same token works everywhere from now on)");
   const registered = await portal.register({ firstName: "Hanako", lastName: "Yamada", phone: "+81 3-1234-5678" });
   console.log(registered);
-  token = await login(sub, email, registered.accountId);
 
   step("2. What can be ordered");
   const account = await portal.account();

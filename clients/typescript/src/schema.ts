@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Register the caller (link or create their Account)
-         * @description The e-mail comes from the token. Does not need the account claim. Registering twice returns the existing account (200).
+         * @description The e-mail comes from the token and must be verified. A login is linked to at most one Account: a new one, or an existing customer's when a customer number is given and the verified e-mail is the e-mail of a Contact of that Account. Registering again returns the linked account (200). The account claim is not needed.
          */
         post: operations["register"];
         delete?: never;
@@ -223,7 +223,7 @@ export interface components {
              * Format: uri
              * @description A stable problem type, `urn:portal:problem:<code>`; each has its own `title` and status.
              */
-            type: string & ("urn:portal:problem:malformed-json" | "urn:portal:problem:malformed-multipart" | "urn:portal:problem:invalid-header" | "urn:portal:problem:idempotency-key-missing" | "urn:portal:problem:unauthorized" | "urn:portal:problem:not-linked" | "urn:portal:problem:not-found" | "urn:portal:problem:method-not-allowed" | "urn:portal:problem:idempotency-key-in-use" | "urn:portal:problem:eligibility-not-checked" | "urn:portal:problem:application-not-ready" | "urn:portal:problem:already-verified" | "urn:portal:problem:customer-number-taken" | "urn:portal:problem:service-not-active" | "urn:portal:problem:cancellation-in-progress" | "urn:portal:problem:registration-in-progress" | "urn:portal:problem:payload-too-large" | "urn:portal:problem:unsupported-media-type" | "urn:portal:problem:validation-failed" | "urn:portal:problem:idempotency-key-reused" | "urn:portal:problem:rejected" | "urn:portal:problem:internal" | "urn:portal:problem:upstream-failed" | "urn:portal:problem:service-unavailable");
+            type: string & ("urn:portal:problem:malformed-json" | "urn:portal:problem:malformed-multipart" | "urn:portal:problem:invalid-header" | "urn:portal:problem:idempotency-key-missing" | "urn:portal:problem:unauthorized" | "urn:portal:problem:not-linked" | "urn:portal:problem:email-not-verified" | "urn:portal:problem:account-mismatch" | "urn:portal:problem:account-inactive" | "urn:portal:problem:not-found" | "urn:portal:problem:method-not-allowed" | "urn:portal:problem:idempotency-key-in-use" | "urn:portal:problem:eligibility-not-checked" | "urn:portal:problem:application-not-ready" | "urn:portal:problem:already-verified" | "urn:portal:problem:service-not-active" | "urn:portal:problem:cancellation-in-progress" | "urn:portal:problem:registration-in-progress" | "urn:portal:problem:too-many-requests" | "urn:portal:problem:payload-too-large" | "urn:portal:problem:unsupported-media-type" | "urn:portal:problem:validation-failed" | "urn:portal:problem:idempotency-key-reused" | "urn:portal:problem:rejected" | "urn:portal:problem:internal" | "urn:portal:problem:upstream-failed" | "urn:portal:problem:service-unavailable");
             /** @description The title of the problem type (one per `type`, see `type`). */
             title: string;
             status: number;
@@ -231,6 +231,8 @@ export interface components {
             detail: string;
             /** @description Every bad field (validation problems, a bad header, Salesforce rejections naming fields). */
             errors?: components["schemas"]["FieldError"][];
+            /** @description The request's correlation id, also on every log line of the request: quote it to support. */
+            correlationId?: string;
         };
         Health: {
             /** @enum {string} */
@@ -444,6 +446,11 @@ export interface components {
                 createdAt: string;
             }[];
         };
+        /** @description The login was not linked: staff will check the request. The same answer whether the customer number exists, is already linked or is unknown. */
+        LinkPending: {
+            /** @constant */
+            status: "pending-verification";
+        };
         ServiceProduct: {
             productId: components["schemas"]["SalesforceId"];
             name: string;
@@ -509,7 +516,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The token carries no Salesforce Account (`not-linked`): register first. */
+        /** @description The login is not linked to a customer account (`not-linked`: register first), the token's account claim names another Account than the login's link (`account-mismatch`), or staff deactivated the Account (`account-inactive`). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -602,6 +609,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The login sent more requests than its limit allows (`too-many-requests`): every POST per minute and per day, registration attempts per hour. Nothing was done. */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds until the limit's window ends. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /** @description Required on every POST (400 `idempotency-key-missing` without it). 1 to 255 printable ASCII characters without spaces, unique per request the client means once (a UUID, say), sent again unchanged when retrying that request; scoped to the caller. */
@@ -652,7 +670,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Already registered: the existing records, nothing written. */
+            /** @description Already registered: the login's linked Account, nothing written. */
             200: {
                 headers: {
                     "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
@@ -662,7 +680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Registration"];
                 };
             };
-            /** @description Registered: Account and Contact written. */
+            /** @description Registered: the login is now linked to its Account (new, or an existing one it proved it owns). */
             201: {
                 headers: {
                     "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
@@ -672,12 +690,32 @@ export interface operations {
                     "application/json": components["schemas"]["Registration"];
                 };
             };
+            /** @description Not linked: the customer number could not be linked to this login (whether it exists, is already linked or is unknown); staff will check the request. */
+            202: {
+                headers: {
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPending"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description The login's e-mail is not verified (`email-not-verified`), the login proved it owns an Account staff deactivated (`account-inactive`), or the token's account claim names another Account than its link (`account-mismatch`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
@@ -743,6 +781,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
@@ -782,6 +821,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
@@ -873,6 +913,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
@@ -965,6 +1006,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
@@ -1030,6 +1072,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];

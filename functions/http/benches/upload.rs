@@ -17,7 +17,8 @@
 //! multipart, signature check, SHA-256 fingerprint, DynamoDB claim/settle).
 //!
 //! `cargo bench -p portal-http --bench upload` (`BENCH_RUNS`, default 7;
-//! moto from `MOTO_ENDPOINT` or started by `test-support`).
+//! moto from `MOTO_ENDPOINT` or started by `test-support`; the logins are
+//! linked in its state table, as registrations leave them).
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
@@ -36,7 +37,9 @@ use portal_core::portal::plans::{CaseOpportunity, NewCase};
 use salesforce::portal::{PriceBook, SalesforcePortal};
 use salesforce::schema::account;
 
-use common::{BOUNDARY, SigningKey, form, jpeg, lambda_env, median, portal_api_binary, setting};
+use common::{
+    BOUNDARY, SigningKey, StateTable, form, jpeg, lambda_env, median, portal_api_binary, setting,
+};
 
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 const SMALL: usize = 1024;
@@ -90,13 +93,18 @@ async fn one_run(
     env: &[(String, String)],
     key: &SigningKey,
     emulator: &salesforce_emulator::Emulator,
+    state: &StateTable,
     run: usize,
 ) -> anyhow::Result<Sample> {
-    let customer = |name: &str| -> anyhow::Result<String> {
+    // Two linked logins (as registrations leave them), one per upload.
+    let mut tokens = Vec::new();
+    for name in ["small", "large"] {
         let id = emulator.insert(account::OBJECT, serde_json::json!({account::NAME: name}))?;
-        key.token(&format!("{name}-{run}"), Some(&id))
-    };
-    let (small_token, large_token) = (customer("small")?, customer("large")?);
+        let sub = format!("{name}-{run}");
+        state.link(&sub, &id).await?;
+        tokens.push(key.token(&sub, None)?);
+    }
+    let (small_token, large_token) = (tokens[0].clone(), tokens[1].clone());
     let api = RuntimeApi::start().await?;
     let process = FunctionProcess::spawn(binary, &api.address(), env.iter().cloned())?;
     invoke(
@@ -155,23 +163,16 @@ async fn main() -> anyhow::Result<()> {
     let (binary, origin) = portal_api_binary(env!("CARGO_BIN_EXE_portal-api"));
     let emulator = common::emulator().await?;
     let key = SigningKey::generate()?;
-    let dynamo = test_support::aws::dynamo_client().await;
-    let table = test_support::aws::create_table(&dynamo).await;
-    let mut env = lambda_env(&emulator, &key);
-    env.retain(|(k, _)| k != "IDEMPOTENCY_TABLE");
-    env.push(("IDEMPOTENCY_TABLE".to_owned(), table));
-    env.push((
-        "AWS_ENDPOINT_URL".to_owned(),
-        test_support::moto::endpoint(),
-    ));
+    let state = StateTable::create().await;
+    let env = lambda_env(&emulator, &key, &state);
 
     let mut samples = Vec::with_capacity(runs);
     let mut direct = Vec::with_capacity(runs);
     for run in 0..runs {
-        samples.push(one_run(&binary, &env, &key, &emulator, run).await?);
+        samples.push(one_run(&binary, &env, &key, &emulator, &state, run).await?);
         direct.push(adapter_ms(&emulator).await?);
     }
-    let mut pick = |f: fn(&Sample) -> f64| median(&mut samples.iter().map(f).collect::<Vec<_>>());
+    let pick = |f: fn(&Sample) -> f64| median(&mut samples.iter().map(f).collect::<Vec<_>>());
     let (small_ms, large_ms) = (pick(|s| s.small_ms), pick(|s| s.large_ms));
     let (warm_mb, small_mb, large_mb) = (
         pick(|s| s.warm_mb),

@@ -18,6 +18,8 @@ pub mod catalog;
 pub mod eligibility;
 pub mod error;
 pub mod id_verification;
+pub mod limits;
+pub mod login;
 pub mod orderable;
 pub mod orders;
 pub mod plans;
@@ -39,10 +41,14 @@ pub use error::{BoxError, ConflictReason, PortError, PortalError};
 pub use id_verification::{
     DocumentUpload, IdVerificationDesk, IdVerificationRequest, submit_id_verification,
 };
+pub use limits::{RequestLimits, enforce};
+pub use login::{AccountClaim, DEFAULT_LINK_CACHE_TTL, Logins, VerifiedToken};
 pub use orderable::{NotOrderable, Orderability};
 pub use orders::{OrderBook, OrderRequest, get_order, list_orders, place_order};
 pub use plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, Outcome};
-pub use registration::{RegistrationDirectory, RegistrationRequest, register};
+pub use registration::{
+    LinkPending, Registration, RegistrationDirectory, RegistrationRequest, register,
+};
 pub use services::{ServiceBook, list_services};
 pub use settings::PortalSettings;
 pub use support::{SupportCaseRequest, SupportDesk, list_support_cases, open_support_case};
