@@ -21,8 +21,9 @@ from schemathesis import Case, Response
 PNG = b"\x89PNG\r\n\x1a\n"
 PREFIX = "urn:portal:problem:"
 
-# Problem types a positive request may get on every POST (stored state: keys).
-ANY_POST = {"idempotency-key-reused", "idempotency-key-in-use"}
+# Problem types a positive request may get on every POST (stored state: keys,
+# per-login counters).
+ANY_POST = {"idempotency-key-reused", "idempotency-key-in-use", "too-many-requests"}
 
 # Per operation: the stored-state problem types, and for `validation-failed`
 # the (field pattern, message prefix) pairs that depend on stored state or

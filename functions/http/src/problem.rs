@@ -546,7 +546,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn when_a_conflict_is_mapped_should_use_the_reasons_stable_type_and_text() {
         let problem = from_portal_error(PortalError::conflict(ConflictReason::ServiceNotActive));

@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use crate::app::{Account, Api, PortalPorts, Reply};
 use crate::problem::{Problem, from_portal_error};
-use crate::upload::IdVerificationForm;
 use crate::store::ApiStore;
+use crate::upload::IdVerificationForm;
 
 /// Builds the router of every route over `api`.
 pub fn router<P: PortalPorts, S: ApiStore>(api: Api<P, S>) -> Router {
