@@ -2,6 +2,7 @@
 
 mod composite;
 mod faults;
+mod files;
 mod flow;
 mod gaps;
 mod helpers;
