@@ -150,7 +150,7 @@ impl Serialize for Prefecture {
 
 /// Checks a single-line address part: trimmed, 1..=`max` characters, no control characters.
 fn address_line(raw: &str, max: usize) -> Result<String, TextError> {
-    if raw.chars().count() > max {
+    if super::text::utf16_len(raw) > max {
         return Err(TextError::TooLong { max });
     }
     let text = raw.trim();

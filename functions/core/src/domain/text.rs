@@ -1,8 +1,10 @@
 //! Free-text newtypes: names, company, case subject and description, notes.
 //!
 //! Every one is trimmed, non-empty and bounded by the length of the Salesforce
-//! field it ends up in. The bound applies to the text as sent (before
-//! trimming), so that the API's OpenAPI `maxLength` states it exactly.
+//! field it ends up in, counted as Salesforce counts it: UTF-16 code units
+//! ([`utf16_len`]; a character outside the Basic Multilingual Plane, such as
+//! most emoji, counts 2). The bound applies to the text as sent (before
+//! trimming), as the API's OpenAPI document states it.
 //! Single-line texts refuse every control character; multi-line texts allow
 //! line breaks and tabs only.
 
@@ -17,7 +19,7 @@ pub enum TextError {
     #[error("must not be empty")]
     Empty,
     /// Longer than the field allows.
-    #[error("must be at most {max} characters")]
+    #[error("must be at most {max} characters (an emoji counts as 2)")]
     TooLong {
         /// The limit.
         max: usize,
@@ -35,7 +37,7 @@ pub fn utf16_len(text: &str) -> usize {
 
 /// Trims `raw` and checks its length and characters.
 fn parse_text(raw: &str, max: usize, multi_line: bool) -> Result<String, TextError> {
-    if raw.chars().count() > max {
+    if utf16_len(raw) > max {
         return Err(TextError::TooLong { max });
     }
     let text = raw.trim();
@@ -164,9 +166,18 @@ mod tests {
     }
 
     #[test]
-    fn when_counting_length_should_count_characters_not_bytes() {
+    fn when_counting_length_should_count_utf16_units_as_salesforce_does() {
         // 40 three-byte characters are 40 characters.
         assert!(FirstName::parse(&"花".repeat(40)).is_ok());
+        // An emoji is one character but two UTF-16 code units.
+        assert!(FirstName::parse(&"😀".repeat(20)).is_ok());
+        assert_eq!(
+            FirstName::parse(&"😀".repeat(21)),
+            Err(TextError::TooLong { max: 40 })
+        );
+        assert_eq!(utf16_len("a😀花"), 4);
+        // Counted as sent: surrounding spaces count.
+        assert!(FirstName::parse(&format!(" {}", "a".repeat(40))).is_err());
     }
 
     #[test]
