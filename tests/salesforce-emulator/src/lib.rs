@@ -31,6 +31,7 @@ pub mod fixtures;
 pub mod flow;
 pub mod gaps;
 pub mod ids;
+mod net;
 mod oauth;
 pub mod pubsub;
 mod rest;
@@ -38,6 +39,7 @@ pub mod seed;
 pub mod server;
 pub mod soql;
 pub mod store;
+mod usage;
 
 pub use config::EmulatorConfig;
 pub use error::{ApiError, EmulatorError};

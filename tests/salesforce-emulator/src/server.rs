@@ -19,10 +19,12 @@ use crate::error::{ApiError, EmulatorError};
 use crate::events::EventBus;
 use crate::faults::{Fault, Faults};
 use crate::ids;
+use crate::net::{Connection, KillableListener};
 use crate::oauth::{self, Sessions};
 use crate::pubsub::{self, PubSubState, PubSubStats};
 use crate::rest::{self, QueryCursor};
 use crate::store::{Actor, Role, Sequences, Store, Txn};
+use crate::usage::ApiUsage;
 use crate::{control, seed};
 
 /// The state shared by every request of one org.
@@ -40,6 +42,8 @@ pub(crate) struct Shared {
     pub sessions: Sessions,
     pub cursors: Mutex<HashMap<String, QueryCursor>>,
     pub api_calls: AtomicU64,
+    /// Calls counted against `daily_api_limit` over the rolling window.
+    pub api_usage: ApiUsage,
     pub token_requests: AtomicU64,
     pub successful_logins: AtomicU64,
     pub pubsub: PubSubState,
@@ -73,6 +77,15 @@ impl Shared {
             }
         }
         out
+    }
+
+    /// Arms a fault; [`Fault::RevokeSessions`] revokes every access token now.
+    pub fn inject(&self, fault: Fault) {
+        if matches!(fault, Fault::RevokeSessions) {
+            tracing::info!("fault: every session revoked");
+            self.sessions.expire_all();
+        }
+        self.faults.inject(fault);
     }
 
     /// The staff user behind the admin token, who also performs the Rust API's writes.
@@ -148,6 +161,7 @@ impl Emulator {
             faults,
             cursors: Mutex::new(HashMap::new()),
             api_calls: AtomicU64::new(0),
+            api_usage: ApiUsage::new(config.api_usage_window),
             token_requests: AtomicU64::new(0),
             successful_logins: AtomicU64::new(0),
             pubsub: PubSubState::default(),
@@ -156,7 +170,9 @@ impl Emulator {
         let pubsub_task = pubsub::serve(pubsub_listener, shared.clone(), pubsub_tls.as_ref())?;
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
+            let listener = KillableListener(listener);
+            let service = app.into_make_service_with_connect_info::<Connection>();
+            if let Err(error) = axum::serve(listener, service).await {
                 tracing::error!(%error, "the emulator's HTTP server stopped");
             }
         });
@@ -252,7 +268,7 @@ impl Emulator {
 
     /// Arms a fault.
     pub fn inject(&self, fault: Fault) {
-        self.shared.faults.inject(fault);
+        self.shared.inject(fault);
     }
 
     /// Disarms every fault.

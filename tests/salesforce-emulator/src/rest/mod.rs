@@ -10,15 +10,17 @@ mod sobjects;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::faults::Refusal;
+use crate::faults::{AfterCommit, Refusal};
+use crate::net::Connection;
 use crate::server::Shared;
 use crate::store::{Actor, Role, Txn};
 use crate::{LATEST_API_MAJOR, OLDEST_API_MAJOR};
@@ -153,7 +155,7 @@ pub async fn versions() -> Response {
 fn usage(shared: &Shared) -> String {
     format!(
         "api-usage={}/{}",
-        shared.api_calls.load(Ordering::SeqCst),
+        shared.api_usage.used(Instant::now()),
         shared.config.daily_api_limit
     )
 }
@@ -182,6 +184,7 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<Actor> {
 /// Every request under `/services/data/{version}/…`.
 pub async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -214,7 +217,10 @@ pub async fn handle(
         }
         None => {}
     }
-    if shared.api_calls.load(Ordering::SeqCst) >= shared.config.daily_api_limit {
+    if !shared
+        .api_usage
+        .try_count(shared.config.daily_api_limit, Instant::now())
+    {
         let e = ApiError::new(
             403,
             "REQUEST_LIMIT_EXCEEDED",
@@ -249,12 +255,25 @@ pub async fn handle(
             .and_then(batch_size_option),
         body,
     };
-    let result = shared.transact(actor, |txn| {
+    let (result, wrote) = shared.transact(actor, |txn| {
         let result = dispatch(&shared, txn, &request, false);
         let ok = result.is_success();
-        (result, ok)
+        ((result, ok && txn.wrote()), ok)
     });
     tracing::debug!(%method, path = %uri.path(), status = result.status, "REST request");
+    if wrote {
+        match shared.faults.take_after_commit() {
+            Some(AfterCommit::Stall(delay)) => {
+                tracing::info!(path = %uri.path(), ?delay, "fault: committed, answering late");
+                tokio::time::sleep(delay).await;
+            }
+            Some(AfterCommit::Drop) => {
+                tracing::info!(path = %uri.path(), "fault: committed, dropping the connection");
+                connection.kill();
+            }
+            None => {}
+        }
+    }
     errors::to_http(result, Some(usage(&shared)))
 }
 
@@ -301,7 +320,7 @@ fn resources(version: &str) -> RestResponse {
 
 fn limits(shared: &Shared) -> RestResponse {
     let max = shared.config.daily_api_limit;
-    let used = shared.api_calls.load(Ordering::SeqCst);
+    let used = shared.api_usage.used(Instant::now());
     RestResponse::json(
         200,
         json!({"DailyApiRequests": {"Max": max, "Remaining": max.saturating_sub(used)}}),

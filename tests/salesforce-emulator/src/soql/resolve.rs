@@ -235,7 +235,7 @@ fn resolve_path(object: &'static ObjectDef, written: &str) -> Result<FieldPath, 
     })
 }
 
-fn kind_of(field: &FieldDef) -> Kind {
+pub(crate) fn kind_of(field: &FieldDef) -> Kind {
     match field.kind {
         FieldType::Id | FieldType::Reference { .. } => Kind::Id,
         FieldType::Text { .. }
