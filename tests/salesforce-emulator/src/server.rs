@@ -25,7 +25,7 @@ use crate::pubsub::{self, PubSubState, PubSubStats};
 use crate::rest::{self, QueryCursor};
 use crate::store::{Actor, Role, Sequences, Store, Txn};
 use crate::usage::ApiUsage;
-use crate::{control, seed};
+use crate::{control, identity, seed};
 
 /// The state shared by every request of one org.
 #[derive(Debug)]
@@ -86,6 +86,28 @@ impl Shared {
             self.sessions.expire_all();
         }
         self.faults.inject(fault);
+    }
+
+    /// Who a token belongs to: the staff user for the static admin token, else the
+    /// user of a live OAuth session (the integration user).
+    pub fn actor_of_token(&self, token: &str) -> Option<Actor> {
+        if self
+            .config
+            .admin_token
+            .as_deref()
+            .is_some_and(|t| t == token)
+        {
+            return Some(self.staff_actor());
+        }
+        self.sessions.user_of(token).map(|user_id| Actor {
+            user_id,
+            role: Role::Integration,
+        })
+    }
+
+    /// The identity URL of a user (the `id` of the token answer).
+    pub fn identity_url(&self, user_id: &str) -> String {
+        format!("{}/id/{}/{user_id}", self.base_url, self.config.org_id)
     }
 
     /// The staff user behind the admin token, who also performs the Rust API's writes.
@@ -333,7 +355,7 @@ impl Emulator {
 
     /// Every record of `object`, in insertion order (empty for an unknown object).
     pub fn records(&self, object: &str) -> Vec<Value> {
-        let Some(object) = schema::object(object) else {
+        let Some(object) = crate::platform::object(object) else {
             return Vec::new();
         };
         lock(&self.shared.store)
@@ -345,7 +367,7 @@ impl Emulator {
 
     /// How many records `object` has.
     pub fn count(&self, object: &str) -> usize {
-        schema::object(object).map_or(0, |o| lock(&self.shared.store).count(o))
+        crate::platform::object(object).map_or(0, |o| lock(&self.shared.store).count(o))
     }
 
     /// The org's platform-event bus.
@@ -380,6 +402,11 @@ fn body_map(fields: Value) -> Result<serde_json::Map<String, Value>, EmulatorErr
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
+        .route(
+            "/services/oauth2/userinfo",
+            get(identity::userinfo).post(identity::userinfo),
+        )
+        .route("/id/{org_id}/{user_id}", get(identity::identity_url))
         .route("/services/data", get(rest::versions))
         .route("/services/data/", get(rest::versions))
         .route("/services/data/{*rest}", any(rest::handle))

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::faults::{AfterCommit, Refusal};
 use crate::net::Connection;
 use crate::server::Shared;
-use crate::store::{Actor, Role, Txn};
+use crate::store::{Actor, Txn};
 use crate::{LATEST_API_MAJOR, OLDEST_API_MAJOR};
 
 pub use query::QueryCursor;
@@ -160,25 +160,16 @@ fn usage(shared: &Shared) -> String {
     )
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<Actor> {
+/// The token of an `Authorization: Bearer …` (or `OAuth …`) header.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("Bearer") && !scheme.eq_ignore_ascii_case("OAuth") {
-        return None;
-    }
-    let token = token.trim();
-    if shared
-        .config
-        .admin_token
-        .as_deref()
-        .is_some_and(|t| t == token)
-    {
-        return Some(shared.staff_actor());
-    }
-    shared.sessions.user_of(token).map(|user_id| Actor {
-        user_id,
-        role: Role::Integration,
-    })
+    (scheme.eq_ignore_ascii_case("Bearer") || scheme.eq_ignore_ascii_case("OAuth"))
+        .then(|| token.trim())
+}
+
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<Actor> {
+    shared.actor_of_token(bearer_token(headers)?)
 }
 
 /// Every request under `/services/data/{version}/…`.
@@ -288,7 +279,7 @@ pub fn dispatch(
     let method = req.method.as_str();
     match segments.as_slice() {
         [] => match method {
-            "GET" => resources(&req.version),
+            "GET" => resources(&req.version, &shared.identity_url(&txn.actor().user_id)),
             _ => errors::method_not_allowed(method, "GET,HEAD"),
         },
         ["limits"] => match method {
@@ -304,11 +295,15 @@ pub fn dispatch(
     }
 }
 
-fn resources(version: &str) -> RestResponse {
+/// Resources by Version: the resources the emulator serves, and the caller's
+/// identity URL, absolute, as Salesforce lists it (SF docs
+/// `dome_discoveryresource`; jsforce's `Connection.identity()` reads it there).
+fn resources(version: &str, identity: &str) -> RestResponse {
     let base = format!("/services/data/v{version}");
     RestResponse::json(
         200,
         json!({
+            "identity": identity,
             "sobjects": format!("{base}/sobjects"),
             "query": format!("{base}/query"),
             "queryAll": format!("{base}/queryAll"),

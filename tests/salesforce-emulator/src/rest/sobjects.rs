@@ -32,7 +32,7 @@ pub fn route(txn: &mut Txn<'_>, req: &RestRequest, rest: &[&str]) -> RestRespons
             _ => ApiError::not_found().into(),
         };
     }
-    let Some(object) = schema::object(name) else {
+    let Some(object) = crate::platform::object(name) else {
         return ApiError::not_found().into();
     };
     match (tail, method) {

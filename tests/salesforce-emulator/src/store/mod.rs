@@ -25,6 +25,7 @@ use crate::ids::{self, IdGenerator};
 use crate::soql::{self, RecordSource};
 
 pub use transaction::{Savepoint, Txn, UpsertOutcome};
+pub(crate) use validation::format_datetime;
 
 /// A stored record: canonical field API name → value in wire form (the SOQL contract's type).
 pub use crate::soql::Record;
@@ -86,6 +87,17 @@ impl Store {
         self.lookup(object, field, &keys)
     }
 
+    /// Stores a record the platform made with its own id (the `Organization`),
+    /// bypassing every check.
+    pub(crate) fn insert_platform_record(
+        &mut self,
+        object: &'static ObjectDef,
+        id: String,
+        record: Record,
+    ) {
+        self.insert(object, id, record);
+    }
+
     fn insert(&mut self, object: &'static ObjectDef, id: String, record: Record) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -113,7 +125,7 @@ impl Store {
         let Some(old) = self.records.get(id).cloned() else {
             return;
         };
-        if let Some(object) = schema::object(old.object) {
+        if let Some(object) = crate::platform::object(old.object) {
             let before = index_keys(object, &old.record);
             let after = index_keys(object, &record);
             for (field, key) in before.iter().filter(|k| !after.contains(k)) {
@@ -196,7 +208,7 @@ impl RecordSource for Store {
 
 /// The object a record id belongs to, from its key prefix.
 pub fn object_of_id(id: &str) -> Option<&'static ObjectDef> {
-    schema::object_by_key_prefix(ids::key_prefix(id))
+    crate::platform::object_by_key_prefix(ids::key_prefix(id))
 }
 
 /// Counters that live outside transactions, as in Salesforce: record ids and
@@ -251,7 +263,12 @@ impl Role {
     pub fn can_create(self, object: &ObjectDef) -> bool {
         match self {
             Role::Integration => INTEGRATION_WRITABLE.contains(&object.name),
-            Role::Staff => object.name != schema::user::OBJECT,
+            Role::Staff => {
+                object.name != schema::user::OBJECT
+                    && !crate::platform::PLATFORM_OBJECTS
+                        .iter()
+                        .any(|o| o.name == object.name)
+            }
             Role::System => true,
         }
     }
