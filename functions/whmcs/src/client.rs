@@ -171,7 +171,7 @@ impl WhmcsClient {
             return Err(WhmcsError::IncompleteOrder {
                 order_id,
                 expected: order.items.len(),
-                created: added.service_ids.len(),
+                service_ids: added.service_ids,
             });
         }
         Ok(added)

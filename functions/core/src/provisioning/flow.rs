@@ -668,6 +668,22 @@ where
                     release: recorded.is_err(),
                 })
             }
+            Err(BillingError::Incomplete { order, reason }) => {
+                // WHMCS made the order without every line: it exists, so the record
+                // keeps it (ORDERED, never FAILED) and no later delivery or
+                // approval places another; the Order fails for staff to finish.
+                self.records
+                    .record_ordered(order_id, owner, Some(client_id), &order, self.clock.now())
+                    .await
+                    .map_err(|e| record_stop(&e))?;
+                Err(Stop::fail(
+                    format!(
+                        "{reason}; complete WHMCS order {} by hand, then approve again",
+                        order.order_id
+                    ),
+                    true,
+                ))
+            }
             Err(other) => Err(billing_stop(other, "AddOrder", false)),
         }
     }
@@ -760,6 +776,7 @@ where
 fn billing_stop(error: BillingError, step: &str, ordered: bool) -> Stop {
     match error {
         BillingError::Rejected { reason, .. } => Stop::fail(reason, ordered),
+        BillingError::Incomplete { reason, .. } => Stop::fail(reason, true),
         other => {
             tracing::warn!(
                 error = &other as &dyn std::error::Error,

@@ -342,3 +342,56 @@ async fn a_deadline_passing_after_the_order_was_recorded_is_resumed_by_the_next_
     let record = records.get(&id).await.expect("store").expect("record");
     assert!(record.attempts >= 2);
 }
+
+/// Defect 3: WHMCS created the order but dropped a line (`IncompleteOrder`);
+/// the record must keep that order, so that a new approval never places a
+/// second one.
+#[tokio::test]
+async fn an_incomplete_whmcs_order_is_recorded_and_never_placed_again() {
+    let w = world().await;
+    let order = w.seed_order(
+        "Personal SonixNet Home Internet",
+        &["INT-HOME-10G", "INT-ACTIVATION"],
+    );
+    let message = w.approve(&order);
+    w.whmcs.inject(WhmcsFault::IncompleteOrder);
+
+    assert!(
+        w.deliver_one(&message).await,
+        "a permanent failure is acknowledged"
+    );
+    assert_eq!(w.whmcs.orders_created(), 1);
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
+    let whmcs_order = w.whmcs.orders().into_iter().next().expect("the order");
+    let error = sf_order["Activation_Error__c"]
+        .as_str()
+        .expect("an error text");
+    assert!(
+        error.contains(&whmcs_order.id.to_string()),
+        "names the WHMCS order: {error}"
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Ordered),
+        "the record keeps the order WHMCS made"
+    );
+
+    // Staff complete the order in WHMCS by hand and approve again.
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Activating"}),
+    )
+    .expect("staff retry");
+    let retry = w.approve_again(&order);
+    assert!(w.deliver_one(&retry).await);
+    assert_eq!(w.whmcs.orders_created(), 1, "no second WHMCS order");
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    assert_eq!(
+        sf_order["WHMCS_Order_Id__c"].as_f64(),
+        Some(whmcs_order.id as f64)
+    );
+}
