@@ -52,7 +52,7 @@ impl Org {
 
     fn grow_to(&mut self, size: usize) {
         while self.records < size {
-            if self.records % 100 == 0 {
+            if self.records.is_multiple_of(100) {
                 self.filler_account = self
                     .emu
                     .insert(

@@ -13,8 +13,11 @@ async fn get(http: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, St
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
+    let response = request.send().await.expect("the emulator answers");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("a body"),
+    )
 }
 
 #[tokio::test]
