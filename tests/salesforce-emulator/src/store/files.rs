@@ -18,7 +18,6 @@
 //! that stored them. Request size limits are the REST layer's
 //! (`rest/files.rs`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -32,9 +31,10 @@ use super::{Record, Sequences, Store};
 use crate::LATEST_API_VERSION;
 use crate::error::ApiError;
 
-/// The bytes of every stored file version, by `ContentVersion` id.
+/// The bytes of every stored file version, by `ContentVersion` id (a
+/// persistent map, like the records: cloning the store stays O(1)).
 #[derive(Debug, Clone, Default)]
-pub struct Blobs(HashMap<String, Arc<[u8]>>);
+pub struct Blobs(imbl::HashMap<String, Arc<[u8]>>);
 
 impl Blobs {
     /// The bytes of version `id`.

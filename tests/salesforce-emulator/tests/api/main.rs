@@ -6,6 +6,8 @@ mod files;
 mod flow;
 mod gaps;
 mod helpers;
+mod identity;
+mod lost_answers;
 mod oauth;
 mod query;
 mod sobjects;
