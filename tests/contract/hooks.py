@@ -20,6 +20,7 @@
   document says it in words), so random bytes would be refused for that.
 """
 
+import re
 import uuid
 
 import schemathesis
@@ -58,8 +59,17 @@ STATEFUL = {
 
 
 def _positive(case: Case) -> bool:
+    """Every part of the case is schema-valid (a case may mix a valid body
+    with an invalid header)."""
     meta = case.meta
-    return meta is not None and meta.generation.mode.is_positive
+    return (
+        meta is not None
+        and meta.generation.mode.is_positive
+        and all(c.mode.is_positive for c in meta.components.values())
+    )
+
+
+VALID_KEY = re.compile(r"[!-~]{1,255}")
 
 
 def _bmp_only(value):
@@ -78,7 +88,8 @@ def map_case(context, case: Case) -> Case:
         return case
     if isinstance(case.body, (dict, list, str)):
         case.body = _bmp_only(case.body)
-    if case.method.upper() == "POST" and case.headers is not None:
+    key = (case.headers or {}).get("Idempotency-Key")
+    if case.method.upper() == "POST" and isinstance(key, str) and VALID_KEY.fullmatch(key):
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
     if case.path == "/id-verifications" and isinstance(case.body, dict):
         documents = case.body.get("documents")
