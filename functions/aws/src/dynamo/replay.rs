@@ -7,8 +7,9 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use chrono::{DateTime, Utc};
+use portal_core::domain::ReplayId;
 use portal_core::ports::{
-    Gap, GapId, GapSweeps, ReplayId, ReplayStore, StoreError, UnsweptGap, epoch_millis,
+    Gap, GapId, GapSweeps, ReplayStore, StoreError, UnsweptGap, epoch_millis,
 };
 
 use super::{Item, b, millis_to_time, n, opt_b, opt_n, req_n, req_s, s};

@@ -2,8 +2,9 @@
 
 use chrono::TimeDelta;
 use portal_aws::DynamoReplayStore;
+use portal_core::domain::ReplayId;
 use portal_core::ports::memory::InMemoryReplayStore;
-use portal_core::ports::{Gap, GapId, GapSweeps, ReplayId, ReplayStore};
+use portal_core::ports::{Gap, GapId, GapSweeps, ReplayStore};
 
 use crate::{behaviours, start};
 

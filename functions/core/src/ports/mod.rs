@@ -23,8 +23,10 @@
 
 mod clock;
 mod dead_letter;
+mod deliveries;
 mod depth;
 mod error;
+mod event_source;
 mod idempotency;
 mod lease;
 pub mod memory;
@@ -35,10 +37,15 @@ mod replay;
 
 use chrono::{DateTime, Utc};
 
-pub use clock::{Clock, SystemClock, TestClock};
+pub use clock::{Clock, SystemClock, TestClock, TokioClock};
 pub use dead_letter::{DEAD_LETTER_KIND, DeadLetter, DeadLetters};
+pub use deliveries::{Delivery, ProvisioningDeliveries, ReceiptHandle};
 pub use depth::{EVENT_DLQ, PROVISIONING_DLQ, QueueDepth, QueueDepths};
 pub use error::{BoxError, LeaseError, QueueError, StoreError};
+pub use event_source::{
+    EventSource, EventStream, OrderProvisionRequested, ReceivedEvent, ReplayFrom, SourceError,
+    SourceFailure, StreamItem, TopicAccess,
+};
 pub use idempotency::{
     Fingerprint, IdempotencyClaim, IdempotencyId, IdempotencyKey, IdempotencyOutcome,
     IdempotencyScope, IdempotencyStore, InvalidIdempotencyValue, StoredResponse,
@@ -51,7 +58,7 @@ pub use provisioning::{
 };
 pub use queue::{ProvisioningQueue, SendFailure, SendOutcome};
 pub use reconcile::{ReconcileAttempt, ReconcileAttempts};
-pub use replay::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, UnsweptGap};
+pub use replay::{Gap, GapId, GapSweeps, ReplayStore, UnsweptGap};
 
 /// Epoch milliseconds, the unit of every lease and in-flight deadline.
 pub fn epoch_millis(t: DateTime<Utc>) -> i64 {

@@ -11,40 +11,13 @@
 //! yet, and marking one swept once Salesforce was searched for the Orders its
 //! window may hold (a swept gap is never swept again).
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-
-/// A Pub/Sub replay id: opaque bytes (no arithmetic, no ordering), never empty.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ReplayId(Vec<u8>);
-
-impl ReplayId {
-    /// Wraps the bytes; `None` when empty.
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Self> {
-        let bytes = bytes.into();
-        (!bytes.is_empty()).then_some(Self(bytes))
-    }
-
-    /// The bytes, as Salesforce sent them.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ReplayId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ReplayId(")?;
-        for b in &self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        f.write_str(")")
-    }
-}
+use crate::domain::ReplayId;
 
 /// Events the subscriber could not replay (expired or corrupted replay id):
 /// it resumed at LATEST, and the reconciler sweeps Salesforce for what the

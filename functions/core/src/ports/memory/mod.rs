@@ -6,6 +6,7 @@
 
 mod dead_letter;
 mod depth;
+mod events;
 mod idempotency;
 mod lease;
 mod provisioning;
@@ -16,10 +17,11 @@ mod replay;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub use dead_letter::InMemoryDeadLetters;
+pub use events::{InMemoryEventSource, InMemoryStream, InjectedFault, Undecodable, replay_id_at};
 pub use idempotency::InMemoryIdempotencyStore;
 pub use lease::InMemorySubscriberLease;
 pub use provisioning::InMemoryProvisioningRecords;
-pub use queue::{Delivery, InMemoryQueue, QueueConfig, ReceiptHandle, UnknownReceipt};
+pub use queue::{InMemoryQueue, QueueConfig, UnknownReceipt};
 pub use reconcile::InMemoryReconcileAttempts;
 pub use replay::InMemoryReplayStore;
 

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use super::lock;
-use crate::ports::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, StoreError, UnsweptGap};
+use crate::domain::ReplayId;
+use crate::ports::{Gap, GapId, GapSweeps, ReplayStore, StoreError, UnsweptGap};
 
 #[derive(Debug, Clone)]
 struct StoredGap {
