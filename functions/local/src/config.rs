@@ -12,7 +12,7 @@
 //! | `WHMCS_EMULATOR_BIND` | `127.0.0.1:8083` | where the emulated WHMCS listens |
 //! | `WHMCS_API_URL` (+ the other `WHMCS_*`) | unset | use this WHMCS instead of the emulator |
 //! | `WHMCS_PAYMENT_METHOD` | `banktransfer` | the payment gateway of new WHMCS orders |
-//! | `PROVISIONER_DEADLINE_SECS` | `25` | how long one provisioning attempt may take (its lease ends 2 s before) |
+//! | `PROVISIONER_DEADLINE_SECS` | `60` | how long one receive of up to five messages may take (the Lambda's timeout; leases end 2 s before) |
 //! | `RECONCILER_EVERY_SECS` | `60` | how often the reconciler runs (the EventBridge schedule in AWS) |
 //! | `PORTAL_TIMEZONE` | `Asia/Tokyo` | where "today" is judged |
 //! | `PORTAL_PRICEBOOK_ID` | the standard price book | the price book the portal sells from |
@@ -50,7 +50,7 @@ pub const DEFAULT_WHMCS_BIND: SocketAddr =
 /// The default payment gateway of new WHMCS orders (active in the emulator).
 pub const DEFAULT_PAYMENT_METHOD: &str = "banktransfer";
 /// The default time one provisioning attempt may take.
-pub const DEFAULT_PROVISIONER_DEADLINE: Duration = Duration::from_secs(25);
+pub const DEFAULT_PROVISIONER_DEADLINE: Duration = Duration::from_secs(60);
 /// How often the reconciler runs by default.
 pub const DEFAULT_RECONCILE_EVERY: Duration = Duration::from_secs(60);
 
@@ -254,7 +254,7 @@ mod tests {
             WhmcsTarget::Real(_) => panic!("expected the WHMCS emulator"),
         }
         assert_eq!(config.payment_method, "banktransfer");
-        assert_eq!(config.provisioner_deadline, Duration::from_secs(25));
+        assert_eq!(config.provisioner_deadline, Duration::from_secs(60));
         assert_eq!(config.reconcile_every, Duration::from_secs(60));
     }
 

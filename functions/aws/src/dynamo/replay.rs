@@ -10,9 +10,9 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use chrono::{DateTime, Utc};
-use portal_core::domain::OrderId;
+use portal_core::domain::{OrderId, ReplayId};
 use portal_core::ports::{
-    Gap, GapId, GapSweeps, ReplayId, ReplayStore, StoreError, SweepCursor, UnsweptGap, epoch_millis,
+    Gap, GapId, GapSweeps, ReplayStore, StoreError, SweepCursor, UnsweptGap, epoch_millis,
 };
 
 use super::{Item, b, millis_to_time, n, opt_b, opt_n, opt_s, req_n, req_s, s};

@@ -2,9 +2,9 @@
 
 use chrono::TimeDelta;
 use portal_aws::DynamoReplayStore;
-use portal_core::domain::OrderId;
+use portal_core::domain::{OrderId, ReplayId};
 use portal_core::ports::memory::InMemoryReplayStore;
-use portal_core::ports::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, SweepCursor};
+use portal_core::ports::{Gap, GapId, GapSweeps, ReplayStore, SweepCursor};
 
 use crate::{behaviours, start};
 

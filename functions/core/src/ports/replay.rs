@@ -12,14 +12,13 @@
 //! window may hold (a swept gap is never swept again); and where its sweep of
 //! Salesforce stands ([`SweepCursor`]), kept between runs beside the gaps.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::OrderId;
+use crate::domain::{OrderId, ReplayId};
 
 /// Where the reconciler's sweep of Orders `Activating` stands between runs: a
 /// pass reads them in Id order, a few pages per run, and starts again from the
@@ -32,33 +31,6 @@ pub struct SweepCursor {
     /// When the pass in progress started: a gap detected before then is swept
     /// when the pass ends.
     pub pass_started_at: DateTime<Utc>,
-}
-
-/// A Pub/Sub replay id: opaque bytes (no arithmetic, no ordering), never empty.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ReplayId(Vec<u8>);
-
-impl ReplayId {
-    /// Wraps the bytes; `None` when empty.
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Self> {
-        let bytes = bytes.into();
-        (!bytes.is_empty()).then_some(Self(bytes))
-    }
-
-    /// The bytes, as Salesforce sent them.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ReplayId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ReplayId(")?;
-        for b in &self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        f.write_str(")")
-    }
 }
 
 /// Events the subscriber could not replay (expired or corrupted replay id):

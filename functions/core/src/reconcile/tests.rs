@@ -133,7 +133,10 @@ impl World {
         for d in &deliveries {
             self.queue.ack(&d.receipt).unwrap();
         }
-        deliveries.into_iter().map(|d| d.message).collect()
+        deliveries
+            .into_iter()
+            .map(|d| d.message.expect("a provisioning message"))
+            .collect()
     }
 
     fn minutes_ago(&self, minutes: i64) -> DateTime<Utc> {

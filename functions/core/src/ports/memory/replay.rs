@@ -6,9 +6,8 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use super::lock;
-use crate::ports::{
-    Gap, GapId, GapSweeps, ReplayId, ReplayStore, StoreError, SweepCursor, UnsweptGap,
-};
+use crate::domain::ReplayId;
+use crate::ports::{Gap, GapId, GapSweeps, ReplayStore, StoreError, SweepCursor, UnsweptGap};
 
 #[derive(Debug, Clone)]
 struct StoredGap {
