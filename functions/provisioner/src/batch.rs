@@ -18,6 +18,8 @@ use portal_core::ports::{Clock, LeaseOwner, ProvisioningRecords};
 use portal_core::provisioning::{BillingGateway, OrderLedger, Provisioner, ProvisioningOutcome};
 use tracing::Instrument as _;
 
+use crate::metrics::BatchCounts;
+
 /// The invocation a batch is processed in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
@@ -53,7 +55,24 @@ where
     R: ProvisioningRecords,
     C: Clock,
 {
+    process_batch(provisioner, event, invocation).await.0
+}
+
+/// [`handle_batch`], and what happened to the batch's messages (the Lambda
+/// prints them as metrics, [`crate::metrics`]).
+pub async fn process_batch<L, B, R, C>(
+    provisioner: &Provisioner<L, B, R, C>,
+    event: &SqsEvent,
+    invocation: &Invocation,
+) -> (SqsBatchResponse, BatchCounts)
+where
+    L: OrderLedger,
+    B: BillingGateway,
+    R: ProvisioningRecords,
+    C: Clock,
+{
     let mut response = SqsBatchResponse::default();
+    let mut counts = BatchCounts::default();
     let mut stopped = false;
     for record in &event.records {
         let Some(message_id) = record.message_id.as_deref() else {
@@ -61,6 +80,7 @@ where
             continue;
         };
         if stopped {
+            counts.retried += 1;
             response.add_failure(message_id);
             continue;
         }
@@ -70,12 +90,18 @@ where
             order_id = tracing::field::Empty,
             correlation_id = tracing::field::Empty
         );
-        let settled = process(provisioner, record, message_id, invocation)
+        let outcome = process(provisioner, record, message_id, invocation)
             .instrument(span)
             .await;
-        if !settled {
-            stopped = true;
-            response.add_failure(message_id);
+        match outcome {
+            Some(ProvisioningOutcome::Provisioned(_)) => counts.provisioned += 1,
+            Some(ProvisioningOutcome::Skipped(_)) => counts.skipped += 1,
+            Some(ProvisioningOutcome::Failed(_)) => counts.failed += 1,
+            Some(ProvisioningOutcome::Retry(_)) | None => {
+                counts.retried += 1;
+                stopped = true;
+                response.add_failure(message_id);
+            }
         }
     }
     if !response.batch_item_failures.is_empty() {
@@ -85,16 +111,16 @@ where
             "reporting batch item failures"
         );
     }
-    response
+    (response, counts)
 }
 
-/// One record; `true` when it is done with (acknowledge).
+/// One record's outcome; `None` when its body is not a provisioning message.
 async fn process<L, B, R, C>(
     provisioner: &Provisioner<L, B, R, C>,
     record: &SqsMessage,
     message_id: &str,
     invocation: &Invocation,
-) -> bool
+) -> Option<ProvisioningOutcome>
 where
     L: OrderLedger,
     B: BillingGateway,
@@ -105,7 +131,7 @@ where
         Ok(message) => message,
         Err(error) => {
             tracing::error!(%error, "not a provisioning message; leaving it to the dead-letter queue");
-            return false;
+            return None;
         }
     };
     let span = tracing::Span::current();
@@ -116,11 +142,5 @@ where
         .expect("a UUID is a valid lease owner");
     // Boxed: the use case's future is deep (HTTP clients, SDK calls) and
     // would otherwise be laid out inline in every caller's future.
-    let outcome = Box::pin(provisioner.provision(&message, &owner, invocation.deadline)).await;
-    matches!(
-        outcome,
-        ProvisioningOutcome::Provisioned(_)
-            | ProvisioningOutcome::Skipped(_)
-            | ProvisioningOutcome::Failed(_)
-    )
+    Some(Box::pin(provisioner.provision(&message, &owner, invocation.deadline)).await)
 }

@@ -6,13 +6,16 @@
 //! - [`wiring`]: the use case over Salesforce, WHMCS and DynamoDB;
 //! - [`batch`]: [`handle_batch`], one SQS batch → one partial batch response,
 //!   with the FIFO rule (stop at the first failure);
+//! - [`metrics`]: the batch's outcomes as one EMF line (the dashboard's
+//!   provisioner widgets);
 //!
 //! `main` only reads the config, wires the use case and runs the loop.
 
 pub mod batch;
 pub mod config;
+pub mod metrics;
 pub mod wiring;
 
-pub use batch::{Invocation, handle_batch};
+pub use batch::{Invocation, handle_batch, process_batch};
 pub use config::{ConfigError, ProvisionerConfig};
 pub use wiring::{LambdaProvisioner, build};
