@@ -3,5 +3,6 @@
 
 mod against_emulators;
 mod agreement;
+mod flow;
 mod helpers;
 mod metadata;
