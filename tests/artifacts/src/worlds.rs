@@ -324,7 +324,8 @@ impl ProvisionerWorld {
         );
         let whmcs_order = match &record["WHMCS_Order_Id__c"] {
             Value::String(id) => id.clone(),
-            Value::Number(id) => id.to_string(),
+            // A Number(18, 0) field: JSON numbers such as 5001.0.
+            Value::Number(id) => format!("{}", id.as_f64().unwrap_or_default()),
             other => anyhow::bail!("WHMCS_Order_Id__c is {other}"),
         };
         ensure!(
