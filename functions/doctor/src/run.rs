@@ -62,6 +62,15 @@ impl Doctor {
         }
     }
 
+    /// The smoke run (`--smoke`) over this doctor's clients.
+    pub fn smoke(
+        &self,
+        pubsub: salesforce::pubsub::PubSubConfig,
+        timeout: std::time::Duration,
+    ) -> crate::smoke::SmokeRun {
+        crate::smoke::SmokeRun::new(self.salesforce.clone(), self.whmcs.clone(), pubsub, timeout)
+    }
+
     /// Runs every check.
     pub async fn run(&self) -> Report {
         let sf = self.salesforce.config();

@@ -6,3 +6,4 @@ mod agreement;
 mod flow;
 mod helpers;
 mod metadata;
+mod smoke;
