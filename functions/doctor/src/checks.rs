@@ -432,7 +432,12 @@ pub fn check_flow(
     let subject = format!("Flow {FLOW_API_NAME}");
     let Some(definition) = definition else {
         return vec![
-            Check::fail(Item::FlowActive, subject.as_str(), "is not in the org", flow_fix()),
+            Check::fail(
+                Item::FlowActive,
+                subject.as_str(),
+                "is not in the org",
+                flow_fix(),
+            ),
             Check::fail(
                 Item::FlowPublishes,
                 subject.as_str(),
@@ -443,7 +448,12 @@ pub fn check_flow(
     };
     let Some(version) = version.filter(|_| definition.active_version_id.is_some()) else {
         return vec![
-            Check::fail(Item::FlowActive, subject.as_str(), "has no active version", flow_fix()),
+            Check::fail(
+                Item::FlowActive,
+                subject.as_str(),
+                "has no active version",
+                flow_fix(),
+            ),
             Check::fail(
                 Item::FlowPublishes,
                 subject.as_str(),

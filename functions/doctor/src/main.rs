@@ -79,7 +79,10 @@ async fn main() -> ExitCode {
     if smoke {
         if !report.passed() {
             let _ = print(&report.to_text());
-            return fail(1, "the smoke run needs every check to pass first; it wrote nothing");
+            return fail(
+                1,
+                "the smoke run needs every check to pass first; it wrote nothing",
+            );
         }
         let pubsub = match PubSubConfig::from_env() {
             Ok(pubsub) => pubsub,
@@ -89,14 +92,24 @@ async fn main() -> ExitCode {
             None => smoke::DEFAULT_TIMEOUT,
             Some(Ok(secs)) if secs > 0 => Duration::from_secs(secs),
             Some(_) => {
-                return fail(2, &format!("configuration error: {SMOKE_TIMEOUT} must be a number of seconds"));
+                return fail(
+                    2,
+                    &format!("configuration error: {SMOKE_TIMEOUT} must be a number of seconds"),
+                );
             }
         };
         // Said before anything is written (on stderr, so that --json stays one document).
-        let _ = write!(std::io::stderr().lock(), "{}", smoke::plan(&report.target[0].1));
+        let _ = write!(
+            std::io::stderr().lock(),
+            "{}",
+            smoke::plan(&report.target[0].1)
+        );
         let outcome = doctor.smoke(pubsub, timeout).run().await;
         report.checks.retain(|c| {
-            !matches!(c.item, Item::TestApproval | Item::TestSubscription | Item::TestEndToEnd)
+            !matches!(
+                c.item,
+                Item::TestApproval | Item::TestSubscription | Item::TestEndToEnd
+            )
         });
         report.checks.extend(outcome.checks.iter().cloned());
         leftovers = outcome.leftovers();

@@ -135,7 +135,11 @@ impl SmokeRun {
     pub async fn run(&self) -> SmokeReport {
         let mut report = SmokeReport::default();
         if let Err(error) = self.steps(&mut report).await {
-            for item in [Item::TestApproval, Item::TestSubscription, Item::TestEndToEnd] {
+            for item in [
+                Item::TestApproval,
+                Item::TestSubscription,
+                Item::TestEndToEnd,
+            ] {
                 if !report.checks.iter().any(|c| c.item == item) {
                     report.checks.push(Check::fail(
                         item,

@@ -91,8 +91,12 @@ impl Worlds {
         let (event, check) = self.event(function)?;
         let api = RuntimeApi::start().await?;
         let id = api.enqueue(&event);
-        let process =
-            FunctionProcess::spawn_under(&runner.prefix(), binary, &api.address(), self.env(function))?;
+        let process = FunctionProcess::spawn_under(
+            &runner.prefix(),
+            binary,
+            &api.address(),
+            self.env(function),
+        )?;
         let started = process.started_at();
         let settled = api.wait_for(&id, ANSWER_TIMEOUT).await?;
         let memory = process.memory()?;

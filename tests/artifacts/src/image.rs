@@ -52,7 +52,12 @@ fn blob(layout: &Path, digest: &str) -> anyhow::Result<Value> {
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -71,11 +76,17 @@ impl Image {
             .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
             .with_context(|| format!("no image tagged {tag} in {}", index_path.display()))?;
         let manifest = blob(layout, descriptor["digest"].as_str().unwrap_or_default())?;
-        let config = blob(layout, manifest["config"]["digest"].as_str().unwrap_or_default())?;
+        let config = blob(
+            layout,
+            manifest["config"]["digest"].as_str().unwrap_or_default(),
+        )?;
         let layers = manifest["layers"].as_array().cloned().unwrap_or_default();
         let run = &config["config"];
         Ok(Self {
-            architecture: config["architecture"].as_str().unwrap_or_default().to_owned(),
+            architecture: config["architecture"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             os: config["os"].as_str().unwrap_or_default().to_owned(),
             run: RunConfig {
                 user: run["User"].as_str().unwrap_or_default().to_owned(),

@@ -78,9 +78,7 @@ impl Function {
 
     /// The native release build (`cargo build --release -p … --bin …`).
     pub fn native_release(&self) -> PathBuf {
-        workspace_root()
-            .join("target/release")
-            .join(self.binary)
+        workspace_root().join("target/release").join(self.binary)
     }
 }
 

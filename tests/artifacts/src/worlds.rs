@@ -90,8 +90,8 @@ impl ApiWorld {
     /// A fresh org and key.
     pub async fn start() -> anyhow::Result<Self> {
         let org = org().await?;
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-            .context("a P-256 key")?;
+        let key =
+            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).context("a P-256 key")?;
         let account = org.insert("Account", json!({"Name": "Artifact Customer"}))?;
         let now = chrono::Utc::now().timestamp();
         let claims = json!({
@@ -138,8 +138,15 @@ impl ApiWorld {
         let response = settled
             .http_response()
             .context("an invocation error instead of a response")??;
-        ensure!(response.status == 200, "GET /health answered {}", response.status);
-        ensure!(response.json()? == json!({"status": "ok"}), "GET /health body");
+        ensure!(
+            response.status == 200,
+            "GET /health answered {}",
+            response.status
+        );
+        ensure!(
+            response.json()? == json!({"status": "ok"}),
+            "GET /health body"
+        );
         Ok(())
     }
 
@@ -149,7 +156,11 @@ impl ApiWorld {
             .http_response()
             .context("an invocation error instead of a response")??;
         let body = response.json()?;
-        ensure!(response.status == 200, "GET /catalog answered {}: {body}", response.status);
+        ensure!(
+            response.status == 200,
+            "GET /catalog answered {}: {body}",
+            response.status
+        );
         let products = body["products"].as_array().context("no product list")?;
         ensure!(!products.is_empty(), "the seeded catalog is empty");
         ensure!(
@@ -283,7 +294,7 @@ impl ProvisionerWorld {
             "requestedBy": published.requested_by,
             "source": "pubsub",
             "eventId": published.event_id,
-            "replayId": BASE64.encode(&published.replay_id),
+            "replayId": BASE64.encode(published.replay_id),
         });
         let event = json!({"Records": [{
             "messageId": format!("message-{n}"),

@@ -23,8 +23,9 @@ async fn start(function: Function, env: Vec<(String, String)>) -> (RuntimeApi, F
     let api = RuntimeApi::start().await.expect("the Runtime API starts");
     let mut env = env;
     env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.binary.into()));
-    let process = FunctionProcess::spawn_under(&Runner::Qemu.prefix(), &bootstrap, &api.address(), env)
-        .expect("qemu-aarch64 starts the bootstrap");
+    let process =
+        FunctionProcess::spawn_under(&Runner::Qemu.prefix(), &bootstrap, &api.address(), env)
+            .expect("qemu-aarch64 starts the bootstrap");
     (api, process)
 }
 
@@ -58,12 +59,20 @@ async fn the_arm64_provisioner_provisions_one_queued_order_into_whmcs() {
     let (api, _process) = start(PROVISIONER, world.env()).await;
     let settled = invoke(&api, &order.event).await;
     world.verify(&order, &settled).unwrap();
-    assert_eq!(world.whmcs.orders_created() - before, 1, "exactly one WHMCS order");
+    assert_eq!(
+        world.whmcs.orders_created() - before,
+        1,
+        "exactly one WHMCS order"
+    );
 
     // The same message again (SQS redelivers): acknowledged, nothing ordered twice.
     let again = invoke(&api, &order.event).await;
     world.verify(&order, &again).unwrap();
-    assert_eq!(world.whmcs.orders_created() - before, 1, "still one WHMCS order");
+    assert_eq!(
+        world.whmcs.orders_created() - before,
+        1,
+        "still one WHMCS order"
+    );
 }
 
 #[tokio::test]

@@ -31,7 +31,10 @@ fn the_image_is_arm64_runs_like_the_dockerfile_and_is_under_15_mb() {
     let stage = dockerfile_runtime(&workspace_root().join("infra/subscriber/Dockerfile")).unwrap();
     assert_eq!(image.architecture, "arm64");
     assert_eq!(image.os, "linux");
-    assert_eq!(image.run, stage.run, "the image runs as the Dockerfile says");
+    assert_eq!(
+        image.run, stage.run,
+        "the image runs as the Dockerfile says"
+    );
     assert_eq!(image.layers, 1, "one layer on an empty base");
     assert!(
         image.layer_bytes < image::MAX_BYTES,
@@ -65,18 +68,21 @@ fn the_image_is_arm64_runs_like_the_dockerfile_and_is_under_15_mb() {
         "user {uid} is in /etc/passwd"
     );
     let certs = std::fs::read_to_string(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap();
-    assert!(certs.matches("BEGIN CERTIFICATE").count() > 100, "a CA bundle");
+    assert!(
+        certs.matches("BEGIN CERTIFICATE").count() > 100,
+        "a CA bundle"
+    );
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for entry in std::fs::read_dir(dir).expect("the root filesystem is readable") {
+        let path = entry.expect("a directory entry").path();
         if path.is_dir() {
             collect(root, &path, out);
         } else {
             out.push(
                 path.strip_prefix(root)
-                    .unwrap()
+                    .expect("under the root")
                     .to_string_lossy()
                     .into_owned(),
             );
@@ -112,7 +118,11 @@ async fn the_image_binary_forwards_an_event_from_pubsub_to_the_queue_under_qemu(
     let image = image();
     let rootfs = image_dir().join("bundle/rootfs");
     let entrypoint = rootfs.join(image.run.entrypoint[0].trim_start_matches('/'));
-    assert!(entrypoint.is_file(), "{} is in the image", entrypoint.display());
+    assert!(
+        entrypoint.is_file(),
+        "{} is in the image",
+        entrypoint.display()
+    );
 
     let org = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let dynamo = test_support::aws::dynamo_client().await;
@@ -176,17 +186,19 @@ async fn the_image_binary_forwards_an_event_from_pubsub_to_the_queue_under_qemu(
     };
     let log = std::env::temp_dir().join(format!("image-subscriber-{}.log", std::process::id()));
     let out = std::fs::File::create(&log).unwrap();
-    let mut child = KillOnDrop(command
-        .arg("-L")
-        .arg(&rootfs)
-        .arg(&entrypoint)
-        .env_clear()
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("qemu-aarch64 starts the image's binary"));
+    let mut child = KillOnDrop(
+        command
+            .arg("-L")
+            .arg(&rootfs)
+            .arg(&entrypoint)
+            .env_clear()
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("qemu-aarch64 starts the image's binary"),
+    );
 
     let deadline = tokio::time::Instant::now() + STATE_WAIT;
     while org.pubsub_stats().open_streams == 0 {

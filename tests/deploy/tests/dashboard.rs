@@ -119,7 +119,11 @@ fn emitted() -> BTreeSet<MetricId> {
     let mut out = BTreeSet::new();
     for line in lines {
         let line: Value = serde_json::from_str(&line).expect("an EMF line is JSON");
-        for directive in line["_aws"]["CloudWatchMetrics"].as_array().into_iter().flatten() {
+        for directive in line["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let namespace = directive["Namespace"].as_str().expect("a namespace");
             for set in directive["Dimensions"].as_array().into_iter().flatten() {
                 let dimensions: BTreeMap<String, String> = set
@@ -127,7 +131,12 @@ fn emitted() -> BTreeSet<MetricId> {
                     .into_iter()
                     .flatten()
                     .filter_map(Value::as_str)
-                    .map(|d| (d.to_owned(), line[d].as_str().unwrap_or_default().to_owned()))
+                    .map(|d| {
+                        (
+                            d.to_owned(),
+                            line[d].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
                     .collect();
                 for metric in directive["Metrics"].as_array().into_iter().flatten() {
                     let name = metric["Name"].as_str().expect("a metric name");
@@ -146,7 +155,8 @@ fn emitted() -> BTreeSet<MetricId> {
 
 /// The dashboard's body with every `${…}` left as written.
 fn dashboard(template: &Value) -> (String, Value) {
-    let mut dashboards: Vec<_> = resources_of_type(template, "AWS::CloudWatch::Dashboard").collect();
+    let mut dashboards: Vec<_> =
+        resources_of_type(template, "AWS::CloudWatch::Dashboard").collect();
     assert_eq!(dashboards.len(), 1, "one dashboard");
     let (id, dashboard) = dashboards.remove(0);
     let body = dashboard
@@ -164,7 +174,11 @@ fn dashboard_metrics(body: &Value) -> Vec<(String, MetricId)> {
     let mut out = Vec::new();
     for widget in body["widgets"].as_array().expect("widgets") {
         let title = widget["properties"]["title"].as_str().unwrap_or_default();
-        for metric in widget["properties"]["metrics"].as_array().into_iter().flatten() {
+        for metric in widget["properties"]["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let parts: Vec<&str> = metric
                 .as_array()
                 .expect("a metric is an array")
@@ -172,7 +186,7 @@ fn dashboard_metrics(body: &Value) -> Vec<(String, MetricId)> {
                 .filter_map(Value::as_str)
                 .collect();
             assert!(
-                parts.len() >= 2 && parts.len() % 2 == 0,
+                parts.len() >= 2 && parts.len().is_multiple_of(2),
                 "{title}: {metric} is [namespace, name, dimension, value, …, {{options}}] (no \"...\" shorthand)"
             );
             let dimensions = parts[2..]
@@ -209,13 +223,22 @@ fn aws_metric_problem(
 ) -> Option<String> {
     let Some((_, dimension, names)) = AWS_METRICS.iter().find(|(ns, ..)| *ns == metric.namespace)
     else {
-        return Some(format!("namespace {} is not watched here", metric.namespace));
+        return Some(format!(
+            "namespace {} is not watched here",
+            metric.namespace
+        ));
     };
     if !names.contains(&metric.name.as_str()) {
-        return Some(format!("{} does not publish {}", metric.namespace, metric.name));
+        return Some(format!(
+            "{} does not publish {}",
+            metric.namespace, metric.name
+        ));
     }
     if metric.dimensions.keys().collect::<Vec<_>>() != [dimension] {
-        return Some(format!("dimensions {:?}, expected [{dimension}]", metric.dimensions));
+        return Some(format!(
+            "dimensions {:?}, expected [{dimension}]",
+            metric.dimensions
+        ));
     }
     let Some((id, attribute)) = reference else {
         return Some(format!("{dimension} names no resource of the template"));
@@ -228,10 +251,14 @@ fn aws_metric_problem(
         .pointer(&format!("/Resources/{id}/Type"))
         .and_then(Value::as_str);
     if actual != Some(kind) {
-        return Some(format!("{dimension} names {id} ({actual:?}), expected a {kind}"));
+        return Some(format!(
+            "{dimension} names {id} ({actual:?}), expected a {kind}"
+        ));
     }
     if attribute != *wanted_attribute {
-        return Some(format!("{dimension} must be {id}'s {wanted_attribute:?}, not {attribute:?}"));
+        return Some(format!(
+            "{dimension} must be {id}'s {wanted_attribute:?}, not {attribute:?}"
+        ));
     }
     None
 }
@@ -250,7 +277,11 @@ fn every_dashboard_metric_is_emitted_by_the_code_or_published_by_aws() {
                 problems.push(format!("{title}: {metric} is emitted by no code"));
             }
         } else {
-            let reference = metric.dimensions.values().next().and_then(|v| sub_reference(v));
+            let reference = metric
+                .dimensions
+                .values()
+                .next()
+                .and_then(|v| sub_reference(v));
             if let Some(problem) = aws_metric_problem(&template, metric, reference) {
                 problems.push(format!("{title}: {metric}: {problem}"));
             }
@@ -275,8 +306,15 @@ fn the_dashboard_shows_each_stage_left_to_right() {
         let right = x + widget["width"].as_u64().expect("width");
         assert!(right <= 24, "inside the 24-column grid");
     }
-    let stages: Vec<Vec<char>> = columns.values().map(|s| s.iter().copied().collect()).collect();
-    assert_eq!(stages, [['1'], ['2'], ['3'], ['4'], ['5']], "one column per stage, in order");
+    let stages: Vec<Vec<char>> = columns
+        .values()
+        .map(|s| s.iter().copied().collect())
+        .collect();
+    assert_eq!(
+        stages,
+        [['1'], ['2'], ['3'], ['4'], ['5']],
+        "one column per stage, in order"
+    );
 
     // Each stage shows what issue 14 asks for.
     let shown: BTreeSet<(String, String)> = dashboard_metrics(&body)
@@ -315,7 +353,10 @@ fn the_dashboard_url_is_a_stack_output() {
         .and_then(Value::as_str)
         .expect("an output DashboardUrl");
     assert!(url.starts_with("https://"), "{url}");
-    assert!(url.contains(&format!("#dashboards:name=${{{id}}}")), "{url}");
+    assert!(
+        url.contains(&format!("#dashboards:name=${{{id}}}")),
+        "{url}"
+    );
 }
 
 /// An alarm's dimension value: `!Ref Id` or `!GetAtt Id.Attribute` → (Id,
@@ -324,7 +365,11 @@ fn alarm_dimension(value: &Value) -> Result<(String, Option<String>), String> {
     if let Some(id) = value.get("Ref").and_then(Value::as_str) {
         return Ok((id.to_owned(), None));
     }
-    if let Some([id, attribute]) = value.get("Fn::GetAtt").and_then(Value::as_array).map(Vec::as_slice) {
+    if let Some([id, attribute]) = value
+        .get("Fn::GetAtt")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
         return Ok((
             id.as_str().unwrap_or_default().to_owned(),
             attribute.as_str().map(str::to_owned),

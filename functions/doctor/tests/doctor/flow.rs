@@ -26,7 +26,10 @@ async fn flow_lines(setup: OrderFlowSetup) -> Vec<(Item, Status, String)> {
 async fn an_active_flow_that_creates_the_event_passes_both_lines() {
     let lines = flow_lines(OrderFlowSetup::Active).await;
     assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert!(lines.iter().all(|(_, s, _)| *s == Status::Pass), "{lines:#?}");
+    assert!(
+        lines.iter().all(|(_, s, _)| *s == Status::Pass),
+        "{lines:#?}"
+    );
     assert!(lines[0].2.contains("is active (version 1)"), "{lines:#?}");
 }
 
@@ -55,7 +58,11 @@ async fn an_active_flow_without_the_event_element_fails_only_the_publish_line() 
     let lines = flow_lines(OrderFlowSetup::WithoutEvent).await;
     let status = |item| lines.iter().find(|(i, ..)| *i == item).map(|(_, s, _)| *s);
     assert_eq!(status(Item::FlowActive), Some(Status::Pass), "{lines:#?}");
-    assert_eq!(status(Item::FlowPublishes), Some(Status::Fail), "{lines:#?}");
+    assert_eq!(
+        status(Item::FlowPublishes),
+        Some(Status::Fail),
+        "{lines:#?}"
+    );
     assert!(
         lines
             .iter()

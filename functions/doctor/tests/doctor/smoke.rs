@@ -73,14 +73,25 @@ async fn the_smoke_run_approves_an_order_and_follows_it_to_provisioned_through_t
         .find(|o| o["Activation_Status__c"] == "Provisioned")
         .expect("the smoke Order is provisioned");
     let order_id = order["Id"].as_str().unwrap();
-    assert!(run.stderr.contains(&format!("Salesforce Order {order_id}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("Salesforce Order {order_id}")),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("WHMCS order "), "{}", run.stderr);
     let account = org
         .records("Account")
         .into_iter()
-        .find(|a| a["Name"].as_str().is_some_and(|n| n.starts_with("Portal doctor smoke")))
+        .find(|a| {
+            a["Name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Portal doctor smoke"))
+        })
         .expect("the smoke Account");
-    assert_eq!(account["Portal_Status__c"], "Inactive", "closed after the run");
+    assert_eq!(
+        account["Portal_Status__c"], "Inactive",
+        "closed after the run"
+    );
     runner.shutdown().await;
 }
 
@@ -99,7 +110,8 @@ async fn without_a_pipeline_the_event_is_seen_but_the_order_stays_activating() {
 
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("PASS Test order approval → event published"),
+        run.stdout
+            .contains("PASS Test order approval → event published"),
         "{}",
         run.stdout
     );

@@ -306,11 +306,14 @@ pub fn query(shared: &Shared, req: &RestRequest) -> RestResponse {
     let mut rows: Vec<Map<String, Value>> = records(shared.config.order_flow, query.object)
         .into_iter()
         .filter(|r| {
-            query.conditions.iter().all(|(field, value)| match &r[field.as_str()] {
-                Value::String(s) => s == value,
-                Value::Number(n) => n.to_string() == *value,
-                _ => false,
-            })
+            query
+                .conditions
+                .iter()
+                .all(|(field, value)| match &r[field.as_str()] {
+                    Value::String(s) => s == value,
+                    Value::Number(n) => n.to_string() == *value,
+                    _ => false,
+                })
         })
         .collect();
     if let Some(limit) = query.limit {
@@ -380,7 +383,10 @@ mod tests {
         let code = |soql: &str| parse(soql).unwrap_err().error_code;
         assert_eq!(code("SELECT Id FROM Account"), "INVALID_TYPE");
         assert_eq!(code("SELECT Id, Nope FROM Flow"), "INVALID_FIELD");
-        assert_eq!(code("SELECT Id FROM Flow WHERE Status != 'Active'"), "MALFORMED_QUERY");
+        assert_eq!(
+            code("SELECT Id FROM Flow WHERE Status != 'Active'"),
+            "MALFORMED_QUERY"
+        );
         assert_eq!(code("SELECT Id FROM Flow ORDER BY Id"), "MALFORMED_QUERY");
         assert_eq!(code("SELECT FROM Flow"), "MALFORMED_QUERY");
     }
@@ -389,7 +395,10 @@ mod tests {
     fn an_inactive_flow_has_no_active_version_and_a_missing_one_no_record() {
         let definition = &records(OrderFlowSetup::Inactive, "FlowDefinition")[0];
         assert_eq!(definition["ActiveVersionId"], Value::Null);
-        assert_eq!(records(OrderFlowSetup::Inactive, "Flow")[0]["Status"], "Draft");
+        assert_eq!(
+            records(OrderFlowSetup::Inactive, "Flow")[0]["Status"],
+            "Draft"
+        );
         assert!(records(OrderFlowSetup::Missing, "FlowDefinition").is_empty());
         let active = &records(OrderFlowSetup::Active, "FlowDefinition")[0];
         assert_eq!(active["ActiveVersionId"], active["LatestVersionId"]);
