@@ -1,5 +1,5 @@
 //! AWS adapters of the core ports: DynamoDB for state (idempotency records,
-//! provisioning records, the reconciler's attempts, replay positions and
+//! login links, per-login limits, deactivated Accounts, provisioning records, the reconciler's attempts, replay positions and
 //! gaps, the subscriber lease) and SQS for the provisioning queue and the
 //! dead-letter queues' depth; and [`secrets`], the Secrets Manager values a
 //! function reads once at cold start. The in-memory adapters with the same
@@ -23,8 +23,8 @@ pub use config::AwsClients;
 pub use dead_letters::SqsDeadLetters;
 pub use depths::SqsQueueDepths;
 pub use dynamo::{
-    DynamoIdempotencyStore, DynamoProvisioningRecords, DynamoReconcileAttempts, DynamoReplayStore,
-    DynamoSubscriberLease,
+    DynamoAccountStatuses, DynamoIdempotencyStore, DynamoLoginLimits, DynamoLoginLinks,
+    DynamoProvisioningRecords, DynamoReconcileAttempts, DynamoReplayStore, DynamoSubscriberLease,
 };
 pub use logs::init_json_logs;
 pub use portal_core::ports::memory;

@@ -1,7 +1,7 @@
 //! How every deployed worker logs: JSON lines on stdout (CloudWatch Logs
 //! reads them from the Lambda or ECS runtime), filtered by `RUST_LOG`
-//! (default `info`), with the current span's fields (Order, correlation and
-//! run ids) on every line. Never a secret, a token or personal data: the
+//! (default `info`), with the fields of every span the line is in (Order,
+//! correlation and run ids, the API request's `correlation_id`) on every line. Never a secret, a token or personal data: the
 //! callers log ids and error chains only.
 
 use tracing_subscriber::EnvFilter;
@@ -14,7 +14,7 @@ pub fn init_json_logs() {
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
-        .with_span_list(false)
+        .with_span_list(true)
         .with_target(false)
         .try_init();
 }

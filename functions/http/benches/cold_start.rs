@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use lambda_runtime_emulator::{FunctionProcess, HttpApiEvent, RuntimeApi};
-use portal_aws::{AwsClients, DynamoIdempotencyStore};
-use portal_http::{Api, ApiConfig, Authenticator, SalesforcePorts};
+use portal_aws::{
+    AwsClients, DynamoAccountStatuses, DynamoIdempotencyStore, DynamoLoginLimits, DynamoLoginLinks,
+};
+use portal_http::{Api, ApiConfig, ApiStores, Authenticator, SalesforcePorts};
 use salesforce::{SalesforceClient, SalesforceConfig};
 
 use common::{SigningKey, lambda_env, median, portal_api_binary, setting};
@@ -75,12 +77,19 @@ async fn probe() -> anyhow::Result<()> {
     let ports = SalesforcePorts::new(client, config.price_book.clone());
     lap(&mut times);
     let aws = AwsClients::from_env(None).await;
-    let store = DynamoIdempotencyStore::new(aws.dynamo, config.idempotency_table.clone());
+    let table = config.idempotency_table.as_str();
+    let store = ApiStores {
+        idempotency: DynamoIdempotencyStore::new(aws.dynamo.clone(), table),
+        links: DynamoLoginLinks::new(aws.dynamo.clone(), table),
+        inactive: DynamoAccountStatuses::new(aws.dynamo.clone(), table),
+        limits: DynamoLoginLimits::new(aws.dynamo, table),
+    };
     lap(&mut times);
     let auth = Authenticator::new(&config.auth)?;
     lap(&mut times);
     let _router = Api::new(Arc::new(ports), Arc::new(store), Arc::new(auth))
         .with_settings(config.settings)
+        .with_identity(config.identity)
         .router();
     lap(&mut times);
     println!("{}", serde_json::to_string(&times)?);
@@ -179,13 +188,16 @@ async fn main() -> anyhow::Result<()> {
         / 1e6;
     let emulator = common::emulator().await?;
     let key = SigningKey::generate()?;
-    let env = lambda_env(&emulator, &key);
-    // A registered Account, so that the catalog token is linked.
+    // A registered Account and its login's link item (on moto), so that the
+    // catalog token is linked.
     let account_id = emulator.insert(
         salesforce::schema::account::OBJECT,
         serde_json::json!({salesforce::schema::account::NAME: "Bench Customer"}),
     )?;
-    let token = key.token("cold", Some(&account_id))?;
+    let state = common::StateTable::create().await;
+    state.link("cold", &account_id).await?;
+    let env = lambda_env(&emulator, &key, &state);
+    let token = key.token("cold", None)?;
     let cases = [
         ("GET /health", HttpApiEvent::get("/health"), false),
         (

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use http::StatusCode;
-use portal_core::domain::{AccountId, Email};
+use portal_core::domain::{AccountId, Email, Login};
 use portal_core::portal::{self as uc, Caller, PortalSettings, SupportCaseRequest};
 use portal_http::{Authenticator, PortalPorts as _};
 use serde_json::json;
@@ -70,8 +70,9 @@ impl Bench {
         let world = World::start().await?;
         let (token, account_id) = world.customer("bench").await?;
         let caller = Caller {
-            subject: "bench".to_owned(),
+            login: Login::new(common::ISSUER, "bench").context("a login")?,
             email: Email::parse("bench@example.jp").context("an e-mail")?,
+            email_verified: true,
             account_id: Some(AccountId::parse(&account_id).context("an Account id")?),
         };
         Ok(Arc::new(Self {

@@ -1,8 +1,11 @@
-//! [`Api`]: the shared state of every route (the ports, the idempotency
-//! store, the authenticator, the clock, the settings) and the two request
-//! pipelines every handler goes through — GET (identity → use case) and POST
-//! (identity → `Content-Type` → `Idempotency-Key` → body → claim → use case →
-//! settle the claim).
+//! [`Api`]: the shared state of every route (the ports, the API's store, the
+//! authenticator, the login links with their cache, the clock, the settings)
+//! and the two request pipelines every handler goes through — GET (identity →
+//! use case) and POST (identity → `Content-Type` → `Idempotency-Key` → body →
+//! claim → per-login limits → use case → settle the claim).
+//!
+//! Identity is the token (verified by [`Authenticator`]) resolved through the
+//! login's link item ([`Logins`]): the Account every route acts on.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,20 +18,23 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portal_core::domain::CustomerNumber;
 use portal_core::portal::{
-    AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk,
-    OrderBook, PortalSettings, RegistrationDirectory, RegistrationRequest, SupportDesk,
+    AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, Logins,
+    OrderBook, PortalError, PortalSettings, RegistrationDirectory, RegistrationRequest,
+    SupportDesk, enforce,
 };
 use portal_core::ports::{
-    Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
-    StoredResponse, SystemClock,
+    Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, StoredResponse,
+    SystemClock,
 };
 use serde::Serialize;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::body::{MAX_BODY_BYTES, RequestBody, drain, is_json, parse_json, read_limited};
+use crate::config::IdentitySettings;
 use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, sha256_hex};
 use crate::lock::{self, Lock};
-use crate::problem::Problem;
+use crate::problem::{Problem, from_portal_error};
+use crate::store::ApiStore;
 use portal_core::diagnostics::error_chain;
 
 /// The ports the routes use, one per capability: each handler asks for
@@ -93,11 +99,16 @@ impl Default for Limits {
     }
 }
 
+/// The login links of an API over the store `S`.
+pub type StoreLogins<S> = Logins<Arc<S>, Arc<S>>;
+
 /// The API's state, shared by every route. Cheap to clone.
 pub struct Api<P, S> {
     pub(crate) ports: Arc<P>,
     store: Arc<S>,
     auth: Arc<Authenticator>,
+    pub(crate) logins: Arc<StoreLogins<S>>,
+    pub(crate) identity: IdentitySettings,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: PortalSettings,
     limits: Limits,
@@ -109,6 +120,8 @@ impl<P, S> Clone for Api<P, S> {
             ports: Arc::clone(&self.ports),
             store: Arc::clone(&self.store),
             auth: Arc::clone(&self.auth),
+            logins: Arc::clone(&self.logins),
+            identity: self.identity,
             clock: Arc::clone(&self.clock),
             settings: self.settings,
             limits: self.limits,
@@ -120,6 +133,7 @@ impl<P, S> std::fmt::Debug for Api<P, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api")
             .field("auth", &self.auth)
+            .field("identity", &self.identity)
             .field("settings", &self.settings)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
@@ -164,11 +178,12 @@ impl IntoResponse for Reply {
     }
 }
 
-impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
+impl<P: PortalPorts, S: ApiStore> Api<P, S> {
     /// Takes the locks of a registration (see [`crate::lock`]): the caller's
-    /// e-mail (what "already registered" is decided on) and the customer
-    /// number it links, if any — both as SHA-256 digests, no personal data
-    /// in the table. 409 `registration-in-progress` when either is held.
+    /// login (one link per login), its e-mail (what "already registered" is
+    /// decided on) and the customer number it links, if any — all as SHA-256
+    /// digests, no personal data in the table. 409 `registration-in-progress`
+    /// when any is held.
     pub(crate) async fn lock_registration(
         &self,
         caller: &Caller,
@@ -176,31 +191,25 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
     ) -> Result<Vec<Lock>, Problem> {
         let now = self.clock.now();
         let hold = delta(self.limits.in_flight);
-        let email = caller.email.as_str().to_ascii_lowercase();
-        let mut locks = vec![
-            lock::acquire(
-                &*self.store,
-                "registration-email",
-                &sha256_hex(&[email.as_bytes()]),
-                now,
-                hold,
-            )
-            .await?,
+        let email = caller.email.as_str().to_lowercase();
+        let login = caller.login.to_string();
+        let mut wanted = vec![
+            ("registration-login", sha256_hex(&[login.as_bytes()])),
+            ("registration-email", sha256_hex(&[email.as_bytes()])),
         ];
         let number = body
             .customer_number
             .as_deref()
             .and_then(|raw| CustomerNumber::parse(raw).ok());
         if let Some(number) = number {
-            let taken = lock::acquire(
-                &*self.store,
+            wanted.push((
                 "registration-customer-number",
-                &sha256_hex(&[number.as_str().as_bytes()]),
-                now,
-                hold,
-            )
-            .await;
-            match taken {
+                sha256_hex(&[number.as_str().as_bytes()]),
+            ));
+        }
+        let mut locks = Vec::with_capacity(wanted.len());
+        for (kind, digest) in wanted {
+            match lock::acquire(&*self.store, kind, &digest, now, hold).await {
                 Ok(lock) => locks.push(lock),
                 Err(problem) => {
                     self.unlock(locks).await;
@@ -211,6 +220,14 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         Ok(locks)
     }
 
+    /// Counts a registration attempt of the caller (429 past the hourly limit).
+    pub(crate) async fn limit_registration(&self, caller: &Caller) -> Result<(), Problem> {
+        let window = self.identity.limits.registration_window();
+        enforce(&*self.store, &caller.login, &[window], self.clock.now())
+            .await
+            .map_err(from_portal_error)
+    }
+
     /// Gives back locks taken by [`Self::lock_registration`].
     pub(crate) async fn unlock(&self, locks: Vec<Lock>) {
         for taken in locks {
@@ -218,17 +235,36 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         }
     }
 
-    /// The API over `ports`, keeping idempotency records in `store`, with the
-    /// system clock, default settings (Asia/Tokyo, JPY) and default limits.
+    /// The API over `ports`, keeping its records (idempotency, login links,
+    /// counters) in `store`, with the system clock, default settings
+    /// (Asia/Tokyo, JPY), default identity settings and default limits.
     pub fn new(ports: Arc<P>, store: Arc<S>, auth: Arc<Authenticator>) -> Self {
+        let identity = IdentitySettings::default();
         Self {
             ports,
+            logins: Arc::new(Logins::new(
+                Arc::clone(&store),
+                Arc::clone(&store),
+                identity.link_cache_ttl,
+            )),
             store,
             auth,
+            identity,
             clock: Arc::new(SystemClock),
             settings: PortalSettings::default(),
             limits: Limits::default(),
         }
+    }
+
+    /// Uses `identity` (link cache, per-login limits).
+    pub fn with_identity(mut self, identity: IdentitySettings) -> Self {
+        self.logins = Arc::new(Logins::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.store),
+            identity.link_cache_ttl,
+        ));
+        self.identity = identity;
+        self
     }
 
     /// Uses `clock` for "now".
@@ -249,10 +285,11 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         self
     }
 
-    /// The caller of a request, or the 401/403/503 problem.
+    /// The caller of a request — the verified token resolved through its
+    /// login's link — or the 401/403/503 problem.
     async fn caller(&self, headers: &HeaderMap, account: Account) -> Result<Caller, Problem> {
         let authorization = headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
-        let caller = self
+        let token = self
             .auth
             .authenticate(authorization)
             .await
@@ -264,13 +301,18 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
                     tracing::info!(reason, "bearer token refused");
                     Problem::unauthorized("The bearer token is invalid or has expired.", true)
                 }
-                AuthError::KeysUnavailable(_) => {
+                AuthError::KeysUnavailable { retry_after, .. } => {
                     tracing::warn!(error = %error_chain(&error), "cannot verify tokens");
-                    Problem::unavailable(None)
+                    Problem::unavailable(Some(retry_after))
                 }
             })?;
+        let caller = self
+            .logins
+            .resolve(token, self.clock.now())
+            .await
+            .map_err(from_portal_error)?;
         if account == Account::Required && caller.account_id.is_none() {
-            return Err(Problem::not_linked());
+            return Err(from_portal_error(PortalError::NotLinked));
         }
         Ok(caller)
     }
@@ -332,9 +374,10 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         let bytes = bytes?;
         let input: B = parse_json(&bytes, self.settings.timezone.today(self.clock.now()))?;
         let Some(key) = key else {
+            self.limit_post(&caller).await?;
             return Ok(run(caller, input).await.into_response());
         };
-        let scope = IdempotencyScope::new(caller.subject.clone())
+        let scope = IdempotencyScope::new(caller.login.subject().to_owned())
             .map_err(|_| Problem::unauthorized("The bearer token is invalid.", true))?;
         let id = IdempotencyId { scope, key };
         let owner = idempotency::owner();
@@ -361,7 +404,11 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
             IdempotencyOutcome::InFlight => return Err(Problem::idempotency_in_flight()),
             IdempotencyOutcome::Mismatch => return Err(Problem::idempotency_mismatch()),
         }
-        let (stored, response) = match run(caller, input).await {
+        let result = match self.limit_post(&caller).await {
+            Ok(()) => run(caller, input).await,
+            Err(problem) => Err(problem),
+        };
+        let (stored, response) = match result {
             Ok(reply) => (
                 StoredResponse {
                     status: reply.status.as_u16(),
@@ -382,6 +429,16 @@ impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
         let expires_at = self.clock.now() + delta(self.limits.record_ttl);
         idempotency::settle(&*self.store, &id, &owner, stored, expires_at).await;
         Ok(response)
+    }
+}
+
+impl<P: PortalPorts, S: ApiStore> Api<P, S> {
+    /// Counts a POST of the caller in each per-login window (429 past one).
+    async fn limit_post(&self, caller: &Caller) -> Result<(), Problem> {
+        let windows = self.identity.limits.post_windows();
+        enforce(&*self.store, &caller.login, &windows, self.clock.now())
+            .await
+            .map_err(from_portal_error)
     }
 }
 

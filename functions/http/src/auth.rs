@@ -1,21 +1,30 @@
 //! Bearer-token identity: verifies the portal identity provider's JWT
 //! (RS256 or ES256; `iss`, `aud`, `exp`, `nbf` with a small leeway) and turns
-//! it into the use cases' [`Caller`].
+//! it into a [`VerifiedToken`]: the login (`iss` + `sub`), the e-mail, whether
+//! the provider verified it, and the account claim if any. Which Account the
+//! login is comes from its link item, not from here
+//! ([`portal_core::portal::Logins`]).
 //!
-//! Keys come from one configured PEM public key or from a JWKS URL. The JWKS
-//! is fetched on first use and cached; a token signed with an unknown `kid`
+//! Keys come from one configured PEM public key or from a JWKS URL (https
+//! outside portal-local, checked by the configuration). A JWK is used only if
+//! its `use`, when present, is `sig` and its `alg`, when present, is the
+//! algorithm of its key type (RS256 for RSA, ES256 for P-256). The JWKS is
+//! fetched on first use and cached; a token signed with an unknown `kid`
 //! triggers a refresh, at most once per [`JWKS_MIN_REFRESH`] so that forged
 //! `kid`s cannot make us hammer the identity provider; the cache is also
-//! refreshed after [`JWKS_MAX_AGE`]. Only one refresh runs at a time.
+//! refreshed after [`JWKS_MAX_AGE`] (keys already known keep working while
+//! the provider is down). Only one refresh runs at a time. When the JWKS
+//! cannot be fetched and a token needs a key we do not have, the answer is
+//! [`AuthError::KeysUnavailable`] (→ 503, never 401: the token may be good).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use portal_core::domain::{AccountId, Email};
-use portal_core::portal::Caller;
+use portal_core::domain::{AccountId, Email, Login};
+use portal_core::portal::{AccountClaim, VerifiedToken};
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
@@ -39,17 +48,26 @@ pub enum AuthError {
     /// or audience (→ 401). The reason is for the logs only.
     #[error("the bearer token is not valid: {0}")]
     Invalid(&'static str),
-    /// The verification keys cannot be fetched now (→ 503).
+    /// The verification keys cannot be fetched now (→ 503 + `Retry-After`).
     #[error("the identity provider's keys are unavailable")]
-    KeysUnavailable(#[source] JwksError),
+    KeysUnavailable {
+        /// When the next fetch may be tried.
+        retry_after: Duration,
+        /// Why the last fetch failed.
+        #[source]
+        source: JwksError,
+    },
 }
 
 /// Why the JWKS could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
-    /// The request failed.
+    /// The request failed (the error carries no URL).
     #[error("fetching the JWKS failed")]
     Fetch(#[source] reqwest::Error),
+    /// The last fetch failed moments ago; the next one waits for [`JWKS_MIN_REFRESH`].
+    #[error("the last JWKS fetch failed and the next one is not due yet")]
+    RecentlyFailed,
     /// The document is not a JWKS with at least one usable key.
     #[error("the JWKS has no usable RS256 or ES256 key")]
     NoUsableKey,
@@ -78,16 +96,24 @@ struct JwksState {
     fetched_at: Option<Instant>,
 }
 
+/// The last refresh attempt: when, and whether it failed.
+#[derive(Clone, Copy)]
+struct Attempt {
+    at: Instant,
+    failed: bool,
+}
+
 struct Jwks {
     url: Url,
+    min_refresh: Duration,
     http: reqwest::Client,
     state: RwLock<JwksState>,
-    refresh: Mutex<Option<Instant>>,
+    refresh: Mutex<Option<Attempt>>,
 }
 
 enum Keys {
     Static(VerifyingKey),
-    Jwks(Jwks),
+    Jwks(Box<Jwks>),
 }
 
 /// Verifies bearer tokens. Cheap to share behind an `Arc`.
@@ -95,6 +121,7 @@ pub struct Authenticator {
     issuer: String,
     audience: String,
     account_claim: String,
+    email_verified_claim: String,
     leeway: Duration,
     keys: Keys,
 }
@@ -105,6 +132,7 @@ impl std::fmt::Debug for Authenticator {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("account_claim", &self.account_claim)
+            .field("email_verified_claim", &self.email_verified_claim)
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
@@ -115,27 +143,41 @@ impl Authenticator {
     pub fn new(config: &AuthConfig) -> Result<Self, KeyError> {
         let keys = match &config.keys {
             KeySource::PublicKeyPem(pem) => Keys::Static(parse_pem(pem.as_bytes())?),
-            KeySource::Jwks(url) => Keys::Jwks(Jwks {
+            KeySource::Jwks(url) => Keys::Jwks(Box::new(Jwks {
                 url: url.clone(),
+                min_refresh: JWKS_MIN_REFRESH,
                 http: reqwest::Client::builder()
                     .timeout(Duration::from_secs(5))
                     .build()
                     .map_err(KeyError::Client)?,
                 state: RwLock::new(JwksState::default()),
                 refresh: Mutex::new(None),
-            }),
+            })),
         };
         Ok(Self {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             account_claim: config.account_claim.clone(),
+            email_verified_claim: config.email_verified_claim.clone(),
             leeway: config.leeway,
             keys,
         })
     }
 
-    /// Verifies the `Authorization` header's value and returns the caller.
-    pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Caller, AuthError> {
+    /// Refreshes the JWKS at most once per `interval` (default
+    /// [`JWKS_MIN_REFRESH`]) when tokens name keys it does not have.
+    pub fn with_jwks_min_refresh(mut self, interval: Duration) -> Self {
+        if let Keys::Jwks(jwks) = &mut self.keys {
+            jwks.min_refresh = interval;
+        }
+        self
+    }
+
+    /// Verifies the `Authorization` header's value and returns what the token says.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&[u8]>,
+    ) -> Result<VerifiedToken, AuthError> {
         let token = bearer_token(authorization.ok_or(AuthError::Missing)?)?;
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| AuthError::Invalid("malformed token"))?;
@@ -151,33 +193,40 @@ impl Authenticator {
         self.caller(&data.claims)
     }
 
-    fn caller(&self, claims: &Map<String, Value>) -> Result<Caller, AuthError> {
+    fn caller(&self, claims: &Map<String, Value>) -> Result<VerifiedToken, AuthError> {
         let subject = claims
             .get("sub")
             .and_then(Value::as_str)
-            .filter(|s| {
-                !s.is_empty() && s.len() <= MAX_SUBJECT_LEN && !s.chars().any(char::is_control)
-            })
+            .filter(|s| s.len() <= MAX_SUBJECT_LEN)
             .ok_or(AuthError::Invalid("bad sub claim"))?;
+        // `iss` was checked to be the configured issuer.
+        let login =
+            Login::new(&self.issuer, subject).map_err(|_| AuthError::Invalid("bad sub claim"))?;
         let email = claims
             .get("email")
             .and_then(Value::as_str)
             .and_then(|e| Email::parse(e).ok())
             .ok_or(AuthError::Invalid("missing or bad email claim"))?;
-        let account_id = match claims.get(&self.account_claim) {
-            None | Some(Value::Null) => None,
-            Some(value) => {
-                let parsed = value.as_str().and_then(|s| AccountId::parse(s).ok());
-                if parsed.is_none() {
-                    tracing::warn!(claim = %self.account_claim, "the account claim is not an Account id; treating the login as unlinked");
-                }
-                parsed
-            }
+        // Some providers send the boolean as a string.
+        let email_verified = matches!(
+            claims.get(&self.email_verified_claim),
+            Some(Value::Bool(true))
+        ) || matches!(
+            claims.get(&self.email_verified_claim),
+            Some(Value::String(v)) if v == "true"
+        );
+        let account_claim = match claims.get(&self.account_claim) {
+            None | Some(Value::Null) => AccountClaim::Absent,
+            Some(value) => value
+                .as_str()
+                .and_then(|s| AccountId::parse(s).ok())
+                .map_or(AccountClaim::Malformed, AccountClaim::Names),
         };
-        Ok(Caller {
-            subject: subject.to_owned(),
+        Ok(VerifiedToken {
+            login,
             email,
-            account_id,
+            email_verified,
+            account_claim,
         })
     }
 
@@ -197,33 +246,59 @@ impl Authenticator {
 impl Jwks {
     async fn key(&self, kid: Option<&str>) -> Result<VerifyingKey, AuthError> {
         let kid = kid.ok_or(AuthError::Invalid("no kid"))?;
-        {
+        let known = {
             let state = self.state.read().await;
             let fresh = state.fetched_at.is_some_and(|t| t.elapsed() < JWKS_MAX_AGE);
-            if let Some(key) = state.keys.get(kid)
-                && fresh
-            {
-                return Ok(key.clone());
+            match state.keys.get(kid) {
+                Some(key) if fresh => return Ok(key.clone()),
+                known => known.cloned(),
             }
+        };
+        let refreshed = self.refresh().await;
+        if let Some(key) = self.state.read().await.keys.get(kid) {
+            return Ok(key.clone());
         }
-        self.refresh().await?;
-        self.state
-            .read()
-            .await
-            .keys
-            .get(kid)
-            .cloned()
-            .ok_or(AuthError::Invalid("unknown kid"))
+        match (refreshed, known) {
+            // The provider no longer lists the key (rotated out, revoked).
+            (Ok(()), _) => Err(AuthError::Invalid("unknown kid")),
+            // A stale key we had: the provider being down does not log anyone out.
+            (Err(_), Some(key)) => Ok(key),
+            (Err(source), None) => Err(AuthError::KeysUnavailable {
+                retry_after: self.next_refresh_in().await,
+                source,
+            }),
+        }
     }
 
-    /// Fetches the JWKS unless another caller just did (single flight, rate-limited).
-    async fn refresh(&self) -> Result<(), AuthError> {
+    /// How long until the next refresh may run.
+    async fn next_refresh_in(&self) -> Duration {
+        let last = *self.refresh.lock().await;
+        last.map_or(Duration::from_secs(1), |a| {
+            self.min_refresh.saturating_sub(a.at.elapsed())
+        })
+        .max(Duration::from_secs(1))
+    }
+
+    /// Fetches the JWKS unless another caller just did (single flight,
+    /// rate-limited). `Err` when this fetch failed, or when the one that made
+    /// this call wait failed moments ago: the keys may be incomplete.
+    async fn refresh(&self) -> Result<(), JwksError> {
         let mut last = self.refresh.lock().await;
-        if last.is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH) {
-            return Ok(());
+        if let Some(attempt) = *last
+            && attempt.at.elapsed() < self.min_refresh
+        {
+            return if attempt.failed {
+                Err(JwksError::RecentlyFailed)
+            } else {
+                Ok(())
+            };
         }
-        *last = Some(Instant::now());
-        match self.fetch().await {
+        let result = self.fetch().await;
+        *last = Some(Attempt {
+            at: Instant::now(),
+            failed: result.is_err(),
+        });
+        match result {
             Ok(keys) => {
                 tracing::info!(keys = keys.len(), "JWKS refreshed");
                 let mut state = self.state.write().await;
@@ -233,28 +308,23 @@ impl Jwks {
             }
             Err(error) => {
                 tracing::warn!(error = %portal_core::diagnostics::error_chain(&error), "JWKS refresh failed");
-                let state = self.state.read().await;
-                if state.keys.is_empty() {
-                    Err(AuthError::KeysUnavailable(error))
-                } else {
-                    // Keep using the keys we have.
-                    Ok(())
-                }
+                Err(error)
             }
         }
     }
 
     async fn fetch(&self) -> Result<HashMap<String, VerifyingKey>, JwksError> {
+        let fetch = |e: reqwest::Error| JwksError::Fetch(e.without_url());
         let body: Value = self
             .http
             .get(self.url.clone())
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(JwksError::Fetch)?
+            .map_err(fetch)?
             .json()
             .await
-            .map_err(JwksError::Fetch)?;
+            .map_err(fetch)?;
         let keys: HashMap<String, VerifyingKey> = body
             .get("keys")
             .and_then(Value::as_array)
@@ -271,12 +341,25 @@ impl Jwks {
     }
 }
 
+/// The key of a JWK we may verify with: RSA (RS256) or P-256 (ES256), with
+/// `use` absent or `sig`, and `alg` absent or the key type's algorithm.
 fn verifying_key(jwk: &Jwk) -> Option<VerifyingKey> {
-    let algorithm = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => Algorithm::RS256,
-        AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => Algorithm::ES256,
+    let (algorithm, named) = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => (Algorithm::RS256, KeyAlgorithm::RS256),
+        AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+            (Algorithm::ES256, KeyAlgorithm::ES256)
+        }
         _ => return None,
     };
+    if !matches!(
+        jwk.common.public_key_use,
+        None | Some(PublicKeyUse::Signature)
+    ) {
+        return None;
+    }
+    if jwk.common.key_algorithm.is_some_and(|alg| alg != named) {
+        return None;
+    }
     Some(VerifyingKey {
         key: DecodingKey::from_jwk(jwk).ok()?,
         algorithm,

@@ -4,12 +4,16 @@
 //! | --- | --- | --- |
 //! | `PORTAL_JWT_ISSUER` | yes | the identity provider's `iss` |
 //! | `PORTAL_JWT_AUDIENCE` | yes | this API's `aud` |
-//! | `PORTAL_JWKS_URL` | one of the two | the identity provider's JWKS (RS256/ES256 keys by `kid`) |
+//! | `PORTAL_JWKS_URL` | one of the two | the identity provider's JWKS (RS256/ES256 keys by `kid`), `https://` |
 //! | `PORTAL_JWT_PUBLIC_KEY_PEM` | one of the two | a PEM public key (RSA → RS256, EC P-256 → ES256) |
-//! | `PORTAL_ACCOUNT_CLAIM` | no (`sf_account_id`) | the claim carrying the Salesforce Account id |
+//! | `PORTAL_ACCOUNT_CLAIM` | no (`sf_account_id`) | a claim that, when a token has it, must name the login's linked Account |
+//! | `PORTAL_EMAIL_VERIFIED_CLAIM` | no (`email_verified`) | the claim saying the provider verified the e-mail (`true` or `"true"`) |
+//! | `PORTAL_LINK_CACHE_SECS` | no (`60`, at most 3600) | how long a container trusts a resolved login link |
+//! | `PORTAL_POSTS_PER_MINUTE` / `PORTAL_POSTS_PER_DAY` | no (`30` / `500`) | POSTs per login |
+//! | `PORTAL_REGISTRATIONS_PER_HOUR` | no (`5`) | registration attempts per login |
 //! | `PORTAL_JWT_LEEWAY_SECS` | no (`30`, at most 300) | clock skew allowed on `exp` and `nbf` |
 //! | `PORTAL_TIMEZONE` | no (`Asia/Tokyo`) | where "today" is judged (`Asia/Tokyo`, `UTC` or `+09:00`) |
-//! | `IDEMPOTENCY_TABLE` | yes (Lambda) | the DynamoDB table of idempotency records |
+//! | `IDEMPOTENCY_TABLE` | yes (Lambda) | the DynamoDB state table: idempotency records, login links, per-login counters, deactivated Accounts |
 //! | `PORTAL_PRICEBOOK_ID` | no (the standard price book) | the `Pricebook2` the portal sells from |
 //!
 //! Deployed, the Salesforce private key is not an environment value:
@@ -23,7 +27,7 @@ use std::time::Duration;
 use portal_aws::SecretVariable;
 use portal_core::config::{Env, VarError};
 use portal_core::domain::Timezone;
-use portal_core::portal::PortalSettings;
+use portal_core::portal::{DEFAULT_LINK_CACHE_TTL, PortalSettings, RequestLimits};
 use salesforce::portal::PriceBook;
 use url::Url;
 
@@ -37,6 +41,16 @@ pub const JWKS_URL: &str = "PORTAL_JWKS_URL";
 pub const JWT_PUBLIC_KEY_PEM: &str = "PORTAL_JWT_PUBLIC_KEY_PEM";
 /// `PORTAL_ACCOUNT_CLAIM`.
 pub const ACCOUNT_CLAIM: &str = "PORTAL_ACCOUNT_CLAIM";
+/// `PORTAL_EMAIL_VERIFIED_CLAIM`.
+pub const EMAIL_VERIFIED_CLAIM: &str = "PORTAL_EMAIL_VERIFIED_CLAIM";
+/// `PORTAL_LINK_CACHE_SECS`.
+pub const LINK_CACHE_SECS: &str = "PORTAL_LINK_CACHE_SECS";
+/// `PORTAL_POSTS_PER_MINUTE`.
+pub const POSTS_PER_MINUTE: &str = "PORTAL_POSTS_PER_MINUTE";
+/// `PORTAL_POSTS_PER_DAY`.
+pub const POSTS_PER_DAY: &str = "PORTAL_POSTS_PER_DAY";
+/// `PORTAL_REGISTRATIONS_PER_HOUR`.
+pub const REGISTRATIONS_PER_HOUR: &str = "PORTAL_REGISTRATIONS_PER_HOUR";
 /// `PORTAL_JWT_LEEWAY_SECS`.
 pub const JWT_LEEWAY_SECS: &str = "PORTAL_JWT_LEEWAY_SECS";
 /// `PORTAL_TIMEZONE`.
@@ -53,10 +67,15 @@ pub const VARIABLES: &[&str] = &[
     JWKS_URL,
     JWT_PUBLIC_KEY_PEM,
     ACCOUNT_CLAIM,
+    EMAIL_VERIFIED_CLAIM,
     JWT_LEEWAY_SECS,
     TIMEZONE,
     IDEMPOTENCY_TABLE,
     PRICEBOOK_ID,
+    LINK_CACHE_SECS,
+    POSTS_PER_MINUTE,
+    POSTS_PER_DAY,
+    REGISTRATIONS_PER_HOUR,
 ];
 
 /// `SF_PRIVATE_KEY_SECRET_ARN`: the secret holding `SF_PRIVATE_KEY_BASE64`.
@@ -72,6 +91,11 @@ pub const SECRETS: &[SecretVariable] = &[SecretVariable {
 
 /// The account claim when `PORTAL_ACCOUNT_CLAIM` is not set.
 pub const DEFAULT_ACCOUNT_CLAIM: &str = "sf_account_id";
+/// The e-mail-verified claim when `PORTAL_EMAIL_VERIFIED_CLAIM` is not set (OIDC's).
+pub const DEFAULT_EMAIL_VERIFIED_CLAIM: &str = "email_verified";
+/// The longest `PORTAL_LINK_CACHE_SECS` accepted: it bounds how late a
+/// deactivation is seen.
+pub const MAX_LINK_CACHE_SECS: u64 = 3600;
 /// The leeway when `PORTAL_JWT_LEEWAY_SECS` is not set.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 /// The largest leeway accepted: more would keep expired tokens alive.
@@ -123,10 +147,30 @@ pub struct AuthConfig {
     pub audience: String,
     /// The verification keys.
     pub keys: KeySource,
-    /// The claim carrying the Salesforce Account id.
+    /// A claim that, when present, must name the login's linked Account.
     pub account_claim: String,
+    /// The claim saying the identity provider verified the e-mail.
+    pub email_verified_claim: String,
     /// Clock skew allowed on `exp` and `nbf`.
     pub leeway: Duration,
+}
+
+/// How logins are resolved and limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentitySettings {
+    /// How long a container trusts a resolved login link.
+    pub link_cache_ttl: Duration,
+    /// The per-login limits.
+    pub limits: RequestLimits,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            link_cache_ttl: DEFAULT_LINK_CACHE_TTL,
+            limits: RequestLimits::default(),
+        }
+    }
 }
 
 /// Everything the `portal-api` binary reads at start.
@@ -136,10 +180,13 @@ pub struct ApiConfig {
     pub auth: AuthConfig,
     /// The use cases' settings (timezone, currency).
     pub settings: PortalSettings,
-    /// The DynamoDB table of idempotency records.
+    /// The DynamoDB table of the API's items (idempotency records, login
+    /// links, per-login counters, deactivated Accounts).
     pub idempotency_table: String,
     /// The price book the portal sells from.
     pub price_book: PriceBook,
+    /// Login links and limits.
+    pub identity: IdentitySettings,
 }
 
 impl ApiConfig {
@@ -161,13 +208,43 @@ impl ApiConfig {
                     reason: e.to_string(),
                 }
             })?;
+        let identity = identity_from_lookup(&lookup)?;
         Ok(Self {
             auth,
             settings,
             idempotency_table,
             price_book,
+            identity,
         })
     }
+}
+
+/// Reads `PORTAL_LINK_CACHE_SECS` and the per-login limits.
+pub fn identity_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<IdentitySettings, ConfigError> {
+    let env = Env::new(lookup).echo_values();
+    let defaults = RequestLimits::default();
+    Ok(IdentitySettings {
+        link_cache_ttl: Duration::from_secs(env.number(
+            LINK_CACHE_SECS,
+            DEFAULT_LINK_CACHE_TTL.as_secs(),
+            0..=MAX_LINK_CACHE_SECS,
+        )?),
+        limits: RequestLimits {
+            posts_per_minute: env.number(
+                POSTS_PER_MINUTE,
+                defaults.posts_per_minute,
+                1..=10_000,
+            )?,
+            posts_per_day: env.number(POSTS_PER_DAY, defaults.posts_per_day, 1..=1_000_000)?,
+            registrations_per_hour: env.number(
+                REGISTRATIONS_PER_HOUR,
+                defaults.registrations_per_hour,
+                1..=1_000,
+            )?,
+        },
+    })
 }
 
 impl AuthConfig {
@@ -175,6 +252,12 @@ impl AuthConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup).echo_values();
         let issuer = env.required(JWT_ISSUER)?;
+        if issuer.contains('#') || issuer.chars().any(char::is_control) {
+            return Err(ConfigError::Invalid {
+                var: JWT_ISSUER,
+                reason: "an issuer has no # (no fragment) and no control characters".into(),
+            });
+        }
         let audience = env.required(JWT_AUDIENCE)?;
         // The PEM is taken as set; only its escaped newlines are unfolded.
         let keys = match (env.optional(JWKS_URL), env.raw(JWT_PUBLIC_KEY_PEM)) {
@@ -183,7 +266,8 @@ impl AuthConfig {
                     var: JWKS_URL,
                     reason: format!("not a URL ({e})"),
                 })?;
-                if !matches!(url.scheme(), "https" | "http") {
+                // Keys fetched in clear text could be swapped by anyone on the path.
+                if url.scheme() != "https" {
                     return Err(ConfigError::Invalid {
                         var: JWKS_URL,
                         reason: "must be an https:// URL".into(),
@@ -197,6 +281,9 @@ impl AuthConfig {
         let account_claim = env
             .optional(ACCOUNT_CLAIM)
             .unwrap_or_else(|| DEFAULT_ACCOUNT_CLAIM.to_owned());
+        let email_verified_claim = env
+            .optional(EMAIL_VERIFIED_CLAIM)
+            .unwrap_or_else(|| DEFAULT_EMAIL_VERIFIED_CLAIM.to_owned());
         let leeway = Duration::from_secs(env.number(
             JWT_LEEWAY_SECS,
             DEFAULT_LEEWAY.as_secs(),
@@ -207,6 +294,7 @@ impl AuthConfig {
             audience,
             keys,
             account_claim,
+            email_verified_claim,
             leeway,
         })
     }
@@ -257,6 +345,9 @@ mod tests {
         assert_eq!(config.settings.timezone, Timezone::tokyo());
         assert_eq!(config.idempotency_table, "portal-state");
         assert!(matches!(config.auth.keys, KeySource::Jwks(_)));
+        assert_eq!(config.auth.email_verified_claim, "email_verified");
+        assert_eq!(config.identity, IdentitySettings::default());
+        assert_eq!(config.identity.link_cache_ttl, Duration::from_secs(60));
     }
 
     #[test]
@@ -278,6 +369,11 @@ mod tests {
             (JWT_LEEWAY_SECS, "3600"),
             (TIMEZONE, "Mars/Olympus"),
             (JWKS_URL, "ftp://x"),
+            (JWKS_URL, "http://id.example.jp/.well-known/jwks.json"),
+            (JWT_ISSUER, "https://id.example.jp/#frag"),
+            (LINK_CACHE_SECS, "7200"),
+            (POSTS_PER_MINUTE, "0"),
+            (REGISTRATIONS_PER_HOUR, "many"),
             (PRICEBOOK_ID, "001000000000001"),
         ] {
             let mut pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != var).collect();

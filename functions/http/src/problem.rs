@@ -2,9 +2,11 @@
 //! API takes, and the one place that maps the use cases' errors to it.
 //!
 //! Every problem has a stable `type` (`urn:portal:problem:<code>`), a short
-//! `title`, the `status`, a human `detail` and, for validation, `errors`
-//! listing every bad field. Details never carry internals: causes go to the
-//! logs, with their whole chain.
+//! `title`, the `status`, a human `detail`, the request's `correlationId`
+//! (also on its log lines) and, for validation, `errors` listing every bad
+//! field. Details are the product's own sentences: never internals, never a
+//! Salesforce or WHMCS error code, message or record id — those go to the
+//! logs, with the whole cause chain.
 
 use std::time::Duration;
 
@@ -58,12 +60,15 @@ pub struct Problem {
     /// The bad fields (validation problems only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ProblemField>>,
+    /// The request's correlation id (set when the response is built).
+    #[serde(rename = "correlationId", skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
     /// Response headers some problems carry (boxed: most carry none).
     #[serde(skip)]
     headers: Option<Box<ProblemHeaders>>,
 }
 
-/// `Retry-After` (503), `Allow` (405), `WWW-Authenticate` (401).
+/// `Retry-After` (429, 503), `Allow` (405), `WWW-Authenticate` (401).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct ProblemHeaders {
     retry_after: Option<u64>,
@@ -89,6 +94,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: None,
+            correlation_id: None,
             headers: None,
         }
     }
@@ -97,7 +103,7 @@ impl Problem {
         self.headers.get_or_insert_with(Box::default)
     }
 
-    /// The `Retry-After` seconds, for a 503.
+    /// The `Retry-After` seconds, for a 429 or 503.
     pub fn retry_after(&self) -> Option<u64> {
         self.headers.as_ref().and_then(|h| h.retry_after)
     }
@@ -157,6 +163,48 @@ impl Problem {
             "The login is not linked to a customer account",
             "Register first: this route needs a customer account linked to your login.",
         )
+    }
+
+    /// 403: registration needs an e-mail address the identity provider verified.
+    pub fn email_not_verified() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "email-not-verified",
+            "The e-mail address of the login is not verified",
+            "Please verify your e-mail address with your sign-in provider, then sign in again and retry.",
+        )
+    }
+
+    /// 403: the token's account claim names another Account than the login's link.
+    pub fn account_mismatch() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "account-mismatch",
+            "The token names another customer account",
+            "Your sign-in names a different customer account than the one linked to your login. Please sign in again or contact support.",
+        )
+    }
+
+    /// 403: staff deactivated the customer account.
+    pub fn account_inactive() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "account-inactive",
+            "The customer account is deactivated",
+            "This customer account is not active in the portal. Please contact support.",
+        )
+    }
+
+    /// 429 with `Retry-After`: the login's limit for now is reached.
+    pub fn too_many_requests(retry_after: Duration) -> Self {
+        let mut problem = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+            "You have sent too many requests. Please wait and try again later.",
+        );
+        problem.headers().retry_after = Some(whole_seconds(retry_after));
+        problem
     }
 
     /// 404.
@@ -240,10 +288,32 @@ impl Problem {
             "The service is temporarily unavailable",
             "A system we depend on is busy or unavailable; nothing was changed. Retry later.",
         );
-        let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        problem.headers().retry_after = Some(secs.max(1));
+        problem.headers().retry_after =
+            Some(whole_seconds(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)));
         problem
+    }
+
+    /// 422: a system of record refused the data. The fields are the
+    /// request's; what the system said stays in the log.
+    pub fn rejected(fields: Vec<String>) -> Self {
+        let problem = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+            "The request was refused",
+            "Our records system did not accept this request. Please check what you entered and try again, or contact support.",
+        );
+        if fields.is_empty() {
+            return problem;
+        }
+        problem.with_errors(
+            fields
+                .into_iter()
+                .map(|field| ProblemField {
+                    field,
+                    message: "was not accepted by our records system".to_owned(),
+                })
+                .collect(),
+        )
     }
 
     /// 502: Salesforce failed in a way retrying will not fix.
@@ -279,8 +349,16 @@ impl Problem {
     }
 }
 
+/// `wait` in whole seconds, rounded up, at least 1.
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        if self.correlation_id.is_none() {
+            self.correlation_id = crate::correlation::current();
+        }
         let mut response = (self.status_code(), self.body()).into_response();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -306,6 +384,10 @@ pub fn from_portal_error(error: PortalError) -> Problem {
             Problem::validation(errors.into_iter().map(ProblemField::from).collect())
         }
         PortalError::NotLinked => Problem::not_linked(),
+        PortalError::EmailNotVerified => Problem::email_not_verified(),
+        PortalError::AccountMismatch => Problem::account_mismatch(),
+        PortalError::AccountInactive => Problem::account_inactive(),
+        PortalError::TooManyRequests { retry_after, .. } => Problem::too_many_requests(retry_after),
         PortalError::NotFound => Problem::not_found(),
         PortalError::Conflict { reason } => Problem::new(
             StatusCode::CONFLICT,
@@ -314,6 +396,14 @@ pub fn from_portal_error(error: PortalError) -> Problem {
             reason.to_string(),
         ),
         PortalError::Upstream(port) => from_port_error(port),
+        PortalError::State(store) => {
+            tracing::error!(error = %error_chain(&store), "the API's state store failed");
+            if store.is_retryable() {
+                Problem::unavailable(None)
+            } else {
+                Problem::internal()
+            }
+        }
     }
 }
 
@@ -323,26 +413,11 @@ fn from_port_error(error: PortError) -> Problem {
             tracing::warn!(error = %error_chain(&error), "Salesforce unavailable after retries");
             Problem::unavailable(retry_after)
         }
-        PortError::Rejected { message, fields } => {
-            tracing::info!(fields = ?fields, "Salesforce rejected the data");
-            let errors = fields
-                .into_iter()
-                .map(|field| ProblemField {
-                    field,
-                    message: message.clone(),
-                })
-                .collect::<Vec<_>>();
-            let problem = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rejected",
-                "The request was refused",
-                message,
-            );
-            if errors.is_empty() {
-                problem
-            } else {
-                problem.with_errors(errors)
-            }
+        PortError::Rejected { .. } => {
+            // Salesforce's message (another record's id, a validation rule's
+            // text) is for staff: it goes to the log only.
+            tracing::info!(error = %error_chain(&error), "Salesforce rejected the data");
+            Problem::rejected(error.request_fields())
         }
         PortError::Failed { .. } => {
             tracing::error!(error = %error_chain(&error), "Salesforce call failed");
@@ -386,18 +461,53 @@ mod tests {
     }
 
     #[test]
-    fn when_salesforce_rejects_fields_should_list_each_field() {
+    fn when_salesforce_rejects_fields_should_list_each_field_in_our_words_only() {
         let problem = from_portal_error(PortalError::Upstream(PortError::Rejected {
-            message: "Phone is invalid".into(),
-            fields: vec!["Phone".into()],
+            message: "duplicate value found: Email__c duplicates value on record with id: 003000000000001AAA".into(),
+            fields: vec!["Phone".into(), "Email__c".into()],
         }));
         assert_eq!(problem.status, 422);
         assert_eq!(
             problem.errors,
             Some(vec![ProblemField {
-                field: "Phone".into(),
-                message: "Phone is invalid".into()
+                field: "phone".into(),
+                message: "was not accepted by our records system".into()
             }])
         );
+        let body = String::from_utf8(problem.body()).unwrap();
+        for upstream in ["duplicate", "003000000000001", "Email__c"] {
+            assert!(!body.contains(upstream), "{body}");
+        }
+    }
+
+    #[test]
+    fn when_a_login_is_over_its_limit_should_be_429_with_retry_after() {
+        let problem = from_portal_error(PortalError::TooManyRequests {
+            window: "post-minute",
+            retry_after: Duration::from_millis(12_300),
+        });
+        assert_eq!(problem.status, 429);
+        let response = problem.into_response();
+        assert_eq!(response.headers()[RETRY_AFTER], "13");
+    }
+
+    #[tokio::test]
+    async fn when_built_inside_a_request_should_carry_its_correlation_id() {
+        use axum::body::{Body, to_bytes};
+        use tower::ServiceExt as _;
+        let app = axum::Router::new()
+            .route(
+                "/p",
+                axum::routing::get(|| async { Problem::not_found().into_response() }),
+            )
+            .layer(axum::middleware::from_fn(crate::correlation::correlate));
+        let response = app
+            .oneshot(http::Request::get("/p").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let id = value["correlationId"].as_str().expect("a correlation id");
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     }
 }

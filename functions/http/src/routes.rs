@@ -1,6 +1,7 @@
 //! The router: every route of the portal API on one `axum::Router`, plus
 //! the 404 fallback, problem+json for 405 (keeping `Allow`), a panic guard
-//! (500 problem without details, and a log line) and an access log.
+//! (500 problem without details, and a log line), an access log, and the
+//! request's correlation id around all of it ([`crate::correlation`]).
 //!
 //! Handlers are thin: the pipeline in [`crate::app`] parses, one use case
 //! runs, and the result is mapped to a status.
@@ -20,14 +21,14 @@ use portal_core::portal::{
     self as uc, CancellationRequest, EligibilityRequest, IdVerificationRequest, OrderRequest,
     Outcome, RegistrationRequest, SupportCaseRequest,
 };
-use portal_core::ports::IdempotencyStore;
 use serde::Serialize;
 
 use crate::app::{Account, Api, PortalPorts, Reply};
 use crate::problem::{Problem, from_portal_error};
+use crate::store::ApiStore;
 
 /// Builds the router of every route over `api`.
-pub fn router<P: PortalPorts, S: IdempotencyStore + 'static>(api: Api<P, S>) -> Router {
+pub fn router<P: PortalPorts, S: ApiStore>(api: Api<P, S>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/registrations", post(registrations::<P, S>))
@@ -50,9 +51,10 @@ pub fn router<P: PortalPorts, S: IdempotencyStore + 'static>(api: Api<P, S>) -> 
         .layer(middleware::map_response(method_not_allowed))
         .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn(crate::correlation::correlate))
 }
 
-impl<P: PortalPorts, S: IdempotencyStore + 'static> Api<P, S> {
+impl<P: PortalPorts, S: ApiStore> Api<P, S> {
     /// The router of every route over this API.
     pub fn router(self) -> Router {
         router(self)
@@ -89,7 +91,7 @@ fn reply_outcome<T: Serialize>(
     Reply::json(status, outcome.body())
 }
 
-async fn registrations<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn registrations<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -98,16 +100,31 @@ async fn registrations<P: PortalPorts, S: IdempotencyStore + 'static>(
         request,
         Account::Optional,
         async move |caller, body: RegistrationRequest| {
+            a.limit_registration(&caller).await?;
             let locks = a.lock_registration(&caller, &body).await?;
-            let result = uc::register(a.ports.registration(), &caller, body).await;
+            let result = uc::register(
+                a.ports.registration(),
+                &*a.logins,
+                &caller,
+                body,
+                a.clock.now(),
+            )
+            .await;
             a.unlock(locks).await;
-            reply_outcome(result, StatusCode::CREATED, StatusCode::OK)
+            match result.map_err(from_portal_error)? {
+                uc::Registration::Linked(outcome) => {
+                    reply_outcome(Ok(outcome), StatusCode::CREATED, StatusCode::OK)
+                }
+                uc::Registration::AwaitingStaff(pending) => {
+                    Reply::json(StatusCode::ACCEPTED, &pending)
+                }
+            }
         },
     )
     .await
 }
 
-async fn account<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn account<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -121,7 +138,7 @@ async fn account<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn eligibility_requests<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn eligibility_requests<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -144,7 +161,7 @@ async fn eligibility_requests<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn id_verifications<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn id_verifications<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -162,7 +179,7 @@ async fn id_verifications<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn catalog<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn catalog<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -176,7 +193,7 @@ async fn catalog<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn place_order<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn place_order<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -193,7 +210,7 @@ async fn place_order<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn list_orders<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn list_orders<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -207,7 +224,7 @@ async fn list_orders<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn order<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn order<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -228,7 +245,7 @@ async fn order<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn cancellations<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn cancellations<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -251,7 +268,7 @@ async fn cancellations<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn open_support_case<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn open_support_case<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {
@@ -267,7 +284,7 @@ async fn open_support_case<P: PortalPorts, S: IdempotencyStore + 'static>(
     .await
 }
 
-async fn list_support_cases<P: PortalPorts, S: IdempotencyStore + 'static>(
+async fn list_support_cases<P: PortalPorts, S: ApiStore>(
     State(api): State<Api<P, S>>,
     request: Request,
 ) -> Response {

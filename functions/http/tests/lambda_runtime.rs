@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use lambda_runtime_emulator::{FunctionProcess, HttpApiEvent, HttpApiResponse, RuntimeApi};
 use serde_json::{Value, json};
 
-use common::{SigningKey, lambda_env};
+use common::{SigningKey, StateTable, lambda_env};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_portal-api");
 /// Generous: a debug binary on a busy 2-core machine.
@@ -41,11 +41,16 @@ async fn the_lambda_binary_answers_api_gateway_events_through_the_runtime_api() 
             json!({salesforce::schema::account::NAME: "Lambda Customer"}),
         )
         .expect("seeding an Account");
+    let state = StateTable::create().await;
+    state
+        .link("lambda", &account_id)
+        .await
+        .expect("linking the login");
     let api = RuntimeApi::start().await.expect("the Runtime API starts");
     let _function = FunctionProcess::spawn(
         Path::new(BINARY),
         &api.address(),
-        lambda_env(&emulator, &key),
+        lambda_env(&emulator, &key, &state),
     )
     .expect("portal-api starts");
 
@@ -54,11 +59,17 @@ async fn the_lambda_binary_answers_api_gateway_events_through_the_runtime_api() 
     assert_eq!(health.header("content-type"), Some("application/json"));
     assert_eq!(health.json().unwrap(), json!({"status": "ok"}));
 
-    let token = key.token("lambda", Some(&account_id)).unwrap();
+    let token = key.token("lambda", None).unwrap();
     let calls = emulator.api_calls();
     let catalog = answer(&api, HttpApiEvent::get("/catalog").bearer(&token)).await;
     assert_eq!(catalog.status, 200, "{:?}", catalog.json());
     assert_eq!(emulator.api_calls() - calls, 1, "one Salesforce call");
+    let stranger = key.token("stranger", None).unwrap();
+    let unlinked = answer(&api, HttpApiEvent::get("/catalog").bearer(&stranger)).await;
+    assert_eq!(
+        unlinked.status, 403,
+        "the link item decides, read from DynamoDB"
+    );
     let products = catalog.json().unwrap()["products"].clone();
     let products = products.as_array().expect("a product list");
     assert!(!products.is_empty(), "the seeded catalog is listed");
@@ -84,8 +95,8 @@ async fn the_lambda_binary_answers_api_gateway_events_through_the_runtime_api() 
         unknown.header("content-type"),
         Some("application/problem+json")
     );
-    // One process served all four: it polled once per event, and once more.
-    assert!(api.next_polls().len() >= 4, "{}", api.next_polls().len());
+    // One process served all five: it polled once per event, and once more.
+    assert!(api.next_polls().len() >= 5, "{}", api.next_polls().len());
     assert!(api.init_error().is_none());
 }
 
@@ -93,9 +104,10 @@ async fn the_lambda_binary_answers_api_gateway_events_through_the_runtime_api() 
 async fn the_lambda_binary_stops_before_taking_an_event_when_a_setting_is_missing() {
     let emulator = common::emulator().await.expect("the org emulator starts");
     let key = SigningKey::generate().expect("a signing key");
+    let state = StateTable::create().await;
     let api = RuntimeApi::start().await.expect("the Runtime API starts");
     let id = api.enqueue(&HttpApiEvent::get("/health").to_json());
-    let env = lambda_env(&emulator, &key)
+    let env = lambda_env(&emulator, &key, &state)
         .into_iter()
         .filter(|(name, _)| name != "PORTAL_JWT_ISSUER");
     let mut function =

@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use portal_core::config::{Env, VarError};
 use portal_core::portal::PortalSettings;
-use portal_http::config::{PRICEBOOK_ID, settings_from_lookup};
+use portal_http::IdentitySettings;
+use portal_http::config::{PRICEBOOK_ID, identity_from_lookup, settings_from_lookup};
 use salesforce::SalesforceConfig;
 use salesforce::portal::PriceBook;
 use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
@@ -111,6 +112,8 @@ pub struct LocalConfig {
     pub settings: PortalSettings,
     /// The price book the portal sells from.
     pub price_book: PriceBook,
+    /// Login links and per-login limits (`PORTAL_LINK_CACHE_SECS`, `PORTAL_POSTS_PER_*`, …).
+    pub identity: IdentitySettings,
     /// The WHMCS.
     pub whmcs: WhmcsTarget,
     /// The payment gateway of new WHMCS orders.
@@ -184,6 +187,7 @@ impl LocalConfig {
             salesforce,
             settings: settings_from_lookup(&lookup)?,
             price_book,
+            identity: identity_from_lookup(&lookup)?,
             whmcs,
             payment_method: env
                 .optional("WHMCS_PAYMENT_METHOD")

@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::ports::memory::{
-    InMemoryDeadLetters, InMemoryIdempotencyStore, InMemoryProvisioningRecords, InMemoryQueue,
-    InMemoryReconcileAttempts, InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
+    InMemoryAccountStatuses, InMemoryDeadLetters, InMemoryIdempotencyStore, InMemoryLoginLimits,
+    InMemoryLoginLinks, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
+    InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{Clock, SystemClock};
 use subscriber::{ShutdownTrigger, StartFrom, shutdown_channel};
@@ -42,6 +43,12 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// HTTP idempotency records.
     pub idempotency: Arc<InMemoryIdempotencyStore>,
+    /// Login → Account links.
+    pub login_links: Arc<InMemoryLoginLinks>,
+    /// Per-login request counters.
+    pub login_limits: Arc<InMemoryLoginLimits>,
+    /// Accounts staff deactivated (the reconciler's sync writes, the API reads).
+    pub account_statuses: Arc<InMemoryAccountStatuses>,
     /// The provisioning queue the subscriber and the reconciler feed.
     pub queue: Arc<InMemoryQueue>,
     /// The subscriber's replay position and gaps.
@@ -72,6 +79,9 @@ impl Shared {
                 QueueConfig::default(),
             )),
             idempotency: Arc::new(InMemoryIdempotencyStore::new()),
+            login_links: Arc::new(InMemoryLoginLinks::new()),
+            login_limits: Arc::new(InMemoryLoginLimits::new()),
+            account_statuses: Arc::new(InMemoryAccountStatuses::new()),
             replay: Arc::new(InMemoryReplayStore::new()),
             lease: Arc::new(InMemorySubscriberLease::new()),
             dead_letters: Arc::new(InMemoryDeadLetters::new()),
@@ -132,6 +142,7 @@ impl Runner {
             org.client.clone(),
             config.price_book,
             config.settings,
+            config.identity,
             &shared,
         )
         .await?;

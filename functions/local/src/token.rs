@@ -60,7 +60,10 @@ pub struct TokenRequest {
     pub sub: Option<String>,
     /// Its e-mail.
     pub email: Option<String>,
-    /// Its Salesforce Account, once registered.
+    /// Whether the identity provider verified the e-mail (default `true`).
+    pub email_verified: Option<bool>,
+    /// An account claim to put in the token (must name the login's linked
+    /// Account, or the API answers 403; not needed: the API links logins itself).
     pub sf_account_id: Option<String>,
 }
 
@@ -100,6 +103,7 @@ impl TokenIssuer {
             audience: AUDIENCE.to_owned(),
             keys: KeySource::PublicKeyPem(self.public_pem.clone()),
             account_claim: portal_http::config::DEFAULT_ACCOUNT_CLAIM.to_owned(),
+            email_verified_claim: portal_http::config::DEFAULT_EMAIL_VERIFIED_CLAIM.to_owned(),
             leeway: portal_http::config::DEFAULT_LEEWAY,
         }
     }
@@ -129,6 +133,7 @@ impl TokenIssuer {
         let now = Utc::now().timestamp();
         let mut claims = serde_json::json!({
             "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "email": email.as_str(),
+            "email_verified": request.email_verified.unwrap_or(true),
             "iat": now, "nbf": now, "exp": now + LIFETIME_SECS,
         });
         if let Some(account) = account {

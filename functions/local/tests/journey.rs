@@ -1,5 +1,6 @@
 //! Starts `portal-local` as a process on free ports and drives a customer's
-//! journey over HTTP: token → registration → staff-free routes → account.
+//! journey over HTTP: token → registration (which links the login, so the
+//! same token goes on) → staff-free routes → account.
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -91,7 +92,7 @@ async fn a_customer_journey_through_the_local_runner() {
     )
     .await;
     assert_eq!(status, 200);
-    let unlinked = token_of(&body);
+    let token = token_of(&body);
 
     let (status, bad) = post(
         &http,
@@ -103,24 +104,37 @@ async fn a_customer_journey_through_the_local_runner() {
     assert_eq!(status, 422);
     assert_eq!(bad["errors"].as_array().map(Vec::len), Some(2));
 
+    let (status, not_yet) = get(&http, format!("{api}/account"), &token).await;
+    assert_eq!(status, 403);
+    assert_eq!(not_yet["type"], "urn:portal:problem:not-linked");
+
+    // An unverified e-mail cannot register.
+    let (_, body) = post(
+        &http,
+        format!("{api}/_local/token"),
+        None,
+        json!({"sub": "user-2", "email": "other@example.jp", "email_verified": false}),
+    )
+    .await;
+    let (status, refused) = post(
+        &http,
+        format!("{api}/registrations"),
+        Some(&token_of(&body)),
+        json!({"firstName": "Other", "lastName": "Person"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(refused["type"], "urn:portal:problem:email-not-verified");
+
     let (status, registered) = post(
         &http,
         format!("{api}/registrations"),
-        Some(&unlinked),
+        Some(&token),
         json!({"firstName": "Hanako", "lastName": "Yamada"}),
     )
     .await;
     assert_eq!(status, 201, "{registered}");
     let account_id = registered["accountId"].as_str().expect("an account id");
-
-    let (_, body) = post(
-        &http,
-        format!("{api}/_local/token"),
-        None,
-        json!({"sub": "user-1", "email": "hanako@example.jp", "sf_account_id": account_id}),
-    )
-    .await;
-    let token = token_of(&body);
 
     let (status, requested) = post(
         &http,

@@ -187,9 +187,12 @@ impl JwtBearer {
             ])
             .send()
             .await
-            .map_err(AuthError::Transport)?;
+            .map_err(|e| AuthError::Transport(e.without_url()))?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(AuthError::Transport)?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| AuthError::Transport(e.without_url()))?;
         if !(200..300).contains(&status) {
             return Err(match serde_json::from_slice::<OAuthErrorBody>(&body) {
                 Ok(e) => AuthError::Refused {

@@ -773,7 +773,10 @@ fn api_name(name: &str) -> Result<&str, SalesforceError> {
     }
 }
 
+/// A transport failure, without its URL: a query's URL holds its SOQL, and so
+/// the personal data it filters on (an e-mail), which must not reach a log.
 fn transport(e: reqwest::Error) -> SalesforceError {
+    let e = e.without_url();
     if e.is_timeout() {
         SalesforceError::Timeout(e)
     } else {

@@ -71,9 +71,29 @@ impl ApiError {
     }
 }
 
+/// Error codes whose message repeats the refused value (`Email: invalid email
+/// address: <the address>`, `Last Name: data value too large: <the name>`):
+/// personal data, so their message never reaches a log line.
+pub const VALUE_ECHOING_CODES: &[&str] = &[
+    "STRING_TOO_LONG",
+    "INVALID_EMAIL_ADDRESS",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    "NUMBER_OUTSIDE_VALID_RANGE",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD",
+    "MALFORMED_ID",
+];
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.error_code, self.message)?;
+        if VALUE_ECHOING_CODES.contains(&self.error_code.as_str()) {
+            write!(
+                f,
+                "{}: (message withheld: it repeats the value)",
+                self.error_code
+            )?;
+        } else {
+            write!(f, "{}: {}", self.error_code, self.message)?;
+        }
         if !self.fields.is_empty() {
             write!(f, " [{}]", self.fields.join(", "))?;
         }
@@ -436,6 +456,25 @@ mod tests {
             rolled_back: false,
         };
         assert!(!partial.is_retryable() && !partial.proves_nothing_was_done());
+    }
+
+    #[test]
+    fn a_message_that_repeats_the_refused_value_never_reaches_the_text() {
+        let e = from_response(
+            400,
+            br#"[{"message":"Email: invalid email address: hanako@@example.jp","errorCode":"INVALID_EMAIL_ADDRESS","fields":["Email"]}]"#,
+        );
+        let text = e.to_string();
+        assert!(!text.contains("hanako"), "{text}");
+        assert!(
+            text.contains("INVALID_EMAIL_ADDRESS") && text.contains("Email"),
+            "{text}"
+        );
+        let long = from_response(
+            400,
+            br#"[{"message":"Last Name: data value too large: Yamadayamada (max length=80)","errorCode":"STRING_TOO_LONG","fields":["LastName"]}]"#,
+        );
+        assert!(!long.to_string().contains("Yamada"), "{long}");
     }
 
     #[test]

@@ -156,6 +156,9 @@ impl WhmcsError {
 
     /// Classifies a `reqwest` failure of `action`.
     pub(crate) fn from_reqwest(action: &'static str, source: reqwest::Error) -> Self {
+        // The URL carries nothing personal (the form is in the body), but it
+        // may carry the access key in some set-ups: never log it.
+        let source = source.without_url();
         if source.is_connect() || source.is_builder() {
             Self::Transport {
                 action,

@@ -3,8 +3,11 @@
 //! also carry the sparse `gsi1pk`/`gsi1sk` keys of the `gsi1` index. The
 //! layout is documented in the crate's `README.md`.
 
+mod account_status;
 mod idempotency;
 mod lease;
+mod login_limit;
+mod login_link;
 mod provisioning;
 mod reconcile;
 mod replay;
@@ -15,8 +18,11 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use portal_core::ports::StoreError;
 
+pub use account_status::DynamoAccountStatuses;
 pub use idempotency::DynamoIdempotencyStore;
 pub use lease::DynamoSubscriberLease;
+pub use login_limit::DynamoLoginLimits;
+pub use login_link::DynamoLoginLinks;
 pub use provisioning::{DynamoProvisioningRecords, UNSETTLED_INDEX};
 pub use reconcile::DynamoReconcileAttempts;
 pub use replay::DynamoReplayStore;

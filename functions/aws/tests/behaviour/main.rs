@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod idempotency;
+mod identity;
 mod lease;
 mod provisioning;
 mod queue;

@@ -15,6 +15,7 @@ pub mod contact;
 pub mod document;
 pub mod field_error;
 pub mod ids;
+pub mod login;
 pub mod order;
 pub mod picklist;
 pub mod records;
@@ -35,6 +36,7 @@ pub use ids::{
     AccountId, CaseId, ContactId, OpportunityId, OrderId, PricebookEntryId, PricebookId, ProductId,
     TypedIdError,
 };
+pub use login::{Login, LoginError};
 pub use order::{CurrencyCode, Quantity, UnitPrice, WhmcsOrderId, WhmcsServiceId};
 pub use picklist::UnknownValue;
 pub use records::{

@@ -22,13 +22,13 @@ const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SalesforceIdError {
     /// Neither 15 nor 18 characters long.
-    #[error("must be a Salesforce id of 15 or 18 characters, not {0}")]
+    #[error("must be an id of 15 or 18 characters, not {0}")]
     Length(usize),
     /// A character other than an ASCII letter or digit.
-    #[error("must be a Salesforce id made of ASCII letters and digits")]
+    #[error("must be an id made of ASCII letters and digits")]
     Character,
     /// The 18-character suffix does not match the case of the first 15 characters.
-    #[error("is not a valid Salesforce id (its checksum does not match)")]
+    #[error("is not a valid id (its checksum does not match)")]
     Checksum,
 }
 

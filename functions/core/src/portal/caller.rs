@@ -1,20 +1,24 @@
-//! Who is calling: the identity the HTTP layer verified in the bearer token.
+//! Who is calling: the login the HTTP layer verified in the bearer token, and
+//! the Account its link item names ([`super::login`]).
 
 use std::fmt;
 
-use crate::domain::{AccountId, Email};
+use crate::domain::{AccountId, Email, Login};
 
 use super::error::PortalError;
 
 /// The verified caller. The account a use case acts on is ALWAYS
-/// `account_id`, never one named in a request body.
+/// `account_id`, which comes from the login's link item (never from a
+/// request body, never from the token alone).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The identity provider's subject (`sub`).
-    pub subject: String,
-    /// The verified e-mail address.
+    /// The login (`iss` + `sub`).
+    pub login: Login,
+    /// The token's e-mail address.
     pub email: Email,
-    /// The Salesforce Account from the token's account claim, once registered.
+    /// Whether the identity provider verified that e-mail (its `email_verified` claim).
+    pub email_verified: bool,
+    /// The Salesforce Account the login is linked to, once registered.
     pub account_id: Option<AccountId>,
 }
 
@@ -29,7 +33,8 @@ impl fmt::Debug for Caller {
     /// Leaves the e-mail out, so the caller can be logged.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Caller")
-            .field("subject", &self.subject)
+            .field("login", &self.login)
+            .field("email_verified", &self.email_verified)
             .field("account_id", &self.account_id)
             .finish_non_exhaustive()
     }

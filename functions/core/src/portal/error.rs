@@ -2,14 +2,20 @@
 //! they call ([`PortError`]).
 //!
 //! The HTTP layer maps them to problem responses: `Validation` → 422 with
-//! every field, `NotLinked` → 403, `NotFound` → 404, `Conflict` → 409 with the
-//! reason's `code()` and customer-readable text, `Upstream` → 503 +
-//! `Retry-After` when retryable, 422 with fields when Salesforce rejected the
-//! data, 500 otherwise.
+//! every field, `NotLinked`, `EmailNotVerified`, `AccountMismatch` and
+//! `AccountInactive` → 403 (each its own type), `NotFound` → 404, `Conflict`
+//! → 409 with the reason's `code()` and customer-readable text,
+//! `TooManyRequests` → 429 + `Retry-After`, `Upstream` → 503 + `Retry-After`
+//! when retryable, 422 with fields when Salesforce rejected the data, 502
+//! otherwise; `State` (the API's own DynamoDB items) → 503 when retryable,
+//! 500 otherwise. Upstream texts never reach the customer: they stay in the
+//! error's source chain, for the logs.
 
 use std::time::Duration;
 
 use crate::domain::FieldError;
+use crate::ports::StoreError;
+use crate::schema::{case, contact};
 
 /// A boxed cause, kept for the logs' cause chain.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -58,6 +64,30 @@ impl PortError {
             _ => None,
         }
     }
+
+    /// The request fields a rejection is about: the Salesforce fields the
+    /// customer wrote themselves, by their name in the request body
+    /// (`FirstName` → `firstName`). Fields the portal fills in are left out:
+    /// the customer cannot fix them, and their API names are Salesforce's words.
+    pub fn request_fields(&self) -> Vec<String> {
+        let Self::Rejected { fields, .. } = self else {
+            return Vec::new();
+        };
+        let mut named: Vec<String> = Vec::new();
+        for field in fields {
+            let request = match field.as_str() {
+                contact::FIRST_NAME => "firstName",
+                contact::LAST_NAME => "lastName",
+                contact::PHONE => "phone",
+                case::SUBJECT => "subject",
+                _ => continue,
+            };
+            if !named.iter().any(|n| n == request) {
+                named.push(request.to_owned());
+            }
+        }
+        named
+    }
 }
 
 /// Why a request conflicts with the state of the customer's records. The
@@ -77,11 +107,6 @@ pub enum ConflictReason {
     /// An ID verification when the identity is already verified.
     #[error("Your identity has already been verified.")]
     AlreadyVerified,
-    /// Linking a customer number that another portal login already uses.
-    #[error(
-        "This customer number is already registered to another portal login. Please contact support."
-    )]
-    CustomerNumberTaken,
     /// Cancelling a service that is not active.
     #[error("This service is not active, so it cannot be cancelled.")]
     ServiceNotActive,
@@ -103,7 +128,6 @@ impl ConflictReason {
             Self::EligibilityNotChecked => "eligibility-not-checked",
             Self::ApplicationNotReady => "application-not-ready",
             Self::AlreadyVerified => "already-verified",
-            Self::CustomerNumberTaken => "customer-number-taken",
             Self::ServiceNotActive => "service-not-active",
             Self::CancellationInProgress => "cancellation-in-progress",
             Self::RegistrationInProgress => "registration-in-progress",
@@ -117,9 +141,26 @@ pub enum PortalError {
     /// Bad fields in the request body, every one of them.
     #[error("the request has {} invalid field(s)", .0.len())]
     Validation(Vec<FieldError>),
-    /// The caller's token carries no Salesforce Account (→ 403).
+    /// The caller's login is not linked to a Salesforce Account (→ 403).
     #[error("the login is not linked to a customer account")]
     NotLinked,
+    /// The identity provider has not verified the caller's e-mail (→ 403).
+    #[error("the login's e-mail address is not verified")]
+    EmailNotVerified,
+    /// The token's account claim names another Account than the login's link (→ 403).
+    #[error("the token's account claim disagrees with the login's link")]
+    AccountMismatch,
+    /// Staff deactivated the caller's Account (`Portal_Status__c = Inactive`) (→ 403).
+    #[error("the customer account is deactivated")]
+    AccountInactive,
+    /// The login sent more requests than its limit allows (→ 429).
+    #[error("the login's {window} limit is reached")]
+    TooManyRequests {
+        /// The limit's window (`post-minute`, `post-day`, `registration-hour`).
+        window: &'static str,
+        /// Until the window ends.
+        retry_after: Duration,
+    },
     /// The record does not exist or belongs to another account: the two are
     /// indistinguishable on purpose (→ 404).
     #[error("not found")]
@@ -133,6 +174,9 @@ pub enum PortalError {
     /// A port failed.
     #[error("a Salesforce call failed")]
     Upstream(#[from] PortError),
+    /// The API's own state (links, limits, deactivations) could not be read or written.
+    #[error("the state store failed")]
+    State(#[from] StoreError),
 }
 
 impl PortalError {
@@ -166,6 +210,12 @@ mod tests {
         };
         assert!(!rejected.is_retryable());
         assert_eq!(rejected.retry_after(), None);
+        assert_eq!(rejected.request_fields(), ["phone"]);
+        let ours = PortError::Rejected {
+            message: "duplicate value found".into(),
+            fields: vec!["Portal_Registration_Source__c".into(), "LastName".into()],
+        };
+        assert_eq!(ours.request_fields(), ["lastName"]);
     }
 
     #[test]

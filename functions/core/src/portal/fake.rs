@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::domain::{
-    AccountId, CaseId, CommodityType, ContactId, CustomerNumber, Email, OpportunityId, OrderId,
-    ProductId, WhmcsServiceId,
+    AccountId, CaseId, CommodityType, ContactId, CustomerNumber, Email, Login, OpportunityId,
+    OrderId, ProductId, WhmcsServiceId,
 };
 
 use super::account::{AccountOverview, AccountProfile};
@@ -89,8 +89,9 @@ pub fn now() -> DateTime<Utc> {
 /// A caller linked to [`account`].
 pub fn caller() -> Caller {
     Caller {
-        subject: "auth0|hanako".to_owned(),
+        login: Login::new("https://id.example.jp/", "auth0|hanako").expect("valid login"),
         email: Email::parse("hanako@example.jp").expect("valid e-mail"),
+        email_verified: true,
         account_id: Some(account()),
     }
 }
@@ -108,6 +109,7 @@ pub fn unlinked_caller() -> Caller {
 pub enum Call {
     Lookup(Option<CustomerNumber>),
     Register(RegistrationPlan),
+    OpenLinkCase(NewCase),
     AccountOverview(AccountId),
     EligibilityContext(AccountId, CommodityType),
     RequestEligibility(EligibilityPlan),
@@ -129,6 +131,7 @@ impl Call {
         matches!(
             self,
             Self::Register(_)
+                | Self::OpenLinkCase(_)
                 | Self::RequestEligibility(_)
                 | Self::SubmitVerification(_)
                 | Self::PlaceOrder(_)
@@ -153,6 +156,8 @@ pub struct FakeOrg {
     pub cases: Vec<CaseSummary>,
     /// Every write fails as a retryable outage.
     pub writes_unavailable: bool,
+    /// The Account a registration creates (default [`written_account`]).
+    pub new_account: Option<AccountId>,
     pub log: Mutex<Vec<Call>>,
 }
 
@@ -218,21 +223,23 @@ impl RegistrationDirectory for FakeOrg {
         self.write(Call::Register(plan.clone()))?;
         Ok(match plan {
             RegistrationPlan::CreateAccount { .. } => Registered {
-                account_id: written_account(),
+                account_id: self.new_account.clone().unwrap_or_else(written_account),
                 contact_id: written_contact(),
             },
             RegistrationPlan::LinkAccount {
                 account_id,
-                contact,
+                contact_id,
                 ..
             } => Registered {
                 account_id: account_id.clone(),
-                contact_id: match contact {
-                    super::registration::ContactPlan::Keep(id) => id.clone(),
-                    super::registration::ContactPlan::Create(_) => written_contact(),
-                },
+                contact_id: contact_id.clone(),
             },
         })
+    }
+
+    async fn open_link_case(&self, case: &NewCase) -> Result<CaseId, PortError> {
+        self.write(Call::OpenLinkCase(case.clone()))?;
+        Ok(written_case())
     }
 }
 

@@ -18,6 +18,8 @@ pub mod catalog;
 pub mod eligibility;
 pub mod error;
 pub mod id_verification;
+pub mod limits;
+pub mod login;
 pub mod orders;
 pub mod plans;
 pub mod registration;
@@ -34,8 +36,12 @@ pub use catalog::{Catalog, get_catalog};
 pub use eligibility::{EligibilityDesk, EligibilityRequest, request_eligibility};
 pub use error::{BoxError, ConflictReason, PortError, PortalError};
 pub use id_verification::{IdVerificationDesk, IdVerificationRequest, submit_id_verification};
+pub use limits::{RequestLimits, enforce};
+pub use login::{AccountClaim, DEFAULT_LINK_CACHE_TTL, Logins, VerifiedToken};
 pub use orders::{OrderBook, OrderRequest, get_order, list_orders, place_order};
 pub use plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, Outcome};
-pub use registration::{RegistrationDirectory, RegistrationRequest, register};
+pub use registration::{
+    LinkPending, Registration, RegistrationDirectory, RegistrationRequest, register,
+};
 pub use settings::PortalSettings;
 pub use support::{SupportCaseRequest, SupportDesk, list_support_cases, open_support_case};

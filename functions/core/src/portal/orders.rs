@@ -286,7 +286,8 @@ pub struct OrderDetail {
     pub status: OrderStatus,
     /// `Activation_Status__c`.
     pub activation_status: Option<ActivationStatus>,
-    /// `Activation_Error__c`, when provisioning failed.
+    /// When provisioning failed: [`ACTIVATION_FAILED`], the product's own
+    /// words (the upstream error stays in `Activation_Error__c`, for staff).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activation_error: Option<String>,
     /// `WHMCS_Order_Id__c`, once provisioned.
@@ -457,11 +458,19 @@ pub async fn get_order<B: OrderBook>(
 ) -> Result<OrderDetail, PortalError> {
     let account = caller.account()?;
     let order_id = OrderId::parse(order_id).map_err(|_| PortalError::NotFound)?;
-    book.order(account, &order_id)
+    let mut detail = book
+        .order(account, &order_id)
         .await?
         .filter(|o| &o.account_id == account && o.order_id == order_id)
-        .ok_or(PortalError::NotFound)
+        .ok_or(PortalError::NotFound)?;
+    detail.activation_error = (detail.activation_status == Some(ActivationStatus::Failed))
+        .then(|| ACTIVATION_FAILED.to_owned());
+    Ok(detail)
 }
+
+/// What a customer reads when their Order could not be provisioned. Staff
+/// read WHMCS's or Salesforce's own error in `Activation_Error__c`.
+pub const ACTIVATION_FAILED: &str = "We could not activate this order yet. Our team has been notified and will contact you; there is no need to order again.";
 
 #[cfg(test)]
 mod tests {
@@ -761,6 +770,22 @@ mod tests {
         assert!(json.get("activationError").is_none());
         assert!(json.get("accountId").is_none());
         assert_eq!(json["items"][0]["unitPrice"], 1980.0);
+    }
+
+    #[tokio::test]
+    async fn when_provisioning_failed_should_tell_the_customer_in_our_words_only() {
+        let org = FakeOrg {
+            order_detail: Some(OrderDetail {
+                activation_status: Some(ActivationStatus::Failed),
+                activation_error: Some("WHMCS product 12 has no custom field 7".into()),
+                ..detail(account())
+            }),
+            ..FakeOrg::default()
+        };
+        let got = get_order(&org, &caller(), "801000000000001").await.unwrap();
+        assert_eq!(got.activation_error.as_deref(), Some(ACTIVATION_FAILED));
+        let json = serde_json::to_string(&got).unwrap();
+        assert!(!json.contains("WHMCS"), "{json}");
     }
 
     #[tokio::test]

@@ -10,6 +10,10 @@
 //! | [`GapSweeps`] | the gaps the reconciler has not swept yet | `DynamoReplayStore` |
 //! | [`ReconcileAttempts`] | the reconciler's attempts per Order (backoff) | `DynamoReconcileAttempts` |
 //! | [`SubscriberLease`] | one active subscriber | `DynamoSubscriberLease` |
+//! | [`LoginLinks`] | which Account a login is (the link item) | `DynamoLoginLinks` |
+//! | [`LoginLimits`] | per-login request counters | `DynamoLoginLimits` |
+//! | [`InactiveAccounts`] | Accounts staff deactivated (read by the API) | `DynamoAccountStatuses` |
+//! | [`AccountStatusSync`] | copying deactivations from Salesforce (the reconciler) | `DynamoAccountStatuses` |
 //! | [`ProvisioningQueue`] | sending provisioning messages | `SqsProvisioningQueue` |
 //! | [`QueueDepths`] | how many messages wait in the dead-letter queues | `SqsQueueDepths` |
 //!
@@ -21,12 +25,15 @@
 //!
 //! In-memory adapters of every port live in [`memory`].
 
+mod account_status;
 mod clock;
 mod dead_letter;
 mod depth;
 mod error;
 mod idempotency;
 mod lease;
+mod login_limit;
+mod login_link;
 pub mod memory;
 mod provisioning;
 mod queue;
@@ -35,6 +42,7 @@ mod replay;
 
 use chrono::{DateTime, Utc};
 
+pub use account_status::{AccountStatusSync, InactiveAccounts};
 pub use clock::{Clock, SystemClock, TestClock};
 pub use dead_letter::{DEAD_LETTER_KIND, DeadLetter, DeadLetters};
 pub use depth::{EVENT_DLQ, PROVISIONING_DLQ, QueueDepth, QueueDepths};
@@ -44,6 +52,8 @@ pub use idempotency::{
     IdempotencyScope, IdempotencyStore, InvalidIdempotencyValue, StoredResponse,
 };
 pub use lease::{InvalidOwner, LeaseAcquisition, LeaseOwner, SubscriberLease, lease_end};
+pub use login_limit::{LimitDecision, LimitWindow, LoginLimits};
+pub use login_link::{LinkCreation, LinkMethod, LoginLink, LoginLinks};
 pub use provisioning::{
     ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
     ProvisioningRecords, ProvisioningState, ProvisioningStatus, ReconcilerView, Transition,

@@ -22,8 +22,7 @@ use base64::Engine as _;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use portal_core::ports::memory::InMemoryIdempotencyStore;
-use portal_http::{Api, AuthConfig, Authenticator, KeySource, SalesforcePorts};
+use portal_http::{Api, AuthConfig, Authenticator, InMemoryApiStores, KeySource, SalesforcePorts};
 use salesforce::portal::PriceBook;
 use salesforce::{SalesforceClient, SalesforceConfig};
 use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
@@ -61,12 +60,13 @@ impl SigningKey {
         })
     }
 
-    /// A token for `sub`, valid for an hour, linked to `account` when given.
+    /// A token for `sub` (its e-mail verified), valid for an hour, with the
+    /// account claim when given.
     pub fn token(&self, sub: &str, account: Option<&str>) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let mut claims = json!({
             "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "email": format!("{sub}@example.jp"),
-            "iat": now, "nbf": now - 5, "exp": now + 3600,
+            "email_verified": true, "iat": now, "nbf": now - 5, "exp": now + 3600,
         });
         if let Some(account) = account {
             claims["sf_account_id"] = json!(account);
@@ -82,6 +82,7 @@ impl SigningKey {
             audience: AUDIENCE.to_owned(),
             keys: KeySource::PublicKeyPem(self.public_pem.clone()),
             account_claim: "sf_account_id".to_owned(),
+            email_verified_claim: "email_verified".to_owned(),
             leeway: Duration::from_secs(30),
         }
     }
@@ -125,7 +126,7 @@ pub struct World {
 }
 
 impl World {
-    /// A fresh org, adapters, in-memory idempotency store and router.
+    /// A fresh org, adapters, in-memory API state and router.
     pub async fn start() -> anyhow::Result<Self> {
         let emulator = emulator().await?;
         let key = SigningKey::generate()?;
@@ -134,8 +135,10 @@ impl World {
             salesforce_client(&emulator)?,
             PriceBook::Standard,
         ));
-        let store = Arc::new(InMemoryIdempotencyStore::default());
-        let router = Api::new(Arc::clone(&ports), store, Arc::new(auth)).router();
+        let store = Arc::new(InMemoryApiStores::default());
+        let router = Api::new(Arc::clone(&ports), store, Arc::new(auth))
+            .with_identity(roomy_identity())
+            .router();
         Ok(Self {
             emulator,
             key,
@@ -149,7 +152,8 @@ impl World {
         send(&self.router, request).await
     }
 
-    /// Registers a customer through the API; returns a linked token and the Account id.
+    /// Registers a customer through the API; returns its token (linked by the
+    /// registration) and the Account id.
     pub async fn customer(&self, sub: &str) -> anyhow::Result<(String, String)> {
         let token = self.key.token(sub, None)?;
         let (status, body) = self
@@ -169,8 +173,17 @@ impl World {
             .as_str()
             .context("registration returned no accountId")?
             .to_owned();
-        Ok((self.key.token(sub, Some(&account))?, account))
+        Ok((token, account))
     }
+}
+
+/// Per-login limits no benchmark reaches.
+pub fn roomy_identity() -> portal_http::IdentitySettings {
+    let mut identity = portal_http::IdentitySettings::default();
+    identity.limits.posts_per_minute = u32::MAX;
+    identity.limits.posts_per_day = u32::MAX;
+    identity.limits.registrations_per_hour = u32::MAX;
+    identity
 }
 
 /// Sends `request` through `router` and reads the whole answer.
@@ -208,21 +221,65 @@ pub fn post(path: &str, token: &str, key: &str, body: &Value) -> anyhow::Result<
         .context("building a request")
 }
 
+/// A state table on the moto server (`test_support`), as `portal-api` reads it.
+pub struct StateTable {
+    /// The moto server.
+    pub endpoint: String,
+    /// The table.
+    pub table: String,
+    /// A client for it.
+    pub client: aws_sdk_dynamodb::Client,
+}
+
+impl StateTable {
+    /// A fresh table on the moto server.
+    pub async fn create() -> Self {
+        let client = test_support::aws::dynamo_client().await;
+        let table = test_support::aws::create_table(&client).await;
+        Self {
+            endpoint: test_support::moto::endpoint(),
+            table,
+            client,
+        }
+    }
+
+    /// Links the login `sub` (at [`ISSUER`]) to `account_id`, as a registration would.
+    pub async fn link(&self, sub: &str, account_id: &str) -> anyhow::Result<()> {
+        use portal_core::ports::LoginLinks as _;
+        let link = portal_core::ports::LoginLink {
+            login: portal_core::domain::Login::new(ISSUER, sub)?,
+            account_id: portal_core::domain::AccountId::parse(account_id)?,
+            contact_id: portal_core::domain::ContactId::parse("003000000000001")?,
+            linked_at: chrono::Utc::now(),
+            method: portal_core::ports::LinkMethod::VerifiedEmail,
+        };
+        portal_aws::DynamoLoginLinks::new(self.client.clone(), self.table.clone())
+            .create(&link)
+            .await?;
+        Ok(())
+    }
+}
+
 /// The `PORTAL_*`, `IDEMPOTENCY_TABLE`, `SF_*` and AWS variables that point a
-/// `portal-api` process at `emulator` and `key` (no AWS call is made by the
-/// GET routes; the dummy credentials and region keep the SDK off IMDS).
-pub fn lambda_env(emulator: &Emulator, key: &SigningKey) -> Vec<(String, String)> {
+/// `portal-api` process at `emulator`, `key` and the `state` table on moto
+/// (dummy credentials; the region is moto's).
+pub fn lambda_env(
+    emulator: &Emulator,
+    key: &SigningKey,
+    state: &StateTable,
+) -> Vec<(String, String)> {
     let sf_key = base64::engine::general_purpose::STANDARD.encode(fixtures::CLIENT_PRIVATE_KEY_PEM);
     [
         ("PORTAL_JWT_ISSUER", ISSUER.to_owned()),
         ("PORTAL_JWT_AUDIENCE", AUDIENCE.to_owned()),
         ("PORTAL_JWT_PUBLIC_KEY_PEM", key.public_pem.clone()),
-        ("IDEMPOTENCY_TABLE", "portal-state".to_owned()),
+        ("IDEMPOTENCY_TABLE", state.table.clone()),
+        ("AWS_ENDPOINT_URL", state.endpoint.clone()),
         ("SF_LOGIN_URL", emulator.base_url()),
         ("SF_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
         ("SF_USERNAME", DEFAULT_USERNAME.to_owned()),
         ("SF_PRIVATE_KEY_BASE64", sf_key),
-        ("AWS_REGION", "ap-northeast-1".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "benchmark".to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),

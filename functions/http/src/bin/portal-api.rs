@@ -6,21 +6,16 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use portal_aws::{AwsClients, DynamoIdempotencyStore, SecretOverlay};
-use portal_http::{Api, ApiConfig, Authenticator, SalesforcePorts};
+use portal_aws::{
+    AwsClients, DynamoAccountStatuses, DynamoIdempotencyStore, DynamoLoginLimits, DynamoLoginLinks,
+    SecretOverlay,
+};
+use portal_http::{Api, ApiConfig, ApiStores, Authenticator, SalesforcePorts};
 use salesforce::{SalesforceClient, SalesforceConfig};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    portal_aws::init_json_logs();
     // Once per cold start: warm invocations reuse the clients built below.
     let secrets = SecretOverlay::from_env(portal_http::config::SECRETS)
         .await
@@ -32,10 +27,17 @@ async fn main() -> anyhow::Result<()> {
     let client = SalesforceClient::new(salesforce).context("building the Salesforce client")?;
     let ports = SalesforcePorts::new(client, config.price_book.clone());
     let aws = AwsClients::from_env(None).await;
-    let store = DynamoIdempotencyStore::new(aws.dynamo, config.idempotency_table.clone());
+    let table = config.idempotency_table.as_str();
+    let store = ApiStores {
+        idempotency: DynamoIdempotencyStore::new(aws.dynamo.clone(), table),
+        links: DynamoLoginLinks::new(aws.dynamo.clone(), table),
+        inactive: DynamoAccountStatuses::new(aws.dynamo.clone(), table),
+        limits: DynamoLoginLimits::new(aws.dynamo.clone(), table),
+    };
     let auth = Authenticator::new(&config.auth).context("loading the token verification key")?;
     let app = Api::new(Arc::new(ports), Arc::new(store), Arc::new(auth))
         .with_settings(config.settings)
+        .with_identity(config.identity)
         .router();
     lambda_http::run(app).await.map_err(|e| anyhow::anyhow!(e))
 }

@@ -1,7 +1,9 @@
 //! Every test's own world: an emulated org, the real Salesforce adapters
-//! logged in to it, an in-memory idempotency store (gated, to hold a request
-//! in flight), a signing key for tokens, and the API served on 127.0.0.1:0.
-//! Every response a test receives is checked against `openapi.json`.
+//! logged in to it, in-memory API state (the idempotency store gated, to hold
+//! a request in flight; login links, deactivations and counters), a signing
+//! key for tokens, and the API served on 127.0.0.1:0. Every response a test
+//! receives is checked against `openapi.json`, and no problem it receives
+//! carries Salesforce's words.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,12 +14,17 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPai
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use portal_core::ports::memory::InMemoryIdempotencyStore;
-use portal_core::ports::{
-    IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyStore, LeaseError, LeaseOwner,
-    StoreError, StoredResponse,
+use portal_core::domain::{AccountId, Login};
+use portal_core::ports::memory::{
+    InMemoryAccountStatuses, InMemoryIdempotencyStore, InMemoryLoginLimits, InMemoryLoginLinks,
 };
-use portal_http::{Api, AuthConfig, Authenticator, KeySource, SalesforcePorts};
+use portal_core::ports::{
+    AccountStatusSync, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyStore,
+    LeaseError, LeaseOwner, LoginLink, LoginLinks, StoreError, StoredResponse,
+};
+use portal_http::{
+    Api, ApiStores, AuthConfig, Authenticator, IdentitySettings, KeySource, SalesforcePorts,
+};
 use salesforce::portal::PriceBook;
 use salesforce::schema::{account, opportunity};
 use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};
@@ -79,11 +86,12 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Standard claims for `sub`/`email`, valid for an hour, with an optional account.
+/// Standard claims for `sub`/`email` (verified), valid for an hour, with an
+/// optional account claim.
 pub fn claims(sub: &str, email: &str, account: Option<&str>) -> Value {
     let now = Utc::now().timestamp();
     let mut claims = json!({
-        "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "email": email,
+        "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "email": email, "email_verified": true,
         "iat": now, "nbf": now - 5, "exp": now + 3600,
     });
     if let Some(account) = account {
@@ -265,6 +273,57 @@ impl Contract {
     }
 }
 
+/// Salesforce's words: its error codes (`UPPER_CASE_WITH_UNDERSCORES`), API
+/// names (`Field__c`), and texts of its error messages.
+const UPSTREAM_MARKERS: &[&str] = &[
+    "__c",
+    "__e",
+    "Salesforce",
+    "salesforce",
+    "WHMCS",
+    "duplicate value",
+    "duplicates value",
+    "bad value for restricted picklist",
+    "Required fields are missing",
+    "data value too large",
+    "invalid email address",
+    "unable to obtain exclusive access",
+    "Limit exceeded",
+];
+
+/// Panics when a problem carries upstream text: an error code, a Salesforce
+/// API name or message, or a Salesforce record id.
+pub fn assert_no_upstream_text(response: &Response) {
+    if !response
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/problem+json"))
+    {
+        return;
+    }
+    let text = String::from_utf8_lossy(&response.body);
+    for marker in UPSTREAM_MARKERS {
+        assert!(
+            !text.contains(marker),
+            "a problem carries upstream text {marker:?}: {text}"
+        );
+    }
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        let code = word.len() > 3
+            && word.contains('_')
+            && word.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        assert!(!code, "a problem carries an error code {word:?}: {text}");
+        let record_id = matches!(word.len(), 15 | 18)
+            && word.chars().all(|c| c.is_ascii_alphanumeric())
+            && word.chars().any(|c| c.is_ascii_digit())
+            && [
+                "001", "003", "006", "500", "801", "802", "01t", "01u", "00D", "005",
+            ]
+            .iter()
+            .any(|prefix| word.starts_with(prefix));
+        assert!(!record_id, "a problem carries a record id {word:?}: {text}");
+    }
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Response {
@@ -363,15 +422,21 @@ impl Call<'_> {
         self.app
             .contract
             .check(self.method.as_str(), self.template, &response);
+        assert_no_upstream_text(&response);
         response
     }
 }
+
+/// The API's state in a test: the gated idempotency store and in-memory
+/// links, deactivations and counters.
+pub type TestStores =
+    ApiStores<GatedStore, InMemoryLoginLinks, InMemoryAccountStatuses, InMemoryLoginLimits>;
 
 /// One test's world.
 pub struct TestApp {
     pub base_url: String,
     pub emulator: Emulator,
-    pub store: Arc<GatedStore>,
+    pub stores: Arc<TestStores>,
     pub key: SigningKey,
     pub contract: Arc<Contract>,
     http: reqwest::Client,
@@ -402,24 +467,64 @@ pub fn auth_config(key: &SigningKey) -> AuthConfig {
         audience: AUDIENCE.to_owned(),
         keys: KeySource::PublicKeyPem(key.public_pem.clone()),
         account_claim: "sf_account_id".to_owned(),
+        email_verified_claim: "email_verified".to_owned(),
         leeway: Duration::from_secs(30),
     }
 }
 
+/// Per-login limits high enough never to get in a test's way.
+pub fn roomy_identity() -> IdentitySettings {
+    let mut identity = IdentitySettings::default();
+    identity.limits.posts_per_minute = 10_000;
+    identity.limits.posts_per_day = 100_000;
+    identity.limits.registrations_per_hour = 1_000;
+    identity
+}
+
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(auth_config).await
+    spawn_app_full(auth_config, roomy_identity()).await
 }
 
 /// A world whose authenticator is configured by `auth`.
 pub async fn spawn_app_with(auth: impl FnOnce(&SigningKey) -> AuthConfig) -> TestApp {
+    spawn_app_full(auth, roomy_identity()).await
+}
+
+/// A world with these identity settings (link cache, per-login limits).
+pub async fn spawn_app_with_identity(identity: IdentitySettings) -> TestApp {
+    spawn_app_full(auth_config, identity).await
+}
+
+/// A world whose authenticator is configured by `auth`, with `identity`.
+pub async fn spawn_app_full(
+    auth: impl FnOnce(&SigningKey) -> AuthConfig,
+    identity: IdentitySettings,
+) -> TestApp {
+    spawn_app_tuned(auth, identity, portal_http::auth::JWKS_MIN_REFRESH).await
+}
+
+/// A world whose JWKS may be refreshed every `jwks_min_refresh`.
+pub async fn spawn_app_tuned(
+    auth: impl FnOnce(&SigningKey) -> AuthConfig,
+    identity: IdentitySettings,
+    jwks_min_refresh: Duration,
+) -> TestApp {
     let emulator = Emulator::start(EmulatorConfig::default())
         .await
         .expect("the emulator starts");
     let key = SigningKey::generate();
-    let authenticator = Authenticator::new(&auth(&key)).expect("an authenticator");
+    let authenticator = Authenticator::new(&auth(&key))
+        .expect("an authenticator")
+        .with_jwks_min_refresh(jwks_min_refresh);
     let ports = SalesforcePorts::new(test_client(&emulator), PriceBook::Standard);
-    let store = Arc::new(GatedStore::default());
-    let router = Api::new(Arc::new(ports), Arc::clone(&store), Arc::new(authenticator)).router();
+    let stores = Arc::new(TestStores::default());
+    let router = Api::new(
+        Arc::new(ports),
+        Arc::clone(&stores),
+        Arc::new(authenticator),
+    )
+    .with_identity(identity)
+    .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding the API");
@@ -430,7 +535,7 @@ pub async fn spawn_app_with(auth: impl FnOnce(&SigningKey) -> AuthConfig) -> Tes
     TestApp {
         base_url,
         emulator,
-        store,
+        stores,
         key,
         contract: Arc::new(Contract::load()),
         http: reqwest::Client::new(),
@@ -460,19 +565,21 @@ impl TestApp {
         self.call("POST", Some(template), template)
     }
 
-    /// A valid token for `sub`/`email`, linked to `account` when given.
+    /// A valid token for `sub`/`email` (verified), with the account claim when given.
     pub fn token(&self, sub: &str, email: &str, account: Option<&str>) -> String {
         self.key.sign(&claims(sub, email, account), None)
     }
 
-    /// Registers a new customer through the API; returns a token linked to
-    /// their Account and the Account id.
+    /// Registers a new customer through the API; returns their token (the
+    /// same one: the registration linked its login) and the Account id.
     pub async fn customer(&self, name: &str) -> (String, String) {
         let sub = format!("sub-{name}");
         let email = format!("{name}@example.jp");
+        let token = self.token(&sub, &email, None);
         let response = self
             .post("/registrations")
-            .token(&self.token(&sub, &email, None))
+            .token(&token)
+            .key(&format!("register-{name}"))
             .json(&json!({"firstName": "Hanako", "lastName": name}))
             .send()
             .await;
@@ -481,7 +588,36 @@ impl TestApp {
             .as_str()
             .expect("an account id")
             .to_owned();
-        (self.token(&sub, &email, Some(&account_id)), account_id)
+        (token, account_id)
+    }
+
+    /// The login of `sub` at the tests' issuer.
+    pub fn login(sub: &str) -> Login {
+        Login::new(ISSUER, sub).expect("a login")
+    }
+
+    /// The link of `sub`'s login, if any.
+    pub async fn link_of(&self, sub: &str) -> Option<LoginLink> {
+        self.stores
+            .links
+            .link_of(&Self::login(sub))
+            .await
+            .expect("the in-memory links answer")
+    }
+
+    /// How many logins are linked.
+    pub fn links(&self) -> usize {
+        self.stores.links.len()
+    }
+
+    /// The reconciler's sync saw staff deactivate `account_id`.
+    pub async fn sync_deactivation(&self, account_id: &str) {
+        let account = AccountId::parse(account_id).expect("an Account id");
+        self.stores
+            .inactive
+            .record(&account, true, Utc::now())
+            .await
+            .expect("the in-memory statuses answer");
     }
 
     /// The first orderable catalog product of `family`.

@@ -127,7 +127,7 @@ async fn a_duplicate_while_the_first_is_in_flight_is_409() {
     let app = spawn_app().await;
     let (token, _) = app.customer("hanako").await;
     let body = support_case("Router blinking");
-    app.store.hold_completions();
+    app.stores.idempotency.hold_completions();
     let first = {
         let request = app
             .post("/support-cases")
@@ -137,7 +137,7 @@ async fn a_duplicate_while_the_first_is_in_flight_is_409() {
         async move { request.send().await }
     };
     let duplicate = async {
-        app.store.wait_until_completing().await;
+        app.stores.idempotency.wait_until_completing().await;
         let response = app
             .post("/support-cases")
             .token(&token)
@@ -145,7 +145,7 @@ async fn a_duplicate_while_the_first_is_in_flight_is_409() {
             .json(&body)
             .send()
             .await;
-        app.store.open();
+        app.stores.idempotency.open();
         response
     };
     let (first, duplicate) = tokio::join!(first, duplicate);
@@ -280,8 +280,8 @@ async fn a_second_registration_while_the_first_runs_is_409_and_one_account_is_cr
         async move { request.send().await }
     };
     let second = async {
-        app.store.wait_until_claimed().await; // the first request's key
-        app.store.wait_until_claimed().await; // its registration lock
+        app.stores.idempotency.wait_until_claimed().await; // the first request's key
+        app.stores.idempotency.wait_until_claimed().await; // its registration lock
         app.post("/registrations")
             .token(&token)
             .key("tab-2")

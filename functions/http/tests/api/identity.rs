@@ -1,17 +1,23 @@
-//! Bearer-token identity: 401 for every bad token, 403 without the account
-//! claim, and JWKS keys found by `kid` (refreshed when a new one appears).
+//! Bearer-token identity: 401 for every bad token, 403 for a login without a
+//! link, JWKS keys found by `kid` (refreshed when a new one appears, used only
+//! for signatures with their own algorithm), and 503 — never 401 — while the
+//! JWKS cannot be fetched for a key we do not have.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use portal_http::{AuthConfig, KeySource};
 use serde_json::{Value, json};
 
-use crate::helpers::{AUDIENCE, ISSUER, SigningKey, claims, spawn_app, spawn_app_with};
+use crate::helpers::{
+    AUDIENCE, ISSUER, SigningKey, claims, roomy_identity, spawn_app, spawn_app_tuned,
+    spawn_app_with,
+};
 
 #[tokio::test]
 async fn a_request_without_a_token_is_401_with_a_bearer_challenge() {
@@ -110,7 +116,7 @@ async fn a_token_within_the_leeway_is_accepted() {
 }
 
 #[tokio::test]
-async fn every_route_but_health_and_registration_needs_the_account_claim() {
+async fn every_route_but_health_and_registration_needs_a_linked_login() {
     let app = spawn_app().await;
     let unlinked = app.token("sub-new", "new@example.jp", None);
     for (method, template, path) in [
@@ -175,6 +181,7 @@ async fn keys_come_from_the_jwks_and_a_new_kid_triggers_a_refresh() {
             audience: AUDIENCE.to_owned(),
             keys: KeySource::Jwks(jwks_url),
             account_claim: "sf_account_id".to_owned(),
+            email_verified_claim: "email_verified".to_owned(),
             leeway: Duration::from_secs(30),
         }
     })
@@ -219,4 +226,153 @@ async fn keys_come_from_the_jwks_and_a_new_kid_triggers_a_refresh() {
         1,
         "one fetch; unknown kids do not hammer the JWKS"
     );
+}
+
+/// A JWKS endpoint serving `jwks` (`None`: 503), counting its fetches.
+async fn jwks_server(jwks: Arc<Mutex<Option<Value>>>) -> (url::Url, Arc<Mutex<u32>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let url = format!(
+        "http://{}/jwks.json",
+        listener.local_addr().expect("an address")
+    );
+    let fetches = Arc::new(Mutex::new(0u32));
+    let counted = Arc::clone(&fetches);
+    let server = axum::Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let jwks = Arc::clone(&jwks);
+            let counted = Arc::clone(&counted);
+            async move {
+                *counted.lock().expect("lock") += 1;
+                match jwks.lock().expect("lock").clone() {
+                    Some(set) => Json(set).into_response(),
+                    None => http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                }
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, server).await.expect("serving") });
+    (url.parse().expect("a URL"), fetches)
+}
+
+fn jwks_config(url: url::Url) -> AuthConfig {
+    AuthConfig {
+        issuer: ISSUER.to_owned(),
+        audience: AUDIENCE.to_owned(),
+        keys: KeySource::Jwks(url),
+        account_claim: "sf_account_id".to_owned(),
+        email_verified_claim: "email_verified".to_owned(),
+        leeway: Duration::from_secs(30),
+    }
+}
+
+#[tokio::test]
+async fn while_the_jwks_is_down_a_token_needing_a_key_is_503_with_retry_after_never_401() {
+    let jwks = Arc::new(Mutex::new(None));
+    let (url, fetches) = jwks_server(Arc::clone(&jwks)).await;
+    let app = spawn_app_tuned(
+        |key| {
+            *jwks.lock().unwrap() = Some(json!({"keys": [key.jwk("k1")]}));
+            jwks_config(url)
+        },
+        roomy_identity(),
+        Duration::ZERO,
+    )
+    .await;
+    let c = claims("sub-1", "one@example.jp", None);
+    let k1 = app.key.sign(&c, Some("k1"));
+    let k2 = app.key.sign(&c, Some("k2"));
+    let registered = app
+        .post("/registrations")
+        .token(&k1)
+        .key("before")
+        .json(&json!({"firstName": "One", "lastName": "Customer"}))
+        .send()
+        .await;
+    assert_eq!(registered.status, 201);
+
+    // The provider rotates to k2 while its JWKS endpoint is down.
+    *jwks.lock().unwrap() = None;
+    for (route, template) in [("/account", "/account"), ("/catalog", "/catalog")] {
+        let response = app.get(template, route).token(&k2).send().await;
+        assert_eq!(response.status, 503, "{route}");
+        assert_eq!(response.problem(), "service-unavailable");
+        let wait: u64 = response.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=30).contains(&wait), "{wait}");
+        assert!(response.header("www-authenticate").is_none());
+    }
+    let write = app
+        .post("/support-cases")
+        .token(&k2)
+        .key("while-down")
+        .json(&json!({"subject": "Hi", "description": "Hello"}))
+        .send()
+        .await;
+    assert_eq!(write.status, 503);
+    assert_eq!(app.emulator.count("Case"), 0);
+    // A key we already have keeps working meanwhile.
+    assert_eq!(
+        app.get("/account", "/account")
+            .token(&k1)
+            .send()
+            .await
+            .status,
+        200
+    );
+
+    // Back up: k2 is fetched and accepted; an unknown kid is 401 again.
+    *jwks.lock().unwrap() = Some(json!({"keys": [app.key.jwk("k1"), app.key.jwk("k2")]}));
+    assert_eq!(
+        app.get("/account", "/account")
+            .token(&k2)
+            .send()
+            .await
+            .status,
+        200
+    );
+    let k3 = app.key.sign(&c, Some("k3"));
+    assert_eq!(
+        app.get("/account", "/account")
+            .token(&k3)
+            .send()
+            .await
+            .status,
+        401
+    );
+    assert!(*fetches.lock().unwrap() >= 4);
+}
+
+#[tokio::test]
+async fn jwks_keys_meant_for_encryption_or_another_algorithm_are_never_used() {
+    let jwks = Arc::new(Mutex::new(None));
+    let (url, _) = jwks_server(Arc::clone(&jwks)).await;
+    let app = spawn_app_with(|key| {
+        let mut encryption = key.jwk("enc");
+        encryption["use"] = json!("enc");
+        let mut wrong_alg = key.jwk("rs");
+        wrong_alg["alg"] = json!("RS256");
+        let mut bare = key.jwk("bare");
+        bare.as_object_mut().unwrap().remove("use");
+        bare.as_object_mut().unwrap().remove("alg");
+        *jwks.lock().unwrap() =
+            Some(json!({"keys": [encryption, wrong_alg, bare, key.jwk("sig")]}));
+        jwks_config(url)
+    })
+    .await;
+    let c = claims("sub-1", "one@example.jp", None);
+    let register = |kid: &'static str| {
+        app.post("/registrations")
+            .token(&app.key.sign(&c, Some(kid)))
+            .key(kid)
+            .json(&json!({"firstName": "One", "lastName": "Customer"}))
+            .send()
+    };
+    assert_eq!(register("sig").await.status, 201);
+    assert_eq!(register("bare").await.status, 200, "no use/alg: usable");
+    for kid in ["enc", "rs"] {
+        let response = register(kid).await;
+        assert_eq!(response.status, 401, "{kid}");
+    }
 }

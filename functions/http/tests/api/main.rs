@@ -6,4 +6,5 @@ mod fuzz;
 mod helpers;
 mod idempotency;
 mod identity;
+mod linking;
 mod routes;

@@ -73,20 +73,6 @@ async fn registration_lists_every_bad_field() {
 }
 
 #[tokio::test]
-async fn registration_with_an_unknown_customer_number_names_the_field() {
-    let app = spawn_app().await;
-    let token = app.token("sub-1", "taro@example.jp", None);
-    let response = app
-        .post("/registrations")
-        .token(&token)
-        .json(&json!({"firstName": "Taro", "lastName": "Yamada", "customerNumber": "C-404"}))
-        .send()
-        .await;
-    assert_eq!(response.status, 422);
-    assert_eq!(response.json()["errors"][0]["field"], "customerNumber");
-}
-
-#[tokio::test]
 async fn account_shows_the_callers_portal_and_request_statuses() {
     let app = spawn_app().await;
     let (token, account_id) = app.customer("hanako").await;

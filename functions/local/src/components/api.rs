@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use portal_core::portal::PortalSettings;
-use portal_http::{Api, Authenticator, SalesforcePorts};
+use portal_http::{Api, ApiStores, Authenticator, IdentitySettings, SalesforcePorts};
 use salesforce::SalesforceClient;
 use salesforce::portal::PriceBook;
 use tokio::net::TcpListener;
@@ -54,17 +54,25 @@ pub async fn start(
     client: SalesforceClient,
     price_book: PriceBook,
     settings: PortalSettings,
+    identity: IdentitySettings,
     shared: &Shared,
 ) -> Result<RunningApi, ApiError> {
     let issuer = TokenIssuer::generate()?;
     let authenticator = Authenticator::new(&issuer.auth_config())?;
+    let stores = ApiStores {
+        idempotency: Arc::clone(&shared.idempotency),
+        links: Arc::clone(&shared.login_links),
+        inactive: Arc::clone(&shared.account_statuses),
+        limits: Arc::clone(&shared.login_limits),
+    };
     let api = Api::new(
         Arc::new(SalesforcePorts::new(client, price_book)),
-        Arc::clone(&shared.idempotency),
+        Arc::new(stores),
         Arc::new(authenticator),
     )
     .with_clock(Arc::clone(&shared.clock))
-    .with_settings(settings);
+    .with_settings(settings)
+    .with_identity(identity);
     let app = issuer.router().merge(api.router());
     let listener = TcpListener::bind(bind)
         .await

@@ -20,8 +20,8 @@ pub struct Customer<'a> {
     pub last_name: &'a str,
 }
 
-/// Registers `customer` through the API, places a SIM order with their
-/// linked token, and returns that token and the Order's id.
+/// Registers `customer` through the API (which links their login), places a
+/// SIM order with the same token, and returns that token and the Order's id.
 pub async fn place_order(
     http: &reqwest::Client,
     api: &str,
@@ -32,21 +32,14 @@ pub async fn place_order(
             .json(&json!({"sub": customer.sub, "email": customer.email})),
     )
     .await;
-    let unlinked = body["token"].as_str().expect("a token").to_owned();
+    let token = body["token"].as_str().expect("a token").to_owned();
     let (status, registered) = send(
         http.post(format!("{api}/registrations"))
-            .bearer_auth(&unlinked)
+            .bearer_auth(&token)
             .json(&json!({"firstName": customer.first_name, "lastName": customer.last_name})),
     )
     .await;
     assert_eq!(status, 201, "{registered}");
-    let (_, body) = send(http.post(format!("{api}/_local/token")).json(&json!({
-        "sub": customer.sub,
-        "email": customer.email,
-        "sf_account_id": registered["accountId"],
-    })))
-    .await;
-    let token = body["token"].as_str().expect("a token").to_owned();
     let (_, catalog) = send(http.get(format!("{api}/catalog")).bearer_auth(&token)).await;
     let sim = catalog["products"]
         .as_array()

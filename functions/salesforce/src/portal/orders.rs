@@ -165,7 +165,6 @@ fn order_query(account_id: &AccountId, order_id: &OrderId) -> Result<Soql, PortE
         order::ORDER_NUMBER.to_owned(),
         order::STATUS.to_owned(),
         order::ACTIVATION_STATUS.to_owned(),
-        order::ACTIVATION_ERROR.to_owned(),
         order::WHMCS_ORDER_ID.to_owned(),
         order::EFFECTIVE_DATE.to_owned(),
         path(
@@ -255,7 +254,9 @@ fn order_detail(record: &Record, items: &[Record]) -> Result<OrderDetail, Mappin
         status: row.parsed(order::STATUS, str::parse::<OrderStatus>)?,
         activation_status: row
             .opt_parsed(order::ACTIVATION_STATUS, str::parse::<ActivationStatus>)?,
-        activation_error: row.opt_text(order::ACTIVATION_ERROR)?.map(str::to_owned),
+        // `Activation_Error__c` is for staff (WHMCS's and Salesforce's
+        // words); the use case tells the customer in its own.
+        activation_error: None,
         whmcs_order_id,
         service_id,
         effective_date: row.date(order::EFFECTIVE_DATE)?,

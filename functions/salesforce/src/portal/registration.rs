@@ -1,22 +1,22 @@
 //! [`RegistrationDirectory`] over Salesforce: Contacts by e-mail (with their
 //! Account's portal fields) and the Account by customer number in one call;
-//! the Account and Contact written in one all-or-none composite.
+//! a new Account and its Contact, or a proved Account's portal status, written
+//! in one all-or-none composite; the staff Case of a link request likewise.
 
-use portal_core::domain::{
-    AccountId, ContactId, CustomerNumber, Email, PortalStatus, RegistrationSource,
-};
-use portal_core::portal::PortError;
+use portal_core::domain::{CaseId, CustomerNumber, Email, PortalStatus, RegistrationSource};
 use portal_core::portal::registration::{
-    AccountMatch, ContactMatch, ContactPlan, NewContact, Registered, RegistrationDirectory,
-    RegistrationLookup, RegistrationPlan,
+    AccountMatch, ContactMatch, NewContact, Registered, RegistrationDirectory, RegistrationLookup,
+    RegistrationPlan,
 };
+use portal_core::portal::{NewCase, PortError};
 use portal_core::schema::{account, contact};
 
 use crate::client::SalesforceClient;
-use crate::composite::{AllOrNone, Body, Composite, Ref, Target};
+use crate::composite::{AllOrNone, Body, Composite, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
 use super::error::{MappingError, port_error};
+use super::plan::add_case;
 use super::record::{CREATED_DATE, ID, Record, Row, created_id, found, path};
 
 /// The most Contacts of one e-mail address read (oldest first).
@@ -40,6 +40,7 @@ fn contacts_query(email: &Email) -> Result<Soql, PortError> {
     let on_account = |field| path(contact::OBJECT, contact::ACCOUNT_ID, field);
     Ok(soql::select([
         ID.to_owned(),
+        contact::EMAIL.to_owned(),
         contact::ACCOUNT_ID.to_owned(),
         on_account(account::PORTAL_STATUS)?,
         on_account(account::CUSTOMER_NUMBER)?,
@@ -81,6 +82,7 @@ fn contact_match(record: &Record) -> Result<ContactMatch, MappingError> {
     };
     Ok(ContactMatch {
         contact_id: row.id(ID)?,
+        email: row.opt_text(contact::EMAIL)?.unwrap_or_default().to_owned(),
         account_id: row.id(contact::ACCOUNT_ID)?,
         portal_status,
         customer_number,
@@ -95,25 +97,6 @@ fn account_match(record: &Record) -> Result<AccountMatch, MappingError> {
         customer_number: row.parsed(account::CUSTOMER_NUMBER, CustomerNumber::parse)?,
         portal_status: row.opt_parsed(account::PORTAL_STATUS, str::parse::<PortalStatus>)?,
     })
-}
-
-/// What a registration's composite writes, to read the ids back.
-enum Written {
-    /// A new Account and its Contact.
-    Created { account: Ref, contact: Ref },
-    /// An existing Account, updated, and its Contact.
-    Linked {
-        account: AccountId,
-        contact: WrittenContact,
-    },
-}
-
-/// The Contact of a linked Account.
-enum WrittenContact {
-    /// An existing Contact, untouched.
-    Kept(ContactId),
-    /// Created by the composite.
-    Created(Ref),
 }
 
 /// The body of a new Contact on `account` (an id or the subrequest creating it).
@@ -172,7 +155,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
     #[tracing::instrument(name = "salesforce.registration.register", skip_all)]
     async fn register(&self, plan: &RegistrationPlan) -> Result<Registered, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
-        let written = match plan {
+        let registered = match plan {
             RegistrationPlan::CreateAccount {
                 account: new,
                 contact: person,
@@ -191,16 +174,17 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                     contact::OBJECT,
                     new_contact(person, (&account_ref).into()),
                 )?;
-                Written::Created {
-                    account: account_ref,
-                    contact: contact_ref,
+                let results = self.client.composite(&c).await.map_err(port_error)?;
+                Registered {
+                    account_id: created_id(&results, &account_ref, "the new Account")?,
+                    contact_id: created_id(&results, &contact_ref, "the new Contact")?,
                 }
             }
             RegistrationPlan::LinkAccount {
                 account_id,
+                contact_id,
                 portal_status,
                 registration_source,
-                contact: person,
             } => {
                 let body = Body::new()
                     .set(account::PORTAL_STATUS, portal_status.as_salesforce())
@@ -209,35 +193,24 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                         registration_source.as_salesforce(),
                     );
                 c.update_named("account", account::OBJECT, account_id.as_id(), body)?;
-                let contact = match person {
-                    ContactPlan::Keep(id) => WrittenContact::Kept(id.clone()),
-                    ContactPlan::Create(new) => WrittenContact::Created(c.create_named(
-                        "contact",
-                        contact::OBJECT,
-                        new_contact(new, account_id.as_id().into()),
-                    )?),
-                };
-                Written::Linked {
-                    account: account_id.clone(),
-                    contact,
+                self.client.composite(&c).await.map_err(port_error)?;
+                Registered {
+                    account_id: account_id.clone(),
+                    contact_id: contact_id.clone(),
                 }
             }
         };
-        let results = self.client.composite(&c).await.map_err(port_error)?;
-        let registered = match written {
-            Written::Created { account, contact } => Registered {
-                account_id: created_id(&results, &account, "the new Account")?,
-                contact_id: created_id(&results, &contact, "the new Contact")?,
-            },
-            Written::Linked { account, contact } => Registered {
-                account_id: account,
-                contact_id: match contact {
-                    WrittenContact::Kept(id) => id,
-                    WrittenContact::Created(r) => created_id(&results, &r, "the new Contact")?,
-                },
-            },
-        };
         tracing::info!(account_id = %registered.account_id, contact_id = %registered.contact_id, "registration written");
         Ok(registered)
+    }
+
+    #[tracing::instrument(name = "salesforce.registration.open_link_case", skip_all, fields(account_id = %case.account_id))]
+    async fn open_link_case(&self, case: &NewCase) -> Result<CaseId, PortError> {
+        let mut c = Composite::new(AllOrNone::Yes);
+        let case_ref = add_case(&mut c, case, None)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let case_id: CaseId = created_id(&results, &case_ref, "the link request Case")?;
+        tracing::info!(case_id = %case_id, "link request Case written");
+        Ok(case_id)
     }
 }

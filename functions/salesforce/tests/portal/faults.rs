@@ -25,7 +25,9 @@ use salesforce::schema::{account, contact, opportunity, order, order_item};
 use salesforce_emulator::{EmulatorConfig, Fault, SchemaGaps};
 use serde_json::json;
 
-use crate::helpers::{SeededProduct, TestOrg, caller, org_with, org_without_retries, upstream};
+use crate::helpers::{
+    SeededProduct, TestOrg, caller, logins, now, org_with, org_without_retries, upstream,
+};
 
 fn item(p: &SeededProduct) -> NewOrderItem {
     NewOrderItem {
@@ -234,7 +236,7 @@ async fn a_picklist_value_the_org_lacks_is_rejected_with_its_field_through_the_u
     let who: Caller = caller("hanako@example.jp", None);
 
     let calls = org.calls();
-    let err = register(&org.portal.registration(), &who, body)
+    let err = register(&org.portal.registration(), &logins(), &who, body, now())
         .await
         .unwrap_err();
     assert_eq!(org.calls() - calls, 2, "the read and the refused write");

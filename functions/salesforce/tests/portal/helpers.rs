@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use portal_core::domain::Login;
 use portal_core::domain::{
     AccountId, CaseId, ContactId, Email, OpportunityId, OrderId, PricebookEntryId, PricebookId,
     ProductId,
 };
-use portal_core::portal::{Caller, PortError, PortalError};
+use portal_core::portal::{Caller, DEFAULT_LINK_CACHE_TTL, Logins, PortError, PortalError};
+use portal_core::ports::memory::{InMemoryAccountStatuses, InMemoryLoginLinks};
 use salesforce::portal::record::ID;
 use salesforce::portal::{PriceBook, SalesforcePortal};
 use salesforce::schema::{
@@ -243,13 +245,26 @@ pub async fn org_with(config: EmulatorConfig, retry: RetryPolicy) -> TestOrg {
     org
 }
 
-/// The verified caller acting for `account_id`.
+/// The verified caller acting for `account_id` (its login linked to it).
 pub fn caller(email: &str, account_id: Option<&AccountId>) -> Caller {
     Caller {
-        subject: format!("idp|{email}"),
+        login: Login::new("https://id.example.jp/", &format!("idp|{email}")).expect("a login"),
         email: Email::parse(email).expect("a valid e-mail"),
+        email_verified: true,
         account_id: account_id.cloned(),
     }
+}
+
+/// In-memory login links, as the API keeps them.
+pub type TestLogins = Logins<InMemoryLoginLinks, InMemoryAccountStatuses>;
+
+/// No login linked yet.
+pub fn logins() -> TestLogins {
+    Logins::new(
+        InMemoryLoginLinks::new(),
+        InMemoryAccountStatuses::new(),
+        DEFAULT_LINK_CACHE_TTL,
+    )
 }
 
 /// 2026-04-01 09:30 in Tokyo.

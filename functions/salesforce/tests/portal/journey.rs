@@ -11,7 +11,7 @@ use portal_core::portal::id_verification::IdVerificationRequest;
 use portal_core::portal::orders::OrderItemInput;
 use portal_core::portal::support::SupportCaseRequest;
 use portal_core::portal::{
-    ConflictReason, EligibilityRequest, OrderRequest, PortalError, PortalSettings,
+    ConflictReason, EligibilityRequest, OrderRequest, PortalError, PortalSettings, Registration,
     RegistrationRequest, get_account, get_catalog, get_order, list_orders, list_support_cases,
     open_support_case, place_order, register, request_cancellation, request_eligibility,
     submit_id_verification,
@@ -19,7 +19,7 @@ use portal_core::portal::{
 use salesforce::schema::{account, case, opportunity, order, order_item};
 use serde_json::json;
 
-use crate::helpers::{SeededProduct, TestOrg, caller, now, org};
+use crate::helpers::{SeededProduct, TestOrg, caller, logins, now, org};
 
 /// Runs `f` and returns its output with the API calls it cost.
 async fn cost<T>(org: &TestOrg, f: impl Future<Output = T>) -> (T, u64) {
@@ -72,17 +72,33 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
         ..RegistrationRequest::default()
     };
     let anonymous = caller("hanako@example.jp", None);
+    let logins = logins();
     let (registered, calls) = cost(
         &org,
-        register(&portal.registration(), &anonymous, body.clone()),
+        register(
+            &portal.registration(),
+            &logins,
+            &anonymous,
+            body.clone(),
+            now(),
+        ),
     )
     .await;
-    let registered = registered.unwrap();
+    let Registration::Linked(registered) = registered.unwrap() else {
+        panic!("a new customer is linked");
+    };
     assert!(registered.is_created());
     assert_eq!(calls, 2, "POST /registrations");
     let account_id: AccountId = registered.body().account_id.clone();
-    let (again, calls) = cost(&org, register(&portal.registration(), &anonymous, body)).await;
-    assert!(!again.unwrap().is_created());
+    let (again, calls) = cost(
+        &org,
+        register(&portal.registration(), &logins, &anonymous, body, now()),
+    )
+    .await;
+    let Registration::Linked(again) = again.unwrap() else {
+        panic!("a linked login stays linked");
+    };
+    assert!(!again.is_created());
     assert_eq!(calls, 1, "POST /registrations, already registered");
     let me = caller("hanako@example.jp", Some(&account_id));
 

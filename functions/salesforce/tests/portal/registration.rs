@@ -1,12 +1,14 @@
 //! `RegistrationDirectory`: Contacts by e-mail and the Account by customer
-//! number in one call; Account + Contact in one all-or-none composite.
+//! number in one call; Account + Contact, or a proved Account's portal
+//! status, in one all-or-none composite; a link request's staff Case.
 
 use portal_core::domain::{
-    CustomerNumber, Email, FirstName, LastName, PhoneNumber, PortalStatus, RegistrationSource,
+    CaseType, CustomerNumber, Email, FirstName, LastName, PhoneNumber, PortalStatus,
+    RegistrationSource,
 };
-use portal_core::portal::RegistrationDirectory;
-use portal_core::portal::registration::{ContactPlan, NewAccount, NewContact, RegistrationPlan};
-use salesforce::schema::{account, contact};
+use portal_core::portal::registration::{NewAccount, NewContact, RegistrationPlan};
+use portal_core::portal::{CaseOpportunity, NewCase, RegistrationDirectory};
+use salesforce::schema::{account, case, contact};
 use serde_json::json;
 
 use crate::helpers::org;
@@ -52,6 +54,8 @@ async fn lookup_returns_the_contacts_of_the_email_with_their_account_and_the_acc
     assert_eq!(found.contacts.len(), 1, "{found:?}");
     let c = &found.contacts[0];
     assert_eq!(c.contact_id, contact_id);
+    assert_eq!(c.email, "Hanako@Example.jp", "as stored");
+    assert!(c.has_email(&email()));
     assert_eq!(c.account_id, mine);
     assert_eq!(c.portal_status, Some(PortalStatus::Active));
     assert_eq!(
@@ -115,49 +119,63 @@ async fn a_new_registration_writes_exactly_the_account_and_its_contact_in_one_ca
 }
 
 #[tokio::test]
-async fn linking_a_legacy_account_updates_only_its_portal_fields_and_creates_or_keeps_the_contact()
-{
+async fn linking_a_proved_account_updates_only_its_portal_fields_and_keeps_the_contact() {
     let org = org().await;
     let legacy = org.account(
         "Legacy KK",
         json!({ account::CUSTOMER_NUMBER: "C-0002", account::PHONE: "03-0000-0000" }),
     );
+    let kept = org.contact(Some(&legacy), "hanako@example.jp");
     let directory = org.portal.registration();
     let contacts = org.count(contact::OBJECT);
     let plan = RegistrationPlan::LinkAccount {
         account_id: legacy.clone(),
+        contact_id: kept.clone(),
         portal_status: PortalStatus::Active,
         registration_source: RegistrationSource::Legacy,
-        contact: ContactPlan::Create(new_contact()),
     };
 
     let calls = org.calls();
     let registered = directory.register(&plan).await.unwrap();
     assert_eq!(org.calls() - calls, 1);
     assert_eq!(registered.account_id, legacy);
-    assert_eq!(org.count(contact::OBJECT), contacts + 1);
+    assert_eq!(registered.contact_id, kept);
+    assert_eq!(org.count(contact::OBJECT), contacts, "no Contact written");
     let a = org.record(legacy.as_str());
     assert_eq!(a[account::NAME], "Legacy KK", "the name is kept");
     assert_eq!(a[account::PHONE], "03-0000-0000", "the phone is kept");
     assert_eq!(a[account::CUSTOMER_NUMBER], "C-0002");
     assert_eq!(a[account::PORTAL_STATUS], "Active");
     assert_eq!(a[account::REGISTRATION_SOURCE], "Legacy");
-    let c = org.record(registered.contact_id.as_str());
-    assert_eq!(c[contact::ACCOUNT_ID], legacy.as_str());
+}
 
-    let keep = RegistrationPlan::LinkAccount {
-        account_id: legacy.clone(),
-        portal_status: PortalStatus::Active,
-        registration_source: RegistrationSource::Legacy,
-        contact: ContactPlan::Keep(registered.contact_id.clone()),
-    };
+#[tokio::test]
+async fn a_link_request_writes_only_its_staff_case_in_one_call() {
+    let org = org().await;
+    let legacy = org.account("Legacy KK", json!({ account::CUSTOMER_NUMBER: "C-0002" }));
+    let before = org.record(legacy.as_str());
+    let request = NewCase::portal(
+        legacy.clone(),
+        CaseOpportunity::None,
+        CaseType::IdVerification,
+        "Portal link request for customer number C-0002".into(),
+        "Name: Mallory\nTo do: check.".into(),
+    );
     let calls = org.calls();
-    let kept = directory.register(&keep).await.unwrap();
+    let case_id = org
+        .portal
+        .registration()
+        .open_link_case(&request)
+        .await
+        .unwrap();
     assert_eq!(org.calls() - calls, 1);
-    assert_eq!(kept.contact_id, registered.contact_id);
+    let c = org.record(case_id.as_str());
+    assert_eq!(c[case::ACCOUNT_ID], legacy.as_str());
+    assert_eq!(c[case::TYPE], "ID Verification");
+    assert_eq!(c[case::DESCRIPTION], "Name: Mallory\nTo do: check.");
     assert_eq!(
-        org.count(contact::OBJECT),
-        contacts + 1,
-        "no second Contact"
+        org.record(legacy.as_str()),
+        before,
+        "the Account is untouched"
     );
 }

@@ -4,10 +4,13 @@
 //! of the use cases. State lives behind a `std::sync::Mutex` that is never
 //! held across an `.await`.
 
+mod account_status;
 mod dead_letter;
 mod depth;
 mod idempotency;
 mod lease;
+mod login_limit;
+mod login_link;
 mod provisioning;
 mod queue;
 mod reconcile;
@@ -15,9 +18,12 @@ mod replay;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+pub use account_status::InMemoryAccountStatuses;
 pub use dead_letter::InMemoryDeadLetters;
 pub use idempotency::InMemoryIdempotencyStore;
 pub use lease::InMemorySubscriberLease;
+pub use login_limit::InMemoryLoginLimits;
+pub use login_link::InMemoryLoginLinks;
 pub use provisioning::InMemoryProvisioningRecords;
 pub use queue::{Delivery, InMemoryQueue, QueueConfig, ReceiptHandle, UnknownReceipt};
 pub use reconcile::InMemoryReconcileAttempts;
