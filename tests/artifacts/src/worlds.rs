@@ -13,6 +13,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_runtime_emulator::{HttpApiEvent, Outcome, Settled};
+use portal_core::domain::{AccountId, ContactId, Login};
+use portal_core::ports::{LinkMethod, LoginLink, LoginLinks as _};
 use salesforce_emulator::{Emulator, EmulatorConfig, fixtures};
 use serde_json::{Value, json};
 use test_support::aws::FifoQueue;
@@ -36,8 +38,8 @@ fn salesforce_env(org: &Emulator) -> Vec<(String, String)> {
     ]
 }
 
-/// The AWS variables of a function talking to moto (`AWS_ENDPOINT_URL`), or to
-/// nothing (dummy credentials keep the SDK away from IMDS).
+/// The AWS variables of a function talking to moto (`AWS_ENDPOINT_URL`);
+/// dummy credentials keep the SDK away from IMDS.
 fn aws_env(moto: Option<String>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("AWS_REGION", "us-east-1"),
@@ -76,14 +78,16 @@ async fn org() -> anyhow::Result<Emulator> {
     .context("starting the org emulator")
 }
 
-/// `portal-api`: the org emulator, an ES256 key for the portal's tokens and a
-/// registered Account (no AWS call: the GET routes use no idempotency record).
+/// `portal-api`: the org emulator, an ES256 key for the portal's tokens, a
+/// registered Account and the state table on moto holding the login's link
+/// to it (the API reads the caller's Account from that link).
 #[derive(Debug)]
 pub struct ApiWorld {
     /// The emulated org.
     pub org: Emulator,
     public_pem: String,
     token: String,
+    table: String,
 }
 
 impl ApiWorld {
@@ -93,10 +97,22 @@ impl ApiWorld {
         let key =
             rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).context("a P-256 key")?;
         let account = org.insert("Account", json!({"Name": "Artifact Customer"}))?;
+        let dynamo = test_support::aws::dynamo_client().await;
+        let table = test_support::aws::create_table(&dynamo).await;
+        let link = LoginLink {
+            login: Login::new(ISSUER, "artifact")?,
+            account_id: AccountId::parse(&account)?,
+            contact_id: ContactId::parse("003000000000001")?,
+            linked_at: chrono::Utc::now(),
+            method: LinkMethod::VerifiedEmail,
+        };
+        portal_aws::DynamoLoginLinks::new(dynamo, table.clone())
+            .create(&link)
+            .await?;
         let now = chrono::Utc::now().timestamp();
         let claims = json!({
             "iss": ISSUER, "aud": AUDIENCE, "sub": "artifact", "email": "artifact@example.jp",
-            "sf_account_id": account, "iat": now, "nbf": now - 5, "exp": now + 3600,
+            "email_verified": true, "iat": now, "nbf": now - 5, "exp": now + 3600,
         });
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::ES256),
@@ -107,6 +123,7 @@ impl ApiWorld {
             org,
             public_pem: key.public_key_pem(),
             token,
+            table,
         })
     }
 
@@ -116,10 +133,10 @@ impl ApiWorld {
             ("PORTAL_JWT_ISSUER".into(), ISSUER.into()),
             ("PORTAL_JWT_AUDIENCE".into(), AUDIENCE.into()),
             ("PORTAL_JWT_PUBLIC_KEY_PEM".into(), self.public_pem.clone()),
-            ("IDEMPOTENCY_TABLE".into(), "portal-state".into()),
+            ("IDEMPOTENCY_TABLE".into(), self.table.clone()),
         ];
         env.extend(salesforce_env(&self.org));
-        env.extend(aws_env(None));
+        env.extend(aws_env(Some(test_support::moto::endpoint())));
         env
     }
 
