@@ -76,9 +76,11 @@ impl Function {
             .join("bootstrap")
     }
 
-    /// The native release build (`cargo build --release -p … --bin …`).
+    /// The native release build (`cargo build --release -p … --bin …`);
+    /// `ARTIFACTS_NATIVE_DIR` names another folder (e.g. `target/native/release`
+    /// when built with its own `CARGO_TARGET_DIR`).
     pub fn native_release(&self) -> PathBuf {
-        workspace_root().join("target/release").join(self.binary)
+        dir("ARTIFACTS_NATIVE_DIR", "target/release").join(self.binary)
     }
 }
 
