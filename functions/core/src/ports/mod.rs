@@ -61,7 +61,7 @@ pub use provisioning::{
 };
 pub use queue::{ProvisioningQueue, SendFailure, SendOutcome};
 pub use reconcile::{ReconcileAttempt, ReconcileAttempts};
-pub use replay::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, UnsweptGap};
+pub use replay::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, SweepCursor, UnsweptGap};
 
 /// Epoch milliseconds, the unit of every lease and in-flight deadline.
 pub fn epoch_millis(t: DateTime<Utc>) -> i64 {
