@@ -17,14 +17,23 @@
 * Positive ID documents get a real PNG signature before their random bytes:
   "JPEG, PNG or PDF by its bytes" cannot be said in JSON Schema (the
   document says it in words), so random bytes would be refused for that.
+* Half the positive SIM/VPN orders (by their first item's quantity) name a
+  plan of the price book (`CONTRACT_PLANS`, read from `GET /catalog` by
+  `run`) as their only item: random ids are never in the price book, and
+  without a placed order the stateful link from `POST /orders` to
+  `GET /orders/{orderId}` would never be followed.
 """
 
+
+import json
+import os
 
 import schemathesis
 from schemathesis import Case, Response
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PREFIX = "urn:portal:problem:"
+PLANS = json.loads(os.environ.get("CONTRACT_PLANS") or "{}")
 
 # Problem types a positive request may get on every POST (stored state: keys,
 # per-login counters).
@@ -83,6 +92,12 @@ def map_case(context, case: Case) -> Case:
         return case
     if isinstance(case.body, (dict, list, str)):
         case.body = _bmp_only(case.body)
+    if case.path == "/orders" and case.method.upper() == "POST" and isinstance(case.body, dict):
+        plan = PLANS.get(case.body.get("commodityType"))
+        items = case.body.get("items")
+        if plan and isinstance(items, list) and items and isinstance(items[0], dict):
+            if int(items[0].get("quantity", 0)) % 2 == 1:
+                case.body["items"] = [{**items[0], "productId": plan}]
     if case.path == "/id-verifications" and isinstance(case.body, dict):
         documents = case.body.get("documents")
         if isinstance(documents, list):
