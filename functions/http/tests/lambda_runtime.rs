@@ -95,8 +95,11 @@ async fn the_lambda_binary_answers_api_gateway_events_through_the_runtime_api() 
         unknown.header("content-type"),
         Some("application/problem+json")
     );
-    // One process served all five: it polled once per event, and once more.
-    assert!(api.next_polls().len() >= 5, "{}", api.next_polls().len());
+    // The reference is off in the Lambda unless PORTAL_SERVE_DOCS says so.
+    let contract = answer(&api, HttpApiEvent::get("/openapi.json")).await;
+    assert_eq!(contract.status, 404, "docs are off by default");
+    // One process served all six: it polled once per event, and once more.
+    assert!(api.next_polls().len() >= 6, "{}", api.next_polls().len());
     assert!(api.init_error().is_none());
 }
 
@@ -123,4 +126,34 @@ async fn the_lambda_binary_stops_before_taking_an_event_when_a_setting_is_missin
     assert!(!status.success(), "{status}");
     assert!(api.next_polls().is_empty(), "it never polled for an event");
     assert!(api.settled(&id).is_none());
+}
+
+#[tokio::test]
+async fn the_lambda_binary_serves_the_reference_when_asked_to() {
+    let emulator = common::emulator().await.expect("the org emulator starts");
+    let key = SigningKey::generate().expect("a signing key");
+    let state = StateTable::create().await;
+    let api = RuntimeApi::start().await.expect("the Runtime API starts");
+    let env = lambda_env(&emulator, &key, &state)
+        .into_iter()
+        .chain([("PORTAL_SERVE_DOCS".to_owned(), "true".to_owned())]);
+    let _function =
+        FunctionProcess::spawn(Path::new(BINARY), &api.address(), env).expect("portal-api starts");
+
+    let contract = answer(&api, HttpApiEvent::get("/openapi.json")).await;
+    assert_eq!(contract.status, 200, "no token needed");
+    assert_eq!(contract.header("content-type"), Some("application/json"));
+    assert_eq!(
+        contract.json().unwrap(),
+        serde_json::from_str::<Value>(portal_http::OPENAPI_JSON).unwrap(),
+        "the contract, as the crate holds it"
+    );
+    let page = answer(&api, HttpApiEvent::get("/docs/")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{:?}",
+        page.header("content-type")
+    );
 }
