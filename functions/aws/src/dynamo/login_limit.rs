@@ -51,7 +51,7 @@ impl LoginLimits for DynamoLoginLimits {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(login_pk("LIMIT", login)))
+            .key("pk", s(login_pk(super::prefix::LOGIN_LIMIT, login)))
             .key("sk", s(format!("{}#{}", window.name, window.index(now))))
             .update_expression("ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)")
             .condition_expression("attribute_not_exists(#count) OR #count < :max")

@@ -37,10 +37,10 @@ impl DynamoLoginLinks {
     }
 }
 
-/// The partition key of `login`'s items (`LOGIN#<issuer>#<subject>`; an
-/// issuer has no `#`, so the key is unambiguous).
+/// The partition key of `login`'s items under `prefix`
+/// (`LOGIN#<issuer>#<subject>`; an issuer has no `#`, so the key is unambiguous).
 pub(crate) fn login_pk(prefix: &str, login: &Login) -> String {
-    format!("{prefix}#{}#{}", login.issuer(), login.subject())
+    format!("{prefix}{}#{}", login.issuer(), login.subject())
 }
 
 fn link_of(item: &Item) -> Result<LoginLink, StoreError> {
@@ -65,7 +65,7 @@ impl LoginLinks for DynamoLoginLinks {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(login_pk("LOGIN", login)))
+            .key("pk", s(login_pk(super::prefix::LOGIN_LINK, login)))
             .key("sk", s(SK))
             .consistent_read(true)
             .send()
@@ -80,7 +80,7 @@ impl LoginLinks for DynamoLoginLinks {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(login_pk("LOGIN", &link.login)))
+            .item("pk", s(login_pk(super::prefix::LOGIN_LINK, &link.login)))
             .item("sk", s(SK))
             .item("issuer", s(link.login.issuer()))
             .item("subject", s(link.login.subject()))

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use portal_core::ports::Clock;
 use portal_core::ports::memory::{
-    InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
-    InMemoryReplayStore,
+    InMemoryAccountStatuses, InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue,
+    InMemoryReconcileAttempts, InMemoryReplayStore,
 };
 use portal_core::reconcile::{ReconcilePorts, ReconcileSettings, Reconciler};
 use salesforce::SalesforceClient;
-use salesforce::reconcile::SalesforceStuckOrders;
+use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
 use subscriber::Shutdown;
 use tokio::task::JoinHandle;
 
@@ -33,6 +33,8 @@ pub type LocalReconciler = Reconciler<
     Arc<InMemoryQueue>,
     (Arc<InMemoryQueue>, Arc<InMemoryDeadLetters>),
     Arc<dyn Clock>,
+    SalesforcePortalStatuses,
+    Arc<InMemoryAccountStatuses>,
 >;
 
 /// The running schedule; dropping it stops it at once.
@@ -78,7 +80,9 @@ pub fn start(
     shutdown: Shutdown,
 ) -> RunningReconciler {
     let ports = ReconcilePorts {
-        orders: SalesforceStuckOrders::new(salesforce),
+        orders: SalesforceStuckOrders::new(salesforce.clone()),
+        portal_statuses: SalesforcePortalStatuses::new(salesforce),
+        account_statuses: Arc::clone(&shared.account_statuses),
         records: Arc::clone(&shared.records),
         attempts: Arc::clone(&shared.reconcile_attempts),
         gaps: Arc::clone(&shared.replay),
