@@ -6,6 +6,7 @@
 //! | `SF_EMULATOR_BIND` | `127.0.0.1:8081` | where the emulated org listens |
 //! | `SF_EMULATOR_PUBSUB_BIND` | `127.0.0.1:8082` | where the emulated org's Pub/Sub gRPC API listens |
 //! | `SF_EMULATOR_ADMIN_TOKEN` | `local-admin` | the org's static staff token |
+//! | `SF_REQUEST_TIMEOUT_MS` | `20000` | the API's timeout of each call to the emulated org too |
 //! | `SF_LOGIN_URL` (+ the other `SF_*`) | unset | use this real org instead of the emulator |
 //! | `SF_PUBSUB_ENDPOINT` (+ `SF_PUBSUB_*`) | the global endpoint | the real org's Pub/Sub API |
 //! | `WHMCS_EMULATOR_BIND` | `127.0.0.1:8083` | where the emulated WHMCS listens |
@@ -84,6 +85,8 @@ pub enum SalesforceTarget {
         pubsub_bind: SocketAddr,
         /// Its static staff token.
         admin_token: String,
+        /// The timeout of each call to it (`SF_REQUEST_TIMEOUT_MS`).
+        request_timeout: Duration,
     },
     /// A real org (sandbox or production), from the `SF_*` settings.
     Real(Box<SalesforceConfig>, PubSubConfig),
@@ -160,6 +163,12 @@ impl LocalConfig {
                 admin_token: env
                     .optional("SF_EMULATOR_ADMIN_TOKEN")
                     .unwrap_or_else(|| DEFAULT_ADMIN_TOKEN.to_owned()),
+                request_timeout: env
+                    .millis(
+                        salesforce::config::REQUEST_TIMEOUT_MS,
+                        salesforce::config::DEFAULT_REQUEST_TIMEOUT,
+                    )
+                    .map_err(invalid)?,
             }
         };
         let price_book =
@@ -224,6 +233,7 @@ mod tests {
                 bind,
                 pubsub_bind,
                 admin_token,
+                ..
             } => {
                 assert_eq!(bind.to_string(), "127.0.0.1:8081");
                 assert_eq!(pubsub_bind.to_string(), "127.0.0.1:8082");

@@ -131,8 +131,9 @@ impl Runner {
                 bind,
                 pubsub_bind,
                 admin_token,
+                request_timeout,
             } => (
-                org::start_emulator(bind, pubsub_bind, admin_token).await?,
+                org::start_emulator(bind, pubsub_bind, admin_token, request_timeout).await?,
                 StartFrom::Earliest,
             ),
             SalesforceTarget::Real(sf, pubsub) => (org::connect(*sf, pubsub)?, StartFrom::Latest),

@@ -43,11 +43,12 @@ pub struct RunningOrg {
 
 /// Starts the emulated org with its REST API on `bind` and its Pub/Sub API
 /// on `pubsub_bind`, its client authenticating with the JWT bearer flow and
-/// the emulator's fixture key.
+/// the emulator's fixture key, each call timing out after `request_timeout`.
 pub async fn start_emulator(
     bind: SocketAddr,
     pubsub_bind: SocketAddr,
     admin_token: String,
+    request_timeout: std::time::Duration,
 ) -> Result<RunningOrg, OrgError> {
     let emulator = Emulator::start(EmulatorConfig {
         bind,
@@ -61,7 +62,8 @@ pub async fn start_emulator(
         DEFAULT_CLIENT_ID,
         DEFAULT_USERNAME,
         fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
-    )?;
+    )?
+    .with_request_timeout(request_timeout);
     Ok(RunningOrg {
         pubsub: PubSubConfig::new(&emulator.pubsub_url())?,
         url: emulator.base_url(),
