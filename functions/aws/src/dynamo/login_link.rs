@@ -59,7 +59,7 @@ fn link_of(item: &Item) -> Result<LoginLink, StoreError> {
 }
 
 impl LoginLinks for DynamoLoginLinks {
-    #[tracing::instrument(skip_all, fields(table = %self.table, login = %login))]
+    #[tracing::instrument(skip_all, fields(table = %self.table))]
     async fn link_of(&self, login: &Login) -> Result<Option<LoginLink>, StoreError> {
         let out = self
             .client
@@ -74,7 +74,7 @@ impl LoginLinks for DynamoLoginLinks {
         out.item().map(link_of).transpose()
     }
 
-    #[tracing::instrument(skip_all, fields(table = %self.table, login = %link.login, account_id = %link.account_id))]
+    #[tracing::instrument(skip_all, fields(table = %self.table, account_id = %link.account_id))]
     async fn create(&self, link: &LoginLink) -> Result<LinkCreation, StoreError> {
         let result = self
             .client

@@ -87,7 +87,7 @@ async fn each_adapter_writes_under_its_own_key_prefix() {
         max: 5,
     };
     DynamoLoginLimits::new(client.clone(), &table)
-        .take(&login, &window, start())
+        .take(&login, &[window], start())
         .await
         .unwrap();
     after("the login limits", prefix::LOGIN_LIMIT).await;
