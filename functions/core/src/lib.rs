@@ -9,3 +9,4 @@ pub mod ports;
 pub mod provisioning;
 pub mod reconcile;
 pub mod schema;
+pub mod workers;

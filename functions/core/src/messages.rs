@@ -32,13 +32,13 @@
 //! A malformed message parses into a [`MessageError`], never a panic.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{OrderId, TypedIdError};
-use crate::ports::ReplayId;
+use crate::domain::{OrderId, ReplayId, TypedIdError};
 
 /// The only schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -48,11 +48,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const MAX_TOKEN_LEN: usize = 128;
 
 /// Why a message (or one of its fields) is not valid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MessageError {
     /// The body is not JSON of the expected shape.
-    #[error("the message is not valid JSON of the expected shape: {0}")]
-    Json(String),
+    #[error("the message is not valid JSON of the expected shape")]
+    Json(#[source] Arc<serde_json::Error>),
     /// A schema version this code does not know.
     #[error("unsupported schema version {0} (expected {SCHEMA_VERSION})")]
     SchemaVersion(u32),
@@ -157,7 +157,7 @@ impl ProvisioningMessage {
     /// Parses and validates a message body.
     pub fn from_json(body: &str) -> Result<Self, MessageError> {
         let raw: RawMessage =
-            serde_json::from_str(body).map_err(|e| MessageError::Json(e.to_string()))?;
+            serde_json::from_str(body).map_err(|e| MessageError::Json(Arc::new(e)))?;
         Self::try_from(raw)
     }
 
@@ -352,9 +352,12 @@ mod tests {
         for (field, value, expected) in cases {
             let mut json = pubsub_json();
             json[field] = value;
+            let error = ProvisioningMessage::from_json(&json.to_string())
+                .expect_err("a malformed field is refused");
+            // Debug shows every field of the typed error.
             assert_eq!(
-                ProvisioningMessage::from_json(&json.to_string()),
-                Err(expected),
+                format!("{error:?}"),
+                format!("{expected:?}"),
                 "field {field}"
             );
         }

@@ -9,7 +9,8 @@ use portal_core::ports::memory::{
     InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{Clock, SystemClock};
-use subscriber::{ShutdownTrigger, StartFrom, shutdown_channel};
+use portal_core::workers::subscriber::StartFrom;
+use portal_core::workers::{ShutdownTrigger, shutdown_channel};
 
 use crate::components::api::{self, ApiError, RunningApi};
 use crate::components::org::{self, OrgError, RunningOrg};
@@ -70,8 +71,8 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// Empty state on the system clock.
-    pub fn new() -> Self {
+    /// Empty in-memory state on the system clock.
+    pub fn in_memory() -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Self {
             queue: Arc::new(InMemoryQueue::new(
@@ -94,7 +95,7 @@ impl Shared {
 
 impl Default for Shared {
     fn default() -> Self {
-        Self::new()
+        Self::in_memory()
     }
 }
 
@@ -125,15 +126,23 @@ impl Runner {
     /// emulator (or connects to a real WHMCS), the provisioner worker, the
     /// reconciler schedule and the subscriber.
     pub async fn start(config: LocalConfig) -> Result<Self, RunnerError> {
-        let shared = Shared::new();
+        let shared = Shared::in_memory();
         let (org, start_from) = match config.salesforce {
             SalesforceTarget::Emulator {
                 bind,
                 pubsub_bind,
                 admin_token,
+                daily_api_limit,
                 request_timeout,
             } => (
-                org::start_emulator(bind, pubsub_bind, admin_token, request_timeout).await?,
+                org::start_emulator(
+                    bind,
+                    pubsub_bind,
+                    admin_token,
+                    daily_api_limit,
+                    request_timeout,
+                )
+                .await?,
                 StartFrom::Earliest,
             ),
             SalesforceTarget::Real(sf, pubsub) => (org::connect(*sf, pubsub)?, StartFrom::Latest),

@@ -1,126 +1,69 @@
-//! One SQS batch in, one partial batch response out.
-//!
-//! Records are processed one after the other, in the order SQS gave them
-//! (FIFO). A record whose outcome is [`ProvisioningOutcome::Retry`] is
-//! reported as a batch item failure, and so is every record after it, unseen:
-//! on a FIFO queue a later message of the same group must not overtake an
-//! earlier one. Everything else (provisioned, skipped, failed permanently and
-//! written to Salesforce) is acknowledged.
-//!
-//! A body that is not a valid provisioning message can never succeed; it is
-//! reported as a failure too, so that after `maxReceiveCount` receives it is
-//! kept in the dead-letter queue for inspection instead of being dropped.
+//! One SQS batch in, one partial batch response out: the records become the
+//! core's deliveries, [`settle`] decides each (the FIFO rule is there, one
+//! function for the Lambda and portal-local), and every delivery not
+//! acknowledged is reported as a batch item failure, which SQS delivers
+//! again after the visibility timeout (and moves to the dead-letter queue
+//! after `maxReceiveCount` receives).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
-use portal_core::messages::ProvisioningMessage;
-use portal_core::ports::{Clock, LeaseOwner, ProvisioningRecords};
-use portal_core::provisioning::{BillingGateway, OrderLedger, Provisioner, ProvisioningOutcome};
-use tracing::Instrument as _;
+use portal_core::ports::{Delivery, ReceiptHandle};
+use portal_core::workers::Shutdown;
+use portal_core::workers::provisioner::{Invocation, Provision, settle};
 
-/// The invocation a batch is processed in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invocation {
-    /// The Lambda request id (part of every lease owner).
-    pub request_id: String,
-    /// When Lambda stops the invocation.
-    pub deadline: DateTime<Utc>,
+/// The invocation of a Lambda context.
+pub fn invocation(context: &lambda_runtime::Context) -> Invocation {
+    let deadline = i64::try_from(context.deadline)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or_else(Utc::now);
+    Invocation {
+        request_id: context.request_id.clone(),
+        deadline,
+    }
 }
 
-impl Invocation {
-    /// The invocation of a Lambda context.
-    pub fn from_context(context: &lambda_runtime::Context) -> Self {
-        let deadline = i64::try_from(context.deadline)
-            .ok()
-            .and_then(DateTime::from_timestamp_millis)
-            .unwrap_or_else(Utc::now);
-        Self {
-            request_id: context.request_id.clone(),
-            deadline,
-        }
-    }
+/// The delivery of one SQS record (`None` without a message id, which can
+/// be neither acknowledged nor retried).
+pub fn delivery(record: &SqsMessage) -> Option<Delivery> {
+    let message_id = record.message_id.clone()?;
+    let attribute = |name: &str| record.attributes.get(name).cloned();
+    Some(Delivery::from_body(
+        message_id,
+        ReceiptHandle::new(record.receipt_handle.clone().unwrap_or_default()),
+        attribute("MessageGroupId"),
+        attribute("ApproximateReceiveCount")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1),
+        record.body.as_deref().unwrap_or_default(),
+    ))
 }
 
 /// Processes `event` and says which messages SQS must deliver again.
-pub async fn handle_batch<L, B, R, C>(
-    provisioner: &Provisioner<L, B, R, C>,
+pub async fn handle_batch<P: Provision>(
+    provisioner: &P,
     event: &SqsEvent,
     invocation: &Invocation,
-) -> SqsBatchResponse
-where
-    L: OrderLedger,
-    B: BillingGateway,
-    R: ProvisioningRecords,
-    C: Clock,
-{
+) -> SqsBatchResponse {
+    let deliveries: Vec<Delivery> = event
+        .records
+        .iter()
+        .filter_map(|record| {
+            let delivery = delivery(record);
+            if delivery.is_none() {
+                tracing::error!(
+                    "an SQS record without a messageId cannot be acknowledged or retried"
+                );
+            }
+            delivery
+        })
+        .collect();
+    let settlements = settle(provisioner, &deliveries, invocation, &Shutdown::never()).await;
     let mut response = SqsBatchResponse::default();
-    let mut stopped = false;
-    for record in &event.records {
-        let Some(message_id) = record.message_id.as_deref() else {
-            tracing::error!("an SQS record without a messageId cannot be acknowledged or retried");
-            continue;
-        };
-        if stopped {
-            response.add_failure(message_id);
-            continue;
+    for (delivery, settlement) in deliveries.iter().zip(settlements) {
+        if !settlement.is_acknowledged() {
+            response.add_failure(&delivery.message_id);
         }
-        let span = tracing::info_span!(
-            "message",
-            message_id,
-            order_id = tracing::field::Empty,
-            correlation_id = tracing::field::Empty
-        );
-        let settled = process(provisioner, record, message_id, invocation)
-            .instrument(span)
-            .await;
-        if !settled {
-            stopped = true;
-            response.add_failure(message_id);
-        }
-    }
-    if !response.batch_item_failures.is_empty() {
-        tracing::warn!(
-            records = event.records.len(),
-            failures = response.batch_item_failures.len(),
-            "reporting batch item failures"
-        );
     }
     response
-}
-
-/// One record; `true` when it is done with (acknowledge).
-async fn process<L, B, R, C>(
-    provisioner: &Provisioner<L, B, R, C>,
-    record: &SqsMessage,
-    message_id: &str,
-    invocation: &Invocation,
-) -> bool
-where
-    L: OrderLedger,
-    B: BillingGateway,
-    R: ProvisioningRecords,
-    C: Clock,
-{
-    let message = match ProvisioningMessage::from_json(record.body.as_deref().unwrap_or_default()) {
-        Ok(message) => message,
-        Err(error) => {
-            tracing::error!(%error, "not a provisioning message; leaving it to the dead-letter queue");
-            return false;
-        }
-    };
-    let span = tracing::Span::current();
-    span.record("order_id", message.order_id.as_str());
-    span.record("correlation_id", message.correlation_id.as_str());
-    let owner = LeaseOwner::new(format!("{}/{message_id}", invocation.request_id))
-        .or_else(|_| LeaseOwner::new(uuid::Uuid::new_v4().to_string()))
-        .expect("a UUID is a valid lease owner");
-    // Boxed: the use case's future is deep (HTTP clients, SDK calls) and
-    // would otherwise be laid out inline in every caller's future.
-    let outcome = Box::pin(provisioner.provision(&message, &owner, invocation.deadline)).await;
-    matches!(
-        outcome,
-        ProvisioningOutcome::Provisioned(_)
-            | ProvisioningOutcome::Skipped(_)
-            | ProvisioningOutcome::Failed(_)
-    )
 }

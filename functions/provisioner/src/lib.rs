@@ -3,9 +3,11 @@
 //! the result back to Salesforce (`portal_core::provisioning` does the work).
 //!
 //! - [`config`]: [`ProvisionerConfig`], read once at cold start;
-//! - [`wiring`]: the use case over Salesforce, WHMCS and DynamoDB;
+//! - [`wiring`]: the use case over Salesforce, WHMCS and a record store
+//!   (DynamoDB in Lambda; portal-local passes its own);
 //! - [`batch`]: [`handle_batch`], one SQS batch → one partial batch response,
-//!   with the FIFO rule (stop at the first failure);
+//!   through the core's delivery rule (`portal_core::workers::provisioner::settle`,
+//!   FIFO per message group), which portal-local's worker runs too;
 //!
 //! `main` only reads the config, wires the use case and runs the loop.
 
@@ -13,6 +15,6 @@ pub mod batch;
 pub mod config;
 pub mod wiring;
 
-pub use batch::{Invocation, handle_batch};
+pub use batch::{handle_batch, invocation};
 pub use config::{ConfigError, ProvisionerConfig};
-pub use wiring::{LambdaProvisioner, build};
+pub use wiring::{LambdaProvisioner, SalesforceWhmcsProvisioner, assemble, build};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use portal_aws::SecretOverlay;
-use provisioner::{Invocation, ProvisionerConfig, build, handle_batch};
+use provisioner::{ProvisionerConfig, build, handle_batch, invocation};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -18,9 +18,9 @@ async fn main() -> anyhow::Result<()> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let provisioner = Arc::clone(&provisioner);
         async move {
-            let invocation = Invocation::from_context(&event.context);
+            let invocation = invocation(&event.context);
             Ok::<SqsBatchResponse, Infallible>(
-                handle_batch(&provisioner, &event.payload, &invocation).await,
+                handle_batch(&*provisioner, &event.payload, &invocation).await,
             )
         }
     }))

@@ -1,8 +1,10 @@
-//! The use case wired to its production adapters.
+//! The use case wired to its adapters: the Lambda's (DynamoDB records,
+//! system clock) by [`build`], any record store and clock by [`assemble`]
+//! (portal-local's in-memory or DynamoDB ones).
 
 use portal_aws::AwsClients;
 use portal_aws::DynamoProvisioningRecords;
-use portal_core::ports::SystemClock;
+use portal_core::ports::{Clock, ProvisioningRecords, SystemClock};
 use portal_core::provisioning::{Provisioner, ProvisioningSettings};
 use salesforce::SalesforceClient;
 use salesforce::provisioning::SalesforceOrderLedger;
@@ -11,9 +13,11 @@ use whmcs::billing::WhmcsBilling;
 
 use crate::config::ProvisionerConfig;
 
+/// The use case over Salesforce and WHMCS, with records `R` and clock `C`.
+pub type SalesforceWhmcsProvisioner<R, C> = Provisioner<SalesforceOrderLedger, WhmcsBilling, R, C>;
+
 /// The use case as the Lambda runs it.
-pub type LambdaProvisioner =
-    Provisioner<SalesforceOrderLedger, WhmcsBilling, DynamoProvisioningRecords, SystemClock>;
+pub type LambdaProvisioner = SalesforceWhmcsProvisioner<DynamoProvisioningRecords, SystemClock>;
 
 /// A client could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -35,11 +39,29 @@ pub async fn build(config: ProvisionerConfig) -> Result<LambdaProvisioner, Build
     let salesforce = SalesforceClient::new(config.salesforce).map_err(BuildError::Salesforce)?;
     let whmcs = WhmcsClient::new(config.whmcs).map_err(BuildError::Whmcs)?;
     let aws = AwsClients::from_env(None).await;
-    Ok(Provisioner::new(
-        SalesforceOrderLedger::new(salesforce),
-        WhmcsBilling::new(whmcs, config.payment_method),
-        DynamoProvisioningRecords::new(aws.dynamo, config.state_table),
+    let records = DynamoProvisioningRecords::new(aws.dynamo, config.state_table);
+    Ok(assemble(
+        salesforce,
+        whmcs,
+        config.payment_method,
+        records,
         SystemClock,
-        ProvisioningSettings::default(),
     ))
+}
+
+/// The use case over given clients, record store and clock.
+pub fn assemble<R: ProvisioningRecords, C: Clock>(
+    salesforce: SalesforceClient,
+    whmcs: WhmcsClient,
+    payment_method: String,
+    records: R,
+    clock: C,
+) -> SalesforceWhmcsProvisioner<R, C> {
+    Provisioner::new(
+        SalesforceOrderLedger::new(salesforce),
+        WhmcsBilling::new(whmcs, payment_method),
+        records,
+        clock,
+        ProvisioningSettings::default(),
+    )
 }

@@ -10,14 +10,16 @@
 //! - [`metrics`]: the report as EMF lines;
 //! - [`handle`]: one scheduled event → one run ([`run_once`]) → its summary,
 //!   or [`RunFailed`] when a step failed (so the Errors alarm sees it);
+//!   generic over the use case's ports, so portal-local runs the same
+//!   handler on its own schedule (`portal_core::workers::reconciler::every`).
 
 pub mod config;
 pub mod metrics;
 pub mod wiring;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use portal_core::ports::Clock;
 use portal_core::reconcile::ReconcileReport;
+use portal_core::workers::reconciler::Reconcile;
 use serde_json::{Value, json};
 
 pub use config::{AwsTargets, ConfigError, ReconcilerConfig};
@@ -47,8 +49,8 @@ impl From<RunFailed> for lambda_runtime::Diagnostic {
 ///
 /// # Errors
 /// [`RunFailed`] when a step failed (the rest of the run still happened).
-pub async fn handle<C: Clock>(
-    reconciler: &AwsReconciler<C>,
+pub async fn handle<R: Reconcile>(
+    reconciler: &R,
     event: &EventBridgeEvent,
     run_id: &str,
 ) -> Result<Value, RunFailed> {
@@ -57,8 +59,8 @@ pub async fn handle<C: Clock>(
 
 /// Runs the use case once for `event` and writes the report's EMF lines to
 /// `metrics_out` (stdout in Lambda, where CloudWatch Logs extracts them).
-pub async fn run_once<C: Clock>(
-    reconciler: &AwsReconciler<C>,
+pub async fn run_once<R: Reconcile>(
+    reconciler: &R,
     event: &EventBridgeEvent,
     run_id: &str,
     metrics_out: &mut (impl std::io::Write + Send),
@@ -71,6 +73,15 @@ pub async fn run_once<C: Clock>(
         &metrics::emf_lines(&report, chrono::Utc::now()),
     );
     report
+}
+
+/// The event an EventBridge schedule sends at `time` (portal-local's ticks).
+pub fn scheduled_event(time: chrono::DateTime<chrono::Utc>) -> EventBridgeEvent {
+    let mut event = EventBridgeEvent::default();
+    event.detail_type = "Scheduled Event".to_owned();
+    event.source = "aws.events".to_owned();
+    event.time = Some(time);
+    event
 }
 
 /// The invocation's answer: the summary of a clean run, else [`RunFailed`].

@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     let reconciler = Arc::new(build(config).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| {
         let reconciler = Arc::clone(&reconciler);
-        async move { handle(&reconciler, &event.payload, &event.context.request_id).await }
+        async move { handle(&*reconciler, &event.payload, &event.context.request_id).await }
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

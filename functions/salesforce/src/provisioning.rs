@@ -187,14 +187,14 @@ fn parse_item(record: &Map<String, Value>) -> OrderLineRecord {
 impl OrderLedger for SalesforceOrderLedger {
     #[tracing::instrument(name = "salesforce.provisioning.load", skip_all, fields(order_id = %order_id))]
     async fn load(&self, order_id: &OrderId) -> Result<OrderBundle, LedgerError> {
-        let id = Id::parse(order_id.as_str()).map_err(|e| ledger_error(e.into()))?;
+        let id = order_id.as_id();
         let mut c = Composite::new(AllOrNone::No);
         let build = |e| ledger_error(SalesforceError::CompositeBuild(e));
         let order_ref = c
-            .query_named("order", &order_query(&id).map_err(ledger_error)?)
+            .query_named("order", &order_query(id).map_err(ledger_error)?)
             .map_err(build)?;
         let items_ref = c
-            .query_named("items", &items_query(&id).map_err(ledger_error)?)
+            .query_named("items", &items_query(id).map_err(ledger_error)?)
             .map_err(build)?;
         let contacts_ref = c
             .query_named(
@@ -265,12 +265,12 @@ impl OrderLedger for SalesforceOrderLedger {
     )]
     async fn record_provisioned(&self, result: &ProvisionedOrder) -> Result<(), LedgerError> {
         let build = |e| ledger_error(SalesforceError::CompositeBuild(e));
-        let order_id = Id::parse(result.order_id.as_str()).map_err(|e| ledger_error(e.into()))?;
+        let order_id = result.order_id.as_id();
         let mut c = Composite::new(AllOrNone::Yes);
         c.update_named(
             "order",
             order::OBJECT,
-            &order_id,
+            order_id,
             Body::new()
                 .set(order::STATUS, OrderStatus::Activated.as_salesforce())
                 .set(
@@ -313,12 +313,12 @@ impl OrderLedger for SalesforceOrderLedger {
         fields(order_id = %failure.order_id)
     )]
     async fn record_failed(&self, failure: &FailedOrder) -> Result<(), LedgerError> {
-        let order_id = Id::parse(failure.order_id.as_str()).map_err(|e| ledger_error(e.into()))?;
+        let order_id = failure.order_id.as_id();
         let mut c = Composite::new(AllOrNone::Yes);
         c.update_named(
             "order",
             order::OBJECT,
-            &order_id,
+            order_id,
             // The error is outside text (WHMCS's words): data, whatever it holds.
             Body::new()
                 .set(

@@ -25,12 +25,13 @@ use portal_core::ports::memory::{
 use portal_core::ports::{
     Clock, DeadLetters, LeaseOwner, ProvisioningQueue, ReplayStore, SubscriberLease, SystemClock,
 };
+use portal_core::workers::shutdown_channel;
+use portal_core::workers::subscriber::{Metrics, Ports, Settings, StartFrom, run};
 use salesforce::pubsub::{PubSubClient, PubSubConfig};
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};
 use salesforce_emulator::events::{EventBus, schema_json};
 use salesforce_emulator::{Emulator, EmulatorConfig, EventPayload, fixtures, ids};
-use subscriber::{Metrics, MetricsSink, Ports, Settings, StartFrom, run, shutdown_channel};
 
 const MEMORY_EVENTS: usize = 10_000;
 const MOTO_EVENTS: usize = 1_000;
@@ -48,6 +49,7 @@ struct Row {
 async fn main() {
     let decode_micros = decode_cost();
     let memory = Ports {
+        events: (),
         replay_store: Arc::new(InMemoryReplayStore::new()),
         lease: Arc::new(InMemorySubscriberLease::new()),
         queue: Arc::new(InMemoryQueue::new(
@@ -64,6 +66,7 @@ async fn main() {
     let table = test_support::aws::create_table(&dynamo).await;
     let queue = test_support::aws::create_fifo_queue(&sqs, 5).await;
     let moto = Ports {
+        events: (),
         replay_store: DynamoReplayStore::new(dynamo.clone(), table.clone()),
         lease: DynamoSubscriberLease::new(dynamo, table),
         queue: SqsProvisioningQueue::new(sqs.clone(), queue.url.clone()),
@@ -177,7 +180,7 @@ impl Consumer {
 /// was forwarded, and reports the wall time and own work per event.
 async fn end_to_end<R, L, Q, D, C>(
     name: &'static str,
-    ports: Ports<R, L, Q, D, C>,
+    ports: Ports<(), R, L, Q, D, C>,
     events: usize,
     consumer: Option<Consumer>,
 ) -> Row
@@ -217,7 +220,15 @@ where
     let mut settings = Settings::new(LeaseOwner::new("bench").unwrap());
     settings.start_from = StartFrom::Earliest;
     settings.flush_after = Duration::from_millis(2);
-    let metrics = Metrics::new(MetricsSink::Discard);
+    let ports = Ports {
+        events: pubsub,
+        replay_store: ports.replay_store,
+        lease: ports.lease,
+        queue: ports.queue,
+        dead_letters: ports.dead_letters,
+        clock: ports.clock,
+    };
+    let metrics = Metrics::discard();
     let (trigger, shutdown) = shutdown_channel();
     let started = Instant::now();
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -235,7 +246,7 @@ where
         }
     };
     let subscriber = async {
-        let stopped = run(&pubsub, &ports, &settings, &metrics, &shutdown).await;
+        let stopped = run(&ports, &settings, &metrics, &shutdown).await;
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         stopped
     };

@@ -26,7 +26,7 @@ use portal_core::ports::LeaseOwner;
 use salesforce::SalesforceConfig;
 use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
 
-use crate::settings::{Settings, StartFrom};
+use portal_core::workers::subscriber::{Settings, StartFrom};
 
 /// `PROVISIONING_QUEUE_URL`.
 pub const PROVISIONING_QUEUE_URL: &str = "PROVISIONING_QUEUE_URL";

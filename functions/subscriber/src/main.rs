@@ -9,9 +9,11 @@ use portal_aws::{
     AwsClients, DynamoReplayStore, DynamoSubscriberLease, SqsDeadLetters, SqsProvisioningQueue,
 };
 use portal_core::ports::SystemClock;
+use portal_core::workers::shutdown_channel;
+use portal_core::workers::subscriber::{Metrics, Ports, run};
 use salesforce::SalesforceClient;
 use salesforce::pubsub::PubSubClient;
-use subscriber::{Metrics, MetricsSink, Ports, SubscriberConfig, run};
+use subscriber::{EmfMetrics, SubscriberConfig};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,20 +39,21 @@ async fn start() -> anyhow::Result<()> {
         .context("connecting to the Pub/Sub API")?;
     let aws = AwsClients::from_env(None).await;
     let ports = Ports {
+        events: pubsub,
         replay_store: DynamoReplayStore::new(aws.dynamo.clone(), config.state_table.clone()),
         lease: DynamoSubscriberLease::new(aws.dynamo.clone(), config.state_table),
         queue: SqsProvisioningQueue::new(aws.sqs.clone(), config.provisioning_queue_url),
         dead_letters: SqsDeadLetters::new(aws.sqs, config.dead_letter_queue_url),
         clock: SystemClock,
     };
-    let (trigger, shutdown) = subscriber::shutdown_channel();
+    let (trigger, shutdown) = shutdown_channel();
     tokio::spawn(async move {
         stop_signal().await;
         tracing::info!("stop requested");
         trigger.trigger();
     });
-    let metrics = Metrics::new(MetricsSink::Stdout);
-    run(&pubsub, &ports, &config.settings, &metrics, &shutdown).await?;
+    let metrics = Metrics::new(EmfMetrics::Stdout);
+    run(&ports, &config.settings, &metrics, &shutdown).await?;
     Ok(())
 }
 

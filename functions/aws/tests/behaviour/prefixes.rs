@@ -12,11 +12,11 @@ use portal_aws::{
     DynamoAccountStatuses, DynamoIdempotencyStore, DynamoLoginLimits, DynamoLoginLinks,
     DynamoProvisioningRecords, DynamoReconcileAttempts, DynamoReplayStore, DynamoSubscriberLease,
 };
-use portal_core::domain::{AccountId, ContactId, Login, OrderId};
+use portal_core::domain::{AccountId, ContactId, Login, OrderId, ReplayId};
 use portal_core::ports::{
     AccountStatusSync, Fingerprint, IdempotencyClaim, IdempotencyId, IdempotencyKey,
     IdempotencyScope, IdempotencyStore, LimitWindow, LinkMethod, LoginLimits, LoginLink,
-    LoginLinks, ProvisioningRecords, ReconcileAttempt, ReconcileAttempts, ReplayId, ReplayStore,
+    LoginLinks, ProvisioningRecords, ReconcileAttempt, ReconcileAttempts, ReplayStore,
     SubscriberLease,
 };
 

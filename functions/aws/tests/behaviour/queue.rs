@@ -7,9 +7,10 @@ use aws_sdk_sqs::config::{ConfigBag, Intercept};
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
 use portal_aws::SqsProvisioningQueue;
 use portal_core::domain::OrderId;
+use portal_core::domain::ReplayId;
 use portal_core::messages::{MessageOrigin, ProvisioningMessage, Token};
 use portal_core::ports::memory::{InMemoryQueue, QueueConfig};
-use portal_core::ports::{ProvisioningQueue, QueueError, ReplayId, SendOutcome};
+use portal_core::ports::{ProvisioningQueue, QueueError, SendOutcome};
 
 use crate::{behaviours, clock};
 
@@ -80,7 +81,7 @@ impl QueueUnderTest for Memory {
             }
             for delivery in deliveries {
                 self.queue.ack(&delivery.receipt).unwrap();
-                received.push(delivery.message);
+                received.push(delivery.message.expect("a provisioning message"));
             }
         }
     }

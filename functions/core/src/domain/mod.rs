@@ -19,6 +19,7 @@ pub mod login;
 pub mod order;
 pub mod picklist;
 pub mod records;
+pub mod replay;
 pub mod salesforce_id;
 pub mod text;
 pub mod time;
@@ -42,6 +43,7 @@ pub use picklist::UnknownValue;
 pub use records::{
     ActivationStatus, CaseOrigin, CaseStatus, CaseType, OpportunityStage, OrderStatus, PortalSource,
 };
+pub use replay::ReplayId;
 pub use salesforce_id::{SalesforceId, SalesforceIdError};
 pub use text::{
     CompanyName, Description, FirstName, LastName, Notes, PersonName, Subject, TextError,

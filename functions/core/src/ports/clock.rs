@@ -32,6 +32,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that moves with tokio's time from `start`: with paused time (a
+/// test, a fault campaign) it advances exactly as the loops' sleeps do.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    start: DateTime<Utc>,
+    origin: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock showing `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            start,
+            origin: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = TimeDelta::from_std(self.origin.elapsed()).unwrap_or(TimeDelta::MAX);
+        self.start + elapsed
+    }
+}
+
 /// A clock that stands still until told to move; clones share the same time.
 #[derive(Debug, Clone)]
 pub struct TestClock {

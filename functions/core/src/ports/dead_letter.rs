@@ -32,7 +32,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{QueueError, ReplayId};
+use super::QueueError;
+use crate::domain::ReplayId;
 
 /// The `kind` of every dead letter this code writes.
 pub const DEAD_LETTER_KIND: &str = "undeliverablePlatformEvent";

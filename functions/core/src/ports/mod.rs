@@ -29,8 +29,10 @@
 mod account_status;
 mod clock;
 mod dead_letter;
+mod deliveries;
 mod depth;
 mod error;
+mod event_source;
 mod idempotency;
 mod lease;
 mod login_limit;
@@ -45,10 +47,15 @@ mod replay;
 use chrono::{DateTime, Utc};
 
 pub use account_status::{AccountStatusSync, InactiveAccounts};
-pub use clock::{Clock, SystemClock, TestClock};
+pub use clock::{Clock, SystemClock, TestClock, TokioClock};
 pub use dead_letter::{DEAD_LETTER_KIND, DeadLetter, DeadLetters};
+pub use deliveries::{Delivery, ProvisioningDeliveries, ReceiptHandle};
 pub use depth::{EVENT_DLQ, PROVISIONING_DLQ, QueueDepth, QueueDepths};
 pub use error::{BoxError, LeaseError, QueueError, StoreError};
+pub use event_source::{
+    EventSource, EventStream, OrderProvisionRequested, ReceivedEvent, ReplayFrom, SourceError,
+    SourceFailure, StreamItem, TopicAccess,
+};
 pub use idempotency::{
     Fingerprint, IdempotencyClaim, IdempotencyId, IdempotencyKey, IdempotencyOutcome,
     IdempotencyScope, IdempotencyStore, InvalidIdempotencyValue, StoredResponse,
@@ -64,7 +71,7 @@ pub use provisioning::{
 };
 pub use queue::{ProvisioningQueue, SendFailure, SendOutcome};
 pub use reconcile::{ReconcileAttempt, ReconcileAttempts};
-pub use replay::{Gap, GapId, GapSweeps, ReplayId, ReplayStore, UnsweptGap};
+pub use replay::{Gap, GapId, GapSweeps, ReplayStore, SweepCursor, UnsweptGap};
 
 /// Epoch milliseconds, the unit of every lease and in-flight deadline.
 pub fn epoch_millis(t: DateTime<Utc>) -> i64 {

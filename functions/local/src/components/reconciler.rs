@@ -1,41 +1,27 @@
 //! The reconciler: the local stand-in for the EventBridge schedule.
 //!
-//! Every `every` (60 s by default) it runs the reconciliation use case
-//! (`portal_core::reconcile`) once, with the same Salesforce adapter as the
-//! Lambda (`SalesforceStuckOrders`) over the shared in-memory state:
-//! provisioning records, attempt records, replay gaps, the provisioning
-//! queue, and the dead letters of both queues. The first run comes one
-//! period after the start. A run in progress is finished before it stops.
+//! Every `every` (60 s by default) it runs the reconciler Lambda's own
+//! handler (`reconciler::run_once`, its EMF lines discarded) on the
+//! reconciliation use case (`portal_core::reconcile`) with the same
+//! Salesforce adapters as the Lambda (`SalesforceStuckOrders`,
+//! `SalesforcePortalStatuses`) over the shared state: provisioning records,
+//! attempt records, replay gaps, the provisioning queue, the dead letters of
+//! both queues, and the deactivated Accounts the API reads. The schedule is
+//! the core's `portal_core::workers::reconciler::every`: the first run comes
+//! one period after the start; a run in progress is finished before it stops.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use portal_core::ports::Clock;
-use portal_core::ports::memory::{
-    InMemoryAccountStatuses, InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue,
-    InMemoryReconcileAttempts, InMemoryReplayStore,
-};
 use portal_core::reconcile::{ReconcilePorts, ReconcileSettings, Reconciler};
+use portal_core::workers::Shutdown;
+use portal_core::workers::reconciler::every;
 use salesforce::SalesforceClient;
 use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
-use subscriber::Shutdown;
 use tokio::task::JoinHandle;
 
 use crate::runner::Shared;
-
-/// The use case as the local runner wires it.
-pub type LocalReconciler = Reconciler<
-    SalesforceStuckOrders,
-    Arc<InMemoryProvisioningRecords>,
-    Arc<InMemoryReconcileAttempts>,
-    Arc<InMemoryReplayStore>,
-    Arc<InMemoryQueue>,
-    (Arc<InMemoryQueue>, Arc<InMemoryDeadLetters>),
-    Arc<dyn Clock>,
-    SalesforcePortalStatuses,
-    Arc<InMemoryAccountStatuses>,
->;
 
 /// The running schedule; dropping it stops it at once.
 #[derive(Debug)]
@@ -75,51 +61,50 @@ impl Drop for RunningReconciler {
 /// Starts the schedule over the org `salesforce` and `shared`, until `shutdown`.
 pub fn start(
     salesforce: SalesforceClient,
-    every: Duration,
+    period: Duration,
     shared: &Shared,
     shutdown: Shutdown,
 ) -> RunningReconciler {
     let ports = ReconcilePorts {
         orders: SalesforceStuckOrders::new(salesforce.clone()),
         portal_statuses: SalesforcePortalStatuses::new(salesforce),
-        account_statuses: Arc::clone(&shared.account_statuses),
-        records: Arc::clone(&shared.records),
-        attempts: Arc::clone(&shared.reconcile_attempts),
-        gaps: Arc::clone(&shared.replay),
-        queue: Arc::clone(&shared.queue),
-        depths: (Arc::clone(&shared.queue), Arc::clone(&shared.dead_letters)),
+        account_statuses: shared.account_statuses.clone(),
+        records: shared.records.clone(),
+        attempts: shared.reconcile_attempts.clone(),
+        gaps: shared.replay.clone(),
+        queue: shared.queue.clone(),
+        depths: (shared.queue.clone(), shared.dead_letters.clone()),
         clock: Arc::clone(&shared.clock),
     };
-    let reconciler: LocalReconciler = Reconciler::new(ports, ReconcileSettings::default());
+    let reconciler = Reconciler::new(ports, ReconcileSettings::default());
     let runs = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&runs);
+    let clock = Arc::clone(&shared.clock);
     let task = tokio::spawn(async move {
-        tracing::info!(
-            every_secs = every.as_secs(),
-            "the reconciler schedule is running"
-        );
-        let mut run = 0_u64;
-        loop {
-            tokio::select! {
-                () = shutdown.requested() => break,
-                () = tokio::time::sleep(every) => {}
+        every(period, &shutdown, |run| {
+            let event = reconciler::scheduled_event(clock.now());
+            let reconciler = &reconciler;
+            let counter = &counter;
+            async move {
+                // Boxed: the use case's future is deep (HTTP client).
+                let report = Box::pin(reconciler::run_once(
+                    reconciler,
+                    &event,
+                    &format!("local-{run}"),
+                    &mut std::io::sink(),
+                ))
+                .await;
+                if let Err(failed) = reconciler::respond(report) {
+                    tracing::warn!(error = %failed, "a reconciliation run failed");
+                }
+                counter.fetch_add(1, Ordering::Relaxed);
             }
-            run += 1;
-            // Boxed: the use case's future is deep (HTTP client).
-            let report = Box::pin(reconciler.run(&format!("local-{run}"))).await;
-            if !report.is_clean() {
-                tracing::warn!(
-                    failed_steps = report.failures.len(),
-                    "a reconciliation run failed a step"
-                );
-            }
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        tracing::info!("the reconciler schedule stopped");
+        })
+        .await;
     });
     RunningReconciler {
         runs,
-        every,
+        every: period,
         task: Some(task),
     }
 }

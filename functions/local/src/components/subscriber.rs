@@ -1,6 +1,7 @@
-//! The platform event subscriber, exactly as in Fargate (`subscriber::run`
-//! over the org's Pub/Sub gRPC API), but with the in-memory replay store,
-//! lease, dead letters and provisioning queue of [`Shared`].
+//! The platform event subscriber, exactly as in Fargate (the core's
+//! `portal_core::workers::subscriber::run` with the org's Pub/Sub gRPC API as
+//! its event source), over the replay store, lease, dead letters and
+//! provisioning queue of [`Shared`].
 //!
 //! Against the emulated org it starts from `EARLIEST` when no replay id is
 //! saved (every event of this process's org, none missed while connecting);
@@ -13,11 +14,12 @@ use portal_core::ports::memory::{
     InMemoryDeadLetters, InMemoryReplayStore, InMemorySubscriberLease,
 };
 use portal_core::ports::{Clock, LeaseOwner, memory::InMemoryQueue};
+use portal_core::workers::Shutdown;
+use portal_core::workers::subscriber::{
+    Metrics, Ports, Settings, StartFrom, Stopped, SubscriberError,
+};
 use salesforce::SalesforceClient;
 use salesforce::pubsub::{PubSubClient, PubSubConfig, PubSubError};
-use subscriber::{
-    Metrics, MetricsSink, Ports, Settings, Shutdown, StartFrom, Stopped, SubscriberError,
-};
 use tokio::task::JoinHandle;
 
 use crate::runner::Shared;
@@ -28,6 +30,7 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The subscriber's ports in the local runner.
 pub type LocalPorts = Ports<
+    PubSubClient,
     Arc<InMemoryReplayStore>,
     Arc<InMemorySubscriberLease>,
     Arc<InMemoryQueue>,
@@ -110,17 +113,20 @@ pub async fn start(
     settings.start_from = start_from;
     settings.stop_timeout = STOP_TIMEOUT;
     let ports: LocalPorts = Ports {
+        events: pubsub,
         replay_store: Arc::clone(&shared.replay),
         lease: Arc::clone(&shared.lease),
         queue: Arc::clone(&shared.queue),
         dead_letters: Arc::clone(&shared.dead_letters),
         clock: Arc::clone(&shared.clock),
     };
-    let metrics = Arc::new(Metrics::new(MetricsSink::Discard));
+    let metrics = Arc::new(Metrics::discard());
     let topic = settings.topic.clone();
     let task = tokio::spawn({
         let metrics = Arc::clone(&metrics);
-        async move { subscriber::run(&pubsub, &ports, &settings, &metrics, &shutdown).await }
+        async move {
+            portal_core::workers::subscriber::run(&ports, &settings, &metrics, &shutdown).await
+        }
     });
     Ok(RunningSubscriber {
         endpoint,

@@ -14,7 +14,8 @@ use portal_core::messages::ProvisioningMessage;
 use portal_core::ports::memory::InMemoryProvisioningRecords;
 use portal_core::ports::{Clock, ProvisioningRecords, ProvisioningStatus, TestClock};
 use portal_core::provisioning::{Provisioner, ProvisioningSettings};
-use provisioner::{Invocation, handle_batch};
+use portal_core::workers::provisioner::Invocation;
+use provisioner::handle_batch;
 use salesforce::provisioning::SalesforceOrderLedger;
 use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};
 use salesforce_emulator::{Emulator, EmulatorConfig, fixtures};
@@ -357,6 +358,11 @@ pub fn sqs_event(records: &[(&str, String)]) -> SqsEvent {
         .iter()
         .enumerate()
         .map(|(i, (id, body))| {
+            // SQS FIFO groups by Order: the group of a message is its Order id.
+            let group = serde_json::from_str::<Value>(body)
+                .ok()
+                .and_then(|b| b["orderId"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "group".to_owned());
             json!({
                 "messageId": id,
                 "receiptHandle": format!("receipt-{id}"),
@@ -365,7 +371,7 @@ pub fn sqs_event(records: &[(&str, String)]) -> SqsEvent {
                     "ApproximateReceiveCount": "1",
                     "SentTimestamp": "1545082649183",
                     "SequenceNumber": format!("{}", 1000 + i),
-                    "MessageGroupId": "group",
+                    "MessageGroupId": group,
                     "MessageDeduplicationId": format!("dedup-{id}"),
                 },
                 "messageAttributes": {},

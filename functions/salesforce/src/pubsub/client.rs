@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apache_avro::Schema;
+use portal_core::ports::ReplayFrom;
 use secrecy::ExposeSecret as _;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -23,7 +24,6 @@ use super::config::{PubSubConfig, Transport};
 use super::error::{PubSubError, TransientError};
 use super::proto::pub_sub_client::PubSubClient as Grpc;
 use super::proto::{FetchRequest, ReplayPreset, SchemaRequest, TopicRequest};
-use super::replay::ReplayFrom;
 use super::subscription::Subscription;
 use super::{ACCESS_TOKEN_HEADER, INSTANCE_URL_HEADER, MAX_OWED_EVENTS, TENANT_ID_HEADER};
 use crate::auth::Session;

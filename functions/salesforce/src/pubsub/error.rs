@@ -22,7 +22,9 @@ pub enum PubSubError {
     /// The replay id given to `CUSTOM` is expired (older than the retention),
     /// was never issued, or is malformed (`INVALID_ARGUMENT` with the
     /// `…fetch.replayid.corrupted` trailer).
-    #[error("the replay id was refused as corrupted or expired: {message}")]
+    #[error(
+        "the replay id was refused as corrupted or expired ({REPLAY_ID_CORRUPTED_CODE}): {message}"
+    )]
     ReplayIdCorrupted {
         /// Salesforce's message.
         message: String,

@@ -1,4 +1,4 @@
-//! The typed platform event and its Avro decoding.
+//! The Avro decoding of `OrderProvisionRequested__e` into the core's typed event.
 //!
 //! A payload is plain Avro binary (no container header) written with the
 //! schema its event names; it is decoded with that writer schema and read by
@@ -6,31 +6,11 @@
 
 use apache_avro::Schema;
 use apache_avro::types::Value;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use portal_core::domain::{OrderId, TypedIdError};
+use portal_core::ports::OrderProvisionRequested;
 
 use crate::schema::order_provision_requested as ev;
-
-/// `OrderProvisionRequested__e`, as the Order Approval Flow publishes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderProvisionRequested {
-    /// `CreatedDate`: when the event was published.
-    pub created_date: DateTime<Utc>,
-    /// `CreatedById`: the user whose write triggered the flow.
-    pub created_by_id: String,
-    /// `OrderId__c`. Optional in the schema, but an event without a valid Order
-    /// id is useless: decoding fails with [`DecodeError::MissingField`] or
-    /// [`DecodeError::InvalidOrderId`] instead.
-    pub order_id: OrderId,
-    /// `IdemKey__c`.
-    pub idem_key: Option<String>,
-    /// `CorrelationId__c`.
-    pub correlation_id: Option<String>,
-    /// `RequestedBy__c`.
-    pub requested_by: Option<String>,
-    /// `Version__c`: the event schema version.
-    pub version: Option<f64>,
-}
 
 /// Why an event's payload could not be turned into an [`OrderProvisionRequested`].
 #[derive(Debug, thiserror::Error)]

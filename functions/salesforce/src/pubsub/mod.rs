@@ -7,8 +7,10 @@
 //!   `UNAUTHENTICATED`, `GetTopic`, `GetSchema` with a cache by schema id;
 //! - [`subscription`]: [`Subscription`], the pull loop (owed count, top-up at
 //!   half, watchdog) yielding [`SubscriptionItem`]s;
-//! - [`event`]: [`OrderProvisionRequested`] and its Avro decoding;
-//! - [`replay`]: [`ReplayId`] (opaque bytes) and [`ReplayFrom`];
+//! - [`event`]: the Avro decoding of `OrderProvisionRequested__e` into the
+//!   core's typed event;
+//! - [`source`]: the client as the subscriber's event source (the core port
+//!   `EventSource`), its failures classified;
 //! - [`error`]: [`PubSubError`], classified for the caller's retry decision;
 //! - [`proto`]: the generated messages, client and server (the org emulator
 //!   serves the same API with it).
@@ -17,14 +19,13 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod replay;
+pub mod source;
 pub mod subscription;
 
 pub use client::{PubSubClient, TopicInfo};
 pub use config::{PubSubConfig, PubSubConfigError};
 pub use error::{PubSubError, TransientError};
-pub use event::{DecodeError, OrderProvisionRequested};
-pub use replay::{ReplayFrom, ReplayId};
+pub use event::DecodeError;
 pub use subscription::{Event, Subscription, SubscriptionItem};
 
 /// The messages and gRPC stubs generated from `proto/pubsub_api.proto`.

@@ -16,22 +16,24 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use portal_core::domain::ReplayId;
+use portal_core::ports::OrderProvisionRequested;
 use tokio::sync::mpsc;
 use tonic::{Code, Streaming};
 use tracing::Instrument as _;
 
 use super::client::PubSubClient;
 use super::error::{PubSubError, TransientError};
-use super::event::{self, DecodeError, OrderProvisionRequested};
+use super::event::{self, DecodeError};
 use super::proto::{ConsumerEvent, FetchRequest, FetchResponse};
-use super::replay::ReplayId;
 use crate::auth::Session;
 
 /// One event received from the stream.
 #[derive(Debug)]
 pub struct Event {
-    /// Its position: save it (once the event is handled) to resume after it.
-    pub replay_id: ReplayId,
+    /// Its position: save it (once the event is handled) to resume after it
+    /// (`None` for a malformed event that came without one).
+    pub replay_id: Option<ReplayId>,
     /// The event's id (a UUID): deduplicate on it, not on the replay id.
     pub event_id: String,
     /// The schema the payload was written with.
@@ -53,10 +55,10 @@ pub enum SubscriptionItem {
     /// An event.
     Event(Event),
     /// No event for a while, but the stream is alive; `latest_replay_id` is the
-    /// topic's newest position (empty when the topic has none).
+    /// topic's newest position (`None` when the topic has none).
     Keepalive {
         /// The newest position in the topic.
-        latest_replay_id: ReplayId,
+        latest_replay_id: Option<ReplayId>,
     },
 }
 
@@ -149,7 +151,7 @@ impl Subscription {
                 };
                 let producer = consumer.event.unwrap_or_default();
                 let event = Event {
-                    replay_id: ReplayId::from_bytes(consumer.replay_id),
+                    replay_id: ReplayId::new(consumer.replay_id),
                     event_id: producer.id,
                     schema_id: producer.schema_id,
                     decoded,
@@ -172,8 +174,8 @@ impl Subscription {
                     let count = u32::try_from(response.events.len()).unwrap_or(u32::MAX);
                     self.owed = self.owed.saturating_sub(count);
                     if response.events.is_empty() {
-                        let latest_replay_id = ReplayId::from_bytes(response.latest_replay_id);
-                        tracing::debug!(latest_replay_id = %latest_replay_id, "keepalive");
+                        let latest_replay_id = ReplayId::new(response.latest_replay_id);
+                        tracing::debug!(latest_replay_id = ?latest_replay_id, "keepalive");
                         return Ok(SubscriptionItem::Keepalive { latest_replay_id });
                     }
                     self.buffer.extend(response.events);
@@ -227,7 +229,7 @@ impl Subscription {
 }
 
 fn event_span(consumer: &ConsumerEvent) -> tracing::Span {
-    let replay_id = ReplayId::from_bytes(consumer.replay_id.clone());
+    let replay_id = ReplayId::new(consumer.replay_id.clone());
     let event_id = consumer.event.as_ref().map_or("", |e| e.id.as_str());
-    tracing::info_span!("pubsub.event", replay_id = %replay_id, event_id = %event_id)
+    tracing::info_span!("pubsub.event", replay_id = ?replay_id, event_id = %event_id)
 }

@@ -1,6 +1,7 @@
 //! Auth metadata: one re-login on UNAUTHENTICATED, then AuthFailed.
 
-use salesforce::pubsub::{PubSubError, ReplayFrom};
+use portal_core::ports::ReplayFrom;
+use salesforce::pubsub::PubSubError;
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce_emulator::{Emulator, EmulatorConfig};
 

@@ -1,6 +1,7 @@
 //! Undecodable payloads are yielded with their raw bytes, never dropped, never blocking.
 
-use salesforce::pubsub::{DecodeError, ReplayFrom};
+use portal_core::ports::ReplayFrom;
+use salesforce::pubsub::DecodeError;
 use salesforce_emulator::pubsub::UNDECODABLE_PAYLOAD;
 
 use crate::helpers::{next_event, org};
@@ -15,7 +16,7 @@ async fn an_undecodable_payload_is_yielded_with_its_bytes_and_the_next_event_sti
 
     let event = next_event(&mut subscription).await;
     assert_eq!(event.event_id, bad.event_id);
-    assert_eq!(event.replay_id.as_bytes(), bad.replay_id);
+    assert_eq!(event.replay_id.as_ref().unwrap().as_bytes(), bad.replay_id);
     assert_eq!(event.raw_payload, UNDECODABLE_PAYLOAD);
     assert!(
         matches!(event.decoded, Err(DecodeError::Avro(_))),

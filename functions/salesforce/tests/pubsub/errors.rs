@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use salesforce::pubsub::{PubSubError, ReplayFrom, ReplayId, SubscriptionItem, TransientError};
+use portal_core::domain::ReplayId;
+use portal_core::ports::ReplayFrom;
+use salesforce::pubsub::{PubSubError, SubscriptionItem, TransientError};
 use salesforce_emulator::{EmulatorConfig, EventPayload, Fault};
 use tonic::Code;
 
@@ -29,7 +31,7 @@ async fn an_expired_never_issued_or_malformed_replay_id_is_replay_id_corrupted()
         vec![0xde, 0xad],
     ] {
         let error = org
-            .subscribe(ReplayFrom::After(ReplayId::from_bytes(replay_id)), 10)
+            .subscribe(ReplayFrom::After(ReplayId::new(replay_id).unwrap()), 10)
             .await
             .unwrap_err();
         assert!(

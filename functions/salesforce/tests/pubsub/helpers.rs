@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use portal_core::ports::ReplayFrom;
 use salesforce::pubsub::{
-    Event, PubSubClient, PubSubConfig, PubSubError, ReplayFrom, Subscription, SubscriptionItem,
+    Event, PubSubClient, PubSubConfig, PubSubError, Subscription, SubscriptionItem,
 };
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};

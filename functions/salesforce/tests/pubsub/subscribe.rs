@@ -1,6 +1,8 @@
 //! Presets, flow control, keepalives and decoding on the happy path.
 
-use salesforce::pubsub::{ReplayFrom, ReplayId, SubscriptionItem};
+use portal_core::domain::ReplayId;
+use portal_core::ports::ReplayFrom;
+use salesforce::pubsub::SubscriptionItem;
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce_emulator::EmulatorConfig;
 
@@ -38,7 +40,10 @@ async fn latest_then_an_order_approval_arrives_decoded_with_its_order_id() {
         published.created_date.timestamp_millis()
     );
     assert_eq!(event.event_id, published.event_id);
-    assert_eq!(event.replay_id.as_bytes(), published.replay_id);
+    assert_eq!(
+        event.replay_id.as_ref().unwrap().as_bytes(),
+        published.replay_id
+    );
     assert_eq!(event.schema_id, published.schema_id);
 }
 
@@ -49,7 +54,10 @@ async fn earliest_replays_the_retained_events_in_order() {
     let mut subscription = org.subscribe(ReplayFrom::Earliest, 100).await.unwrap();
     for expected in &published {
         let event = next_event(&mut subscription).await;
-        assert_eq!(event.replay_id.as_bytes(), expected.replay_id);
+        assert_eq!(
+            event.replay_id.as_ref().unwrap().as_bytes(),
+            expected.replay_id
+        );
         assert_eq!(event.decoded.unwrap().order_id.as_str(), expected.order_id);
     }
 }
@@ -58,7 +66,7 @@ async fn earliest_replays_the_retained_events_in_order() {
 async fn custom_resumes_strictly_after_the_given_replay_id() {
     let org = org().await;
     let published: Vec<_> = (0..4).map(|_| org.publish()).collect();
-    let saved = ReplayId::from_bytes(published[1].replay_id);
+    let saved = ReplayId::new(published[1].replay_id).unwrap();
     let mut subscription = org.subscribe(ReplayFrom::After(saved), 100).await.unwrap();
     for expected in &published[2..] {
         let event = next_event(&mut subscription).await;
@@ -75,7 +83,10 @@ async fn with_a_batch_of_5_all_23_events_arrive_in_order_and_never_more_than_5_a
     let published: Vec<_> = (0..23).map(|_| org.publish()).collect();
     for expected in &published {
         let event = next_event(&mut subscription).await;
-        assert_eq!(event.replay_id.as_bytes(), expected.replay_id);
+        assert_eq!(
+            event.replay_id.as_ref().unwrap().as_bytes(),
+            expected.replay_id
+        );
     }
     let stats = org.emulator.pubsub_stats();
     assert!(stats.max_owed <= 5, "{stats:?}");
@@ -96,7 +107,7 @@ async fn idle_subscriptions_get_keepalives_carrying_the_latest_replay_id() {
     let mut subscription = org.subscribe(ReplayFrom::Latest, 10).await.unwrap();
     match subscription.next().await {
         Some(Ok(SubscriptionItem::Keepalive { latest_replay_id })) => {
-            assert_eq!(latest_replay_id.as_bytes(), old.replay_id);
+            assert_eq!(latest_replay_id.unwrap().as_bytes(), old.replay_id);
         }
         other => panic!("expected a keepalive, got {other:?}"),
     }

@@ -4,7 +4,8 @@
 use portal_core::diagnostics::error_chain;
 use std::time::Duration;
 
-use salesforce::pubsub::{PubSubClient, PubSubConfig, PubSubError, ReplayFrom, TransientError};
+use portal_core::ports::ReplayFrom;
+use salesforce::pubsub::{PubSubClient, PubSubConfig, PubSubError, TransientError};
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce_emulator::{Emulator, EmulatorConfig};
 

@@ -13,7 +13,7 @@ use crate::helpers::{aws_world, drain, eventually, org, saved, settings, spawn};
 #[tokio::test]
 async fn aborted_at_random_points_20_times_every_event_reaches_the_queue_once() {
     let org = org().await;
-    let world = aws_world().await;
+    let world = aws_world(&org).await;
     let orders: Vec<String> = (0..5).map(|_| ids::random_id("801")).collect();
     let mut rng = StdRng::seed_from_u64(0x5eed);
     let mut published = Vec::new();
@@ -21,7 +21,7 @@ async fn aborted_at_random_points_20_times_every_event_reaches_the_queue_once() 
         published.push(org.publish_for(&orders[i % orders.len()]));
     }
     for run in 0..20 {
-        let running = spawn(&org.pubsub, world.ports.clone(), settings("abort-test"));
+        let running = spawn(world.ports.clone(), settings("abort-test"));
         for _ in 0..rng.random_range(0..4) {
             published.push(org.publish_for(&orders[rng.random_range(0..orders.len())]));
         }
@@ -34,7 +34,7 @@ async fn aborted_at_random_points_20_times_every_event_reaches_the_queue_once() 
         );
     }
     // One last run, left to finish.
-    let running = spawn(&org.pubsub, world.ports.clone(), settings("abort-test"));
+    let running = spawn(world.ports.clone(), settings("abort-test"));
     let last = published.last().unwrap().replay_id.to_vec();
     eventually("the last event's position is saved", || async {
         saved(&world.ports.replay_store).await.as_deref() == Some(&last[..])

@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use portal_core::ports::{LeaseAcquisition, ReplayId, ReplayStore as _};
+use portal_core::domain::ReplayId;
+use portal_core::ports::{LeaseAcquisition, ReplayStore as _};
+use portal_core::workers::subscriber::SubscriberError;
 use salesforce::pubsub::{PubSubError, REPLAY_ID_CORRUPTED_CODE};
 use salesforce::schema::order_provision_requested::TOPIC;
 use salesforce_emulator::Fault;
-use subscriber::SubscriberError;
 
 use crate::helpers::{
     eventually, memory_ports, next_task_asks_for_the_lease, org, settings, spawn,
@@ -17,12 +18,12 @@ use crate::helpers::{
 #[tokio::test]
 async fn a_refused_replay_id_records_a_gap_and_resumes_at_latest_without_looping() {
     let org = org().await;
-    let ports = memory_ports();
+    let ports = memory_ports(&org);
     let before: Vec<_> = (0..3).map(|_| org.publish()).collect();
     let refused = ReplayId::new(999_999u64.to_be_bytes().to_vec()).unwrap();
     ports.replay_store.save(TOPIC, &refused).await.unwrap();
 
-    let running = spawn(&org.pubsub, ports.clone(), settings("corrupted-test"));
+    let running = spawn(ports.clone(), settings("corrupted-test"));
     eventually("a gap is recorded", || async {
         !ports.replay_store.gaps(TOPIC).await.unwrap().is_empty()
     })
@@ -45,11 +46,14 @@ async fn a_refused_replay_id_records_a_gap_and_resumes_at_latest_without_looping
         1,
         "LATEST: the retained older events are not replayed"
     );
-    assert_eq!(delivered[0].message.dedup_id(), after.event_id);
+    assert_eq!(
+        delivered[0].message.as_ref().unwrap().dedup_id(),
+        after.event_id
+    );
     assert!(
         before
             .iter()
-            .all(|e| e.event_id != delivered[0].message.dedup_id())
+            .all(|e| e.event_id != delivered[0].message.as_ref().unwrap().dedup_id())
     );
     let gaps = ports.replay_store.gaps(TOPIC).await.unwrap();
     assert_eq!(gaps.len(), 1, "one gap, no loop");
@@ -81,7 +85,7 @@ async fn a_refused_replay_id_records_a_gap_and_resumes_at_latest_without_looping
 #[tokio::test]
 async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one_gap() {
     let org = org().await;
-    let ports = memory_ports();
+    let ports = memory_ports(&org);
     let saved_event = org.publish();
     let position = ReplayId::new(saved_event.replay_id.to_vec()).unwrap();
     ports.replay_store.save(TOPIC, &position).await.unwrap();
@@ -90,7 +94,7 @@ async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one
 
     let s = settings("replay-loop-test");
     let lease_name = s.lease_name.clone();
-    let running = spawn(&org.pubsub, ports.clone(), s);
+    let running = spawn(ports.clone(), s);
     let metrics = running.metrics.clone();
     let ended = tokio::time::timeout(Duration::from_secs(60), running.handle)
         .await
@@ -101,7 +105,11 @@ async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one
     assert!(
         matches!(
             &error,
-            SubscriberError::ReplayLoop(PubSubError::ReplayIdCorrupted { .. })
+            SubscriberError::ReplayLoop(refused)
+                if matches!(
+                    refused.source.downcast_ref::<PubSubError>(),
+                    Some(PubSubError::ReplayIdCorrupted { .. })
+                )
         ),
         "{error:?}"
     );
@@ -129,8 +137,8 @@ async fn a_second_refusal_right_after_resuming_at_latest_stops_for_good_with_one
 #[tokio::test]
 async fn a_position_refused_mid_run_records_a_gap_whose_window_starts_at_the_last_saved_event() {
     let org = org().await;
-    let ports = memory_ports();
-    let running = spawn(&org.pubsub, ports.clone(), settings("mid-run-gap-test"));
+    let ports = memory_ports(&org);
+    let running = spawn(ports.clone(), settings("mid-run-gap-test"));
     let first = org.publish();
     eventually(
         "the first event is forwarded and its position saved",

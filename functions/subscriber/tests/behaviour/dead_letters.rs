@@ -11,10 +11,10 @@ use crate::helpers::{aws_world, by_order, drain, eventually, org, saved, setting
 #[tokio::test]
 async fn an_undecodable_event_reaches_the_dlq_and_the_next_good_one_is_forwarded() {
     let org = org().await;
-    let world = aws_world().await;
+    let world = aws_world(&org).await;
     let bad = org.emulator.publish_undecodable(&ids::random_id("801"));
     let good = org.publish();
-    let running = spawn(&org.pubsub, world.ports.clone(), settings("dlq-test"));
+    let running = spawn(world.ports.clone(), settings("dlq-test"));
     let last = good.replay_id.to_vec();
     eventually("the good event's position is saved", || async {
         saved(&world.ports.replay_store).await.as_deref() == Some(&last[..])

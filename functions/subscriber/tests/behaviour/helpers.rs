@@ -13,16 +13,16 @@ use portal_core::ports::memory::{
     InMemoryDeadLetters, InMemoryQueue, InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{
-    Clock, DeadLetters, LeaseAcquisition, LeaseOwner, ProvisioningQueue, ReplayStore,
+    Clock, DeadLetters, EventSource, LeaseAcquisition, LeaseOwner, ProvisioningQueue, ReplayStore,
     SubscriberLease, SystemClock,
 };
+use portal_core::workers::subscriber::{
+    Metrics, Ports, Settings, StartFrom, Stopped, SubscriberError, run,
+};
+use portal_core::workers::{BackoffPolicy, ShutdownTrigger, shutdown_channel};
 use salesforce::pubsub::{PubSubClient, PubSubConfig};
 use salesforce::{RetryPolicy, SalesforceClient, SalesforceConfig};
 use salesforce_emulator::{Emulator, EmulatorConfig, EventPayload, PublishedEvent, fixtures, ids};
-use subscriber::{
-    BackoffPolicy, Metrics, MetricsSink, Ports, Settings, ShutdownTrigger, StartFrom, Stopped,
-    SubscriberError, run, shutdown_channel,
-};
 use tokio::task::JoinHandle;
 
 /// A watchdog long enough never to trip in a test that does not test it.
@@ -99,8 +99,9 @@ pub fn settings(instance: &str) -> Settings {
     settings
 }
 
-/// The in-memory ports, shared.
-pub type MemoryPorts = Ports<
+/// The in-memory ports, shared, with `E` as the event source.
+pub type MemoryPorts<E = PubSubClient> = Ports<
+    E,
     Arc<InMemoryReplayStore>,
     Arc<InMemorySubscriberLease>,
     Arc<InMemoryQueue>,
@@ -108,9 +109,10 @@ pub type MemoryPorts = Ports<
     SystemClock,
 >;
 
-/// Fresh in-memory ports.
-pub fn memory_ports() -> MemoryPorts {
+/// Fresh in-memory ports around the org's Pub/Sub client.
+pub fn memory_ports(org: &Org) -> MemoryPorts {
     Ports {
+        events: org.pubsub.clone(),
         replay_store: Arc::new(InMemoryReplayStore::new()),
         lease: Arc::new(InMemorySubscriberLease::new()),
         queue: Arc::new(InMemoryQueue::new(
@@ -124,6 +126,7 @@ pub fn memory_ports() -> MemoryPorts {
 
 /// The AWS ports on the moto server.
 pub type AwsPorts = Ports<
+    PubSubClient,
     DynamoReplayStore,
     DynamoSubscriberLease,
     SqsProvisioningQueue,
@@ -140,14 +143,15 @@ pub struct AwsWorld {
     pub table: String,
 }
 
-/// Creates an [`AwsWorld`].
-pub async fn aws_world() -> AwsWorld {
+/// Creates an [`AwsWorld`] around the org's Pub/Sub client.
+pub async fn aws_world(org: &Org) -> AwsWorld {
     let dynamo = test_support::aws::dynamo_client().await;
     let sqs = test_support::aws::sqs_client().await;
     let table = test_support::aws::create_table(&dynamo).await;
     let queue = test_support::aws::create_fifo_queue(&sqs, 5).await;
     AwsWorld {
         ports: Ports {
+            events: org.pubsub.clone(),
             replay_store: DynamoReplayStore::new(dynamo.clone(), table.clone()),
             lease: DynamoSubscriberLease::new(dynamo, table.clone()),
             queue: SqsProvisioningQueue::new(sqs.clone(), queue.url.clone()),
@@ -239,12 +243,9 @@ pub struct Running {
 }
 
 /// Starts the subscriber with `ports` (moved onto the task) and `settings`.
-pub fn spawn<R, L, Q, D, C>(
-    pubsub: &PubSubClient,
-    ports: Ports<R, L, Q, D, C>,
-    settings: Settings,
-) -> Running
+pub fn spawn<E, R, L, Q, D, C>(ports: Ports<E, R, L, Q, D, C>, settings: Settings) -> Running
 where
+    E: EventSource + 'static,
     R: ReplayStore + 'static,
     L: SubscriberLease + 'static,
     Q: ProvisioningQueue + 'static,
@@ -252,13 +253,10 @@ where
     C: Clock + 'static,
 {
     let (trigger, shutdown) = shutdown_channel();
-    let metrics = Metrics::new(MetricsSink::Discard);
-    let pubsub = pubsub.clone();
+    let metrics = Metrics::discard();
     let task_metrics = metrics.clone();
     let handle =
-        tokio::spawn(
-            async move { run(&pubsub, &ports, &settings, &task_metrics, &shutdown).await },
-        );
+        tokio::spawn(async move { run(&ports, &settings, &task_metrics, &shutdown).await });
     Running {
         handle,
         trigger,

@@ -11,10 +11,10 @@ use crate::helpers::{eventually, memory_ports, org, settings, spawn};
 #[tokio::test]
 async fn a_second_instance_waits_and_takes_over_when_the_first_stops_renewing() {
     let org = org().await;
-    let ports = memory_ports();
+    let ports = memory_ports(&org);
     let mut fast = settings("instance-a");
     fast.lease_ttl = Duration::from_millis(600);
-    let first = spawn(&org.pubsub, ports.clone(), fast.clone());
+    let first = spawn(ports.clone(), fast.clone());
     let e1 = org.publish();
     eventually("the first instance forwards", || async {
         ports.queue.len() == 1
@@ -23,7 +23,7 @@ async fn a_second_instance_waits_and_takes_over_when_the_first_stops_renewing() 
 
     let mut other = fast.clone();
     other.instance = LeaseOwner::new("instance-b").unwrap();
-    let second = spawn(&org.pubsub, ports.clone(), other);
+    let second = spawn(ports.clone(), other);
     eventually("the second instance finds the lease held", || async {
         second.metrics.snapshot().lease_waits >= 3
     })
@@ -49,7 +49,7 @@ async fn a_second_instance_waits_and_takes_over_when_the_first_stops_renewing() 
         .queue
         .receive(10)
         .into_iter()
-        .map(|d| d.message.dedup_id().to_owned())
+        .map(|d| d.message.as_ref().unwrap().dedup_id().to_owned())
         .collect();
     assert_eq!(
         ids,
@@ -61,11 +61,11 @@ async fn a_second_instance_waits_and_takes_over_when_the_first_stops_renewing() 
 #[tokio::test]
 async fn an_instance_that_loses_its_lease_stops_consuming_and_waits() {
     let org = org().await;
-    let ports = memory_ports();
+    let ports = memory_ports(&org);
     let mut s = settings("instance-a");
     s.lease_ttl = Duration::from_millis(300);
     let name = s.lease_name.clone();
-    let running = spawn(&org.pubsub, ports.clone(), s);
+    let running = spawn(ports.clone(), s);
     org.publish();
     eventually("the event is forwarded", || async {
         ports.queue.len() == 1
@@ -104,5 +104,5 @@ async fn an_instance_that_loses_its_lease_stops_consuming_and_waits() {
     .await;
     running.stop().await.unwrap();
     let last = ports.queue.receive(10).pop().unwrap();
-    assert_eq!(last.message.dedup_id(), missed.event_id);
+    assert_eq!(last.message.as_ref().unwrap().dedup_id(), missed.event_id);
 }

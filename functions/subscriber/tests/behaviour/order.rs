@@ -10,7 +10,7 @@ use crate::helpers::{aws_world, by_order, drain, eventually, org, saved, setting
 #[tokio::test]
 async fn events_of_several_orders_are_forwarded_in_order_per_order() {
     let org = org().await;
-    let world = aws_world().await;
+    let world = aws_world(&org).await;
     let orders: Vec<String> = (0..3).map(|_| ids::random_id("801")).collect();
     let mut published = Vec::new();
     for _ in 0..4 {
@@ -18,7 +18,7 @@ async fn events_of_several_orders_are_forwarded_in_order_per_order() {
             published.push(org.publish_for(order));
         }
     }
-    let running = spawn(&org.pubsub, world.ports.clone(), settings("order-test"));
+    let running = spawn(world.ports.clone(), settings("order-test"));
     let last = published.last().unwrap().replay_id.to_vec();
     eventually("the last event's position is saved", || async {
         saved(&world.ports.replay_store).await.as_deref() == Some(&last[..])

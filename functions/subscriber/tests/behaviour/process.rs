@@ -20,7 +20,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The lease item's name (the binary's default for the Order event topic).
 fn lease_name() -> String {
-    subscriber::Settings::new(LeaseOwner::new("any").unwrap()).lease_name
+    portal_core::workers::subscriber::Settings::new(LeaseOwner::new("any").unwrap()).lease_name
 }
 
 /// A running `subscriber` process writing its logs to a file.
@@ -132,7 +132,7 @@ fn logged(logs: &str, message: &str) -> bool {
 #[tokio::test]
 async fn sigterm_stops_the_binary_cleanly_after_saving_the_position_and_releasing_the_lease() {
     let org = org().await;
-    let world = aws_world().await;
+    let world = aws_world(&org).await;
     let mut process = Process::start(&org, &world, "sigterm-task");
     eventually("the binary subscribed", || async {
         org.emulator.pubsub_stats().open_streams == 1
@@ -182,7 +182,7 @@ async fn sigterm_stops_the_binary_cleanly_after_saving_the_position_and_releasin
 #[tokio::test]
 async fn sigterm_while_waiting_for_the_lease_exits_0_and_leaves_the_holder_alone() {
     let org = org().await;
-    let world = aws_world().await;
+    let world = aws_world(&org).await;
     let holder = LeaseOwner::new("active-task").unwrap();
     let taken = world
         .ports

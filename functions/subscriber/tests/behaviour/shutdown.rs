@@ -12,12 +12,12 @@ use crate::helpers::{
 #[tokio::test]
 async fn a_stop_request_sends_the_batch_in_hand_saves_and_releases() {
     let org = org().await;
-    let ports = memory_ports();
+    let ports = memory_ports(&org);
     let mut s = settings("stop-test");
     // Events stay in hand until the batch is full (10) or the stop.
     s.flush_after = Duration::from_secs(3600);
     let name = s.lease_name.clone();
-    let running = spawn(&org.pubsub, ports.clone(), s);
+    let running = spawn(ports.clone(), s);
     let published: Vec<_> = (0..3).map(|_| org.publish()).collect();
     eventually("the three events are in hand", || async {
         running.metrics.snapshot().events_received == 3
@@ -35,7 +35,7 @@ async fn a_stop_request_sends_the_batch_in_hand_saves_and_releases() {
         .queue
         .receive(10)
         .into_iter()
-        .map(|d| d.message.dedup_id().to_owned())
+        .map(|d| d.message.as_ref().unwrap().dedup_id().to_owned())
         .collect();
     let expected: Vec<String> = published.iter().map(|e| e.event_id.clone()).collect();
     assert_eq!(ids, expected);

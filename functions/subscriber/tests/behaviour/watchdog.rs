@@ -17,9 +17,9 @@ async fn a_silent_stream_is_restarted_and_later_events_still_arrive() {
         Duration::from_millis(300),
     )
     .await;
-    let ports = memory_ports();
+    let ports = memory_ports(&org);
     let first = org.publish();
-    let running = spawn(&org.pubsub, ports.clone(), settings("watchdog-test"));
+    let running = spawn(ports.clone(), settings("watchdog-test"));
     eventually("the first event is forwarded", || async {
         ports.queue.len() == 1
     })
@@ -44,7 +44,7 @@ async fn a_silent_stream_is_restarted_and_later_events_still_arrive() {
         .queue
         .receive(10)
         .into_iter()
-        .map(|d| d.message.dedup_id().to_owned())
+        .map(|d| d.message.as_ref().unwrap().dedup_id().to_owned())
         .collect();
     assert_eq!(ids, [first.event_id, during.event_id, after.event_id]);
     assert!(metrics.snapshot().reconnects >= 1);

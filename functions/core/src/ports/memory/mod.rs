@@ -7,6 +7,7 @@
 mod account_status;
 mod dead_letter;
 mod depth;
+mod events;
 mod idempotency;
 mod lease;
 mod login_limit;
@@ -20,12 +21,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub use account_status::InMemoryAccountStatuses;
 pub use dead_letter::InMemoryDeadLetters;
+pub use events::{InMemoryEventSource, InMemoryStream, InjectedFault, Undecodable, replay_id_at};
 pub use idempotency::InMemoryIdempotencyStore;
 pub use lease::InMemorySubscriberLease;
 pub use login_limit::InMemoryLoginLimits;
 pub use login_link::InMemoryLoginLinks;
 pub use provisioning::InMemoryProvisioningRecords;
-pub use queue::{Delivery, InMemoryQueue, QueueConfig, ReceiptHandle, UnknownReceipt};
+pub use queue::{InMemoryQueue, QueueConfig, UnknownReceipt};
 pub use reconcile::InMemoryReconcileAttempts;
 pub use replay::InMemoryReplayStore;
 

@@ -1,9 +1,11 @@
 //! `InMemoryQueue`: a FIFO queue with the SQS semantics the functions rely
 //! on: message groups delivered in order with one group locked while a
 //! message of it is in flight, 5-minute deduplication, a visibility timeout,
-//! and a dead-letter list after too many receives. It implements
-//! [`ProvisioningQueue`] for senders and offers receive/ack/nack for the
-//! local runner's consumer loop.
+//! and a dead-letter list after too many receives. Like SQS it keeps message
+//! bodies (text), so a body that is not a provisioning message can sit in it
+//! too ([`InMemoryQueue::send_body`]). It implements [`ProvisioningQueue`]
+//! for senders and [`ProvisioningDeliveries`] for the provisioner worker;
+//! tests also use its synchronous `receive`/`ack`/`nack`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -13,7 +15,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::lock;
 use crate::messages::ProvisioningMessage;
-use crate::ports::{Clock, ProvisioningQueue, QueueError, SendOutcome};
+use crate::ports::{
+    Clock, Delivery, ProvisioningDeliveries, ProvisioningQueue, QueueError, ReceiptHandle,
+    SendOutcome,
+};
 
 /// How the queue behaves.
 #[derive(Debug, Clone, Copy)]
@@ -37,36 +42,6 @@ impl Default for QueueConfig {
     }
 }
 
-/// Identifies one delivery of a message; stale after the message is delivered again.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct ReceiptHandle(String);
-
-impl ReceiptHandle {
-    /// The handle's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ReceiptHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A received message.
-#[derive(Clone, Debug)]
-pub struct Delivery {
-    /// Acknowledges or returns this delivery.
-    pub receipt: ReceiptHandle,
-    /// The queue's id of the message (stable across deliveries).
-    pub message_id: String,
-    /// The message.
-    pub message: ProvisioningMessage,
-    /// How many times it has been delivered, this time included.
-    pub receive_count: u32,
-}
-
 /// The receipt is not the current delivery of a message in the queue (the
 /// message was acknowledged, or delivered again after its visibility timeout).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,7 +51,8 @@ pub struct UnknownReceipt;
 #[derive(Debug)]
 struct Queued {
     message_id: String,
-    message: ProvisioningMessage,
+    group: String,
+    body: String,
     receive_count: u32,
     invisible_until: Option<DateTime<Utc>>,
     receipt: Option<ReceiptHandle>,
@@ -87,7 +63,7 @@ struct State {
     next_id: u64,
     messages: VecDeque<Queued>,
     dedup: HashMap<String, DateTime<Utc>>,
-    dead_letters: Vec<ProvisioningMessage>,
+    dead_letters: Vec<String>,
 }
 
 /// A FIFO provisioning queue in memory (see the module docs).
@@ -115,19 +91,34 @@ impl InMemoryQueue {
         }
     }
 
-    /// Enqueues `message` unless its deduplication id was seen within the window.
-    fn enqueue(&self, state: &mut State, message: &ProvisioningMessage, now: DateTime<Utc>) {
+    /// Enqueues `body` in `group` unless `dedup_id` was seen within the window
+    /// (SQS `SendMessage` on a FIFO queue, whatever the body holds).
+    pub fn send_body(&self, group: &str, dedup_id: &str, body: &str) {
+        let now = self.clock.now();
+        let mut state = lock(&self.state);
+        self.enqueue(&mut state, group, dedup_id, body, now);
+    }
+
+    fn enqueue(
+        &self,
+        state: &mut State,
+        group: &str,
+        dedup_id: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) {
         let window = self.config.dedup_window;
         state.dedup.retain(|_, seen| *seen + window > now);
-        if state.dedup.contains_key(message.dedup_id()) {
+        if state.dedup.contains_key(dedup_id) {
             return;
         }
-        state.dedup.insert(message.dedup_id().to_owned(), now);
+        state.dedup.insert(dedup_id.to_owned(), now);
         state.next_id += 1;
         let message_id = format!("m-{}", state.next_id);
         state.messages.push_back(Queued {
             message_id,
-            message: message.clone(),
+            group: group.to_owned(),
+            body: body.to_owned(),
             receive_count: 0,
             invisible_until: None,
             receipt: None,
@@ -153,12 +144,11 @@ impl InMemoryQueue {
             if deliveries.len() >= max {
                 break;
             }
-            let group = queued.message.group_id();
-            if locked.contains(group) {
+            if locked.contains(&queued.group) {
                 continue;
             }
             if queued.invisible_until.is_some_and(|until| until > now) {
-                locked.insert(group.to_owned());
+                locked.insert(queued.group.clone());
                 continue;
             }
             if queued.receive_count >= max_receives {
@@ -166,20 +156,21 @@ impl InMemoryQueue {
                 continue;
             }
             *next_id += 1;
-            let receipt = ReceiptHandle(format!("r-{next_id}"));
+            let receipt = ReceiptHandle::new(format!("r-{next_id}"));
             queued.receive_count += 1;
             queued.invisible_until = Some(now + timeout);
             queued.receipt = Some(receipt.clone());
-            deliveries.push(Delivery {
+            deliveries.push(Delivery::from_body(
+                queued.message_id.clone(),
                 receipt,
-                message_id: queued.message_id.clone(),
-                message: queued.message.clone(),
-                receive_count: queued.receive_count,
-            });
+                Some(queued.group.clone()),
+                queued.receive_count,
+                &queued.body,
+            ));
         }
         for index in dead.into_iter().rev() {
             if let Some(queued) = state.messages.remove(index) {
-                state.dead_letters.push(queued.message);
+                state.dead_letters.push(queued.body);
             }
         }
         deliveries
@@ -220,8 +211,16 @@ impl InMemoryQueue {
             .ok_or(UnknownReceipt)
     }
 
-    /// Messages moved to the dead letters, oldest first.
-    pub fn dead_letters(&self) -> Vec<ProvisioningMessage> {
+    /// Whether the message `message_id` is still in the queue (visible or in flight).
+    pub fn holds(&self, message_id: &str) -> bool {
+        lock(&self.state)
+            .messages
+            .iter()
+            .any(|q| q.message_id == message_id)
+    }
+
+    /// Bodies of the messages moved to the dead letters, oldest first.
+    pub fn dead_letters(&self) -> Vec<String> {
         lock(&self.state).dead_letters.clone()
     }
 
@@ -243,10 +242,33 @@ impl ProvisioningQueue for InMemoryQueue {
         Ok(messages
             .iter()
             .map(|message| {
-                self.enqueue(&mut state, message, now);
+                let body = message.to_json();
+                self.enqueue(
+                    &mut state,
+                    message.group_id(),
+                    message.dedup_id(),
+                    &body,
+                    now,
+                );
                 SendOutcome::Sent
             })
             .collect())
+    }
+}
+
+impl ProvisioningDeliveries for InMemoryQueue {
+    async fn receive(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        Ok(InMemoryQueue::receive(self, max))
+    }
+
+    async fn acknowledge(&self, receipt: &ReceiptHandle) -> Result<(), QueueError> {
+        self.ack(receipt)
+            .map_err(|e| QueueError::Permanent(Box::new(e)))
+    }
+
+    async fn release(&self, receipt: &ReceiptHandle) -> Result<(), QueueError> {
+        self.nack(receipt)
+            .map_err(|e| QueueError::Permanent(Box::new(e)))
     }
 }
 
@@ -284,16 +306,22 @@ mod tests {
             .await
             .unwrap();
         let first = queue.receive(1);
-        assert_eq!(first[0].message.idempotency_key.as_str(), "a1");
+        assert_eq!(
+            first[0].message.as_ref().unwrap().idempotency_key.as_str(),
+            "a1"
+        );
         let next = queue.receive(10);
         let keys: Vec<_> = next
             .iter()
-            .map(|d| d.message.idempotency_key.as_str())
+            .map(|d| d.message.as_ref().unwrap().idempotency_key.as_str())
             .collect();
         assert_eq!(keys, ["b1"]);
         queue.ack(&first[0].receipt).unwrap();
         let after = queue.receive(10);
-        assert_eq!(after[0].message.idempotency_key.as_str(), "a2");
+        assert_eq!(
+            after[0].message.as_ref().unwrap().idempotency_key.as_str(),
+            "a2"
+        );
     }
 
     #[tokio::test]

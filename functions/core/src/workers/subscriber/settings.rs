@@ -1,12 +1,12 @@
 //! [`Settings`]: what the loop needs besides its ports, with production
-//! defaults; tests shrink the timings to milliseconds.
+//! defaults; tests shrink the timings to milliseconds and may seed the jitter.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use portal_core::ports::LeaseOwner;
-use salesforce::schema::order_provision_requested::TOPIC;
-
-use crate::backoff::BackoffPolicy;
+use crate::ports::LeaseOwner;
+use crate::schema::order_provision_requested::TOPIC;
+use crate::workers::{BackoffPolicy, Jitter, ThreadJitter};
 
 /// Where to start when no replay id is saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,7 +26,7 @@ pub const SQS_BATCH: usize = 10;
 pub struct Settings {
     /// The topic, `/event/OrderProvisionRequested__e`.
     pub topic: String,
-    /// Events kept requested from the Pub/Sub API (1..=100).
+    /// Events kept requested from the source (1..=100).
     pub flow_batch: u32,
     /// Where to start without a saved replay id.
     pub start_from: StartFrom,
@@ -38,13 +38,15 @@ pub struct Settings {
     pub lease_ttl: Duration,
     /// How often a waiting instance asks for the lease again.
     pub lease_poll: Duration,
-    /// From the stop request to the return of [`crate::run()`]: the batch in
+    /// From the stop request to the return of [`super::run()`]: the batch in
     /// hand is sent within four fifths of it, the rest saves and releases.
     pub stop_timeout: Duration,
     /// A partial batch is sent once no event arrived for this long.
     pub flush_after: Duration,
     /// Reconnects and retries.
     pub backoff: BackoffPolicy,
+    /// Where the backoff's random waits come from.
+    pub jitter: Arc<dyn Jitter>,
     /// How often the metrics (and the heartbeat) are printed.
     pub metrics_interval: Duration,
 }
@@ -63,6 +65,7 @@ impl Settings {
             stop_timeout: Duration::from_secs(25),
             flush_after: Duration::from_millis(20),
             backoff: BackoffPolicy::default(),
+            jitter: Arc::new(ThreadJitter),
             metrics_interval: Duration::from_secs(60),
         }
     }

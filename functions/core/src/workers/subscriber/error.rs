@@ -2,8 +2,7 @@
 //! non-zero and ECS starts another). Everything worth retrying is retried
 //! inside the loop and never surfaces here.
 
-use portal_core::ports::{QueueError, StoreError};
-use salesforce::pubsub::PubSubError;
+use crate::ports::{QueueError, SourceError, StoreError};
 
 /// A failure the subscriber cannot work around.
 #[derive(Debug, thiserror::Error)]
@@ -15,16 +14,16 @@ pub enum SubscriberError {
     Topic {
         /// The topic.
         topic: String,
-        /// The Pub/Sub API's answer (`None` when `GetTopic` said `can_subscribe: false`).
+        /// The source's answer (`None` when it said the topic may not be subscribed to).
         #[source]
-        source: Option<PubSubError>,
+        source: Option<SourceError>,
     },
-    /// The Pub/Sub API refused for good (auth after retries, a bad request, a bad endpoint).
-    #[error("the Pub/Sub API refused the subscription for good")]
-    PubSub(#[source] PubSubError),
+    /// The event source refused for good (auth after retries, a bad request, a bad endpoint).
+    #[error("the event source refused the subscription for good")]
+    Source(#[source] SourceError),
     /// A replay id was refused right after resuming at `LATEST` (or `EARLIEST`): not retried, to never loop.
-    #[error("the Pub/Sub API refused the replay position again right after resuming without one")]
-    ReplayLoop(#[source] PubSubError),
+    #[error("the event source refused the replay position again right after resuming without one")]
+    ReplayLoop(#[source] SourceError),
     /// The replay store refused the request (missing table, access denied).
     #[error("the replay store refused the request")]
     ReplayStore(#[source] StoreError),

@@ -1,6 +1,7 @@
-//! The stop signal: a [`ShutdownTrigger`] (SIGTERM, Ctrl-C, a test) and the
-//! [`Shutdown`] handles the loop watches. The moment of the first trigger is
-//! kept, so every step of the stop can be measured against one deadline.
+//! The stop signal every worker watches: a [`ShutdownTrigger`] (SIGTERM,
+//! Ctrl-C, a test) and the [`Shutdown`] handles the loops hold. The moment of
+//! the first trigger is kept, so every step of a stop is measured against one
+//! deadline (tokio time, so a paused clock drives it in tests).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

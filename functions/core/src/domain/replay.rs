@@ -1,22 +1,23 @@
-//! Positions in an event stream: [`ReplayId`] (opaque bytes, stored as they
-//! come, never computed with) and [`ReplayFrom`] (where a subscription starts).
+//! [`ReplayId`]: a platform event's position in its topic, the one type
+//! every crate uses (the Pub/Sub client, the subscriber, the replay store, the
+//! queue message).
 
 use std::fmt;
 
-/// An event's position in its topic, exactly as Salesforce sent it.
-///
-/// Opaque: compare it for equality and store it, but do no arithmetic and assume
-/// no ordering; resume after it with [`ReplayFrom::After`].
+/// A Pub/Sub replay id: opaque bytes exactly as Salesforce sent them, never
+/// empty. Compare it for equality and store it; do no arithmetic and assume
+/// no ordering.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ReplayId(Vec<u8>);
 
 impl ReplayId {
-    /// Wraps bytes read back from storage or received from the API.
-    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
+    /// Wraps the bytes; `None` when empty (the API's "no position").
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Self> {
+        let bytes = bytes.into();
+        (!bytes.is_empty()).then_some(Self(bytes))
     }
 
-    /// The bytes to store.
+    /// The bytes, as Salesforce sent them.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -28,17 +29,17 @@ impl ReplayId {
 
     /// Lower-case hex, for logs and for stores that keep text.
     pub fn to_hex(&self) -> String {
-        use fmt::Write as _;
         self.0
             .iter()
             .fold(String::with_capacity(self.0.len() * 2), |mut s, b| {
+                use fmt::Write as _;
                 // Writing to a String cannot fail.
                 let _ = write!(s, "{b:02x}");
                 s
             })
     }
 
-    /// Parses [`Self::to_hex`]'s output; `None` when it is not even-length hex.
+    /// Parses [`Self::to_hex`]'s output; `None` when it is empty or not even-length hex.
     pub fn from_hex(hex: &str) -> Option<Self> {
         if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
@@ -47,7 +48,7 @@ impl ReplayId {
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
             .collect::<Option<Vec<u8>>>()
-            .map(Self)
+            .and_then(Self::new)
     }
 }
 
@@ -63,31 +64,25 @@ impl fmt::Display for ReplayId {
     }
 }
 
-/// Where a new subscription starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplayFrom {
-    /// Only events published after the subscription starts (`LATEST`).
-    Latest,
-    /// The oldest retained event (`EARLIEST`; up to 72 hours back).
-    Earliest,
-    /// Just after this event (`CUSTOM`). An expired or unknown id fails with
-    /// [`PubSubError::ReplayIdCorrupted`](super::PubSubError::ReplayIdCorrupted).
-    After(ReplayId),
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn hex_round_trips_and_rejects_garbage() {
-        let id = ReplayId::from_bytes(vec![0, 0, 0, 0, 0, 0x1f, 0xab, 0x01]);
+    fn when_empty_should_be_no_replay_id() {
+        assert_eq!(ReplayId::new(Vec::new()), None);
+        assert_eq!(ReplayId::from_hex(""), None);
+    }
+
+    #[test]
+    fn when_written_as_hex_should_read_back_and_refuse_garbage() {
+        let id = ReplayId::new(vec![0, 0, 0, 0, 0, 0x1f, 0xab, 0x01]).unwrap();
         assert_eq!(id.to_hex(), "00000000001fab01");
         assert_eq!(ReplayId::from_hex(&id.to_hex()), Some(id.clone()));
         assert_eq!(format!("{id:?}"), "ReplayId(00000000001fab01)");
+        assert_eq!(id.to_string(), "00000000001fab01");
         for bad in ["0", "zz", "0g"] {
             assert_eq!(ReplayId::from_hex(bad), None, "{bad}");
         }
-        assert_eq!(ReplayId::from_hex(""), Some(ReplayId::from_bytes(vec![])));
     }
 }
