@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::field_error::FieldErrors;
-use super::text::TextError;
+use super::text::{TextError, utf16_len};
 
 /// The 47 prefectures in JIS X 0401 order: (Japanese name, romaji).
 const PREFECTURES: [(&str, &str); 47] = [
@@ -148,9 +148,10 @@ impl Serialize for Prefecture {
     }
 }
 
-/// Checks a single-line address part: trimmed, 1..=`max` characters, no control characters.
+/// Checks a single-line address part: trimmed, 1..=`max` UTF-16 code units
+/// (Salesforce's length), no control characters.
 fn address_line(raw: &str, max: usize) -> Result<String, TextError> {
-    if super::text::utf16_len(raw) > max {
+    if utf16_len(raw) > max {
         return Err(TextError::TooLong { max });
     }
     let text = raw.trim();

@@ -9,3 +9,4 @@ mod idempotency;
 mod identity;
 mod linking;
 mod routes;
+mod upstream;
