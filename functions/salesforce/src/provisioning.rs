@@ -22,10 +22,11 @@ use portal_core::domain::OrderId;
 use portal_core::domain::{
     AccountId, ActivationStatus, OpportunityId, OpportunityStage, OrderStatus,
 };
-use portal_core::provisioning::{
+use portal_core::ports::{
     BillingAccount, BillingContact, FailedOrder, LedgerError, OrderBundle, OrderLedger,
     OrderLineRecord, ProvisionedOrder,
 };
+
 use serde_json::{Map, Value};
 
 use crate::Id;

@@ -22,9 +22,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use portal_core::domain::ActivationStatus;
 use portal_core::domain::OrderId;
-use portal_core::reconcile::{
-    StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError,
-};
+use portal_core::ports::{StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError};
+
 use serde::Deserialize;
 
 use crate::client::SalesforceClient;
@@ -138,7 +137,7 @@ impl StuckOrders for SalesforceStuckOrders {
 
 #[cfg(test)]
 mod tests {
-    use portal_core::reconcile::TimeWindow;
+    use portal_core::ports::TimeWindow;
 
     use super::*;
 

@@ -18,16 +18,17 @@
 //! [`BillingError::Unavailable`], the rest [`BillingError::Rejected`] with
 //! WHMCS's message (readable, no personal data).
 
+use portal_core::ports::{
+    BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
+    EnsuredClient,
+};
 use std::collections::HashMap;
 use std::fmt;
 
 use portal_core::domain::BillingCycle as CatalogCycle;
 use portal_core::domain::OrderId;
 use portal_core::ports::WhmcsOrder;
-use portal_core::provisioning::{
-    BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
-    EnsuredClient,
-};
+
 use tokio::sync::Mutex;
 
 use crate::WhmcsClient;

@@ -1,6 +1,7 @@
 //! The client against the WHMCS emulator over real HTTP: every call, WHMCS's
 //! refusals, and the faults that leave an outcome unknown.
 
+use portal_core::ports::{BillingAccount, BillingContact, BillingGateway};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -238,7 +239,7 @@ async fn add_client_with_skip_validation_needs_no_address_and_still_refuses_a_ta
 #[tokio::test]
 async fn billing_creates_a_missing_client_from_what_the_portal_knows() {
     use portal_core::domain::AccountId;
-    use portal_core::provisioning::{BillingAccount, BillingContact, BillingGateway};
+
     use whmcs::billing::WhmcsBilling;
 
     let whmcs = emulator().await;

@@ -4,7 +4,7 @@
 //! One [`Reconciler::run`]:
 //!
 //! 1. reads the replay gaps not swept yet ([`crate::ports::GapSweeps`]);
-//! 2. asks Salesforce ([`StuckOrders`]) for Orders `Activating` whose last
+//! 2. asks Salesforce ([`crate::ports::StuckOrders`]) for Orders `Activating` whose last
 //!    modification is older than a threshold, or falls inside a gap's window
 //!    (their platform event may be lost), oldest first, at most a page;
 //! 3. lists provisioning records that need a claimant
@@ -26,11 +26,9 @@
 //! `UNKNOWN` record against WHMCS before any AddOrder.
 
 mod policy;
-mod ports;
 mod run;
 #[cfg(test)]
 mod tests;
 
 pub use policy::{Decision, ReconcileSettings, decide, idempotency_key};
-pub use ports::{StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError, TimeWindow};
 pub use run::{ReconcilePorts, ReconcileReport, ReconcileStep, Reconciler, StepFailure};

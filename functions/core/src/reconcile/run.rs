@@ -7,13 +7,13 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::policy::{Decision, ReconcileSettings, decide, idempotency_key};
-use super::ports::{StuckOrderQuery, StuckOrders, TimeWindow};
 use crate::diagnostics::error_chain;
 use crate::domain::OrderId;
 use crate::messages::{MessageOrigin, ProvisioningMessage, Token};
 use crate::ports::{
     Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, ProvisioningState, QueueDepth,
-    QueueDepths, ReconcileAttempt, ReconcileAttempts, SendOutcome, UnsweptGap, lapsed,
+    QueueDepths, ReconcileAttempt, ReconcileAttempts, SendOutcome, StuckOrderQuery, StuckOrders,
+    TimeWindow, UnsweptGap, lapsed,
 };
 
 /// `requestedBy` of every re-enqueued message.

@@ -13,7 +13,8 @@ use crate::ports::memory::{
 };
 use crate::ports::{
     DeadLetter, DeadLetters, EVENT_DLQ, Gap, LeaseOwner, PROVISIONING_DLQ, ProvisioningRecords,
-    QueueDepth, ReplayStore, TestClock, WhmcsOrder,
+    QueueDepth, ReplayStore, StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError,
+    TestClock, WhmcsOrder,
 };
 
 /// A fake org: Orders `Activating` with their `LastModifiedDate`, selected
