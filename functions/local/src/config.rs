@@ -6,6 +6,7 @@
 //! | `SF_EMULATOR_BIND` | `127.0.0.1:8081` | where the emulated org listens |
 //! | `SF_EMULATOR_PUBSUB_BIND` | `127.0.0.1:8082` | where the emulated org's Pub/Sub gRPC API listens |
 //! | `SF_EMULATOR_ADMIN_TOKEN` | `local-admin` | the org's static staff token |
+//! | `SF_EMULATOR_DAILY_API_LIMIT` | `15000` | the emulated org's API allocation over a rolling 24 hours |
 //! | `SF_LOGIN_URL` (+ the other `SF_*`) | unset | use this real org instead of the emulator |
 //! | `SF_PUBSUB_ENDPOINT` (+ `SF_PUBSUB_*`) | the global endpoint | the real org's Pub/Sub API |
 //! | `WHMCS_EMULATOR_BIND` | `127.0.0.1:8083` | where the emulated WHMCS listens |
@@ -38,6 +39,11 @@ pub const DEFAULT_ORG_BIND: SocketAddr =
 /// The emulated org's default Pub/Sub gRPC address.
 pub const DEFAULT_PUBSUB_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8082);
+/// The setting of the emulated org's API allocation.
+pub const DAILY_API_LIMIT: &str = "SF_EMULATOR_DAILY_API_LIMIT";
+/// The emulated org's default API allocation over a rolling 24 hours (a Developer
+/// Edition org's).
+pub const DEFAULT_DAILY_API_LIMIT: u64 = 15_000;
 /// The emulated WHMCS's default address.
 pub const DEFAULT_WHMCS_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8083);
@@ -84,6 +90,8 @@ pub enum SalesforceTarget {
         pubsub_bind: SocketAddr,
         /// Its static staff token.
         admin_token: String,
+        /// Its API request allocation over a rolling 24 hours.
+        daily_api_limit: u64,
     },
     /// A real org (sandbox or production), from the `SF_*` settings.
     Real(Box<SalesforceConfig>, PubSubConfig),
@@ -160,6 +168,14 @@ impl LocalConfig {
                 admin_token: env
                     .optional("SF_EMULATOR_ADMIN_TOKEN")
                     .unwrap_or_else(|| DEFAULT_ADMIN_TOKEN.to_owned()),
+                daily_api_limit: env
+                    .parsed(DAILY_API_LIMIT, |v| {
+                        v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                            format!("expected a positive number of calls, got {v:?}")
+                        })
+                    })
+                    .map_err(invalid)?
+                    .unwrap_or(DEFAULT_DAILY_API_LIMIT),
             }
         };
         let price_book =
@@ -224,10 +240,12 @@ mod tests {
                 bind,
                 pubsub_bind,
                 admin_token,
+                daily_api_limit,
             } => {
                 assert_eq!(bind.to_string(), "127.0.0.1:8081");
                 assert_eq!(pubsub_bind.to_string(), "127.0.0.1:8082");
                 assert_eq!(admin_token, "local-admin");
+                assert_eq!(daily_api_limit, 15_000);
             }
             SalesforceTarget::Real(..) => panic!("expected the emulator"),
         }
@@ -238,6 +256,26 @@ mod tests {
         assert_eq!(config.payment_method, "banktransfer");
         assert_eq!(config.provisioner_deadline, Duration::from_secs(60));
         assert_eq!(config.reconcile_every, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_emulated_orgs_api_allocation_is_a_setting() {
+        let lookup = |value: &'static str| {
+            move |name: &str| (name == DAILY_API_LIMIT).then(|| value.to_owned())
+        };
+        match LocalConfig::from_lookup(lookup("1000000"))
+            .unwrap()
+            .salesforce
+        {
+            SalesforceTarget::Emulator {
+                daily_api_limit, ..
+            } => assert_eq!(daily_api_limit, 1_000_000),
+            SalesforceTarget::Real(..) => panic!("expected the emulator"),
+        }
+        for bad in ["0", "-1", "many"] {
+            let err = LocalConfig::from_lookup(lookup(bad)).unwrap_err();
+            assert!(err.to_string().contains(DAILY_API_LIMIT), "{err}");
+        }
     }
 
     #[test]

@@ -132,8 +132,9 @@ impl Runner {
                 bind,
                 pubsub_bind,
                 admin_token,
+                daily_api_limit,
             } => (
-                org::start_emulator(bind, pubsub_bind, admin_token).await?,
+                org::start_emulator(bind, pubsub_bind, admin_token, daily_api_limit).await?,
                 StartFrom::Earliest,
             ),
             SalesforceTarget::Real(sf, pubsub) => (org::connect(*sf, pubsub)?, StartFrom::Latest),

@@ -1,17 +1,20 @@
 //! The Salesforce side of reconciliation: [`SalesforceStuckOrders`]
 //! implements the [`StuckOrders`] port of `portal_core::reconcile` with ONE
-//! query per run:
+//! query per page:
 //!
 //! ```text
 //! SELECT Id, LastModifiedDate FROM Order
 //! WHERE (Activation_Status__c = 'Activating'
 //!        AND (LastModifiedDate <= <threshold>
-//!             OR (LastModifiedDate >= <gap start> AND LastModifiedDate <= <gap end>) OR …))
-//! ORDER BY LastModifiedDate ASC LIMIT <limit + 1>
+//!             OR (LastModifiedDate >= <gap start> AND LastModifiedDate <= <gap end>) OR …)
+//!        [AND Id > '<the last Order of the page before>'])
+//! ORDER BY Id ASC LIMIT <limit + 1>
 //! ```
 //!
-//! The one row past the limit only tells that more Orders remain (it is not
-//! returned). A gap window without a known start is `LastModifiedDate <=
+//! Pages are keyed on the Id (exact, unlike datetime literals, which have
+//! whole seconds), so the reconciler reads past Orders it will not act on
+//! instead of reading the same oldest ones every run. The one row past the
+//! limit only tells that more Orders remain (it is not returned). A gap window without a known start is `LastModifiedDate <=
 //! <gap end>`. Datetime literals have whole seconds: a window's end is
 //! rounded up a second, so the window only ever grows. Names come from
 //! `portal_core::schema`, the text from the SOQL builder. Errors: lock
@@ -62,16 +65,18 @@ pub fn stuck_orders_query(query: &StuckOrderQuery) -> Result<Soql, SalesforceErr
             None => end,
         });
     }
+    let mut filter = Cond::eq(
+        order::ACTIVATION_STATUS,
+        ActivationStatus::Activating.as_salesforce(),
+    )
+    .and(Cond::any(when));
+    if let Some(after) = &query.after {
+        filter = filter.and(Cond::gt(ID, after.as_str()));
+    }
     Ok(select([ID, LAST_MODIFIED_DATE])
         .from(order::OBJECT)
-        .where_(
-            Cond::eq(
-                order::ACTIVATION_STATUS,
-                ActivationStatus::Activating.as_salesforce(),
-            )
-            .and(Cond::any(when)),
-        )
-        .order_by(LAST_MODIFIED_DATE, Order::Asc)
+        .where_(filter)
+        .order_by(ID, Order::Asc)
         .limit(query.limit.saturating_add(1))
         .build()?)
 }
@@ -159,6 +164,7 @@ mod tests {
                     end: at("2024-05-01T08:00:00Z"),
                 },
             ],
+            after: None,
             limit: 200,
         };
         assert_eq!(
@@ -166,7 +172,18 @@ mod tests {
             "SELECT Id, LastModifiedDate FROM Order WHERE (Activation_Status__c = 'Activating' AND \
              (LastModifiedDate <= 2024-05-01T09:45:00Z OR (LastModifiedDate >= 2024-05-01T09:50:00Z AND \
              LastModifiedDate <= 2024-05-01T09:55:31Z) OR LastModifiedDate <= 2024-05-01T08:00:01Z)) \
-             ORDER BY LastModifiedDate ASC LIMIT 201"
+             ORDER BY Id ASC LIMIT 201"
+        );
+        let next = StuckOrderQuery {
+            after: Some(OrderId::parse("801Em0000000010IAA").unwrap()),
+            gap_windows: Vec::new(),
+            ..query
+        };
+        assert_eq!(
+            stuck_orders_query(&next).unwrap().as_str(),
+            "SELECT Id, LastModifiedDate FROM Order WHERE (Activation_Status__c = 'Activating' AND \
+             (LastModifiedDate <= 2024-05-01T09:45:00Z) AND Id > '801Em0000000010IAA') \
+             ORDER BY Id ASC LIMIT 201"
         );
     }
 }

@@ -13,7 +13,10 @@
 //! - Settling an unknown outcome: GetClientsProducts, keeping the services
 //!   whose "Salesforce Order Id" is the Order's.
 //!
-//! Errors are classified for the use case: [`WhmcsError::outcome_unknown`]
+//! An AddOrder that WHMCS carried out without every line (`IncompleteOrder`)
+//! is [`BillingError::Incomplete`] with the order it made: the order exists.
+//!
+//! Other errors are classified for the use case: [`WhmcsError::outcome_unknown`]
 //! becomes [`BillingError::OutcomeUnknown`], other retryable errors
 //! [`BillingError::Unavailable`], the rest [`BillingError::Rejected`] with
 //! WHMCS's message (readable, no personal data).
@@ -231,11 +234,28 @@ impl BillingGateway for WhmcsBilling {
             no_email: false,
             client_ip: None,
         };
-        let added = self.client.add_order(&order).await.map_err(classify)?;
-        Ok(WhmcsOrder {
-            order_id: added.order_id,
-            service_ids: added.service_ids,
-        })
+        match self.client.add_order(&order).await {
+            Ok(added) => Ok(WhmcsOrder {
+                order_id: added.order_id,
+                service_ids: added.service_ids,
+            }),
+            // The order exists although WHMCS dropped a line: say so, with the order.
+            Err(WhmcsError::IncompleteOrder {
+                order_id,
+                expected,
+                service_ids,
+            }) => Err(BillingError::Incomplete {
+                reason: format!(
+                    "WHMCS created order {order_id} with {} of its {expected} lines",
+                    service_ids.len()
+                ),
+                order: WhmcsOrder {
+                    order_id,
+                    service_ids,
+                },
+            }),
+            Err(other) => Err(classify(other)),
+        }
     }
 
     #[tracing::instrument(name = "whmcs.accept", skip(self))]

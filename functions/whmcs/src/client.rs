@@ -20,6 +20,8 @@ const EMAIL_EXISTS: &str = "A user already exists with that email address";
 const NOT_PENDING: &str = "Order ID not found or Status not Pending";
 const SNIPPET_CHARS: usize = 160;
 const ORDERS_PAGE: usize = 100;
+/// Services asked for per GetClientsProducts call.
+const SERVICES_PAGE: usize = 100;
 
 /// A WHMCS External API client.
 #[derive(Debug, Clone)]
@@ -169,7 +171,7 @@ impl WhmcsClient {
             return Err(WhmcsError::IncompleteOrder {
                 order_id,
                 expected: order.items.len(),
-                created: added.service_ids.len(),
+                service_ids: added.service_ids,
             });
         }
         Ok(added)
@@ -257,7 +259,11 @@ impl WhmcsClient {
         }
     }
 
-    /// GetClientsProducts: the client's services, optionally of one product or one service.
+    /// GetClientsProducts: the client's services, optionally of one product or
+    /// one service, every page. WHMCS answers 25 services per call unless told
+    /// otherwise (its API reference: `limitnum`, "default: 25"), so one call would
+    /// hide the services of a client with more: the pages are read with
+    /// `limitstart`/`limitnum` until `totalresults` are in hand.
     ///
     /// # Errors
     /// Any [`WhmcsError`].
@@ -269,24 +275,36 @@ impl WhmcsClient {
         service_id: Option<u64>,
     ) -> Result<Vec<Service>, WhmcsError> {
         const ACTION: &str = "GetClientsProducts";
-        let mut form = self.form(ACTION)?;
-        push(ACTION, form.push("clientid", client_id.to_string()))?;
-        if let Some(pid) = pid {
-            push(ACTION, form.push("pid", pid.to_string()))?;
+        let mut services = Vec::new();
+        loop {
+            let mut form = self.form(ACTION)?;
+            push(ACTION, form.push("clientid", client_id.to_string()))?;
+            if let Some(pid) = pid {
+                push(ACTION, form.push("pid", pid.to_string()))?;
+            }
+            if let Some(service_id) = service_id {
+                push(ACTION, form.push("serviceid", service_id.to_string()))?;
+            }
+            push(ACTION, form.push("limitstart", services.len().to_string()))?;
+            push(ACTION, form.push("limitnum", SERVICES_PAGE.to_string()))?;
+            let body = self.send(ACTION, form).await?;
+            let total = lenient::opt_u64("totalresults", body.get("totalresults"))
+                .map_err(|e| WhmcsError::decode(ACTION, &e))?
+                .unwrap_or(0);
+            let page = match body.get("products") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::String(s)) if s.is_empty() => Vec::new(),
+                Some(products) => nested_list(ACTION, products, "product")?
+                    .iter()
+                    .map(|item| parse_service(ACTION, item))
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            let got = page.len();
+            services.extend(page);
+            if got == 0 || services.len() as u64 >= total {
+                return Ok(services);
+            }
         }
-        if let Some(service_id) = service_id {
-            push(ACTION, form.push("serviceid", service_id.to_string()))?;
-        }
-        let body = self.send(ACTION, form).await?;
-        let products = match body.get("products") {
-            None | Some(Value::Null) => return Ok(Vec::new()),
-            Some(Value::String(s)) if s.is_empty() => return Ok(Vec::new()),
-            Some(products) => products,
-        };
-        nested_list(ACTION, products, "product")?
-            .iter()
-            .map(|item| parse_service(ACTION, item))
-            .collect()
     }
 
     /// The client's services whose custom field `field_id` equals `value`:

@@ -69,15 +69,15 @@ pub enum WhmcsError {
         detail: String,
     },
     /// AddOrder created an order with fewer services than lines: real WHMCS
-    /// silently drops lines with an unknown product id.
-    #[error("WHMCS AddOrder created order {order_id} with {created} services for {expected} lines")]
+    /// silently drops lines with an unknown product id. The order exists.
+    #[error("WHMCS AddOrder created order {order_id} with {} services for {expected} lines", service_ids.len())]
     IncompleteOrder {
         /// The order that was created.
         order_id: u64,
         /// Lines sent.
         expected: usize,
-        /// Services created.
-        created: usize,
+        /// The services it did create.
+        service_ids: Vec<u64>,
     },
     /// The request could not be built (a bug: a form key added twice).
     #[error("WHMCS {action} request could not be built")]

@@ -843,3 +843,55 @@ async fn get_payment_methods_lists_gateway_system_names_and_bad_credentials_fail
         "{err:?}"
     );
 }
+
+/// Defect 2: settling an unknown AddOrder read one page of GetClientsProducts
+/// (WHMCS answers 25 services by default), so the order of a client with more
+/// services was "not found" and AddOrder ran again.
+#[tokio::test]
+async fn settling_finds_the_order_of_a_client_with_more_services_than_a_page() {
+    use portal_core::domain::OrderId;
+    use portal_core::ports::{BillingGateway, BillingLine};
+    use whmcs::billing::WhmcsBilling;
+
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("many@example.jp"))
+        .await
+        .unwrap();
+    let billing = WhmcsBilling::new(client_for(&whmcs), "banktransfer");
+    let vpn = BillingLine {
+        pid: 301,
+        billing_cycle: portal_core::domain::BillingCycle::Monthly,
+        config_options: BTreeMap::new(),
+        qty: 1,
+        is_service: true,
+    };
+    // 105 earlier orders, each of its own Salesforce Order (more than WHMCS's
+    // default page of 25, and than one page of the client's 100)…
+    for n in 0..105 {
+        let earlier = OrderId::parse(&format!("801J0000000{n:04}")).unwrap();
+        billing
+            .place_order(client_id, &earlier, std::slice::from_ref(&vpn))
+            .await
+            .unwrap();
+    }
+    // …then the one whose answer was lost.
+    whmcs.inject(WhmcsFault::drop_after_commit("AddOrder"));
+    let lost = OrderId::parse(SF_ORDER).unwrap();
+    assert!(
+        billing
+            .place_order(client_id, &lost, std::slice::from_ref(&vpn))
+            .await
+            .is_err()
+    );
+    let found = billing
+        .find_by_salesforce_order(client_id, &lost)
+        .await
+        .unwrap();
+    let created = whmcs.orders().last().unwrap().clone();
+    assert_eq!(found.len(), 1, "the 106th service is found");
+    assert_eq!(found[0].order_id, created.id);
+    assert_eq!(found[0].service_id, created.service_ids[0]);
+    assert_eq!(whmcs.calls("GetClientsProducts"), 2, "two pages of 100");
+}

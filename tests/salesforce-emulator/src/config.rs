@@ -26,6 +26,9 @@ pub struct EmulatorConfig {
     pub admin_token: Option<String>,
     /// The daily API request allowance, the M of `Sforce-Limit-Info: api-usage=N/M`.
     pub daily_api_limit: u64,
+    /// The rolling window the allowance is counted over (Salesforce: 24 hours); a
+    /// call stops counting once it is this old.
+    pub api_usage_window: Duration,
     /// Records per query page before `nextRecordsUrl`.
     pub query_batch_size: usize,
     /// How long published platform events are kept for replay.
@@ -70,6 +73,7 @@ impl Default for EmulatorConfig {
             session_ttl: Duration::from_secs(2 * 60 * 60),
             admin_token: Some(DEFAULT_ADMIN_TOKEN.to_owned()),
             daily_api_limit: 15_000,
+            api_usage_window: Duration::from_secs(24 * 60 * 60),
             query_batch_size: 2000,
             event_retention: Duration::from_secs(72 * 60 * 60),
             seed_catalog: true,

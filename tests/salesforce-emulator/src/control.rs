@@ -27,7 +27,7 @@ pub fn router() -> Router<Arc<Shared>> {
 async fn inject(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
     match serde_json::from_slice::<FaultSpec>(&body) {
         Ok(spec) => {
-            shared.faults.inject(Fault::from(spec));
+            shared.inject(Fault::from(spec));
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => (

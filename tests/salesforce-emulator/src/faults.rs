@@ -1,6 +1,7 @@
-//! Fault injection: latency, row locks, outages, request limits and Pub/Sub stream
-//! faults, set by tests
-//! (or over `/_emulator/faults`) and consumed by the requests they hit.
+//! Fault injection: latency, row locks, outages, request limits, writes that
+//! commit and then lose their answer, revoked sessions and Pub/Sub stream
+//! faults, set by tests (or over `/_emulator/faults`) and consumed by the
+//! requests they hit.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -25,6 +26,18 @@ pub enum Fault {
     /// The next `n` REST requests answer 403 `REQUEST_LIMIT_EXCEEDED`, nothing done;
     /// `concurrent` picks the concurrent-request message over the daily one.
     RequestLimitExceeded { n: u32, concurrent: bool },
+    /// The next `n` requests that commit a write (an sObject create, update or
+    /// upsert, a `composite` or a `composite/sobjects` that wrote) are committed
+    /// and published as usual, then their answer is held for this long: a client
+    /// whose timeout is shorter sees a timeout although the write happened.
+    CommitThenStall { delay: Duration, n: u32 },
+    /// The next `n` requests that commit a write are committed, then their
+    /// connection is closed before any byte of the answer is sent, as a
+    /// connection dropped by the network after Salesforce committed.
+    CommitThenDrop(u32),
+    /// Every access token issued so far is revoked now (sessions expire mid-run):
+    /// the next REST call with one answers 401 `INVALID_SESSION_ID`.
+    RevokeSessions,
     /// Every open Pub/Sub `Subscribe` stream ends now with `UNAVAILABLE`.
     PubSubDropStreams,
     /// Open and new `Subscribe` streams send nothing (no events, no keepalives) but stay
@@ -43,6 +56,8 @@ pub enum Fault {
 /// `{"type":"serviceUnavailable","n":2}`,
 /// `{"type":"serviceUnavailableAfter","after":1,"n":1}`,
 /// `{"type":"requestLimitExceeded","n":1,"concurrent":true}`,
+/// `{"type":"commitThenStall","millis":30000,"n":1}`, `{"type":"commitThenDrop","n":1}`,
+/// `{"type":"revokeSessions"}`,
 /// `{"type":"pubSubDropStreams"}`, `{"type":"pubSubSilence"}`, `{"type":"pubSubUnavailable","n":1}`,
 /// `{"type":"pubSubReplayCorrupted","n":1}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +81,14 @@ pub enum FaultSpec {
         #[serde(default)]
         concurrent: bool,
     },
+    CommitThenStall {
+        millis: u64,
+        n: u32,
+    },
+    CommitThenDrop {
+        n: u32,
+    },
+    RevokeSessions,
     PubSubDropStreams,
     PubSubSilence,
     PubSubUnavailable {
@@ -88,6 +111,12 @@ impl From<FaultSpec> for Fault {
             FaultSpec::RequestLimitExceeded { n, concurrent } => {
                 Fault::RequestLimitExceeded { n, concurrent }
             }
+            FaultSpec::CommitThenStall { millis, n } => Fault::CommitThenStall {
+                delay: Duration::from_millis(millis),
+                n,
+            },
+            FaultSpec::CommitThenDrop { n } => Fault::CommitThenDrop(n),
+            FaultSpec::RevokeSessions => Fault::RevokeSessions,
             FaultSpec::PubSubDropStreams => Fault::PubSubDropStreams,
             FaultSpec::PubSubSilence => Fault::PubSubSilence,
             FaultSpec::PubSubUnavailable { n } => Fault::PubSubUnavailable(n),
@@ -105,6 +134,15 @@ pub enum Refusal {
     LimitExceeded { concurrent: bool },
 }
 
+/// What happens to the answer of a request that committed a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterCommit {
+    /// The answer is sent this much later.
+    Stall(Duration),
+    /// The connection is closed without an answer.
+    Drop,
+}
+
 #[derive(Debug, Default)]
 struct Active {
     latency: Option<Duration>,
@@ -114,6 +152,11 @@ struct Active {
     delayed_outage: Option<(u32, u32)>,
     limit_exceeded: u32,
     limit_concurrent: bool,
+    /// Committed writes still to answer late, and how late.
+    stalls: u32,
+    stall_delay: Duration,
+    /// Committed writes still to answer with a dropped connection.
+    drops: u32,
 }
 
 /// The faults currently armed in one org.
@@ -130,6 +173,8 @@ impl Faults {
     }
 
     /// Arms a fault; counts add up with what is already armed.
+    /// [`Fault::RevokeSessions`] is carried out by the org (it owns the sessions):
+    /// here it arms nothing.
     pub fn inject(&self, fault: Fault) {
         let mut active = self.lock();
         match fault {
@@ -143,6 +188,12 @@ impl Faults {
                 active.limit_exceeded = active.limit_exceeded.saturating_add(n);
                 active.limit_concurrent = concurrent;
             }
+            Fault::CommitThenStall { delay, n } => {
+                active.stalls = active.stalls.saturating_add(n);
+                active.stall_delay = delay;
+            }
+            Fault::CommitThenDrop(n) => active.drops = active.drops.saturating_add(n),
+            Fault::RevokeSessions => {}
             Fault::PubSubDropStreams => self.pubsub.drop_streams(),
             Fault::PubSubSilence => self.pubsub.set_silent(true),
             Fault::PubSubUnavailable(n) => self.pubsub.refuse_subscriptions(n),
@@ -183,6 +234,21 @@ impl Faults {
             return Some(Refusal::LimitExceeded {
                 concurrent: active.limit_concurrent,
             });
+        }
+        None
+    }
+
+    /// What to do with the answer of a request that has just committed a write, if a
+    /// fault says so (and consumes it): drops first, then stalls.
+    pub fn take_after_commit(&self) -> Option<AfterCommit> {
+        let mut active = self.lock();
+        if active.drops > 0 {
+            active.drops -= 1;
+            return Some(AfterCommit::Drop);
+        }
+        if active.stalls > 0 {
+            active.stalls -= 1;
+            return Some(AfterCommit::Stall(active.stall_delay));
         }
         None
     }
@@ -254,5 +320,33 @@ mod tests {
         ));
         let spec: FaultSpec = serde_json::from_str(r#"{"type":"latency","millis":5}"#).unwrap();
         assert!(matches!(Fault::from(spec), Fault::Latency(d) if d == Duration::from_millis(5)));
+        let spec: FaultSpec =
+            serde_json::from_str(r#"{"type":"commitThenStall","millis":7,"n":2}"#).unwrap();
+        assert!(matches!(
+            Fault::from(spec),
+            Fault::CommitThenStall { delay, n: 2 } if delay == Duration::from_millis(7)
+        ));
+        let spec: FaultSpec = serde_json::from_str(r#"{"type":"commitThenDrop","n":3}"#).unwrap();
+        assert!(matches!(Fault::from(spec), Fault::CommitThenDrop(3)));
+        let spec: FaultSpec = serde_json::from_str(r#"{"type":"revokeSessions"}"#).unwrap();
+        assert!(matches!(Fault::from(spec), Fault::RevokeSessions));
+        assert!(serde_json::from_str::<FaultSpec>(r#"{"type":"commitThenDrop"}"#).is_err());
+    }
+
+    #[test]
+    fn answers_of_committed_writes_are_dropped_then_stalled_n_times() {
+        let faults = Faults::default();
+        assert_eq!(faults.take_after_commit(), None);
+        faults.inject(Fault::CommitThenStall {
+            delay: Duration::from_millis(9),
+            n: 1,
+        });
+        faults.inject(Fault::CommitThenDrop(1));
+        assert_eq!(faults.take_after_commit(), Some(AfterCommit::Drop));
+        assert_eq!(
+            faults.take_after_commit(),
+            Some(AfterCommit::Stall(Duration::from_millis(9)))
+        );
+        assert_eq!(faults.take_after_commit(), None);
     }
 }

@@ -30,14 +30,18 @@ pub mod faults;
 pub mod fixtures;
 pub mod flow;
 pub mod gaps;
+mod identity;
 pub mod ids;
+mod net;
 mod oauth;
+pub mod platform;
 pub mod pubsub;
 mod rest;
 pub mod seed;
 pub mod server;
 pub mod soql;
 pub mod store;
+mod usage;
 
 pub use config::EmulatorConfig;
 pub use error::{ApiError, EmulatorError};

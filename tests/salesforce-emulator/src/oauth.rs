@@ -193,7 +193,7 @@ pub async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             "access_token": access_token,
             "scope": "api",
             "instance_url": base,
-            "id": format!("{base}/id/{org_id}/{user_id}"),
+            "id": shared.identity_url(user_id),
             "token_type": "Bearer",
             "issued_at": chrono::Utc::now().timestamp_millis().to_string(),
         })),

@@ -9,10 +9,13 @@ use serde_json::{Map, Value, json};
 use crate::config::EmulatorConfig;
 use crate::error::{ApiError, EmulatorError};
 use crate::faults::Faults;
+use crate::platform;
 use crate::store::{Actor, Role, Sequences, Store, Txn};
 
 /// Name of the standard price book.
 pub const STANDARD_PRICEBOOK_NAME: &str = "Standard Price Book";
+/// The `Organization` record's name.
+pub const ORGANIZATION_NAME: &str = "Portal Emulated Org";
 /// Username of the staff user behind the admin token.
 pub const STAFF_USERNAME: &str = "staff@portal.local";
 
@@ -237,5 +240,22 @@ pub fn seed(
     }
     let (data, _) = txn.into_parts();
     *store = data;
+    let stamp = Value::String(crate::store::format_datetime(Utc::now()));
+    store.insert_platform_record(
+        &platform::ORGANIZATION,
+        config.org_id.clone(),
+        map(json!({
+            "Id": config.org_id,
+            "Name": ORGANIZATION_NAME,
+            "InstanceName": "EM1",
+            "IsSandbox": false,
+            "OrganizationType": "Developer Edition",
+            "TimeZoneSidKey": "Asia/Tokyo",
+            "CreatedDate": stamp,
+            "LastModifiedDate": stamp,
+            "CreatedById": staff,
+            "LastModifiedById": staff,
+        })),
+    );
     Ok(SeededUsers { integration, staff })
 }

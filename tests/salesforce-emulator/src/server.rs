@@ -19,11 +19,13 @@ use crate::error::{ApiError, EmulatorError};
 use crate::events::EventBus;
 use crate::faults::{Fault, Faults};
 use crate::ids;
+use crate::net::{Connection, KillableListener};
 use crate::oauth::{self, Sessions};
 use crate::pubsub::{self, PubSubState, PubSubStats};
 use crate::rest::{self, QueryCursor};
 use crate::store::{Actor, Role, Sequences, Store, Txn};
-use crate::{control, seed};
+use crate::usage::ApiUsage;
+use crate::{control, identity, seed};
 
 /// The state shared by every request of one org.
 #[derive(Debug)]
@@ -40,6 +42,8 @@ pub(crate) struct Shared {
     pub sessions: Sessions,
     pub cursors: Mutex<HashMap<String, QueryCursor>>,
     pub api_calls: AtomicU64,
+    /// Calls counted against `daily_api_limit` over the rolling window.
+    pub api_usage: ApiUsage,
     pub token_requests: AtomicU64,
     pub successful_logins: AtomicU64,
     pub pubsub: PubSubState,
@@ -73,6 +77,37 @@ impl Shared {
             }
         }
         out
+    }
+
+    /// Arms a fault; [`Fault::RevokeSessions`] revokes every access token now.
+    pub fn inject(&self, fault: Fault) {
+        if matches!(fault, Fault::RevokeSessions) {
+            tracing::info!("fault: every session revoked");
+            self.sessions.expire_all();
+        }
+        self.faults.inject(fault);
+    }
+
+    /// Who a token belongs to: the staff user for the static admin token, else the
+    /// user of a live OAuth session (the integration user).
+    pub fn actor_of_token(&self, token: &str) -> Option<Actor> {
+        if self
+            .config
+            .admin_token
+            .as_deref()
+            .is_some_and(|t| t == token)
+        {
+            return Some(self.staff_actor());
+        }
+        self.sessions.user_of(token).map(|user_id| Actor {
+            user_id,
+            role: Role::Integration,
+        })
+    }
+
+    /// The identity URL of a user (the `id` of the token answer).
+    pub fn identity_url(&self, user_id: &str) -> String {
+        format!("{}/id/{}/{user_id}", self.base_url, self.config.org_id)
     }
 
     /// The staff user behind the admin token, who also performs the Rust API's writes.
@@ -148,6 +183,7 @@ impl Emulator {
             faults,
             cursors: Mutex::new(HashMap::new()),
             api_calls: AtomicU64::new(0),
+            api_usage: ApiUsage::new(config.api_usage_window),
             token_requests: AtomicU64::new(0),
             successful_logins: AtomicU64::new(0),
             pubsub: PubSubState::default(),
@@ -156,7 +192,9 @@ impl Emulator {
         let pubsub_task = pubsub::serve(pubsub_listener, shared.clone(), pubsub_tls.as_ref())?;
         let app = router(shared.clone());
         let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
+            let listener = KillableListener(listener);
+            let service = app.into_make_service_with_connect_info::<Connection>();
+            if let Err(error) = axum::serve(listener, service).await {
                 tracing::error!(%error, "the emulator's HTTP server stopped");
             }
         });
@@ -252,7 +290,7 @@ impl Emulator {
 
     /// Arms a fault.
     pub fn inject(&self, fault: Fault) {
-        self.shared.faults.inject(fault);
+        self.shared.inject(fault);
     }
 
     /// Disarms every fault.
@@ -317,7 +355,7 @@ impl Emulator {
 
     /// Every record of `object`, in insertion order (empty for an unknown object).
     pub fn records(&self, object: &str) -> Vec<Value> {
-        let Some(object) = schema::object(object) else {
+        let Some(object) = crate::platform::object(object) else {
             return Vec::new();
         };
         lock(&self.shared.store)
@@ -329,7 +367,7 @@ impl Emulator {
 
     /// How many records `object` has.
     pub fn count(&self, object: &str) -> usize {
-        schema::object(object).map_or(0, |o| lock(&self.shared.store).count(o))
+        crate::platform::object(object).map_or(0, |o| lock(&self.shared.store).count(o))
     }
 
     /// The org's platform-event bus.
@@ -364,6 +402,11 @@ fn body_map(fields: Value) -> Result<serde_json::Map<String, Value>, EmulatorErr
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
+        .route(
+            "/services/oauth2/userinfo",
+            get(identity::userinfo).post(identity::userinfo),
+        )
+        .route("/id/{org_id}/{user_id}", get(identity::identity_url))
         .route("/services/data", get(rest::versions))
         .route("/services/data/", get(rest::versions))
         .route("/services/data/{*rest}", any(rest::handle))

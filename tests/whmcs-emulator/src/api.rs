@@ -73,6 +73,9 @@ impl Reply {
 pub(crate) struct ActionContext<'a> {
     pub(crate) payment_methods: &'a [String],
     pub(crate) seed: bool,
+    /// AddOrder creates the order without its last line's service (see
+    /// [`crate::WhmcsFault::IncompleteOrder`]).
+    pub(crate) drop_last_line: bool,
 }
 
 /// Runs `action` (canonical name) against the state.
@@ -454,7 +457,12 @@ fn add_order(params: &Params, state: &mut State, ctx: &ActionContext<'_>) -> Act
     let no_invoice = flag(params, "noinvoice")?;
     let no_invoice_email = flag(params, "noinvoiceemail")?;
     let no_email = flag(params, "noemail")?;
-    let lines = order_lines(params, ctx.seed)?;
+    let mut lines = order_lines(params, ctx.seed)?;
+    if ctx.drop_last_line {
+        // What WHMCS does with a line it cannot sell (an unknown or retired product,
+        // no stock): the order is created without it, and the answer says success.
+        lines.pop();
+    }
 
     let order_id = state.next_order_id;
     state.next_order_id += 1;
@@ -528,6 +536,15 @@ fn accept_order(params: &Params, state: &mut State) -> ActionResult {
     Ok(Reply::success(json!({})))
 }
 
+/// WHMCS's default page of every list action: "limitnum … The number of records
+/// to return (default: 25)" (developers.whmcs.com/api-reference/getclientsproducts
+/// and /getorders). WHMCS 7 answered every service of GetClientsProducts when
+/// `limitnum` was missing (its default was 999999); the reference and WHMCS 8 say
+/// 25, and a client that trusts one page loses services past the 25th.
+pub const DEFAULT_PAGE: usize = 25;
+
+/// `limitstart` and `limitnum`, read as PHP's `(int)` casts them: a missing,
+/// non-numeric or zero `limitnum` means the default page.
 fn limits(params: &Params, default_num: usize) -> (usize, usize) {
     let start = params
         .non_empty("limitstart")
@@ -551,7 +568,7 @@ fn get_clients_products(params: &Params, state: &State) -> ActionResult {
             && pid.is_none_or(|v| v == s.pid.to_string())
     };
     let all: Vec<&ServiceRecord> = state.services.iter().filter(matches).collect();
-    let (start, num) = limits(params, 999_999);
+    let (start, num) = limits(params, DEFAULT_PAGE);
     let page: Vec<Value> = all
         .iter()
         .skip(start)
@@ -559,20 +576,25 @@ fn get_clients_products(params: &Params, state: &State) -> ActionResult {
         .map(|s| service_json(s, state))
         .collect();
     let numreturned = page.len();
-    let products = if all.is_empty() {
-        Value::from("")
-    } else {
-        json!({"product": page})
-    };
-    Ok(Reply::success(json!({
+    let mut body = json!({
         "clientid": client_id.unwrap_or_default(),
         "serviceid": service_id.unwrap_or_default(),
         "pid": pid.unwrap_or_default(),
         "totalresults": all.len(),
         "startnumber": start,
         "numreturned": numreturned,
-        "products": products,
-    })))
+    });
+    // `products` is "" when nothing matches at all, absent when this page is past
+    // the last match, else the page.
+    let products = if all.is_empty() {
+        Some(Value::from(""))
+    } else {
+        (!page.is_empty()).then(|| json!({"product": page}))
+    };
+    if let (Some(products), Value::Object(map)) = (products, &mut body) {
+        map.insert("products".into(), products);
+    }
+    Ok(Reply::success(body))
 }
 
 fn service_json(s: &ServiceRecord, state: &State) -> Value {
@@ -632,16 +654,18 @@ fn get_orders(params: &Params, state: &State) -> ActionResult {
         })
         .collect();
     all.sort_by_key(|o| std::cmp::Reverse(o.id));
-    let (start, num) = limits(params, 25);
+    let (start, num) = limits(params, DEFAULT_PAGE);
     let page: Vec<Value> = all
         .iter()
         .skip(start)
         .take(num)
         .map(|o| order_json(o, state))
         .collect();
-    // WHMCS reads these from MySQL: every number comes back as a string.
+    // The paging fields are integers, as in the reference's example answer
+    // (developers.whmcs.com/api-reference/getorders); the orders' own numbers
+    // come from MySQL as strings.
     let mut body = json!({
-        "totalresults": all.len().to_string(),
+        "totalresults": all.len(),
         "startnumber": start,
         "numreturned": page.len(),
     });

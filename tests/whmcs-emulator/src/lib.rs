@@ -18,6 +18,7 @@
 
 mod api;
 pub mod catalog;
+mod control;
 pub mod form;
 pub mod php;
 mod state;
@@ -35,7 +36,7 @@ use axum::routing::post;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use api::{ACTIONS, canonical_action};
+pub use api::{ACTIONS, DEFAULT_PAGE, canonical_action};
 pub use catalog::{
     CATALOG, DATA_PLAN_OPTION_ID, FIXED_IP_OPTION_ID, Product, REGION_OPTION_ID,
     SALESFORCE_ORDER_ID_FIELD_NAME, SPEED_OPTION_ID, VOICE_OPTION_ID, find_product,
@@ -143,6 +144,7 @@ impl WhmcsEmulator {
         });
         let app = Router::new()
             .route(API_PATH, post(handle))
+            .nest("/_emulator", control::router())
             .with_state(Arc::clone(&shared));
         let mut stop = shutdown_rx;
         let task = tokio::spawn(async move {
@@ -354,6 +356,7 @@ async fn handle(
         let ctx = ActionContext {
             payment_methods: &config.payment_methods,
             seed: config.seed,
+            drop_last_line: matches!(fault, Some(WhmcsFault::IncompleteOrder)),
         };
         (api::run(action, &params, &mut state, &ctx), fault)
     };
@@ -364,6 +367,15 @@ async fn handle(
             tokio::select! {
                 _ = stop.wait_for(|stopped| *stopped) => {}
                 () = tokio::time::sleep(Duration::from_secs(600)) => {}
+            }
+            json_reply(reply)
+        }
+        Some(WhmcsFault::StallAfterCommit { delay, .. }) => {
+            tracing::info!(action, ?delay, "fault: committed, answering late");
+            let mut stop = shared.shutdown.clone();
+            tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => {}
+                () = tokio::time::sleep(delay) => {}
             }
             json_reply(reply)
         }

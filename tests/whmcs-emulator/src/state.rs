@@ -131,12 +131,25 @@ pub enum WhmcsFault {
         /// Action to affect (e.g. `AddOrder`).
         action: String,
     },
+    /// Run the call and commit its effects, then answer this much later (a
+    /// client whose timeout is shorter does not learn the outcome).
+    StallAfterCommit {
+        /// Action to affect.
+        action: String,
+        /// How late the answer comes.
+        delay: Duration,
+    },
     /// Run the call and commit, then send the headers and cut the connection
     /// in the middle of the body.
     DropAfterCommit {
         /// Action to affect.
         action: String,
     },
+    /// The next AddOrder creates the order without the service of its last line
+    /// and answers success with the services it did create (none for a
+    /// one-line order): what WHMCS does when it silently drops a line it cannot
+    /// sell. A client sees fewer `serviceids` than lines.
+    IncompleteOrder,
     /// Answer HTTP 500 with an HTML error page; nothing is done.
     ServerError {
         /// Action to affect.
@@ -157,6 +170,15 @@ impl WhmcsFault {
     pub fn timeout_after_commit(action: &str) -> Self {
         Self::TimeoutAfterCommit {
             action: action.to_owned(),
+        }
+    }
+
+    /// [`WhmcsFault::StallAfterCommit`] for `action`.
+    #[must_use]
+    pub fn stall_after_commit(action: &str, delay: Duration) -> Self {
+        Self::StallAfterCommit {
+            action: action.to_owned(),
+            delay,
         }
     }
 
@@ -187,9 +209,11 @@ impl WhmcsFault {
     fn action(&self) -> Option<&str> {
         match self {
             Self::TimeoutAfterCommit { action }
+            | Self::StallAfterCommit { action, .. }
             | Self::DropAfterCommit { action }
             | Self::ServerError { action }
             | Self::HtmlBody { action } => Some(action),
+            Self::IncompleteOrder => Some("AddOrder"),
             Self::Latency(_) => None,
         }
     }

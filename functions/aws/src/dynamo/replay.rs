@@ -2,17 +2,20 @@
 //! `sk = POSITION` (`replay_id` as a `B` attribute); each gap is an item
 //! `pk = REPLAY#<topic>`, `sk = GAP#<20-digit epoch ms>#<uuid>`, which the
 //! reconciler marks swept (`swept_at`) through [`GapSweeps`]; the gap's id is
-//! its `sk`.
+//! its `sk`. The reconciler's sweep cursor is item `pk = REPLAY#<topic>`,
+//! `sk = SWEEP` (`after_order_id` S, absent at the start of a pass; `pass_started_at`
+//! N, epoch ms), read with a Query and written with UpdateItem, the two
+//! actions the reconciler has on `REPLAY#*`.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use chrono::{DateTime, Utc};
-use portal_core::domain::ReplayId;
+use portal_core::domain::{OrderId, ReplayId};
 use portal_core::ports::{
-    Gap, GapId, GapSweeps, ReplayStore, StoreError, UnsweptGap, epoch_millis,
+    Gap, GapId, GapSweeps, ReplayStore, StoreError, SweepCursor, UnsweptGap, epoch_millis,
 };
 
-use super::{Item, b, millis_to_time, n, opt_b, opt_n, req_n, req_s, s};
+use super::{Item, b, millis_to_time, n, opt_b, opt_n, opt_s, req_n, req_s, s};
 use crate::errors::store_error;
 
 /// [`ReplayStore`] on DynamoDB.
@@ -38,6 +41,7 @@ fn pk(topic: &str) -> String {
 
 const POSITION: &str = "POSITION";
 const GAP_PREFIX: &str = "GAP#";
+const SWEEP: &str = "SWEEP";
 
 fn replay_id(bytes: &[u8], name: &str) -> Result<ReplayId, StoreError> {
     ReplayId::new(bytes).ok_or_else(|| StoreError::corrupt(format!("attribute {name} is empty")))
@@ -212,5 +216,54 @@ impl GapSweeps for DynamoReplayStore {
             }
             Err(err) => Err(store_error(err)),
         }
+    }
+
+    #[tracing::instrument(skip(self), fields(table = %self.table))]
+    async fn sweep_cursor(&self, topic: &str) -> Result<Option<SweepCursor>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk = :sk")
+            .expression_attribute_values(":pk", s(pk(topic)))
+            .expression_attribute_values(":sk", s(SWEEP))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        let Some(item) = out.items().first() else {
+            return Ok(None);
+        };
+        let after = opt_s(item, "after_order_id")?
+            .map(|id| {
+                OrderId::parse(id)
+                    .map_err(|_| StoreError::corrupt("attribute after_order_id is not an Order id"))
+            })
+            .transpose()?;
+        Ok(Some(SweepCursor {
+            after,
+            pass_started_at: millis_to_time(req_n(item, "pass_started_at")?, "pass_started_at")?,
+        }))
+    }
+
+    #[tracing::instrument(skip(self, cursor), fields(table = %self.table))]
+    async fn save_sweep_cursor(&self, topic: &str, cursor: &SweepCursor) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(topic)))
+            .key("sk", s(SWEEP))
+            .expression_attribute_values(":started", n(epoch_millis(cursor.pass_started_at)));
+        let request = match &cursor.after {
+            Some(after) => request
+                .update_expression("SET pass_started_at = :started, after_order_id = :after")
+                .expression_attribute_values(":after", s(after.as_str())),
+            None => {
+                request.update_expression("SET pass_started_at = :started REMOVE after_order_id")
+            }
+        };
+        request.send().await.map_err(store_error)?;
+        Ok(())
     }
 }

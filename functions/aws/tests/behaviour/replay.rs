@@ -2,9 +2,9 @@
 
 use chrono::TimeDelta;
 use portal_aws::DynamoReplayStore;
-use portal_core::domain::ReplayId;
+use portal_core::domain::{OrderId, ReplayId};
 use portal_core::ports::memory::InMemoryReplayStore;
-use portal_core::ports::{Gap, GapId, GapSweeps, ReplayStore};
+use portal_core::ports::{Gap, GapId, GapSweeps, ReplayStore, SweepCursor};
 
 use crate::{behaviours, start};
 
@@ -111,8 +111,42 @@ async fn a_gap_is_swept_once_and_stays_recorded(store: impl ReplayStore + GapSwe
     );
 }
 
+async fn the_sweep_cursor_is_kept_per_topic_and_beside_the_gaps(
+    store: impl ReplayStore + GapSweeps,
+) {
+    assert_eq!(store.sweep_cursor(TOPIC).await.unwrap(), None);
+    let gap = Gap {
+        from: None,
+        to: None,
+        reason: "expired".to_owned(),
+        window_start: None,
+        detected_at: start(),
+    };
+    store.record_gap(TOPIC, &gap).await.unwrap();
+    let midway = SweepCursor {
+        after: Some(OrderId::parse("801Em0000000010IAA").unwrap()),
+        pass_started_at: start() + TimeDelta::minutes(5),
+    };
+    store.save_sweep_cursor(TOPIC, &midway).await.unwrap();
+    assert_eq!(store.sweep_cursor(TOPIC).await.unwrap(), Some(midway));
+    let new_pass = SweepCursor {
+        after: None,
+        pass_started_at: start() + TimeDelta::minutes(10),
+    };
+    store.save_sweep_cursor(TOPIC, &new_pass).await.unwrap();
+    assert_eq!(store.sweep_cursor(TOPIC).await.unwrap(), Some(new_pass));
+    assert_eq!(store.sweep_cursor("/event/Other__e").await.unwrap(), None);
+    assert_eq!(
+        store.unswept_gaps(TOPIC).await.unwrap().len(),
+        1,
+        "not a gap"
+    );
+    assert_eq!(store.gaps(TOPIC).await.unwrap(), vec![gap]);
+}
+
 behaviours! {
     position_round_trips_arbitrary_bytes => dynamo, memory;
     gaps_are_listed_oldest_first => dynamo, memory;
     a_gap_is_swept_once_and_stays_recorded => dynamo, memory;
+    the_sweep_cursor_is_kept_per_topic_and_beside_the_gaps => dynamo, memory;
 }

@@ -56,6 +56,16 @@ pub enum BillingError {
     /// WHMCS certainly did nothing and may succeed later (connection refused…).
     #[error("WHMCS is unavailable; retry later")]
     Unavailable(#[source] BoxError),
+    /// WHMCS created the order but not all of it (it silently dropped a line it
+    /// could not sell): the order exists, so it must never be placed again;
+    /// staff complete it in WHMCS. Permanent.
+    #[error("WHMCS created order {} incomplete: {reason}", order.order_id)]
+    Incomplete {
+        /// The order WHMCS made, with the services it did create.
+        order: WhmcsOrder,
+        /// A readable reason (no personal data).
+        reason: String,
+    },
     /// WHMCS refused the call (validation, unknown product…): permanent.
     #[error("WHMCS refused the request: {reason}")]
     Rejected {

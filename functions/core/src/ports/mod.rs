@@ -98,7 +98,7 @@ pub use provisioning_records::{
 };
 pub use queue_depths::{EVENT_DLQ, PROVISIONING_DLQ, QueueDepth, QueueDepths};
 pub use reconcile_attempts::{ReconcileAttempt, ReconcileAttempts};
-pub use replay_store::{Gap, GapId, GapSweeps, ReplayStore, UnsweptGap};
+pub use replay_store::{Gap, GapId, GapSweeps, ReplayStore, SweepCursor, UnsweptGap};
 pub use stuck_orders::{
     StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError, TimeWindow,
 };

@@ -9,7 +9,8 @@
 //!
 //! [`GapSweeps`] is the reconciler's side of the gaps: the ones not swept
 //! yet, and marking one swept once Salesforce was searched for the Orders its
-//! window may hold (a swept gap is never swept again).
+//! window may hold (a swept gap is never swept again); and where its sweep of
+//! Salesforce stands ([`SweepCursor`]), kept between runs beside the gaps.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +18,20 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::ReplayId;
+use crate::domain::{OrderId, ReplayId};
+
+/// Where the reconciler's sweep of Orders `Activating` stands between runs: a
+/// pass reads them in Id order, a few pages per run, and starts again from the
+/// first when it has read the last.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SweepCursor {
+    /// The last Order read; the next run reads the ones after it. `None`: a new
+    /// pass starts at the first Order.
+    pub after: Option<OrderId>,
+    /// When the pass in progress started: a gap detected before then is swept
+    /// when the pass ends.
+    pub pass_started_at: DateTime<Utc>,
+}
 
 /// Events the subscriber could not replay (expired or corrupted replay id):
 /// it resumed at LATEST, and the reconciler sweeps Salesforce for what the
@@ -104,6 +118,19 @@ pub trait GapSweeps: Send + Sync {
         id: &GapId,
         swept_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Where the sweep for `topic` stands; `None` before the first run.
+    fn sweep_cursor(
+        &self,
+        topic: &str,
+    ) -> impl Future<Output = Result<Option<SweepCursor>, StoreError>> + Send;
+
+    /// Saves where the sweep for `topic` stands (overwrites).
+    fn save_sweep_cursor(
+        &self,
+        topic: &str,
+        cursor: &SweepCursor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 impl<T: GapSweeps> GapSweeps for Arc<T> {
@@ -121,6 +148,21 @@ impl<T: GapSweeps> GapSweeps for Arc<T> {
         swept_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).mark_gap_swept(topic, id, swept_at)
+    }
+
+    fn sweep_cursor(
+        &self,
+        topic: &str,
+    ) -> impl Future<Output = Result<Option<SweepCursor>, StoreError>> + Send {
+        (**self).sweep_cursor(topic)
+    }
+
+    fn save_sweep_cursor(
+        &self,
+        topic: &str,
+        cursor: &SweepCursor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).save_sweep_cursor(topic, cursor)
     }
 }
 

@@ -17,14 +17,16 @@ pub struct TimeWindow {
     pub end: DateTime<Utc>,
 }
 
-/// Which Orders `Activating` to list.
+/// Which Orders `Activating` to list: one page of them, in Id order.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct StuckOrderQuery {
     /// Orders last modified at or before this instant.
     pub modified_before: DateTime<Utc>,
     /// And Orders last modified inside any of these windows, whatever their age.
     pub gap_windows: Vec<TimeWindow>,
-    /// At most this many Orders, oldest modification first.
+    /// Only Orders whose Id comes after this one (the page after it).
+    pub after: Option<OrderId>,
+    /// At most this many Orders, in Id order.
     pub limit: u32,
 }
 
@@ -40,9 +42,9 @@ pub struct StuckOrder {
 /// The Orders found, and whether more matched than the limit.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct StuckOrderPage {
-    /// Up to the limit, oldest modification first.
+    /// Up to the limit, in Id order.
     pub orders: Vec<StuckOrder>,
-    /// More Orders matched: the next run continues.
+    /// More Orders matched: the next page continues after the last of these.
     pub more: bool,
 }
 

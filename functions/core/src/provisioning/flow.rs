@@ -9,11 +9,13 @@
 //!    `Approved`/`Activating` is skipped (and a record left `ORDERED` by a
 //!    holder that wrote Salesforce but died before completing is completed).
 //! 3. Ensure the WHMCS client.
-//! 4. When the record may hide a WHMCS order (`UNKNOWN`, or `IN_PROGRESS`
-//!    whose holder died), settle it: find the services carrying the Order Id.
-//!    Found: continue from "ordered". Otherwise AddOrder, and record its
-//!    outcome (`ORDERED`, or `UNKNOWN` when WHMCS may have acted) before
-//!    anything else happens.
+//! 4. When the record may hide a WHMCS order (`UNKNOWN`, `IN_PROGRESS` whose
+//!    holder died, or a `FAILED` record reopened by a new approval), settle it
+//!    first, before anything may fail it: find the services carrying the
+//!    Order Id. Found: continue from "ordered". Otherwise AddOrder, and record
+//!    its outcome (`ORDERED`, or `UNKNOWN` when WHMCS may have acted) before
+//!    anything else happens. An `UNKNOWN` or `IN_PROGRESS` record that cannot
+//!    be settled is never failed (its Order is, in Salesforce).
 //! 5. AcceptOrder. 6. One Salesforce write. 7. Complete the record.
 //!
 //! Permanent failures write `Failed` + a readable error to Salesforce, fail
@@ -33,8 +35,8 @@ use crate::domain::OrderId;
 use crate::messages::ProvisioningMessage;
 use crate::ports::{
     ActivationError, BillingError, BillingGateway, Clock, FailedOrder, LeaseOwner, LedgerError,
-    OrderLedger, ProvisionedOrder, ProvisioningClaim, ProvisioningError, ProvisioningRecords,
-    ProvisioningState, WhmcsOrder,
+    OrderBundle, OrderLedger, ProvisionedOrder, ProvisioningClaim, ProvisioningError,
+    ProvisioningRecords, ProvisioningState, WhmcsOrder,
 };
 
 /// Timing rules of the use case.
@@ -104,12 +106,18 @@ pub(super) fn record_stop(error: &ProvisioningError) -> Stop {
 struct Known {
     order: Option<WhmcsOrder>,
     client_id: Option<u64>,
+    /// WHMCS may have an order for the Order: look before AddOrder.
     must_settle: bool,
+    /// The record says WHMCS may have acted (`UNKNOWN`, `IN_PROGRESS`): until it
+    /// is settled, no failure may fail it.
+    outcome_unknown: bool,
 }
 
 impl Known {
-    fn from_previous(previous: Option<ProvisioningState>) -> Self {
-        let (order, client_id, must_settle) = match previous {
+    /// From the record's previous state; `reopened` when a new approval reopened
+    /// a `FAILED` record (an earlier attempt may have reached WHMCS).
+    fn from_previous(previous: Option<ProvisioningState>, reopened: bool) -> Self {
+        let (order, client_id, outcome_unknown) = match previous {
             None | Some(ProvisioningState::Failed { .. }) => (None, None, false),
             Some(ProvisioningState::InProgress) => (None, None, true),
             Some(ProvisioningState::Unknown {
@@ -122,9 +130,10 @@ impl Known {
             Some(ProvisioningState::Completed { order }) => (Some(order), None, false),
         };
         Self {
+            must_settle: order.is_none() && (outcome_unknown || reopened),
             order,
             client_id,
-            must_settle,
+            outcome_unknown,
         }
     }
 }
@@ -198,9 +207,11 @@ where
             return self.log(ProvisioningOutcome::Retry(RetryReason::DeadlineTooClose));
         }
         let mut claim = self.records.claim(order_id, owner, lease_until, now).await;
+        let mut reopened = false;
         if matches!(claim, Ok(ProvisioningClaim::Failed { .. })) {
             match self.reopen_if_retried(order_id).await {
                 Ok(true) => {
+                    reopened = true;
                     claim = self
                         .records
                         .claim(order_id, owner, lease_until, self.clock.now())
@@ -234,7 +245,10 @@ where
         if let Some(state) = &previous {
             tracing::info!(previous = %state.status(), "claimed a provisioning record left by an earlier delivery");
         }
-        let outcome = match self.run(order_id, owner, lease_until, previous).await {
+        let outcome = match self
+            .run(order_id, owner, lease_until, previous, reopened)
+            .await
+        {
             Ok(order) => ProvisioningOutcome::Provisioned(order),
             Err(Stop::Skip { reason, release }) => {
                 if release {
@@ -260,8 +274,9 @@ where
         owner: &LeaseOwner,
         lease_until: DateTime<Utc>,
         previous: Option<ProvisioningState>,
+        reopened: bool,
     ) -> Result<WhmcsOrder, Stop> {
-        let mut known = Known::from_previous(previous);
+        let mut known = Known::from_previous(previous, reopened);
 
         let bundle = self.ledger.load(order_id).await.map_err(|e| match e {
             LedgerError::OrderNotFound => Stop::Skip {
@@ -281,33 +296,26 @@ where
                 .not_awaiting(order_id, owner, &bundle, known.order.as_ref())
                 .await);
         }
+        // Settle first: until then a failure must not fail a record whose
+        // outcome is unknown (it would forget the order WHMCS may have).
+        let mut client_id = known.client_id;
+        if known.must_settle {
+            let id = match client_id {
+                Some(id) => id,
+                None => self.client(&bundle, known.outcome_unknown).await?,
+            };
+            client_id = Some(id);
+            known.order = self.settle(order_id, owner, id).await?;
+        }
         let ordered = known.order.is_some();
         let plan = ProvisioningPlan::from_bundle(&bundle).map_err(|e| Stop::fail(e, ordered))?;
-
-        let client_id = match known.client_id {
+        let client_id = match client_id {
             Some(id) => id,
-            None => {
-                let has_email = bundle
-                    .contact
-                    .as_ref()
-                    .and_then(|c| c.email.as_deref())
-                    .is_some_and(|e| !e.trim().is_empty());
-                if bundle.account.whmcs_client_id.is_none() && !has_email {
-                    return Err(Stop::fail(MappingError::NoContactEmail, ordered));
-                }
-                self.billing
-                    .ensure_client(&bundle.account, bundle.contact.as_ref())
-                    .await
-                    .map_err(|e| billing_stop(e, "ensuring the WHMCS client", ordered))?
-                    .client_id
-            }
+            None => self.client(&bundle, ordered).await?,
         };
         let link_account = (bundle.account.whmcs_client_id != Some(client_id))
             .then(|| (bundle.account.id.clone(), client_id));
 
-        if known.order.is_none() && known.must_settle {
-            known.order = self.settle(order_id, owner, client_id).await?;
-        }
         let order = match known.order {
             Some(order) => order,
             None => {
@@ -369,6 +377,25 @@ where
         Ok(order)
     }
 
+    /// The WHMCS client of the Order's Account (found or created); a permanent
+    /// failure keeps the record when `keep` (a WHMCS order exists or may).
+    async fn client(&self, bundle: &OrderBundle, keep: bool) -> Result<u64, Stop> {
+        let has_email = bundle
+            .contact
+            .as_ref()
+            .and_then(|c| c.email.as_deref())
+            .is_some_and(|e| !e.trim().is_empty());
+        if bundle.account.whmcs_client_id.is_none() && !has_email {
+            return Err(Stop::fail(MappingError::NoContactEmail, keep));
+        }
+        Ok(self
+            .billing
+            .ensure_client(&bundle.account, bundle.contact.as_ref())
+            .await
+            .map_err(|e| billing_stop(e, "ensuring the WHMCS client", keep))?
+            .client_id)
+    }
+
     /// AddOrder, its outcome recorded before anything else happens.
     async fn order(
         &self,
@@ -414,6 +441,22 @@ where
                     // record stays IN_PROGRESS, which the next holder settles too.
                     release: recorded.is_err(),
                 })
+            }
+            Err(BillingError::Incomplete { order, reason }) => {
+                // WHMCS made the order without every line: it exists, so the record
+                // keeps it (ORDERED, never FAILED) and no later delivery or
+                // approval places another; the Order fails for staff to finish.
+                self.records
+                    .record_ordered(order_id, owner, Some(client_id), &order, self.clock.now())
+                    .await
+                    .map_err(|e| record_stop(&e))?;
+                Err(Stop::fail(
+                    format!(
+                        "{reason}; complete WHMCS order {} by hand, then approve again",
+                        order.order_id
+                    ),
+                    true,
+                ))
             }
             Err(other) => Err(billing_stop(other, "AddOrder", false)),
         }
@@ -507,6 +550,7 @@ where
 fn billing_stop(error: BillingError, step: &str, ordered: bool) -> Stop {
     match error {
         BillingError::Rejected { reason, .. } => Stop::fail(reason, ordered),
+        BillingError::Incomplete { reason, .. } => Stop::fail(reason, true),
         other => {
             tracing::warn!(
                 error = &other as &dyn std::error::Error,

@@ -6,7 +6,14 @@
 //! 1. reads the replay gaps not swept yet ([`crate::ports::GapSweeps`]);
 //! 2. asks Salesforce ([`crate::ports::StuckOrders`]) for Orders `Activating` whose last
 //!    modification is older than a threshold, or falls inside a gap's window
-//!    (their platform event may be lost), oldest first, at most a page;
+//!    (their platform event may be lost), in Id order, a page at a time from
+//!    where the previous run stopped ([`crate::ports::SweepCursor`], kept
+//!    beside the gaps): at most `sweep_pages` pages (one SOQL query each, of
+//!    `order_limit` + 1 rows; defaults 3 × 201) and one record read per Order,
+//!    stopping early once it has `order_limit` Orders to act on. Orders it
+//!    will not act on are read past, never re-read every run, so a stuck Order
+//!    is found whatever the number of older ones: within
+//!    ⌈Orders `Activating` / (`sweep_pages` × `order_limit`)⌉ runs;
 //! 3. lists provisioning records that need a claimant
 //!    ([`crate::ports::ProvisioningRecords::list_unsettled`]): `UNKNOWN`,
 //!    released, or whose lease lapsed, for longer than a threshold;
@@ -17,7 +24,8 @@
 //!    Order ([`crate::ports::ReconcileAttempts`]); an Order already
 //!    provisioned or held by a live lease is left alone, and one that used up
 //!    its attempts is reported instead of re-enqueued;
-//! 5. marks the gaps swept once the Salesforce sweep was complete;
+//! 5. marks swept the gaps detected before the sweep's pass started, once
+//!    the pass has read its last page;
 //! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]).
 //!
 //! It returns a [`ReconcileReport`] (counts per category, no personal data)

@@ -21,8 +21,12 @@ pub struct ReconcileSettings {
     pub backoff_cap: TimeDelta,
     /// Re-enqueues per Order before it is reported instead.
     pub max_attempts: u32,
-    /// Orders read from Salesforce per run.
+    /// Orders read from Salesforce per page, and the most a run re-enqueues
+    /// from the sweep.
     pub order_limit: u32,
+    /// Pages of `order_limit` Orders a run may read (one query each) to get past
+    /// Orders it will not act on; the next run goes on from where it stopped.
+    pub sweep_pages: u32,
     /// Provisioning records read per run.
     pub record_limit: usize,
     /// Gap windows swept per run (the rest wait for the next run).
@@ -42,6 +46,7 @@ impl Default for ReconcileSettings {
             backoff_cap: TimeDelta::hours(6),
             max_attempts: 8,
             order_limit: 200,
+            sweep_pages: 3,
             record_limit: 200,
             gap_limit: 20,
             attempt_retention: TimeDelta::days(30),

@@ -13,7 +13,7 @@ use crate::messages::{MessageOrigin, ProvisioningMessage, Token};
 use crate::ports::{
     Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, ProvisioningState, QueueDepth,
     QueueDepths, ReconcileAttempt, ReconcileAttempts, SendOutcome, StuckOrderQuery, StuckOrders,
-    TimeWindow, UnsweptGap, lapsed,
+    SweepCursor, TimeWindow, UnsweptGap, lapsed,
 };
 
 /// `requestedBy` of every re-enqueued message.
@@ -61,9 +61,9 @@ pub struct StepFailure {
 /// What one run found and did. Counts only, plus Order ids (not personal data).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ReconcileReport {
-    /// Orders `Activating` the Salesforce sweep returned.
+    /// Orders `Activating` the Salesforce sweep read in this run (every page).
     pub stuck_orders: u32,
-    /// More Orders matched than one run reads.
+    /// The sweep's pass is not complete: the next run goes on from where this one stopped.
     pub more_stuck_orders: bool,
     /// Provisioning records found unclaimed past the threshold.
     pub unsettled_records: u32,
@@ -176,17 +176,22 @@ where
         };
 
         let mut candidates: BTreeMap<OrderId, Candidate> = BTreeMap::new();
-        let swept = self
+        let pass = self
             .stuck_orders(&gaps, now, &mut report, &mut candidates)
             .await;
         self.unsettled_records(now, &mut report, &mut candidates)
             .await;
         self.reenqueue(run_id, now, candidates, &mut report).await;
 
-        if swept {
-            self.mark_swept(&gaps, now, &mut report).await;
-        } else {
-            report.gaps_pending += count(gaps.len());
+        match pass {
+            // A complete pass swept every gap detected before it started.
+            Some(started) => {
+                let (covered, later): (Vec<UnsweptGap>, Vec<UnsweptGap>) =
+                    gaps.into_iter().partition(|g| g.gap.detected_at <= started);
+                report.gaps_pending += count(later.len());
+                self.mark_swept(&covered, now, &mut report).await;
+            }
+            None => report.gaps_pending += count(gaps.len()),
         }
 
         match self.ports.depths.depths().await {
@@ -198,64 +203,123 @@ where
     }
 
     /// Step 2: the Salesforce sweep, each Order checked against its record.
-    /// `true` when the sweep was complete (every matching Order seen).
+    ///
+    /// The sweep reads the Orders `Activating` in Id order, a page of
+    /// `order_limit` at a time, from where the previous run stopped (the
+    /// [`SweepCursor`]): Orders it will not act on (already provisioned, in
+    /// flight, backing off, attempts used up) never hide newer ones, however many
+    /// there are. A run stops after `sweep_pages` pages, or once a page gave it
+    /// `order_limit` Orders to re-enqueue, or at the last page: then the pass is
+    /// complete and the next run starts a new one from the first Order.
+    /// Returns when the completed pass started (`None`: not complete).
     async fn stuck_orders(
         &self,
         gaps: &[UnsweptGap],
         now: DateTime<Utc>,
         report: &mut ReconcileReport,
         candidates: &mut BTreeMap<OrderId, Candidate>,
-    ) -> bool {
-        let query = StuckOrderQuery {
-            modified_before: now - self.settings.stuck_after,
-            gap_windows: gaps
-                .iter()
-                .map(|g| TimeWindow {
-                    start: g.gap.window_start,
-                    end: g.gap.detected_at,
-                })
-                .collect(),
-            limit: self.settings.order_limit,
-        };
-        let page = match self.ports.orders.activating(&query).await {
-            Ok(page) => page,
+    ) -> Option<DateTime<Utc>> {
+        let topic = &self.settings.topic;
+        let cursor = match self.ports.gaps.sweep_cursor(topic).await {
+            Ok(cursor) => cursor,
             Err(e) => {
-                report.fail(ReconcileStep::Salesforce, &e);
+                report.fail(ReconcileStep::Gaps, &e);
+                None
+            }
+        };
+        let (mut after, pass_started_at) = match cursor {
+            Some(SweepCursor {
+                after: Some(after),
+                pass_started_at,
+            }) => (Some(after), pass_started_at),
+            _ => (None, now),
+        };
+        let gap_windows: Vec<TimeWindow> = gaps
+            .iter()
+            .map(|g| TimeWindow {
+                start: g.gap.window_start,
+                end: g.gap.detected_at,
+            })
+            .collect();
+        let limit = self.settings.order_limit;
+        let mut found: u32 = 0;
+        let mut pages: u32 = 0;
+        let complete = loop {
+            if pages >= self.settings.sweep_pages.max(1) || found >= limit {
+                break false;
+            }
+            let query = StuckOrderQuery {
+                modified_before: now - self.settings.stuck_after,
+                gap_windows: gap_windows.clone(),
+                after: after.clone(),
+                limit,
+            };
+            pages += 1;
+            let page = match self.ports.orders.activating(&query).await {
+                Ok(page) => page,
+                Err(e) => {
+                    report.fail(ReconcileStep::Salesforce, &e);
+                    break false;
+                }
+            };
+            report.stuck_orders += count(page.orders.len());
+            for order in page.orders {
+                after = Some(order.order_id.clone());
+                if self.acts_on(&order.order_id, now, report).await {
+                    found += 1;
+                    candidates.insert(
+                        order.order_id,
+                        Candidate {
+                            order_modified_at: Some(order.last_modified),
+                        },
+                    );
+                }
+            }
+            if !page.more {
+                break true;
+            }
+        };
+        report.more_stuck_orders = !complete;
+        let next = SweepCursor {
+            after: if complete { None } else { after },
+            pass_started_at,
+        };
+        if let Err(e) = self.ports.gaps.save_sweep_cursor(topic, &next).await {
+            report.fail(ReconcileStep::Gaps, &e);
+        }
+        complete.then_some(pass_started_at)
+    }
+
+    /// Whether the sweep may act on an Order `Activating`: not when its record is
+    /// COMPLETED or held by a live lease (counted in the report).
+    async fn acts_on(
+        &self,
+        order_id: &OrderId,
+        now: DateTime<Utc>,
+        report: &mut ReconcileReport,
+    ) -> bool {
+        let record = match self.ports.records.get(order_id).await {
+            Ok(record) => record,
+            Err(e) => {
+                report.fail(ReconcileStep::Records, &e);
                 return false;
             }
         };
-        report.stuck_orders = count(page.orders.len());
-        report.more_stuck_orders = page.more;
-        for order in page.orders {
-            let record = match self.ports.records.get(&order.order_id).await {
-                Ok(record) => record,
-                Err(e) => {
-                    report.fail(ReconcileStep::Records, &e);
-                    continue;
-                }
-            };
-            if let Some(record) = record {
-                if matches!(record.state, ProvisioningState::Completed { .. }) {
-                    report.already_provisioned += 1;
-                    continue;
-                }
-                if record
-                    .holder
-                    .as_ref()
-                    .is_some_and(|h| !lapsed(h.lease_until, now))
-                {
-                    report.in_flight += 1;
-                    continue;
-                }
+        if let Some(record) = record {
+            if matches!(record.state, ProvisioningState::Completed { .. }) {
+                report.already_provisioned += 1;
+                return false;
             }
-            candidates.insert(
-                order.order_id,
-                Candidate {
-                    order_modified_at: Some(order.last_modified),
-                },
-            );
+            if record
+                .holder
+                .as_ref()
+                .is_some_and(|h| !lapsed(h.lease_until, now))
+            {
+                report.in_flight += 1;
+                return false;
+            }
         }
-        !page.more
+        true
     }
 
     /// Step 3: records unclaimed for longer than the threshold.

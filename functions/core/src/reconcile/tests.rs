@@ -12,9 +12,9 @@ use crate::ports::memory::{
     InMemoryReplayStore, QueueConfig,
 };
 use crate::ports::{
-    DeadLetter, DeadLetters, EVENT_DLQ, Gap, LeaseOwner, PROVISIONING_DLQ, ProvisioningRecords,
-    QueueDepth, ReplayStore, StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError,
-    TestClock, WhmcsOrder,
+    Clock, DeadLetter, DeadLetters, EVENT_DLQ, Gap, LeaseOwner, PROVISIONING_DLQ,
+    ProvisioningRecords, QueueDepth, ReplayStore, StuckOrder, StuckOrderPage, StuckOrderQuery,
+    StuckOrders, SweepError, TestClock, WhmcsOrder,
 };
 
 /// A fake org: Orders `Activating` with their `LastModifiedDate`, selected
@@ -52,9 +52,10 @@ impl StuckOrders for Arc<FakeOrg> {
                         w.start.is_none_or(|s| s <= o.last_modified) && o.last_modified <= w.end
                     })
             })
+            .filter(|o| query.after.as_ref().is_none_or(|a| &o.order_id > a))
             .cloned()
             .collect();
-        matching.sort_by_key(|o| o.last_modified);
+        matching.sort_by(|a, b| a.order_id.cmp(&b.order_id));
         let limit = query.limit as usize;
         let more = matching.len() > limit;
         matching.truncate(limit);
@@ -339,13 +340,64 @@ async fn a_gap_stays_unswept_while_the_sweep_is_incomplete() {
     let report = w.reconciler.run("run").await;
     assert!(report.more_stuck_orders);
     assert_eq!((report.gaps_swept, report.gaps_pending), (0, 1));
-    assert_eq!(w.drain()[0].order_id, order(7), "oldest first");
+    assert_eq!(w.drain()[0].order_id, order(7), "Id order");
 
-    // One page per run, oldest first: while more Orders match than a page
-    // holds, the gap waits (and the report says so every run).
+    // The next run goes on after the last Order read: the pass ends there, and
+    // the gap detected before the pass started is swept.
     let report = w.reconciler.run("run-2").await;
-    assert!(report.more_stuck_orders);
-    assert_eq!((report.backing_off, report.gaps_pending), (1, 1));
+    assert!(!report.more_stuck_orders);
+    assert_eq!((report.stuck_orders, report.reenqueued), (1, 1));
+    assert_eq!((report.gaps_swept, report.gaps_pending), (1, 0));
+    assert_eq!(w.drain()[0].order_id, order(8));
+
+    // A new pass starts from the first Order again.
+    w.clock.advance(TimeDelta::minutes(20));
+    let report = w.reconciler.run("run-3").await;
+    assert_eq!(report.stuck_orders, 1);
+    assert_eq!(w.drain()[0].order_id, order(7));
+}
+
+#[tokio::test]
+async fn a_run_reads_past_the_orders_it_will_not_act_on_and_the_next_goes_on_from_there() {
+    let w = world_with(ReconcileSettings {
+        order_limit: 2,
+        sweep_pages: 2,
+        ..ReconcileSettings::default()
+    });
+    // Orders 1 to 6 are provisioned already; order 7 is stuck.
+    for n in 1..=6 {
+        w.org.add(&order(n), w.minutes_ago(60));
+        let me = LeaseOwner::new("provisioner").unwrap();
+        let at = w.clock.now();
+        w.records
+            .claim(&order(n), &me, at + TimeDelta::seconds(60), at)
+            .await
+            .unwrap();
+        let whmcs = WhmcsOrder {
+            order_id: u64::from(n),
+            service_ids: vec![u64::from(n)],
+        };
+        w.records
+            .complete(&order(n), &me, &whmcs, at)
+            .await
+            .unwrap();
+    }
+    w.org.add(&order(7), w.minutes_ago(30));
+
+    let first = w.reconciler.run("1").await;
+    assert_eq!((first.stuck_orders, first.already_provisioned), (4, 4));
+    assert!(
+        first.more_stuck_orders,
+        "two pages of two, then the run stops"
+    );
+    assert!(w.drain().is_empty());
+    let second = w.reconciler.run("2").await;
+    assert_eq!((second.stuck_orders, second.reenqueued), (3, 1));
+    assert!(!second.more_stuck_orders);
+    assert_eq!(w.drain()[0].order_id, order(7));
+    let queries = w.org.queries.lock().unwrap();
+    assert_eq!(queries.len(), 4, "one query per page");
+    assert_eq!(queries[2].after, Some(order(4)), "from where run 1 stopped");
 }
 
 #[tokio::test]

@@ -43,16 +43,19 @@ pub struct RunningOrg {
 
 /// Starts the emulated org with its REST API on `bind` and its Pub/Sub API
 /// on `pubsub_bind`, its client authenticating with the JWT bearer flow and
-/// the emulator's fixture key.
+/// the emulator's fixture key. `daily_api_limit` calls are allowed over a
+/// rolling 24 hours.
 pub async fn start_emulator(
     bind: SocketAddr,
     pubsub_bind: SocketAddr,
     admin_token: String,
+    daily_api_limit: u64,
 ) -> Result<RunningOrg, OrgError> {
     let emulator = Emulator::start(EmulatorConfig {
         bind,
         pubsub_bind,
         admin_token: Some(admin_token.clone()),
+        daily_api_limit,
         ..EmulatorConfig::default()
     })
     .await?;

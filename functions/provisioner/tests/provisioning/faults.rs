@@ -342,3 +342,170 @@ async fn a_deadline_passing_after_the_order_was_recorded_is_resumed_by_the_next_
     let record = records.get(&id).await.expect("store").expect("record");
     assert!(record.attempts >= 2);
 }
+
+/// Defect 3: WHMCS created the order but dropped a line (`IncompleteOrder`);
+/// the record must keep that order, so that a new approval never places a
+/// second one.
+#[tokio::test]
+async fn an_incomplete_whmcs_order_is_recorded_and_never_placed_again() {
+    let w = world().await;
+    let order = w.seed_order(
+        "Personal SonixNet Home Internet",
+        &["INT-HOME-10G", "INT-ACTIVATION"],
+    );
+    let message = w.approve(&order);
+    w.whmcs.inject(WhmcsFault::IncompleteOrder);
+
+    assert!(
+        w.deliver_one(&message).await,
+        "a permanent failure is acknowledged"
+    );
+    assert_eq!(w.whmcs.orders_created(), 1);
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
+    let whmcs_order = w.whmcs.orders().into_iter().next().expect("the order");
+    let error = sf_order["Activation_Error__c"]
+        .as_str()
+        .expect("an error text");
+    assert!(
+        error.contains(&whmcs_order.id.to_string()),
+        "names the WHMCS order: {error}"
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Ordered),
+        "the record keeps the order WHMCS made"
+    );
+
+    // Staff complete the order in WHMCS by hand and approve again.
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Activating"}),
+    )
+    .expect("staff retry");
+    let retry = w.approve_again(&order);
+    assert!(w.deliver_one(&retry).await);
+    assert_eq!(w.whmcs.orders_created(), 1, "no second WHMCS order");
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    assert_eq!(
+        sf_order["WHMCS_Order_Id__c"].as_f64(),
+        Some(whmcs_order.id as f64)
+    );
+}
+
+/// The Salesforce Product2 id of `code`.
+fn product_id(w: &crate::helpers::World<InMemoryProvisioningRecords>, code: &str) -> String {
+    w.sf.records("Product2")
+        .into_iter()
+        .find(|p| p["ProductCode"] == json!(code))
+        .and_then(|p| p["Id"].as_str().map(str::to_owned))
+        .expect("the product")
+}
+
+/// Defect 4: an UNKNOWN record (AddOrder's answer lost) must be settled before
+/// anything may fail it; here the product mapping breaks in between, which used
+/// to fail the record (forgetting that WHMCS may have the order) so a new
+/// approval ordered again.
+#[tokio::test]
+async fn an_unknown_record_is_settled_before_a_broken_mapping_can_fail_it() {
+    let w = world_with(
+        InMemoryProvisioningRecords::new(),
+        Duration::from_millis(500),
+    )
+    .await;
+    let order = w.seed_order("SIM", &["SIM-DATA-20GB"]);
+    let message = w.approve(&order);
+    w.whmcs.inject(WhmcsFault::drop_after_commit("AddOrder"));
+    assert!(!w.deliver_one(&message).await, "retried: outcome unknown");
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Unknown)
+    );
+    assert_eq!(w.whmcs.orders_created(), 1);
+
+    // Staff break the product's WHMCS mapping before the redelivery.
+    let product = product_id(&w, "SIM-DATA-20GB");
+    w.sf.update("Product2", &product, json!({"WHMCS_Product_Id__c": null}))
+        .expect("staff edit the product");
+    assert!(w.deliver_one(&message).await, "a permanent failure");
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Failed")
+    );
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Ordered),
+        "settled first: the record keeps the order WHMCS made"
+    );
+
+    // Staff fix the mapping and approve again: no second order.
+    w.sf.update("Product2", &product, json!({"WHMCS_Product_Id__c": "201"}))
+        .expect("staff fix the product");
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Activating"}),
+    )
+    .expect("staff retry");
+    assert!(w.deliver_one(&w.approve_again(&order)).await);
+    assert_eq!(w.whmcs.orders_created(), 1, "no second WHMCS order");
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Provisioned")
+    );
+}
+
+/// Defect 4: a record reopened after FAILED is settled before AddOrder when an
+/// earlier attempt may have reached WHMCS (here: AddOrder's answer was lost,
+/// then the record was failed).
+#[tokio::test]
+async fn a_reopened_record_is_settled_before_ordering_again() {
+    let w = world_with(
+        InMemoryProvisioningRecords::new(),
+        Duration::from_millis(500),
+    )
+    .await;
+    let order = w.seed_order("SIM", &["SIM-DATA-20GB"]);
+    let message = w.approve(&order);
+    w.whmcs.inject(WhmcsFault::drop_after_commit("AddOrder"));
+    assert!(!w.deliver_one(&message).await, "retried: outcome unknown");
+    assert_eq!(w.whmcs.orders_created(), 1);
+    // The record ends FAILED although WHMCS has the order (as a record failed
+    // before this fix, or by hand).
+    let id = portal_core::domain::OrderId::parse(&order.order_id).expect("an Order id");
+    let records = w.provisioner.records();
+    let me = portal_core::ports::LeaseOwner::new("staff-tool").expect("an owner");
+    let now = portal_core::ports::Clock::now(&w.clock);
+    records
+        .claim(&id, &me, now + TimeDelta::seconds(30), now)
+        .await
+        .expect("claimed");
+    records
+        .fail(&id, &me, "failed by hand", now)
+        .await
+        .expect("failed");
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Failed"}),
+    )
+    .expect("failed in Salesforce");
+
+    // Staff approve again: the record is reopened, and settled before AddOrder.
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Activating"}),
+    )
+    .expect("staff retry");
+    assert!(w.deliver_one(&w.approve_again(&order)).await);
+    assert_eq!(w.whmcs.orders_created(), 1, "no second WHMCS order");
+    assert_eq!(w.whmcs.calls("AddOrder"), 1);
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Provisioned")
+    );
+}

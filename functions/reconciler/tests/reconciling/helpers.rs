@@ -42,6 +42,11 @@ pub fn salesforce_client(sf: &Emulator) -> SalesforceClient {
 }
 
 pub async fn world() -> World {
+    world_with(ReconcileSettings::default()).await
+}
+
+/// A world whose reconciler runs with `settings`.
+pub async fn world_with(settings: ReconcileSettings) -> World {
     let sf = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let aws = AwsClients::from_sdk_config(&test_support::aws::sdk_config().await);
     let table = test_support::aws::create_table(&aws.dynamo).await;
@@ -58,7 +63,7 @@ pub async fn world() -> World {
         salesforce_client(&sf),
         &aws,
         &targets,
-        ReconcileSettings::default(),
+        settings,
         clock.clone(),
     );
     World {

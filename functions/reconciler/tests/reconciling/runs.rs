@@ -9,7 +9,9 @@ use portal_core::ports::{
 };
 use portal_core::schema::order_provision_requested::TOPIC;
 
-use crate::helpers::world;
+use portal_core::reconcile::ReconcileSettings;
+
+use crate::helpers::{world, world_with};
 
 #[tokio::test]
 async fn a_stuck_order_is_reenqueued_once_and_not_again_within_the_backoff() {
@@ -178,4 +180,46 @@ async fn the_dead_letter_depths_are_reported() {
             },
         ]
     );
+}
+
+/// Defect 5: the sweep read the `order_limit` oldest Orders `Activating`; once
+/// that many were Orders it never acts on (already provisioned here), a newer
+/// stuck Order was never found.
+#[tokio::test]
+async fn a_stuck_order_is_found_behind_more_skipped_orders_than_one_run_reads() {
+    let w = world_with(ReconcileSettings {
+        order_limit: 3,
+        ..ReconcileSettings::default()
+    })
+    .await;
+    let records = w.records();
+    let me = LeaseOwner::new("provisioner-1").unwrap();
+    let now = w.clock.now();
+    for n in 0..7 {
+        let done = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+        w.approve(&done);
+        records
+            .claim(&done, &me, now + TimeDelta::seconds(60), now)
+            .await
+            .unwrap();
+        let whmcs = WhmcsOrder {
+            order_id: 100 + n,
+            service_ids: vec![200 + n],
+        };
+        records.complete(&done, &me, &whmcs, now).await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let stuck = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+    w.approve(&stuck);
+
+    w.clock.advance(TimeDelta::minutes(20));
+    let mut found = Vec::new();
+    // Three runs, within the first re-enqueue's 15-minute backoff.
+    for _ in 0..3 {
+        let report = w.run().await;
+        assert!(report.is_clean(), "{:?}", report.failures);
+        found.extend(w.drain().await.into_iter().map(|r| r.message.order_id));
+        w.clock.advance(TimeDelta::minutes(5));
+    }
+    assert_eq!(found, vec![stuck], "re-enqueued once, past the 7 skipped");
 }

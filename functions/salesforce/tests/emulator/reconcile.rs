@@ -50,7 +50,7 @@ fn ids(page: &portal_core::ports::StuckOrderPage) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn finds_activating_orders_older_than_the_threshold_oldest_first() {
+async fn finds_activating_orders_older_than_the_threshold_page_by_page_in_id_order() {
     let org = org().await;
     let first = seed_order(&org, true);
     let second = seed_order(&org, true);
@@ -60,9 +60,11 @@ async fn finds_activating_orders_older_than_the_threshold_oldest_first() {
     let later = StuckOrderQuery {
         modified_before: Utc::now() + TimeDelta::minutes(1),
         gap_windows: Vec::new(),
+        after: None,
         limit: 200,
     };
     let page = sweep.activating(&later).await.unwrap();
+    let second_id = second.clone();
     assert_eq!(
         ids(&page),
         vec![first.clone(), second],
@@ -73,15 +75,29 @@ async fn finds_activating_orders_older_than_the_threshold_oldest_first() {
     assert!((Utc::now() - page.orders[0].last_modified).num_minutes() < 5);
 
     let one = sweep
-        .activating(&StuckOrderQuery { limit: 1, ..later })
+        .activating(&StuckOrderQuery {
+            limit: 1,
+            ..later.clone()
+        })
         .await
         .unwrap();
     assert_eq!(ids(&one), vec![first]);
     assert!(one.more, "a second Order remains");
+    let next = sweep
+        .activating(&StuckOrderQuery {
+            limit: 1,
+            after: Some(one.orders[0].order_id.clone()),
+            ..later
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&next), vec![second_id]);
+    assert!(!next.more, "the last page");
 
     let recent = StuckOrderQuery {
         modified_before: Utc::now() - TimeDelta::minutes(15),
         gap_windows: Vec::new(),
+        after: None,
         limit: 200,
     };
     assert!(sweep.activating(&recent).await.unwrap().orders.is_empty());
@@ -96,6 +112,7 @@ async fn a_gap_window_finds_recent_orders_whatever_the_threshold() {
     let query = |window: TimeWindow| StuckOrderQuery {
         modified_before: now - TimeDelta::minutes(15),
         gap_windows: vec![window],
+        after: None,
         limit: 200,
     };
 

@@ -34,11 +34,12 @@ impl PubSubService {
         Self { shared }
     }
 
-    /// Checks `accesstoken` (a live session of the REST face), `instanceurl` and `tenantid`.
+    /// Checks `accesstoken` (a token the REST face accepts: a live session or the
+    /// static staff token), `instanceurl` and `tenantid`.
     fn authenticate(&self, metadata: &MetadataMap) -> Result<(), Status> {
         let header = |name: &str| metadata.get(name).and_then(|v| v.to_str().ok());
         let token_ok = header(ACCESS_TOKEN_HEADER)
-            .is_some_and(|token| self.shared.sessions.user_of(token).is_some());
+            .is_some_and(|token| self.shared.actor_of_token(token).is_some());
         let instance_ok = header(INSTANCE_URL_HEADER).is_some_and(|url| {
             url.trim_end_matches('/') == self.shared.base_url.trim_end_matches('/')
         });

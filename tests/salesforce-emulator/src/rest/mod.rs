@@ -10,17 +10,19 @@ mod sobjects;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::faults::Refusal;
+use crate::faults::{AfterCommit, Refusal};
+use crate::net::Connection;
 use crate::server::Shared;
-use crate::store::{Actor, Role, Txn};
+use crate::store::{Actor, Txn};
 use crate::{LATEST_API_MAJOR, OLDEST_API_MAJOR};
 
 pub use query::QueryCursor;
@@ -153,35 +155,27 @@ pub async fn versions() -> Response {
 fn usage(shared: &Shared) -> String {
     format!(
         "api-usage={}/{}",
-        shared.api_calls.load(Ordering::SeqCst),
+        shared.api_usage.used(Instant::now()),
         shared.config.daily_api_limit
     )
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<Actor> {
+/// The token of an `Authorization: Bearer …` (or `OAuth …`) header.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("Bearer") && !scheme.eq_ignore_ascii_case("OAuth") {
-        return None;
-    }
-    let token = token.trim();
-    if shared
-        .config
-        .admin_token
-        .as_deref()
-        .is_some_and(|t| t == token)
-    {
-        return Some(shared.staff_actor());
-    }
-    shared.sessions.user_of(token).map(|user_id| Actor {
-        user_id,
-        role: Role::Integration,
-    })
+    (scheme.eq_ignore_ascii_case("Bearer") || scheme.eq_ignore_ascii_case("OAuth"))
+        .then(|| token.trim())
+}
+
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<Actor> {
+    shared.actor_of_token(bearer_token(headers)?)
 }
 
 /// Every request under `/services/data/{version}/…`.
 pub async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -214,7 +208,10 @@ pub async fn handle(
         }
         None => {}
     }
-    if shared.api_calls.load(Ordering::SeqCst) >= shared.config.daily_api_limit {
+    if !shared
+        .api_usage
+        .try_count(shared.config.daily_api_limit, Instant::now())
+    {
         let e = ApiError::new(
             403,
             "REQUEST_LIMIT_EXCEEDED",
@@ -249,12 +246,25 @@ pub async fn handle(
             .and_then(batch_size_option),
         body,
     };
-    let result = shared.transact(actor, |txn| {
+    let (result, wrote) = shared.transact(actor, |txn| {
         let result = dispatch(&shared, txn, &request, false);
         let ok = result.is_success();
-        (result, ok)
+        ((result, ok && txn.wrote()), ok)
     });
     tracing::debug!(%method, path = %uri.path(), status = result.status, "REST request");
+    if wrote {
+        match shared.faults.take_after_commit() {
+            Some(AfterCommit::Stall(delay)) => {
+                tracing::info!(path = %uri.path(), ?delay, "fault: committed, answering late");
+                tokio::time::sleep(delay).await;
+            }
+            Some(AfterCommit::Drop) => {
+                tracing::info!(path = %uri.path(), "fault: committed, dropping the connection");
+                connection.kill();
+            }
+            None => {}
+        }
+    }
     errors::to_http(result, Some(usage(&shared)))
 }
 
@@ -269,7 +279,7 @@ pub fn dispatch(
     let method = req.method.as_str();
     match segments.as_slice() {
         [] => match method {
-            "GET" => resources(&req.version),
+            "GET" => resources(&req.version, &shared.identity_url(&txn.actor().user_id)),
             _ => errors::method_not_allowed(method, "GET,HEAD"),
         },
         ["limits"] => match method {
@@ -285,11 +295,15 @@ pub fn dispatch(
     }
 }
 
-fn resources(version: &str) -> RestResponse {
+/// Resources by Version: the resources the emulator serves, and the caller's
+/// identity URL, absolute, as Salesforce lists it (SF docs
+/// `dome_discoveryresource`; jsforce's `Connection.identity()` reads it there).
+fn resources(version: &str, identity: &str) -> RestResponse {
     let base = format!("/services/data/v{version}");
     RestResponse::json(
         200,
         json!({
+            "identity": identity,
             "sobjects": format!("{base}/sobjects"),
             "query": format!("{base}/query"),
             "queryAll": format!("{base}/queryAll"),
@@ -301,7 +315,7 @@ fn resources(version: &str) -> RestResponse {
 
 fn limits(shared: &Shared) -> RestResponse {
     let max = shared.config.daily_api_limit;
-    let used = shared.api_calls.load(Ordering::SeqCst);
+    let used = shared.api_usage.used(Instant::now());
     RestResponse::json(
         200,
         json!({"DailyApiRequests": {"Max": max, "Remaining": max.saturating_sub(used)}}),

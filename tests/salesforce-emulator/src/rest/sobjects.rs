@@ -32,7 +32,7 @@ pub fn route(txn: &mut Txn<'_>, req: &RestRequest, rest: &[&str]) -> RestRespons
             _ => ApiError::not_found().into(),
         };
     }
-    let Some(object) = schema::object(name) else {
+    let Some(object) = crate::platform::object(name) else {
         return ApiError::not_found().into();
     };
     match (tail, method) {
@@ -196,7 +196,7 @@ fn multiple_choices(req: &RestRequest, object: &ObjectDef, ids: &[String]) -> Re
 fn get_by_external_id(
     txn: &Txn<'_>,
     req: &RestRequest,
-    object: &ObjectDef,
+    object: &'static ObjectDef,
     field: &str,
     value: &str,
 ) -> RestResponse {
@@ -215,11 +215,12 @@ fn get_by_external_id(
         Ok(n) if !matches!(field.kind, schema::FieldType::Text { .. }) => json!(n),
         _ => Value::String(value.to_owned()),
     };
-    let matches: Vec<&store::Record> = txn
-        .data()
-        .of(object)
-        .filter(|r| r.get(field.name).is_some_and(|v| same(v, &key)))
-        .collect();
+    let matches: Vec<&store::Record> = match txn.data().find(object, field, &key) {
+        Some(candidates) => candidates.into_iter(),
+        None => txn.data().of(object).collect::<Vec<_>>().into_iter(),
+    }
+    .filter(|r| r.get(field.name).is_some_and(|v| same(v, &key)))
+    .collect();
     match matches.as_slice() {
         [] => ApiError::not_found().into(),
         [one] => match selected_fields(txn, req, object) {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use salesforce::schema::ObjectDef;
 use serde_json::{Map, Value};
 
+use super::index::literal_key;
 use super::lexer::CmpOp;
 use super::parser::DateLiteral;
 use super::resolve::{Bound, Cond, FieldPath, Kind, LikeElem, Literal, OrderKey, Selection};
@@ -40,8 +41,8 @@ pub(crate) fn run(
         source,
         today: now.date_naive(),
     };
-    let mut rows: Vec<&Record> = source
-        .records(query.object)
+    let mut rows: Vec<&Record> = candidates(query, source)
+        .unwrap_or_else(|| source.records(query.object))
         .into_iter()
         .filter(|record| query.filter.as_ref().is_none_or(|c| ctx.matches(c, record)))
         .collect();
@@ -80,6 +81,38 @@ pub(crate) fn run(
             }
         }
     }
+}
+
+/// The records an index says may match: the first conjunct of the filter that is
+/// `field = literal` or `field IN (literals)` on an indexed field of the object
+/// itself. `None` when no conjunct can use an index (every record is read).
+fn candidates<'a>(query: &Bound, source: &'a dyn RecordSource) -> Option<Vec<&'a Record>> {
+    let conjuncts: Vec<&Cond> = match query.filter.as_ref()? {
+        Cond::And(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    conjuncts.into_iter().find_map(|cond| {
+        let (path, keys) = match cond {
+            Cond::Cmp {
+                path,
+                op: CmpOp::Eq,
+                value,
+            } => (path, vec![literal_key(value)?]),
+            Cond::In {
+                path,
+                negated: false,
+                values,
+            } => (
+                path,
+                values.iter().map(literal_key).collect::<Option<Vec<_>>>()?,
+            ),
+            _ => return None,
+        };
+        if !path.steps.is_empty() {
+            return None;
+        }
+        source.lookup(query.object, path.field, &keys)
+    })
 }
 
 impl Context<'_> {

@@ -11,14 +11,17 @@
 //! uses, because an emulator kinder than the real service hides bugs.
 
 mod eval;
+mod index;
 mod lexer;
 mod parser;
 mod resolve;
 #[cfg(test)]
 mod tests;
 
-use salesforce::schema::ObjectDef;
+use salesforce::schema::{FieldDef, ObjectDef};
 use serde_json::{Map, Value};
+
+pub use index::{index_key, is_indexed};
 
 /// A stored record: canonical field API name (as spelled in salesforce::schema) -> value in
 /// Salesforce wire form. Text, TextArea, Email, Phone, Picklist, AutoNumber, Id and Reference
@@ -34,6 +37,18 @@ pub trait RecordSource {
     fn records(&self, object: &'static ObjectDef) -> Vec<&Record>;
     /// The record with this 18-character id, whatever its object.
     fn get(&self, id: &str) -> Option<&Record>;
+    /// The records of `object` whose `field` has one of these [`index_key`]s (the
+    /// `Id` field: one of these 15-character ids), in insertion order; `None` when
+    /// the source keeps no index of `field` and the query must read every record.
+    fn lookup(
+        &self,
+        object: &'static ObjectDef,
+        field: &'static FieldDef,
+        keys: &[String],
+    ) -> Option<Vec<&Record>> {
+        let _ = (object, field, keys);
+        None
+    }
 }
 
 /// A parsed query, checked against the schema.

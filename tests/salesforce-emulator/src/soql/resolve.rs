@@ -3,7 +3,7 @@
 //! refusing what Salesforce refuses with the same error codes.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use salesforce::schema::{self, FieldDef, FieldType, ObjectDef};
+use salesforce::schema::{FieldDef, FieldType, ObjectDef};
 
 use super::SoqlError;
 use super::lexer::{CmpOp, StrChar};
@@ -130,7 +130,7 @@ pub(crate) struct Bound {
 
 /// Binds `raw` to the schema.
 pub(crate) fn resolve(raw: RawQuery) -> Result<Bound, SoqlError> {
-    let object = schema::object(&raw.object).ok_or_else(|| {
+    let object = crate::platform::object(&raw.object).ok_or_else(|| {
         SoqlError::invalid_type(format!(
             "sObject type '{}' is not supported. If you are attempting to use a custom object, \
              be sure to append the '__c' after the entity name. Please reference your WSDL or \
@@ -212,7 +212,7 @@ fn resolve_path(object: &'static ObjectDef, written: &str) -> Result<FieldPath, 
         else {
             return Err(not_understood());
         };
-        let target = schema::object(to).ok_or_else(not_understood)?;
+        let target = crate::platform::object(to).ok_or_else(not_understood)?;
         steps.push(Step {
             reference,
             relationship: canonical,
@@ -235,7 +235,7 @@ fn resolve_path(object: &'static ObjectDef, written: &str) -> Result<FieldPath, 
     })
 }
 
-fn kind_of(field: &FieldDef) -> Kind {
+pub(crate) fn kind_of(field: &FieldDef) -> Kind {
     match field.kind {
         FieldType::Id | FieldType::Reference { .. } => Kind::Id,
         FieldType::Text { .. }

@@ -1,6 +1,7 @@
-//! The transaction every write runs in: a copy of the org's data on which
-//! creates, updates and upserts are validated and applied (with the Order rules
-//! and the Order Approval Flow), plus the platform events to publish on commit.
+//! The transaction every write runs in: its own version of the org's data (an
+//! O(1) copy-on-write clone) on which creates, updates and upserts are validated
+//! and applied (with the Order rules and the Order Approval Flow), plus the
+//! platform events to publish on commit.
 
 use chrono::{DateTime, Utc};
 use salesforce::schema::{
@@ -32,6 +33,7 @@ pub enum UpsertOutcome {
 pub struct Savepoint {
     data: Store,
     events: usize,
+    writes: usize,
 }
 
 /// A transaction: the working copy of the data, who writes, and the events to publish on commit.
@@ -43,6 +45,8 @@ pub struct Txn<'a> {
     actor: Actor,
     now: DateTime<Utc>,
     events: Vec<EventPayload>,
+    /// Records created or updated so far.
+    writes: usize,
     /// Skip required-field, content, reference and uniqueness checks (test set-ups only).
     unchecked: bool,
     /// What the org's schema lacks.
@@ -70,6 +74,7 @@ impl<'a> Txn<'a> {
             actor,
             now,
             events: Vec::new(),
+            writes: 0,
             unchecked: false,
             gaps: &NO_GAPS,
         }
@@ -106,11 +111,12 @@ impl<'a> Txn<'a> {
         self.now
     }
 
-    /// Marks the current state, to roll back to with [`Txn::rollback_to`].
+    /// Marks the current state, to roll back to with [`Txn::rollback_to`] (O(1)).
     pub fn savepoint(&self) -> Savepoint {
         Savepoint {
             data: self.data.clone(),
             events: self.events.len(),
+            writes: self.writes,
         }
     }
 
@@ -118,6 +124,12 @@ impl<'a> Txn<'a> {
     pub fn rollback_to(&mut self, savepoint: Savepoint) {
         self.data = savepoint.data;
         self.events.truncate(savepoint.events);
+        self.writes = savepoint.writes;
+    }
+
+    /// Has the transaction created or updated a record (and kept it)?
+    pub fn wrote(&self) -> bool {
+        self.writes > 0
     }
 
     /// The final data and the events to publish, for commit.
@@ -202,6 +214,7 @@ impl<'a> Txn<'a> {
         }
         let parent = parent_order(object, &record);
         self.data.insert(object, id.clone(), record);
+        self.writes += 1;
         if let Some(order_id) = parent {
             self.roll_up_order_total(&order_id);
         }
@@ -257,6 +270,7 @@ impl<'a> Txn<'a> {
         }
         let parent = parent_order(object, &record);
         self.data.replace(id, record);
+        self.writes += 1;
         if let Some(order_id) = parent {
             self.roll_up_order_total(&order_id);
         }
@@ -315,12 +329,8 @@ impl<'a> Txn<'a> {
             }
         }
         let matches: Vec<String> = self
-            .data
-            .of(object)
-            .filter(|r| {
-                r.get(field.name)
-                    .is_some_and(|v| validation::same_unique_value(v, &key))
-            })
+            .with_value(object, field, &key)
+            .into_iter()
             .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_owned))
             .collect();
         match matches.as_slice() {
@@ -439,7 +449,7 @@ impl<'a> Txn<'a> {
     /// Content checks of given values: picklists, lengths, e-mails, references, uniqueness.
     fn check_values(
         &self,
-        object: &ObjectDef,
+        object: &'static ObjectDef,
         given: &[(&'static FieldDef, Value)],
         self_id: Option<&str>,
     ) -> Result<(), ApiError> {
@@ -470,11 +480,10 @@ impl<'a> Txn<'a> {
                 }
             }
             if field.unique
-                && let Some(other) = self.data.of(object).find(|r| {
-                    r.get("Id").and_then(Value::as_str) != self_id
-                        && r.get(field.name)
-                            .is_some_and(|v| validation::same_unique_value(v, value))
-                })
+                && let Some(other) = self
+                    .with_value(object, field, value)
+                    .into_iter()
+                    .find(|r| r.get("Id").and_then(Value::as_str) != self_id)
             {
                 let other_id = other.get("Id").and_then(Value::as_str).unwrap_or_default();
                 return Err(ApiError::bad_request(
@@ -488,6 +497,24 @@ impl<'a> Txn<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The records of `object` whose unique or external-id `field` holds `value`
+    /// (compared as Salesforce compares unique values), through the field's index.
+    fn with_value(
+        &self,
+        object: &'static ObjectDef,
+        field: &'static FieldDef,
+        value: &Value,
+    ) -> Vec<&Record> {
+        let same = |r: &&Record| {
+            r.get(field.name)
+                .is_some_and(|v| validation::same_unique_value(v, value))
+        };
+        match self.data.find(object, field, value) {
+            Some(candidates) => candidates.into_iter().filter(same).collect(),
+            None => self.data.of(object).filter(same).collect(),
+        }
     }
 
     /// Rules of particular objects: OrderItem price book integrity and totals.
@@ -562,9 +589,15 @@ impl<'a> Txn<'a> {
         let Some(items) = schema::object(order_item::OBJECT) else {
             return;
         };
+        let Some(order_ref) = items.field(order_item::ORDER_ID) else {
+            return;
+        };
+        let order_value = Value::String(order_id.to_owned());
         let total: f64 = self
             .data
-            .of(items)
+            .find(items, order_ref, &order_value)
+            .unwrap_or_default()
+            .into_iter()
             .filter(|r| r.get(order_item::ORDER_ID).and_then(Value::as_str) == Some(order_id))
             .filter_map(|r| r.get(order_item::TOTAL_PRICE).and_then(Value::as_f64))
             .sum();

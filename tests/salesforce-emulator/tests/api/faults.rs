@@ -212,3 +212,25 @@ async fn the_control_routes_drive_the_emulator_without_auth_or_counting() {
         .unwrap();
     assert_eq!(events["events"], json!([]));
 }
+
+#[tokio::test]
+async fn the_allocation_is_counted_over_a_rolling_window() {
+    let org = spawn_with(EmulatorConfig {
+        daily_api_limit: 2,
+        api_usage_window: Duration::from_millis(800),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    assert_eq!(org.get("limits").await.status, 200);
+    assert_eq!(org.get("limits").await.status, 200);
+    assert_eq!(org.get("limits").await.status, 403);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let again = org.get("limits").await;
+    assert_eq!(again.status, 200, "the first calls left the window");
+    assert_eq!(again.usage().as_deref(), Some("api-usage=1/2"));
+    assert_eq!(
+        org.emu.api_calls(),
+        3,
+        "every counted call, whatever its age"
+    );
+}

@@ -5,6 +5,8 @@ mod faults;
 mod flow;
 mod gaps;
 mod helpers;
+mod identity;
+mod lost_answers;
 mod oauth;
 mod query;
 mod sobjects;

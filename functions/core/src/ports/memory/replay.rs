@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::lock;
 use crate::domain::ReplayId;
-use crate::ports::{Gap, GapId, GapSweeps, ReplayStore, StoreError, UnsweptGap};
+use crate::ports::{Gap, GapId, GapSweeps, ReplayStore, StoreError, SweepCursor, UnsweptGap};
 
 #[derive(Debug, Clone)]
 struct StoredGap {
@@ -21,6 +21,7 @@ struct Topics {
     positions: HashMap<String, ReplayId>,
     gaps: HashMap<String, Vec<StoredGap>>,
     next_gap: u64,
+    cursors: HashMap<String, SweepCursor>,
 }
 
 /// [`ReplayStore`] (and [`GapSweeps`]) in memory.
@@ -100,5 +101,16 @@ impl GapSweeps for InMemoryReplayStore {
             .get_mut(topic)
             .and_then(|gaps| gaps.iter_mut().find(|g| &g.id == id));
         Ok(found.map(|g| g.swept_at = Some(swept_at)).is_some())
+    }
+
+    async fn sweep_cursor(&self, topic: &str) -> Result<Option<SweepCursor>, StoreError> {
+        Ok(lock(&self.topics).cursors.get(topic).cloned())
+    }
+
+    async fn save_sweep_cursor(&self, topic: &str, cursor: &SweepCursor) -> Result<(), StoreError> {
+        lock(&self.topics)
+            .cursors
+            .insert(topic.to_owned(), cursor.clone());
+        Ok(())
     }
 }
