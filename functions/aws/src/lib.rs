@@ -28,5 +28,5 @@ pub use dynamo::{
 };
 pub use logs::init_json_logs;
 pub use portal_core::ports::memory;
-pub use secrets::{SecretOverlay, SecretVariable, SecretsError};
+pub use secrets::{SecretOverlay, SecretsError};
 pub use sqs::SqsProvisioningQueue;

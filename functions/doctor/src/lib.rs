@@ -14,6 +14,6 @@ pub mod metadata;
 pub mod report;
 pub mod run;
 
-pub use config::{ConfigError, DoctorConfig};
+pub use config::DoctorConfig;
 pub use report::{Check, Item, Report, Section, Status};
 pub use run::Doctor;

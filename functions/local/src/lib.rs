@@ -25,5 +25,5 @@ pub mod config;
 pub mod runner;
 pub mod token;
 
-pub use config::{LocalConfig, LocalConfigError, SalesforceTarget, WhmcsTarget};
+pub use config::{LocalConfig, SalesforceTarget, StateTarget, WhmcsTarget};
 pub use runner::{Runner, RunnerError, Shared};

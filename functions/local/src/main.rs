@@ -4,17 +4,13 @@
 use std::io::Write as _;
 
 use anyhow::Context as _;
+use portal_core::config::Config as _;
+use portal_core::logs::LogFormat;
 use portal_local::{LocalConfig, Runner};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    portal_core::logs::init(LogFormat::Text, "info");
     let config = LocalConfig::from_env().context("reading the configuration")?;
     let runner = Runner::start(config)
         .await

@@ -16,5 +16,5 @@ pub mod config;
 pub mod wiring;
 
 pub use batch::{handle_batch, invocation};
-pub use config::{ConfigError, ProvisionerConfig};
+pub use config::ProvisionerConfig;
 pub use wiring::{LambdaProvisioner, SalesforceWhmcsProvisioner, assemble, build};

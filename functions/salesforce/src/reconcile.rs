@@ -100,11 +100,11 @@ fn sweep_error(error: SalesforceError) -> SweepError {
     }
 }
 
-fn malformed(detail: &str) -> SweepError {
-    let reason = format!("unexpected Salesforce answer: {detail}");
+fn malformed(detail: &'static str) -> SweepError {
+    let error = crate::error::UnexpectedAnswer(detail);
     SweepError::Rejected {
-        source: reason.clone().into(),
-        reason,
+        reason: error.to_string(),
+        source: Box::new(error),
     }
 }
 

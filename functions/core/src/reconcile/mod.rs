@@ -39,4 +39,4 @@ mod run;
 mod tests;
 
 pub use policy::{Decision, ReconcileSettings, decide, idempotency_key};
-pub use run::{ReconcilePorts, ReconcileReport, ReconcileStep, Reconciler, StepFailure};
+pub use run::{NotTaken, ReconcilePorts, ReconcileReport, ReconcileStep, Reconciler, StepFailure};

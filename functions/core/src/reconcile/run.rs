@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -50,16 +51,21 @@ impl fmt::Display for ReconcileStep {
 }
 
 /// One failed step, for the log.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 pub struct StepFailure {
     /// Which step.
     pub step: ReconcileStep,
-    /// The error and its causes (no personal data: adapters never put any in errors).
-    pub detail: String,
+    /// Why, with its causes (no personal data: adapters never put any in errors).
+    pub error: Arc<dyn StdError + Send + Sync>,
 }
 
+/// Messages the queue did not take (each one's failure is logged by the adapter).
+#[derive(Debug, thiserror::Error)]
+#[error("the queue did not take {0} message(s)")]
+pub struct NotTaken(pub u32);
+
 /// What one run found and did. Counts only, plus Order ids (not personal data).
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ReconcileReport {
     /// Orders `Activating` the Salesforce sweep read in this run (every page).
     pub stuck_orders: u32,
@@ -95,10 +101,12 @@ impl ReconcileReport {
         self.failures.is_empty()
     }
 
-    fn fail(&mut self, step: ReconcileStep, error: &(dyn StdError + 'static)) {
-        let detail = error_chain(error);
-        tracing::error!(%step, error = %detail, "a reconciliation step failed");
-        self.failures.push(StepFailure { step, detail });
+    fn fail(&mut self, step: ReconcileStep, error: impl StdError + Send + Sync + 'static) {
+        tracing::error!(%step, error = %error_chain(&error), "a reconciliation step failed");
+        self.failures.push(StepFailure {
+            step,
+            error: Arc::new(error),
+        });
     }
 }
 
@@ -170,7 +178,7 @@ where
                 gaps
             }
             Err(e) => {
-                report.fail(ReconcileStep::Gaps, &e);
+                report.fail(ReconcileStep::Gaps, e);
                 Vec::new()
             }
         };
@@ -196,7 +204,7 @@ where
 
         match self.ports.depths.depths().await {
             Ok(depths) => report.dead_letters = depths,
-            Err(e) => report.fail(ReconcileStep::DeadLetterDepths, &e),
+            Err(e) => report.fail(ReconcileStep::DeadLetterDepths, e),
         }
         log(&report);
         report
@@ -223,7 +231,7 @@ where
         let cursor = match self.ports.gaps.sweep_cursor(topic).await {
             Ok(cursor) => cursor,
             Err(e) => {
-                report.fail(ReconcileStep::Gaps, &e);
+                report.fail(ReconcileStep::Gaps, e);
                 None
             }
         };
@@ -258,7 +266,7 @@ where
             let page = match self.ports.orders.activating(&query).await {
                 Ok(page) => page,
                 Err(e) => {
-                    report.fail(ReconcileStep::Salesforce, &e);
+                    report.fail(ReconcileStep::Salesforce, e);
                     break false;
                 }
             };
@@ -285,7 +293,7 @@ where
             pass_started_at,
         };
         if let Err(e) = self.ports.gaps.save_sweep_cursor(topic, &next).await {
-            report.fail(ReconcileStep::Gaps, &e);
+            report.fail(ReconcileStep::Gaps, e);
         }
         complete.then_some(pass_started_at)
     }
@@ -301,7 +309,7 @@ where
         let record = match self.ports.records.get(order_id).await {
             Ok(record) => record,
             Err(e) => {
-                report.fail(ReconcileStep::Records, &e);
+                report.fail(ReconcileStep::Records, e);
                 return false;
             }
         };
@@ -344,7 +352,7 @@ where
                     });
                 }
             }
-            Err(e) => report.fail(ReconcileStep::Records, &e),
+            Err(e) => report.fail(ReconcileStep::Records, e),
         }
     }
 
@@ -361,7 +369,7 @@ where
             let previous = match self.ports.attempts.attempt(&order_id, now).await {
                 Ok(previous) => previous,
                 Err(e) => {
-                    report.fail(ReconcileStep::Attempts, &e);
+                    report.fail(ReconcileStep::Attempts, e);
                     continue;
                 }
             };
@@ -402,7 +410,7 @@ where
             Ok(outcomes) => outcomes,
             Err(e) => {
                 report.send_failures += count(messages.len());
-                report.fail(ReconcileStep::Queue, &e);
+                report.fail(ReconcileStep::Queue, e);
                 return;
             }
         };
@@ -429,15 +437,12 @@ where
                 .record_attempt(&message.order_id, next)
                 .await
             {
-                report.fail(ReconcileStep::Attempts, &e);
+                report.fail(ReconcileStep::Attempts, e);
             }
         }
         if refused > 0 {
             report.send_failures += refused;
-            report.failures.push(StepFailure {
-                step: ReconcileStep::Queue,
-                detail: format!("the queue did not take {refused} message(s)"),
-            });
+            report.fail(ReconcileStep::Queue, NotTaken(refused));
         }
     }
 
@@ -465,7 +470,7 @@ where
                 }
                 Err(e) => {
                     report.gaps_pending += 1;
-                    report.fail(ReconcileStep::Gaps, &e);
+                    report.fail(ReconcileStep::Gaps, e);
                 }
             }
         }
