@@ -59,7 +59,13 @@ pub async fn ensure_state_table(clients: &AwsClients, table: &str) -> Result<(),
         source,
     };
     let dynamo = &clients.dynamo;
-    if dynamo.describe_table().table_name(table).send().await.is_ok() {
+    if dynamo
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let key = |name: &str, kind| {
@@ -80,7 +86,11 @@ pub async fn ensure_state_table(clients: &AwsClients, table: &str) -> Result<(),
         .index_name("gsi1")
         .key_schema(key("gsi1pk", KeyType::Hash))
         .key_schema(key("gsi1sk", KeyType::Range))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()
         .expect("index name and keys are set");
     dynamo

@@ -203,12 +203,7 @@ impl ProvisioningDeliveries for SqsProvisioningQueue {
             .messages()
             .iter()
             .filter_map(|message| {
-                let attribute = |name| {
-                    message
-                        .attributes()
-                        .and_then(|a| a.get(&name))
-                        .cloned()
-                };
+                let attribute = |name| message.attributes().and_then(|a| a.get(&name)).cloned();
                 Some(Delivery::from_body(
                     message.message_id()?,
                     ReceiptHandle::new(message.receipt_handle()?),

@@ -66,7 +66,11 @@ struct Health {
     status: &'static str,
 }
 
-async fn health() -> Response {
+/// Reads (and drops) a body it does not need, as every route does: a body
+/// left unread makes the server close the connection after the answer, and
+/// a client that reused it meanwhile gets no answer at all.
+async fn health(request: Request) -> Response {
+    crate::body::drain(request.into_body()).await;
     Reply::json(StatusCode::OK, &Health { status: "ok" }).into_response()
 }
 
@@ -298,7 +302,8 @@ async fn list_support_cases<P: PortalPorts, S: ApiStore>(
     .await
 }
 
-async fn not_found() -> Response {
+async fn not_found(request: Request) -> Response {
+    crate::body::drain(request.into_body()).await;
     Problem::not_found().into_response()
 }
 

@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p portal-local --bench account_load`: starts the release
 //! `portal-local` on free ports, registers one customer, then at 0, 1,200,
-//! 2,800 and 10,000 of their Cases (created through `POST /support-cases`)
+//! 2,800 and 8,000 of their Cases (created through `POST /support-cases`)
 //! sends `GET /account` from 64 connections for 3 s and prints requests/s.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a bench binary
 
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 const CONNECTIONS: usize = 64;
 const LOAD_FOR: Duration = Duration::from_secs(3);
-const STEPS: [usize; 4] = [0, 1_200, 2_800, 10_000];
+const STEPS: [usize; 4] = [0, 1_200, 2_800, 8_000];
 
 struct Running(Child);
 
@@ -36,7 +36,7 @@ fn start() -> (Running, String) {
         .env("SF_EMULATOR_PUBSUB_BIND", "127.0.0.1:0")
         .env("WHMCS_EMULATOR_BIND", "127.0.0.1:0")
         .env("SF_EMULATOR_DAILY_API_LIMIT", "100000000")
-        .env("PORTAL_POSTS_PER_MINUTE", "1000000")
+        .env("PORTAL_POSTS_PER_MINUTE", "10000")
         .env("PORTAL_POSTS_PER_DAY", "1000000")
         .env_remove("SF_LOGIN_URL")
         .env_remove("WHMCS_API_URL")

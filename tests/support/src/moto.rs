@@ -6,7 +6,8 @@
 //! 1. a virtualenv at `<workspace>/target/moto-venv` with `moto[server]`,
 //!    created if missing under an exclusive lock file, so test binaries
 //!    running at the same time do not install twice;
-//! 2. `moto_server -H 127.0.0.1 -p <free port>`, spawned through a small
+//! 2. `moto_server.py -H 127.0.0.1 -p <free port>` (moto's server with
+//!    DynamoDB's conditional-write atomicity, see that file), spawned through a small
 //!    Python wrapper that kills the server when its standard input reaches
 //!    end-of-file. The wrapper's stdin pipe is kept in a static, so it closes
 //!    when the test process exits, however it exits, and the server goes
@@ -85,7 +86,8 @@ fn start() -> String {
     let mut child = Command::new(venv.join("bin/python"))
         .arg("-c")
         .arg(WRAPPER)
-        .arg(venv.join("bin/moto_server"))
+        .arg(venv.join("bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_server.py"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::piped())
         .stdout(log.try_clone().expect("clone the log handle"))

@@ -74,7 +74,10 @@ where
     queue.acknowledge(&again.receipt).await.unwrap();
     let a2 = receive_until(&queue, "a2").await;
     queue.acknowledge(&a2.receipt).await.unwrap();
-    assert!(queue.receive(10).await.unwrap().is_empty(), "b1 and a1 were deleted");
+    assert!(
+        queue.receive(10).await.unwrap().is_empty(),
+        "b1 and a1 were deleted"
+    );
 }
 
 async fn sqs() -> SqsProvisioningQueue {
@@ -84,7 +87,10 @@ async fn sqs() -> SqsProvisioningQueue {
 }
 
 fn memory() -> Arc<InMemoryQueue> {
-    Arc::new(InMemoryQueue::new(Arc::new(clock()), QueueConfig::default()))
+    Arc::new(InMemoryQueue::new(
+        Arc::new(clock()),
+        QueueConfig::default(),
+    ))
 }
 
 behaviours! {

@@ -13,7 +13,7 @@
 //! | [`GapSweeps`] | `replay_store.rs` | the gaps the reconciler has not swept yet | `DynamoReplayStore`; [`memory::InMemoryReplayStore`] |
 //! | [`SubscriberLease`] | `subscriber_lease.rs` | one active subscriber | `DynamoSubscriberLease`; [`memory::InMemorySubscriberLease`] |
 //! | [`ProvisioningQueue`] | `provisioning_queue.rs` | sending provisioning messages | `SqsProvisioningQueue`; [`memory::InMemoryQueue`] |
-//! | [`ProvisioningDeliveries`] | `provisioning_deliveries.rs` | receiving and settling them (portal-local's worker; the Lambda's SQS trigger in AWS) | `SqsProvisioningDeliveries`; [`memory::InMemoryQueue`] |
+//! | [`ProvisioningDeliveries`] | `provisioning_deliveries.rs` | receiving and settling them (portal-local's worker; the Lambda's SQS trigger in AWS) | `SqsProvisioningQueue` (polling, portal-local); [`memory::InMemoryQueue`] |
 //! | [`DeadLetters`] | `dead_letters.rs` | platform events that cannot be forwarded | `SqsDeadLetters`; [`memory::InMemoryDeadLetters`] |
 //! | [`QueueDepths`] | `queue_depths.rs` | how many messages wait in the dead-letter queues | `SqsQueueDepths`; [`memory::InMemoryQueue`], [`memory::InMemoryDeadLetters`] |
 //! | [`ProvisioningRecords`] | `provisioning_records.rs` | one provisioning record per Salesforce Order | `DynamoProvisioningRecords`; [`memory::InMemoryProvisioningRecords`] |
