@@ -71,8 +71,16 @@ impl<S: State> Runner<S> {
                 pubsub_bind,
                 admin_token,
                 daily_api_limit,
+                request_timeout,
             } => (
-                org::start_emulator(bind, pubsub_bind, admin_token, daily_api_limit).await?,
+                org::start_emulator(
+                    bind,
+                    pubsub_bind,
+                    admin_token,
+                    daily_api_limit,
+                    request_timeout,
+                )
+                .await?,
                 StartFrom::Earliest,
             ),
             SalesforceTarget::Real(sf, pubsub) => (org::connect(*sf, pubsub)?, StartFrom::Latest),

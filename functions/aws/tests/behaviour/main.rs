@@ -10,6 +10,7 @@ mod deliveries;
 mod idempotency;
 mod identity;
 mod lease;
+mod prefixes;
 mod provisioning;
 mod queue;
 mod reconcile;

@@ -26,6 +26,7 @@
 //! | [`LoginLimits`] | `login_limit.rs` | per-login request counters | `DynamoLoginLimits`; [`memory::InMemoryLoginLimits`] |
 //! | [`InactiveAccounts`] | `account_status.rs` | Accounts staff deactivated (read by the API) | `DynamoAccountStatuses`; [`memory::InMemoryAccountStatuses`] |
 //! | [`AccountStatusSync`] | `account_status.rs` | copying deactivations from Salesforce (the reconciler) | `DynamoAccountStatuses`; [`memory::InMemoryAccountStatuses`] |
+//! | [`PortalStatusChanges`] | `portal_status.rs` | portal Accounts by last modification (Salesforce; the reconciler's sync) | `salesforce::reconcile::SalesforcePortalStatuses` |
 //! | [`AccountProfile`](crate::portal::ports::AccountProfile) | `../portal/ports.rs` | `GET /account` | `salesforce::portal::SalesforceAccountProfile` |
 //! | [`RegistrationDirectory`](crate::portal::ports::RegistrationDirectory) | `../portal/ports.rs` | `POST /registrations` | `salesforce::portal::SalesforceRegistrationDirectory` |
 //! | [`EligibilityDesk`](crate::portal::ports::EligibilityDesk) | `../portal/ports.rs` | `POST /eligibility-requests` | `salesforce::portal::SalesforceEligibilityDesk` |
@@ -57,6 +58,7 @@ mod login_limit;
 mod login_link;
 pub mod memory;
 mod order_ledger;
+mod portal_status;
 mod provisioning_deliveries;
 mod provisioning_queue;
 mod provisioning_records;
@@ -89,6 +91,7 @@ pub use order_ledger::{
     ActivationError, BillingAccount, BillingContact, FailedOrder, LedgerError,
     MAX_ACTIVATION_ERROR_CHARS, OrderBundle, OrderLedger, OrderLineRecord, ProvisionedOrder,
 };
+pub use portal_status::{PortalStatusChange, PortalStatusChanges, PortalStatusPage};
 pub use provisioning_deliveries::{Delivery, ProvisioningDeliveries, ReceiptHandle};
 pub use provisioning_queue::{ProvisioningQueue, SendFailure, SendOutcome};
 pub use provisioning_records::{

@@ -10,10 +10,11 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::text::utf16_len;
 use crate::domain::{AccountId, ActivationStatus, OpportunityId, OrderId, OrderStatus};
 use crate::ports::BoxError;
 
-/// The longest `Activation_Error__c` (a Text(255) field).
+/// The longest `Activation_Error__c` (a Text(255) field), in UTF-16 code units.
 pub const MAX_ACTIVATION_ERROR_CHARS: usize = 255;
 
 /// The Order's Account, as billing needs it.
@@ -105,18 +106,28 @@ impl OrderBundle {
     }
 }
 
-/// The text written to `Order.Activation_Error__c`: readable, at most 255 characters.
+/// The text written to `Order.Activation_Error__c`: readable, at most 255
+/// UTF-16 code units (Salesforce's length; a surrogate pair is never split).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ActivationError(String);
 
 impl ActivationError {
-    /// `text` cut to [`MAX_ACTIVATION_ERROR_CHARS`] characters (with `…` when cut).
+    /// `text` cut to [`MAX_ACTIVATION_ERROR_CHARS`] UTF-16 code units (with `…` when cut).
     pub fn new(text: impl AsRef<str>) -> Self {
         let text = text.as_ref().trim();
-        if text.chars().count() <= MAX_ACTIVATION_ERROR_CHARS {
+        if utf16_len(text) <= MAX_ACTIVATION_ERROR_CHARS {
             return Self(text.to_owned());
         }
-        let mut cut: String = text.chars().take(MAX_ACTIVATION_ERROR_CHARS - 1).collect();
+        let mut cut = String::new();
+        let mut units = 0;
+        for c in text.chars() {
+            // Room is kept for the one-unit `…`.
+            if units + c.len_utf16() > MAX_ACTIVATION_ERROR_CHARS - 1 {
+                break;
+            }
+            units += c.len_utf16();
+            cut.push(c);
+        }
         cut.push('…');
         Self(cut)
     }

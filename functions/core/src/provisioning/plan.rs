@@ -179,6 +179,7 @@ pub enum MappingError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::utf16_len;
     use crate::domain::{AccountId, OrderId};
     use crate::ports::{ActivationError, BillingAccount, MAX_ACTIVATION_ERROR_CHARS};
 
@@ -288,12 +289,20 @@ mod tests {
     }
 
     #[test]
-    fn when_an_error_is_long_should_be_cut_to_255_characters() {
+    fn when_an_error_is_long_should_be_cut_to_255_utf16_units_without_splitting_a_pair() {
         let long = "é".repeat(400);
         let cut = ActivationError::new(&long);
-        assert_eq!(cut.as_str().chars().count(), MAX_ACTIVATION_ERROR_CHARS);
+        assert_eq!(utf16_len(cut.as_str()), MAX_ACTIVATION_ERROR_CHARS);
         assert!(cut.as_str().ends_with('…'));
         assert_eq!(ActivationError::new(" short ").as_str(), "short");
+        let wide = ActivationError::new("𠮷".repeat(200));
+        assert!(utf16_len(wide.as_str()) <= MAX_ACTIVATION_ERROR_CHARS);
+        assert_eq!(wide.as_str().chars().filter(|c| *c == '𠮷').count(), 127);
+        assert_eq!(
+            ActivationError::new("𠮷".repeat(127)).as_str(),
+            "𠮷".repeat(127),
+            "254 units fit"
+        );
     }
 
     #[test]
