@@ -3,8 +3,6 @@
 //! (`orderable`, by the rule of [`super::orderable`]). One read: the Account
 //! with its Opportunities.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -13,8 +11,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
 use super::orderable::{CommodityOpportunity, Orderability, orderable};
+use super::ports::AccountProfile;
 
 /// The Account as the portal shows it (also the response body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,16 +71,6 @@ pub struct IdVerificationView {
     pub verified_at: Option<DateTime<Utc>>,
     /// `Id_Verification_Rejection_Message__c`.
     pub rejection_message: Option<String>,
-}
-
-/// Reads the caller's Account.
-pub trait AccountProfile: Send + Sync {
-    /// One read of the Account by id with its Opportunities at
-    /// `Introduction`, `Ready` or `Void`; `None` when it does not exist.
-    fn account_overview(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Option<AccountRecord>, PortError>> + Send;
 }
 
 /// The caller's Account.

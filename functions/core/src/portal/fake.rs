@@ -10,26 +10,22 @@ use crate::domain::{
     OrderId, ProductId, WhmcsServiceId,
 };
 
-use super::account::{AccountProfile, AccountRecord};
+use super::account::AccountRecord;
 use super::caller::Caller;
-use super::cancellation::{CancellationDesk, CancellationPlan, ServiceRecord};
-use super::catalog::{Catalog, PriceListEntry};
-use super::eligibility::{
-    EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested,
-};
+use super::cancellation::{CancellationPlan, ServiceRecord};
+use super::catalog::PriceListEntry;
+use super::eligibility::{EligibilityContext, EligibilityPlan, EligibilityRequested};
 use super::error::PortError;
-use super::id_verification::{
-    IdVerificationContext, IdVerificationDesk, IdVerificationPlan, SubmittedVerification,
-};
-use super::orders::{
-    OrderBook, OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder,
-};
+use super::id_verification::{IdVerificationContext, IdVerificationPlan, SubmittedVerification};
+use super::orders::{OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder};
 use super::plans::NewCase;
-use super::registration::{
-    Registered, RegistrationDirectory, RegistrationLookup, RegistrationPlan,
+use super::ports::{
+    AccountProfile, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, OrderBook,
+    RegistrationDirectory, ServiceBook, SupportDesk,
 };
-use super::services::{ServiceBook, ServiceView};
-use super::support::{CaseSummary, SupportDesk};
+use super::registration::{Registered, RegistrationLookup, RegistrationPlan};
+use super::services::ServiceView;
+use super::support::CaseSummary;
 
 /// The caller's Account.
 pub fn account() -> AccountId {

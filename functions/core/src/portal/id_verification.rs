@@ -14,8 +14,6 @@
 //! - The document type and notes go into the Case description, with the
 //!   files' names.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -27,8 +25,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{ConflictReason, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::ports::IdVerificationDesk;
 
 /// The raw request of `POST /id-verifications` (a `multipart/form-data`
 /// form, read by the HTTP layer into this).
@@ -165,22 +164,6 @@ pub struct SubmittedVerification {
     pub case_id: CaseId,
     /// The `ContentVersion` of each file, in the plan's order.
     pub content_versions: Vec<SalesforceId>,
-}
-
-/// Reads and writes ID verifications (Account, Case, ContentVersion).
-pub trait IdVerificationDesk: Send + Sync {
-    /// One read; `None` when the Account does not exist.
-    fn verification_context(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Option<IdVerificationContext>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite): the case, its files and the
-    /// Account; returns the new case and file versions.
-    fn submit_verification(
-        &self,
-        plan: &IdVerificationPlan,
-    ) -> impl Future<Output = Result<SubmittedVerification, PortError>> + Send;
 }
 
 /// What an ID verification decides from its context.

@@ -13,7 +13,6 @@
 //!   caller's Account) and, should one come back, dropped.
 
 use std::collections::HashSet;
-use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -23,7 +22,8 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
+use super::ports::ServiceBook;
 
 /// The stages a service can be at.
 pub const SERVICE_STAGES: &[OpportunityStage] = &[
@@ -72,16 +72,6 @@ pub struct ServiceView {
 pub struct ServiceList {
     /// The caller's services, newest first.
     pub services: Vec<ServiceView>,
-}
-
-/// Reads services (Opportunity, Order, OrderItem, Product2).
-pub trait ServiceBook: Send + Sync {
-    /// One read: the Account's services, newest first (one row per service
-    /// product line; the use case keeps the first per service id).
-    fn services(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Vec<ServiceView>, PortError>> + Send;
 }
 
 /// The caller's services.

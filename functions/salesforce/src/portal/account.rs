@@ -9,9 +9,10 @@ use portal_core::domain::{
 };
 use portal_core::portal::PortError;
 use portal_core::portal::account::{
-    AccountOverview, AccountProfile, AccountRecord, EligibilityView, IdVerificationView,
+    AccountOverview, AccountRecord, EligibilityView, IdVerificationView,
 };
 use portal_core::portal::orderable::CommodityOpportunity;
+use portal_core::portal::ports::AccountProfile;
 use portal_core::schema::{account, opportunity};
 
 use crate::client::SalesforceClient;

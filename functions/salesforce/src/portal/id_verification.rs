@@ -14,8 +14,9 @@ use base64::Engine as _;
 use portal_core::domain::{AccountId, CaseId, CaseType, IdDocument, IdVerificationStatus};
 use portal_core::portal::PortError;
 use portal_core::portal::id_verification::{
-    IdVerificationContext, IdVerificationDesk, IdVerificationPlan, SubmittedVerification,
+    IdVerificationContext, IdVerificationPlan, SubmittedVerification,
 };
+use portal_core::portal::ports::IdVerificationDesk;
 use portal_core::schema::{account, case, content_version};
 
 use crate::client::SalesforceClient;

@@ -9,7 +9,8 @@
 
 use portal_core::domain::{AccountId, CommodityType, ItemClass, OpportunityStage, WhmcsServiceId};
 use portal_core::portal::PortError;
-use portal_core::portal::services::{SERVICE_STAGES, ServiceBook, ServiceProduct, ServiceView};
+use portal_core::portal::ports::ServiceBook;
+use portal_core::portal::services::{SERVICE_STAGES, ServiceProduct, ServiceView};
 use portal_core::schema::{opportunity, order, order_item, product};
 
 use crate::client::SalesforceClient;

@@ -5,7 +5,8 @@ use portal_core::domain::{
     AccountId, CommodityType, CustomerNumber, EligibilityStatus, IdVerificationStatus,
     OpportunityStage, PortalStatus,
 };
-use portal_core::portal::{AccountProfile, PortError};
+use portal_core::portal::PortError;
+use portal_core::portal::ports::AccountProfile;
 use salesforce::schema::account;
 use serde_json::json;
 
