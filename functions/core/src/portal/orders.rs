@@ -32,7 +32,7 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortalError};
+use super::error::PortalError;
 use super::orderable::readiness;
 use super::plans::{NewOpportunity, OpportunityPlan, OpportunitySummary};
 use super::ports::OrderBook;

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
 use portal_core::domain::{AccountId, CaseType, IdDocument, IdVerificationStatus};
+use portal_core::portal::PortError;
 use portal_core::portal::id_verification::IdVerificationPlan;
 use portal_core::portal::plans::{CaseOpportunity, NewCase};
-use portal_core::portal::PortError;
 use portal_core::portal::ports::IdVerificationDesk;
 use salesforce::schema::{account, case, content_document, content_document_link, content_version};
 use serde_json::json;
