@@ -22,6 +22,7 @@ use crate::domain::{
 use super::caller::Caller;
 use super::error::{ConflictReason, PortError, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 
 /// The raw body of `POST /id-verifications`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -104,6 +105,13 @@ pub trait IdVerificationDesk: Send + Sync {
         &self,
         plan: &IdVerificationPlan,
     ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
+
+    /// One read: the Account's `ID Verification` case opened under `key`, if any.
+    fn verification_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<CaseId>, PortError>> + Send;
 }
 
 /// What an ID verification decides from its context.
@@ -121,6 +129,7 @@ pub fn decide_id_verification(
     command: &IdVerificationCommand,
     context: IdVerificationContext,
     now: DateTime<Utc>,
+    request_key: &RequestKey,
 ) -> Result<IdVerificationDecision, PortalError> {
     match (context.status, context.open_case) {
         (Some(IdVerificationStatus::Verified), _) => {
@@ -148,6 +157,7 @@ pub fn decide_id_verification(
                     CaseType::IdVerification,
                     format!("ID verification - {}", command.document_type),
                     description,
+                    request_key.clone(),
                 ),
             }))
         }
@@ -161,25 +171,34 @@ pub async fn submit_id_verification<D: IdVerificationDesk>(
     caller: &Caller,
     body: IdVerificationRequest,
     now: DateTime<Utc>,
+    attempt: &Attempt,
 ) -> Result<Outcome<IdVerificationResponse>, PortalError> {
     let account = caller.account()?;
     let command = body.parse()?;
-    let context = desk
-        .verification_context(account)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    match decide_id_verification(account, &command, context, now)? {
-        IdVerificationDecision::Pending(response) => {
+    let find = move || desk.verification_by_key(account, attempt.key());
+    let submitted = |case_id| {
+        Outcome::Created(IdVerificationResponse {
+            case_id,
+            status: IdVerificationStatus::Pending,
+        })
+    };
+    if let Some(case_id) = written_before(attempt, find).await? {
+        return Ok(submitted(case_id));
+    }
+    let decided = match desk.verification_context(account).await? {
+        None => Err(PortalError::NotFound),
+        Some(context) => decide_id_verification(account, &command, context, now, attempt.key()),
+    };
+    match decided {
+        Err(refusal) => refused(attempt, refusal, find).await.map(submitted),
+        Ok(IdVerificationDecision::Pending(response)) => {
             tracing::info!(case_id = %response.case_id, "ID verification already pending");
             Ok(Outcome::Existing(response))
         }
-        IdVerificationDecision::Write(plan) => {
-            let case_id = desk.submit_verification(&plan).await?;
+        Ok(IdVerificationDecision::Write(plan)) => {
+            let case_id = write_once(desk.submit_verification(&plan), find).await?;
             tracing::info!(case_id = %case_id, "ID verification submitted");
-            Ok(Outcome::Created(IdVerificationResponse {
-                case_id,
-                status: IdVerificationStatus::Pending,
-            }))
+            Ok(submitted(case_id))
         }
     }
 }
@@ -207,7 +226,7 @@ mod tests {
     #[tokio::test]
     async fn when_submitted_should_open_a_case_and_set_the_account_pending() {
         let org = org_with(Some(IdVerificationStatus::Rejected), None);
-        let outcome = submit_id_verification(&org, &caller(), body(), now())
+        let outcome = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap();
         let Call::SubmitVerification(plan) = org.only_write() else {
@@ -230,7 +249,7 @@ mod tests {
     #[tokio::test]
     async fn when_repeated_while_pending_should_return_the_open_case_and_write_nothing() {
         let org = org_with(Some(IdVerificationStatus::Pending), Some(case()));
-        let outcome = submit_id_verification(&org, &caller(), body(), now())
+        let outcome = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap();
         assert_eq!(
@@ -243,10 +262,36 @@ mod tests {
         assert!(org.writes().is_empty());
     }
 
+    /// The first attempt's answer is lost after it wrote; the retry answers
+    /// what it wrote, found by key, and writes nothing.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let org = org_with(None, None);
+        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = submit_id_verification(&org, &caller(), body(), now(), &first()).await.unwrap_err();
+        assert!(
+            matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let retried = submit_id_verification(&org, &caller(), body(), now(), &after_unknown()).await.unwrap();
+        assert_eq!(
+            retried,
+            Outcome::Created(IdVerificationResponse {
+                case_id: written_case(),
+                status: IdVerificationStatus::Pending,
+            })
+        );
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
+    }
+
     #[tokio::test]
     async fn when_already_verified_should_conflict_and_write_nothing() {
         let org = org_with(Some(IdVerificationStatus::Verified), None);
-        let err = submit_id_verification(&org, &caller(), body(), now())
+        let err = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap_err();
         assert!(matches!(
@@ -266,7 +311,7 @@ mod tests {
             notes: Some("\u{1b}[31m".into()),
         };
         assert_eq!(
-            invalid_fields(submit_id_verification(&org, &caller(), bad, now()).await),
+            invalid_fields(submit_id_verification(&org, &caller(), bad, now(), &first()).await),
             ["documentType", "notes"]
         );
         assert!(org.calls().is_empty());

@@ -8,6 +8,10 @@
 //! read. The account acted on is always the [`Caller`]'s; another account's
 //! records are [`PortalError::NotFound`], like missing ones.
 //!
+//! Every POST use case takes its [`Attempt`]: the key its primary record is
+//! written under, and whether an earlier attempt's outcome is unknown
+//! ([`request`]), so a write whose answer was lost is never made twice.
+//!
 //! Use cases take `now` (from a clock) and the [`PortalSettings`] instead of
 //! reading the time themselves.
 
@@ -23,6 +27,7 @@ pub mod login;
 pub mod orders;
 pub mod plans;
 pub mod registration;
+pub mod request;
 pub mod settings;
 pub mod support;
 
@@ -43,5 +48,6 @@ pub use plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, Outco
 pub use registration::{
     LinkPending, Registration, RegistrationDirectory, RegistrationRequest, register,
 };
+pub use request::{Attempt, RequestKey};
 pub use settings::PortalSettings;
 pub use support::{SupportCaseRequest, SupportDesk, list_support_cases, open_support_case};

@@ -17,6 +17,7 @@ use crate::domain::{
 use super::caller::Caller;
 use super::error::{PortError, PortalError};
 use super::plans::{CaseOpportunity, NewCase};
+use super::request::{Attempt, RequestKey, write_once, written_before};
 
 /// The raw body of `POST /support-cases`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -98,6 +99,13 @@ pub trait SupportDesk: Send + Sync {
     /// One write: the case.
     fn open_case(&self, case: &NewCase) -> impl Future<Output = Result<CaseId, PortError>> + Send;
 
+    /// One read: the Account's case opened under `key`, if any.
+    fn case_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<CaseId>, PortError>> + Send;
+
     /// One read: the Account's cases, newest first.
     fn cases(
         &self,
@@ -105,23 +113,29 @@ pub trait SupportDesk: Send + Sync {
     ) -> impl Future<Output = Result<Vec<CaseSummary>, PortError>> + Send;
 }
 
-/// Opens a `General Inquiry` case for the caller's Account.
+/// Opens a `General Inquiry` case for the caller's Account, once per key.
 #[tracing::instrument(name = "open_support_case", skip_all, fields(account_id = ?caller.account_id))]
 pub async fn open_support_case<D: SupportDesk>(
     desk: &D,
     caller: &Caller,
     body: SupportCaseRequest,
+    attempt: &Attempt,
 ) -> Result<SupportCaseCreated, PortalError> {
     let account = caller.account()?;
     let command = body.parse()?;
+    let find = move || desk.case_by_key(account, attempt.key());
+    if let Some(case_id) = written_before(attempt, find).await? {
+        return Ok(SupportCaseCreated { case_id });
+    }
     let case = NewCase::portal(
         account.clone(),
         CaseOpportunity::None,
         CaseType::GeneralInquiry,
         command.subject.as_str().to_owned(),
         command.description.as_str().to_owned(),
+        attempt.key().clone(),
     );
-    let case_id = desk.open_case(&case).await?;
+    let case_id = write_once(desk.open_case(&case), find).await?;
     tracing::info!(case_id = %case_id, "support case opened");
     Ok(SupportCaseCreated { case_id })
 }
@@ -149,6 +163,13 @@ mod tests {
     use crate::portal::fake::*;
     use chrono::TimeZone;
 
+    fn router_case() -> SupportCaseRequest {
+        SupportCaseRequest {
+            subject: Some("Router blinking".into()),
+            description: Some("Since yesterday.".into()),
+        }
+    }
+
     #[tokio::test]
     async fn when_opening_a_case_should_write_one_general_inquiry_without_reading() {
         let org = FakeOrg::default();
@@ -156,7 +177,7 @@ mod tests {
             subject: Some(" Router blinking ".into()),
             description: Some("The light is red.\nSince yesterday.".into()),
         };
-        let created = open_support_case(&org, &caller(), body).await.unwrap();
+        let created = open_support_case(&org, &caller(), body, &first()).await.unwrap();
         assert_eq!(
             org.calls(),
             vec![Call::OpenCase(NewCase {
@@ -167,12 +188,33 @@ mod tests {
                 origin: CaseOrigin::Portal,
                 subject: "Router blinking".into(),
                 description: "The light is red.\nSince yesterday.".into(),
+                request_key: request_key(),
             })]
         );
         assert_eq!(
             serde_json::to_value(&created).unwrap(),
             serde_json::json!({"caseId": written_case().as_str()})
         );
+    }
+
+    /// The first attempt's answer is lost after it wrote; the retry answers
+    /// what it wrote, found by key, and writes nothing.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let org = FakeOrg::default();
+        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = open_support_case(&org, &caller(), router_case(), &first()).await.unwrap_err();
+        assert!(
+            matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let retried = open_support_case(&org, &caller(), router_case(), &after_unknown()).await.unwrap();
+        assert_eq!(retried.case_id, written_case());
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
     }
 
     #[tokio::test]
@@ -183,12 +225,18 @@ mod tests {
             description: Some("   ".into()),
         };
         assert_eq!(
-            invalid_fields(open_support_case(&org, &caller(), bad).await),
+            invalid_fields(open_support_case(&org, &caller(), bad, &first()).await),
             ["subject", "description"]
         );
         assert!(org.calls().is_empty());
         assert!(matches!(
-            open_support_case(&org, &unlinked_caller(), SupportCaseRequest::default()).await,
+            open_support_case(
+                &org,
+                &unlinked_caller(),
+                SupportCaseRequest::default(),
+                &first()
+            )
+            .await,
             Err(PortalError::NotLinked)
         ));
     }

@@ -7,4 +7,5 @@ mod helpers;
 mod idempotency;
 mod identity;
 mod linking;
+mod lost_answers;
 mod routes;

@@ -4,9 +4,9 @@
 //! reused, updated or created, and a new Case pointing at it).
 
 use portal_core::domain::{
-    AccountId, CaseStatus, CaseType, CommodityType, OpportunityId, OpportunityStage,
+    AccountId, CaseId, CaseStatus, CaseType, CommodityType, OpportunityId, OpportunityStage,
 };
-use portal_core::portal::PortError;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::portal::plans::{
     CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, OpportunitySummary,
 };
@@ -65,6 +65,32 @@ pub fn open_case_query(
         .order_by(ID, Order::Desc)
         .limit(1)
         .build()?)
+}
+
+/// The Case opened under request `key` (with its `OpportunityId`), among
+/// `account`'s cases when given (a registration's staff Case is on the Account
+/// it asks for, not the caller's).
+pub fn case_by_key_query(account: Option<&AccountId>, key: &RequestKey) -> Result<Soql, PortError> {
+    let mut query = soql::select([ID, case::ACCOUNT_ID, case::OPPORTUNITY_ID])
+        .from(case::OBJECT)
+        .where_(Cond::eq(case::REQUEST_KEY, key.as_str()));
+    if let Some(account) = account {
+        query = query.where_(Cond::eq(case::ACCOUNT_ID, account.as_id()));
+    }
+    Ok(query.limit(1).build()?)
+}
+
+/// The Case `case_by_key_query` found, with its `OpportunityId`.
+pub fn keyed_case(
+    records: &[Record],
+) -> Result<Option<(CaseId, Option<OpportunityId>)>, MappingError> {
+    records
+        .first()
+        .map(|record| {
+            let row = Row::new(case::OBJECT, record);
+            Ok((row.id(ID)?, row.opt_id(case::OPPORTUNITY_ID)?))
+        })
+        .transpose()
 }
 
 /// An open Opportunity record.
@@ -161,7 +187,8 @@ pub fn add_case(
         .set(case::STATUS, new.status.as_salesforce())
         .set(case::ORIGIN, new.origin.as_salesforce())
         .set(case::SUBJECT, new.subject.as_str())
-        .set(case::DESCRIPTION, new.description.as_str());
+        .set(case::DESCRIPTION, new.description.as_str())
+        .set(case::REQUEST_KEY, new.request_key.as_str());
     if let Some(opportunity) = opportunity {
         body = body.set_ref(case::OPPORTUNITY_ID, opportunity);
     }
