@@ -18,9 +18,9 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portal_core::domain::CustomerNumber;
 use portal_core::portal::{
-    AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, Logins,
-    OrderBook, PortalError, PortalSettings, RegistrationDirectory, RegistrationRequest,
-    SupportDesk, enforce,
+    AccountProfile, Attempt, Caller, CancellationDesk, Catalog, EligibilityDesk,
+    IdVerificationDesk, Logins, OrderBook, PortalError, PortalSettings, RegistrationDirectory,
+    RegistrationRequest, RequestKey, SupportDesk, enforce,
 };
 use portal_core::ports::{
     Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, StoredResponse,
@@ -31,7 +31,9 @@ use serde::Serialize;
 use crate::auth::{AuthError, Authenticator};
 use crate::body::{MAX_BODY_BYTES, RequestBody, drain, is_json, parse_json, read_limited};
 use crate::config::IdentitySettings;
-use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, sha256_hex};
+use crate::idempotency::{
+    self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, Settlement, sha256_hex,
+};
 use crate::lock::{self, Lock};
 use crate::problem::{Problem, from_portal_error};
 use crate::store::ApiStore;
@@ -342,7 +344,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
     ) -> Response
     where
         B: RequestBody,
-        F: FnOnce(Caller, B) -> Fut,
+        F: FnOnce(Caller, B, Attempt) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
         match self.post_inner(request, account, run).await {
@@ -359,7 +361,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
     ) -> Result<Response, Problem>
     where
         B: RequestBody,
-        F: FnOnce(Caller, B) -> Fut,
+        F: FnOnce(Caller, B, Attempt) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
         let (parts, body) = request.into_parts();
@@ -373,10 +375,19 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
         let key = idempotency::key(&parts.headers)?;
         let bytes = bytes?;
         let input: B = parse_json(&bytes, self.settings.timezone.today(self.clock.now()))?;
+        let fingerprint = idempotency::fingerprint(&parts.method, parts.uri.path(), &bytes);
         let Some(key) = key else {
             self.limit_post(&caller).await?;
-            return Ok(run(caller, input).await.into_response());
+            // A key of its own, never reused: its records are written under it all the same.
+            let own = idempotency::owner();
+            let attempt = Attempt::first(RequestKey::derive(
+                &caller.login,
+                own.as_str(),
+                fingerprint.as_str(),
+            ));
+            return Ok(run(caller, input, attempt).await.into_response());
         };
+        let request_key = RequestKey::derive(&caller.login, key.as_str(), fingerprint.as_str());
         let scope = IdempotencyScope::new(caller.login.subject().to_owned())
             .map_err(|_| Problem::unauthorized("The bearer token is invalid.", true))?;
         let id = IdempotencyId { scope, key };
@@ -384,7 +395,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
         let now = self.clock.now();
         let claim = IdempotencyClaim {
             id: id.clone(),
-            fingerprint: idempotency::fingerprint(&parts.method, parts.uri.path(), &bytes),
+            fingerprint,
             owner: owner.clone(),
             in_flight_until: now + delta(self.limits.in_flight),
             expires_at: now + delta(self.limits.record_ttl),
@@ -398,15 +409,24 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
                 Problem::internal()
             }
         })?;
-        match outcome {
-            IdempotencyOutcome::Acquired => {}
+        let attempt = match outcome {
+            IdempotencyOutcome::Acquired => Attempt::first(request_key),
+            IdempotencyOutcome::Resumed => {
+                tracing::info!("resuming a request whose outcome is unknown");
+                Attempt::after_unknown(request_key)
+            }
             IdempotencyOutcome::Replay(stored) => return Ok(replay(stored)),
             IdempotencyOutcome::InFlight => return Err(Problem::idempotency_in_flight()),
             IdempotencyOutcome::Mismatch => return Err(Problem::idempotency_mismatch()),
-        }
+        };
+        let resumed = attempt.follows_unknown();
         let result = match self.limit_post(&caller).await {
-            Ok(()) => run(caller, input).await,
+            Ok(()) => run(caller, input, attempt).await,
             Err(problem) => Err(problem),
+        };
+        let settlement = match &result {
+            Ok(reply) => Settlement::for_status(reply.status.as_u16()),
+            Err(problem) => Settlement::for_problem(problem, resumed),
         };
         let (stored, response) = match result {
             Ok(reply) => (
@@ -427,7 +447,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
             ),
         };
         let expires_at = self.clock.now() + delta(self.limits.record_ttl);
-        idempotency::settle(&*self.store, &id, &owner, stored, expires_at).await;
+        idempotency::settle(&*self.store, &id, &owner, settlement, stored, expires_at).await;
         Ok(response)
     }
 }

@@ -18,6 +18,7 @@ use futures::FutureExt as _;
 use http::StatusCode;
 use http::header::{ALLOW, CONTENT_TYPE};
 use portal_core::portal::{
+    Attempt,
     self as uc, CancellationRequest, EligibilityRequest, IdVerificationRequest, OrderRequest,
     Outcome, RegistrationRequest, SupportCaseRequest,
 };
@@ -103,7 +104,7 @@ async fn registrations<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Optional,
-        async move |caller, body: RegistrationRequest| {
+        async move |caller, body: RegistrationRequest, attempt: Attempt| {
             a.limit_registration(&caller).await?;
             let locks = a.lock_registration(&caller, &body).await?;
             let result = uc::register(
@@ -112,6 +113,7 @@ async fn registrations<P: PortalPorts, S: ApiStore>(
                 &caller,
                 body,
                 a.clock.now(),
+                &attempt,
             )
             .await;
             a.unlock(locks).await;
@@ -150,13 +152,14 @@ async fn eligibility_requests<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: EligibilityRequest| {
+        async move |caller, body: EligibilityRequest, attempt: Attempt| {
             let result = uc::request_eligibility(
                 a.ports.eligibility(),
                 &caller,
                 body,
                 a.clock.now(),
                 &a.settings,
+                &attempt,
             )
             .await;
             reply_outcome(result, StatusCode::ACCEPTED, StatusCode::ACCEPTED)
@@ -173,10 +176,16 @@ async fn id_verifications<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: IdVerificationRequest| {
+        async move |caller, body: IdVerificationRequest, attempt: Attempt| {
             let result =
-                uc::submit_id_verification(a.ports.id_verification(), &caller, body, a.clock.now())
-                    .await;
+                uc::submit_id_verification(
+                a.ports.id_verification(),
+                &caller,
+                body,
+                a.clock.now(),
+                &attempt,
+            )
+            .await;
             reply_outcome(result, StatusCode::ACCEPTED, StatusCode::ACCEPTED)
         },
     )
@@ -205,9 +214,17 @@ async fn place_order<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: OrderRequest| {
+        async move |caller, body: OrderRequest, attempt: Attempt| {
             let result =
-                uc::place_order(a.ports.orders(), &caller, body, a.clock.now(), &a.settings).await;
+                uc::place_order(
+                a.ports.orders(),
+                &caller,
+                body,
+                a.clock.now(),
+                &a.settings,
+                &attempt,
+            )
+            .await;
             reply(result, StatusCode::CREATED)
         },
     )
@@ -257,13 +274,14 @@ async fn cancellations<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: CancellationRequest| {
+        async move |caller, body: CancellationRequest, attempt: Attempt| {
             let result = uc::request_cancellation(
                 a.ports.cancellation(),
                 &caller,
                 body,
                 a.clock.now(),
                 &a.settings,
+                &attempt,
             )
             .await;
             reply_outcome(result, StatusCode::ACCEPTED, StatusCode::ACCEPTED)
@@ -280,8 +298,8 @@ async fn open_support_case<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: SupportCaseRequest| {
-            let result = uc::open_support_case(a.ports.support(), &caller, body).await;
+        async move |caller, body: SupportCaseRequest, attempt: Attempt| {
+            let result = uc::open_support_case(a.ports.support(), &caller, body, &attempt).await;
             reply(result, StatusCode::CREATED)
         },
     )

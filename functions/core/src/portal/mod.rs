@@ -39,7 +39,7 @@ pub use caller::Caller;
 pub use cancellation::{CancellationDesk, CancellationRequest, request_cancellation};
 pub use catalog::{Catalog, get_catalog};
 pub use eligibility::{EligibilityDesk, EligibilityRequest, request_eligibility};
-pub use error::{BoxError, ConflictReason, PortError, PortalError};
+pub use error::{BoxError, ConflictReason, OUTCOME_UNKNOWN_RETRY_AFTER, PortError, PortalError};
 pub use id_verification::{IdVerificationDesk, IdVerificationRequest, submit_id_verification};
 pub use limits::{RequestLimits, enforce};
 pub use login::{AccountClaim, DEFAULT_LINK_CACHE_TTL, Logins, VerifiedToken};

@@ -6,7 +6,7 @@
 //! with the submitted time.
 
 use portal_core::domain::{AccountId, CaseId, CaseType, IdVerificationStatus};
-use portal_core::portal::PortError;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::portal::id_verification::{
     IdVerificationContext, IdVerificationDesk, IdVerificationPlan,
 };
@@ -15,8 +15,8 @@ use portal_core::schema::{account, case};
 use crate::client::SalesforceClient;
 use crate::composite::{AllOrNone, Body, Composite};
 
-use super::error::port_error;
-use super::plan::{account_query, add_case, open_case_query};
+use super::error::{port_error, write_error};
+use super::plan::{account_query, add_case, case_by_key, open_case_query};
 use super::record::{ID, Row, created_id, format_datetime, found};
 
 /// ID verifications (Account, Case) in Salesforce.
@@ -79,9 +79,19 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
             plan.account_id.as_id(),
             account_body,
         )?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "ID verification written");
         Ok(case_id)
+    }
+
+    #[tracing::instrument(name = "salesforce.id_verification.by_key", skip_all, fields(account_id = %account))]
+    async fn verification_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<CaseId>, PortError> {
+        let found = case_by_key(&self.client, Some(account), key).await?;
+        Ok(found.map(|(case_id, _)| case_id))
     }
 }

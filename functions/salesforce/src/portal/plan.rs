@@ -12,10 +12,11 @@ use portal_core::portal::plans::{
 };
 use portal_core::schema::{account, case, opportunity};
 
+use crate::client::SalesforceClient;
 use crate::composite::{Body, Composite, CompositeBuildError, CompositeResults, Ref, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
-use super::error::MappingError;
+use super::error::{MappingError, port_error};
 use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_date};
 
 /// The Account with one of its fields.
@@ -78,6 +79,20 @@ pub fn case_by_key_query(account: Option<&AccountId>, key: &RequestKey) -> Resul
         query = query.where_(Cond::eq(case::ACCOUNT_ID, account.as_id()));
     }
     Ok(query.limit(1).build()?)
+}
+
+/// One read: the Case opened under request `key` among `account`'s (any
+/// Account's when `None`), with its `OpportunityId`.
+pub async fn case_by_key(
+    client: &SalesforceClient,
+    account: Option<&AccountId>,
+    key: &RequestKey,
+) -> Result<Option<(CaseId, Option<OpportunityId>)>, PortError> {
+    let page = client
+        .query::<Record>(&case_by_key_query(account, key)?)
+        .await
+        .map_err(port_error)?;
+    Ok(keyed_case(&page.records)?)
 }
 
 /// The Case `case_by_key_query` found, with its `OpportunityId`.

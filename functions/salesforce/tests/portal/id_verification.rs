@@ -58,6 +58,7 @@ async fn a_submission_writes_the_case_and_the_pending_status_with_its_time_in_on
             CaseType::IdVerification,
             "ID verification - Residence card".into(),
             "Document type: Residence card\n".into(),
+            crate::helpers::request_key(),
         ),
     };
 

@@ -42,6 +42,7 @@ fn placement(
             effective_date: NaiveDate::from_ymd_opt(2026, 4, 1).expect("a date"),
             pricebook_id: org.standard_pricebook(),
             items,
+            request_key: crate::helpers::request_key(),
         },
     }
 }

@@ -23,6 +23,7 @@ pub(crate) fn new_contact() -> NewContact {
         last_name: LastName::parse("Yamada").expect("a valid name"),
         email: email(),
         phone: Some(PhoneNumber::parse("+81 3-1234-5678").expect("a valid phone")),
+        request_key: crate::helpers::request_key(),
     }
 }
 
@@ -133,6 +134,7 @@ async fn linking_a_proved_account_updates_only_its_portal_fields_and_keeps_the_c
         contact_id: kept.clone(),
         portal_status: PortalStatus::Active,
         registration_source: RegistrationSource::Legacy,
+        request_key: crate::helpers::request_key(),
     };
 
     let calls = org.calls();
@@ -160,6 +162,7 @@ async fn a_link_request_writes_only_its_staff_case_in_one_call() {
         CaseType::IdVerification,
         "Portal link request for customer number C-0002".into(),
         "Name: Mallory\nTo do: check.".into(),
+        crate::helpers::request_key(),
     );
     let calls = org.calls();
     let case_id = org
