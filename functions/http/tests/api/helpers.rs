@@ -163,6 +163,15 @@ impl IdempotencyStore for GatedStore {
     async fn release(&self, id: &IdempotencyId, owner: &LeaseOwner) -> Result<(), LeaseError> {
         self.inner.release(id, owner).await
     }
+
+    async fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        self.inner.mark_unknown(id, owner, expires_at).await
+    }
 }
 
 /// The OpenAPI document, and validators of its response schemas.

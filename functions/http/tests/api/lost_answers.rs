@@ -340,7 +340,7 @@ async fn support_cases_dropped_answer() {
 }
 
 /// Waits until the first attempt's records are in Salesforce.
-async fn until_committed(app: &TestApp, route: Route, before: &Snapshot) {
+async fn until_committed(app: &TestApp, before: &Snapshot) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let created = created_since(app, before);
@@ -377,7 +377,7 @@ async fn a_retry_during_a_stall_finds_the_first_attempts_records(route: Route) {
         async move { request.send().await }
     };
     let retry = async {
-        until_committed(&app, route, &before).await;
+        until_committed(&app, &before).await;
         tokio::time::sleep(Duration::from_millis(150)).await;
         let retry = send(&app, route, &prepared, "in-flight").await;
         app.emulator.clear_faults();
@@ -448,7 +448,7 @@ async fn a_retry_while_the_first_request_still_holds_the_key_is_409_then_finds_t
         async move { request.send().await }
     };
     let duplicate = async {
-        until_committed(&app, route, &before).await;
+        until_committed(&app, &before).await;
         send(&app, route, &prepared, "held").await
     };
     let (first, duplicate) = tokio::join!(first, duplicate);
