@@ -18,9 +18,8 @@ use futures::FutureExt as _;
 use http::StatusCode;
 use http::header::{ALLOW, CONTENT_TYPE};
 use portal_core::portal::{
-    Attempt,
-    self as uc, CancellationRequest, EligibilityRequest, IdVerificationRequest, OrderRequest,
-    Outcome, RegistrationRequest, SupportCaseRequest,
+    self as uc, Attempt, CancellationRequest, EligibilityRequest, IdVerificationRequest,
+    OrderRequest, Outcome, RegistrationRequest, SupportCaseRequest,
 };
 use serde::Serialize;
 
@@ -177,8 +176,7 @@ async fn id_verifications<P: PortalPorts, S: ApiStore>(
         request,
         Account::Required,
         async move |caller, body: IdVerificationRequest, attempt: Attempt| {
-            let result =
-                uc::submit_id_verification(
+            let result = uc::submit_id_verification(
                 a.ports.id_verification(),
                 &caller,
                 body,
@@ -215,8 +213,7 @@ async fn place_order<P: PortalPorts, S: ApiStore>(
         request,
         Account::Required,
         async move |caller, body: OrderRequest, attempt: Attempt| {
-            let result =
-                uc::place_order(
+            let result = uc::place_order(
                 a.ports.orders(),
                 &caller,
                 body,

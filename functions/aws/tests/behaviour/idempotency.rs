@@ -192,7 +192,9 @@ async fn an_unknown_outcome_is_never_released_and_resumes_with_the_same_body(
     store.claim(&first).await.unwrap();
     let expires = clock.now() + TimeDelta::hours(24);
     assert!(matches!(
-        store.mark_unknown(&first.id, &owner("req-9"), expires).await,
+        store
+            .mark_unknown(&first.id, &owner("req-9"), expires)
+            .await,
         Err(LeaseError::LeaseLost)
     ));
     store

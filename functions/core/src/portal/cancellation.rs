@@ -311,7 +311,8 @@ mod tests {
             now(),
             &PortalSettings::default(),
             &first(),
-        ).await
+        )
+        .await
     }
 
     #[tokio::test]
@@ -371,10 +372,14 @@ mod tests {
     async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
      {
         let org = org(Some(service(account(), OpportunityStage::Active)));
-        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
         let lost = cancel(&org, body("2026-04-05")).await.unwrap_err();
         assert!(
-            matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
             "{lost:?}"
         );
         let writes = org.writes().len();
@@ -385,7 +390,9 @@ mod tests {
             now(),
             &PortalSettings::default(),
             &after_unknown(),
-        ).await.unwrap();
+        )
+        .await
+        .unwrap();
         let first_answer = Outcome::Created(CancellationResponse {
             case_id: written_case(),
             opportunity_id: opportunity(),

@@ -269,10 +269,7 @@ pub async fn request_eligibility<D: EligibilityDesk>(
     if let Some(written) = written_before(attempt, find).await? {
         return Ok(Outcome::Created(written.into()));
     }
-    let Some(context) = desk
-        .eligibility_context(account, command.commodity)
-        .await?
-    else {
+    let Some(context) = desk.eligibility_context(account, command.commodity).await? else {
         return refused(attempt, PortalError::NotFound, find)
             .await
             .map(|written| Outcome::Created(written.into()));
@@ -337,7 +334,8 @@ mod tests {
             now(),
             &PortalSettings::default(),
             &first(),
-        ).await
+        )
+        .await
     }
 
     #[tokio::test]
@@ -452,10 +450,14 @@ mod tests {
             eligibility: Some(context()),
             ..FakeOrg::default()
         };
-        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
         let lost = request(&org, body()).await.unwrap_err();
         assert!(
-            matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
             "{lost:?}"
         );
         let writes = org.writes().len();
@@ -466,7 +468,9 @@ mod tests {
             now(),
             &PortalSettings::default(),
             &after_unknown(),
-        ).await.unwrap();
+        )
+        .await
+        .unwrap();
         assert_eq!(
             retried,
             Outcome::Created(EligibilityResponse {

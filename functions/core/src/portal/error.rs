@@ -97,7 +97,9 @@ impl PortError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Unavailable { retry_after, .. } => *retry_after,
-            Self::OutcomeUnknown { .. } | Self::KeyTaken { .. } => Some(OUTCOME_UNKNOWN_RETRY_AFTER),
+            Self::OutcomeUnknown { .. } | Self::KeyTaken { .. } => {
+                Some(OUTCOME_UNKNOWN_RETRY_AFTER)
+            }
             _ => None,
         }
     }

@@ -268,14 +268,22 @@ mod tests {
     async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
      {
         let org = org_with(None, None);
-        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
-        let lost = submit_id_verification(&org, &caller(), body(), now(), &first()).await.unwrap_err();
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = submit_id_verification(&org, &caller(), body(), now(), &first())
+            .await
+            .unwrap_err();
         assert!(
-            matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
             "{lost:?}"
         );
         let writes = org.writes().len();
-        let retried = submit_id_verification(&org, &caller(), body(), now(), &after_unknown()).await.unwrap();
+        let retried = submit_id_verification(&org, &caller(), body(), now(), &after_unknown())
+            .await
+            .unwrap();
         assert_eq!(
             retried,
             Outcome::Created(IdVerificationResponse {

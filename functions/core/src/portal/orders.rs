@@ -583,7 +583,8 @@ mod tests {
             now(),
             &PortalSettings::default(),
             &first(),
-        ).await
+        )
+        .await
     }
 
     fn org(context: OrderContext) -> FakeOrg {
@@ -726,7 +727,8 @@ mod tests {
     async fn when_the_answer_is_lost_the_retry_should_answer_the_written_order_without_writing_again()
      {
         let org = org(context(None, None));
-        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
         let lost = place_as(&org, sim_order(), &first()).await.unwrap_err();
         assert!(
             matches!(
@@ -766,7 +768,8 @@ mod tests {
     async fn when_the_key_is_taken_but_nothing_is_committed_yet_the_outcome_should_stay_unknown() {
         let org = org(context(None, None));
         org.written_under(&request_key(), Keyed::Order(placed_order()));
-        org.hide_keyed.store(1, std::sync::atomic::Ordering::Relaxed);
+        org.hide_keyed
+            .store(1, std::sync::atomic::Ordering::Relaxed);
         let err = place_as(&org, sim_order(), &first()).await.unwrap_err();
         assert!(
             matches!(err, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
@@ -782,7 +785,8 @@ mod tests {
         // (not committed yet); the look after the refusal finds the Order.
         let org = org(context(Some(EligibilityStatus::Checked), None));
         org.written_under(&request_key(), Keyed::Order(placed_order()));
-        org.hide_keyed.store(1, std::sync::atomic::Ordering::Relaxed);
+        org.hide_keyed
+            .store(1, std::sync::atomic::Ordering::Relaxed);
         let placed = place_as(&org, internet_order(), &after_unknown())
             .await
             .unwrap();
@@ -794,7 +798,9 @@ mod tests {
             order_context: Some(context(Some(EligibilityStatus::Checked), None)),
             ..FakeOrg::default()
         };
-        let err = place_as(&fresh, internet_order(), &first()).await.unwrap_err();
+        let err = place_as(&fresh, internet_order(), &first())
+            .await
+            .unwrap_err();
         assert!(matches!(
             err,
             PortalError::Conflict {

@@ -737,7 +737,8 @@ mod tests {
             customer_number: Some("C 1".into()),
             source: Some("web".into()),
         };
-        let fields = invalid_fields(register(&org, &logins, &unlinked_caller(), bad, now(), &first()).await);
+        let fields =
+            invalid_fields(register(&org, &logins, &unlinked_caller(), bad, now(), &first()).await);
         assert_eq!(
             fields,
             [
@@ -840,7 +841,8 @@ mod tests {
         ];
         for (what, org, request) in cases {
             let (links, logins) = logins();
-            org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
+            org.lose_answers
+                .store(1, std::sync::atomic::Ordering::Relaxed);
             let lost = register(
                 &org,
                 &logins,
@@ -852,7 +854,10 @@ mod tests {
             .await
             .unwrap_err();
             assert!(
-                matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+                matches!(
+                    lost,
+                    PortalError::Upstream(PortError::OutcomeUnknown { .. })
+                ),
                 "{what}: {lost:?}"
             );
             assert!(links.is_empty(), "{what}: nothing linked yet");
@@ -948,9 +953,16 @@ mod tests {
             .await
             .unwrap();
         // Even with another customer's number: one login, one Account.
-        let outcome = register(&org, &logins, &caller(), with_number("C-0002"), now(), &first())
-            .await
-            .unwrap();
+        let outcome = register(
+            &org,
+            &logins,
+            &caller(),
+            with_number("C-0002"),
+            now(),
+            &first(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             outcome,
             Registration::Linked(Outcome::Existing(RegistrationResponse {

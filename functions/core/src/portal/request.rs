@@ -252,7 +252,10 @@ mod tests {
         assert_eq!(looked.load(Ordering::Relaxed), 0);
         let retry = Attempt::after_unknown(key());
         assert_eq!(written_before(&retry, find).await.unwrap(), Some(7));
-        assert_eq!(refused(&retry, PortalError::NotFound, find).await.unwrap(), 7);
+        assert_eq!(
+            refused(&retry, PortalError::NotFound, find).await.unwrap(),
+            7
+        );
         assert_eq!(looked.load(Ordering::Relaxed), 2);
     }
 

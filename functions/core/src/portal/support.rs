@@ -177,7 +177,9 @@ mod tests {
             subject: Some(" Router blinking ".into()),
             description: Some("The light is red.\nSince yesterday.".into()),
         };
-        let created = open_support_case(&org, &caller(), body, &first()).await.unwrap();
+        let created = open_support_case(&org, &caller(), body, &first())
+            .await
+            .unwrap();
         assert_eq!(
             org.calls(),
             vec![Call::OpenCase(NewCase {
@@ -203,14 +205,22 @@ mod tests {
     async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
      {
         let org = FakeOrg::default();
-        org.lose_answers.store(1, std::sync::atomic::Ordering::Relaxed);
-        let lost = open_support_case(&org, &caller(), router_case(), &first()).await.unwrap_err();
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = open_support_case(&org, &caller(), router_case(), &first())
+            .await
+            .unwrap_err();
         assert!(
-            matches!(lost, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
             "{lost:?}"
         );
         let writes = org.writes().len();
-        let retried = open_support_case(&org, &caller(), router_case(), &after_unknown()).await.unwrap();
+        let retried = open_support_case(&org, &caller(), router_case(), &after_unknown())
+            .await
+            .unwrap();
         assert_eq!(retried.case_id, written_case());
         assert_eq!(org.writes().len(), writes, "the retry writes nothing");
         assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));

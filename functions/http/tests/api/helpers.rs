@@ -23,8 +23,7 @@ use portal_core::ports::{
     LeaseError, LeaseOwner, LoginLink, LoginLinks, StoreError, StoredResponse,
 };
 use portal_http::{
-    Api, ApiStores, AuthConfig, Authenticator, IdentitySettings, KeySource, Limits,
-    SalesforcePorts,
+    Api, ApiStores, AuthConfig, Authenticator, IdentitySettings, KeySource, Limits, SalesforcePorts,
 };
 use salesforce::portal::PriceBook;
 use salesforce::schema::{account, opportunity};

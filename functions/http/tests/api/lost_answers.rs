@@ -72,7 +72,10 @@ impl Route {
     /// The response fields naming records the request created, with their object.
     fn created_ids(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Self::Registrations => &[("accountId", account::OBJECT), ("contactId", contact::OBJECT)],
+            Self::Registrations => &[
+                ("accountId", account::OBJECT),
+                ("contactId", contact::OBJECT),
+            ],
             Self::EligibilityRequests => &[
                 ("caseId", case::OBJECT),
                 ("opportunityId", opportunity::OBJECT),
@@ -213,7 +216,10 @@ fn assert_told_to_retry_with_the_same_key(route: Route, first: &Response) {
         route.path(),
         first.json()
     );
-    let detail = first.json()["detail"].as_str().unwrap_or_default().to_owned();
+    let detail = first.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(detail.contains("same Idempotency-Key"), "{detail}");
     let retry_after: u64 = first
         .header("retry-after")
@@ -347,7 +353,10 @@ async fn until_committed(app: &TestApp, before: &Snapshot) {
         if created.iter().all(|(_, new)| !new.is_empty()) {
             return;
         }
-        assert!(Instant::now() < deadline, "the first attempt never committed");
+        assert!(
+            Instant::now() < deadline,
+            "the first attempt never committed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -364,10 +373,8 @@ async fn a_retry_during_a_stall_finds_the_first_attempts_records(route: Route) {
     let app = spawn_app_with_timeouts(STALL + Duration::from_secs(4), limits).await;
     let prepared = prepare(&app, route).await;
     let before = snapshot(&app, route);
-    app.emulator.inject(Fault::CommitThenStall {
-        delay: STALL,
-        n: 1,
-    });
+    app.emulator
+        .inject(Fault::CommitThenStall { delay: STALL, n: 1 });
     let first = {
         let request = app
             .post(route.path())
@@ -435,10 +442,8 @@ async fn a_retry_while_the_first_request_still_holds_the_key_is_409_then_finds_t
     let app = spawn_app_with_timeouts(SALESFORCE_TIMEOUT * 2, Limits::default()).await;
     let prepared = prepare(&app, route).await;
     let before = snapshot(&app, route);
-    app.emulator.inject(Fault::CommitThenStall {
-        delay: STALL,
-        n: 1,
-    });
+    app.emulator
+        .inject(Fault::CommitThenStall { delay: STALL, n: 1 });
     let first = {
         let request = app
             .post(route.path())

@@ -7,10 +7,10 @@
 //! `Introduction`), the Case on it, the Account `Pending` with the request time.
 
 use portal_core::domain::{AccountId, CaseType, CommodityType, EligibilityStatus};
-use portal_core::portal::{PortError, RequestKey};
 use portal_core::portal::eligibility::{
     EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested, OpenCase,
 };
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case};
 
 use crate::client::SalesforceClient;
@@ -18,7 +18,7 @@ use crate::composite::{AllOrNone, Body, Composite};
 
 use super::error::{MappingError, port_error, write_error};
 use super::plan::{
-    account_query, add_case, case_by_key, add_opportunity, open_case_query, open_opportunity_query,
+    account_query, add_case, add_opportunity, case_by_key, open_case_query, open_opportunity_query,
     opportunity_summary,
 };
 use super::record::{ID, Record, Row, created_id, format_datetime, found};

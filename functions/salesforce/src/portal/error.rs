@@ -405,7 +405,12 @@ mod tests {
             write_error(outage),
             PortError::OutcomeUnknown { .. }
         ));
-        let server = api(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred", &[]);
+        let server = api(
+            500,
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred",
+            &[],
+        );
         assert!(matches!(
             write_error(server),
             PortError::OutcomeUnknown { .. }
@@ -429,7 +434,12 @@ mod tests {
             &[],
         );
         assert!(matches!(write_error(daily), PortError::Unavailable { .. }));
-        let refused = api(400, "REQUIRED_FIELD_MISSING", "Required fields are missing", &["LastName"]);
+        let refused = api(
+            400,
+            "REQUIRED_FIELD_MISSING",
+            "Required fields are missing",
+            &["LastName"],
+        );
         assert!(matches!(write_error(refused), PortError::Rejected { .. }));
     }
 

@@ -6,10 +6,10 @@
 use portal_core::domain::{
     AccountId, CaseId, CaseStatus, CaseType, CommodityType, OpportunityId, OpportunityStage,
 };
-use portal_core::portal::{PortError, RequestKey};
 use portal_core::portal::plans::{
     CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, OpportunitySummary,
 };
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case, opportunity};
 
 use crate::client::SalesforceClient;

@@ -62,13 +62,13 @@ fn contact_by_key_query(key: &RequestKey) -> Result<Soql, PortError> {
 /// `Contact` by e-mail, with the Account's portal fields, oldest first.
 fn contacts_query(email: &Email) -> Result<Soql, PortError> {
     Ok(soql::select(contact_fields()?)
-    .from(contact::OBJECT)
-    .where_(Cond::eq(contact::EMAIL, email.as_str()))
-    .where_(Cond::ne(contact::ACCOUNT_ID, None::<&str>))
-    .order_by(CREATED_DATE, Order::Asc)
-    .order_by(ID, Order::Asc)
-    .limit(MAX_CONTACTS)
-    .build()?)
+        .from(contact::OBJECT)
+        .where_(Cond::eq(contact::EMAIL, email.as_str()))
+        .where_(Cond::ne(contact::ACCOUNT_ID, None::<&str>))
+        .order_by(CREATED_DATE, Order::Asc)
+        .order_by(ID, Order::Asc)
+        .limit(MAX_CONTACTS)
+        .build()?)
 }
 
 /// `Account` by customer number (an external id: at most one).

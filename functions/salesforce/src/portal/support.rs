@@ -2,9 +2,9 @@
 //! all-or-none `/composite`; the Account's cases read in one query.
 
 use portal_core::domain::{AccountId, CaseId, CaseStatus, CaseType};
-use portal_core::portal::{PortError, RequestKey};
 use portal_core::portal::plans::NewCase;
 use portal_core::portal::support::{CaseSummary, SupportDesk};
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::case;
 
 use crate::client::SalesforceClient;

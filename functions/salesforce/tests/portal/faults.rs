@@ -238,9 +238,16 @@ async fn a_picklist_value_the_org_lacks_is_rejected_with_its_field_through_the_u
     let who: Caller = caller("hanako@example.jp", None);
 
     let calls = org.calls();
-    let err = register(&org.portal.registration(), &logins(), &who, body, now(), &crate::helpers::attempt())
-        .await
-        .unwrap_err();
+    let err = register(
+        &org.portal.registration(),
+        &logins(),
+        &who,
+        body,
+        now(),
+        &crate::helpers::attempt(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(org.calls() - calls, 2, "the read and the refused write");
     let PortError::Rejected { fields, .. } = upstream(err) else {
         panic!("expected a rejection");

@@ -93,7 +93,14 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
     let account_id: AccountId = registered.body().account_id.clone();
     let (again, calls) = cost(
         &org,
-        register(&portal.registration(), &logins, &anonymous, body, now(), &attempt()),
+        register(
+            &portal.registration(),
+            &logins,
+            &anonymous,
+            body,
+            now(),
+            &attempt(),
+        ),
     )
     .await;
     let Registration::Linked(again) = again.unwrap() else {
@@ -339,7 +346,14 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     };
     let (cancelled, calls) = cost(
         &org,
-        request_cancellation(&portal.cancellation(), &me, cancel(31), now(), &settings, &attempt()),
+        request_cancellation(
+            &portal.cancellation(),
+            &me,
+            cancel(31),
+            now(),
+            &settings,
+            &attempt(),
+        ),
     )
     .await;
     let cancelled = cancelled.unwrap().into_body();
@@ -355,7 +369,14 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     );
     let (repeat, calls) = cost(
         &org,
-        request_cancellation(&portal.cancellation(), &me, cancel(31), now(), &settings, &attempt()),
+        request_cancellation(
+            &portal.cancellation(),
+            &me,
+            cancel(31),
+            now(),
+            &settings,
+            &attempt(),
+        ),
     )
     .await;
     let repeat = repeat.unwrap();
@@ -364,7 +385,15 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     assert_eq!(calls, 1, "POST /cancellations, repeated");
     let cases = org.count(case::OBJECT);
     assert!(matches!(
-        request_cancellation(&portal.cancellation(), &me, cancel(32), now(), &settings, &attempt()).await,
+        request_cancellation(
+            &portal.cancellation(),
+            &me,
+            cancel(32),
+            now(),
+            &settings,
+            &attempt()
+        )
+        .await,
         Err(PortalError::NotFound)
     ));
     assert_eq!(
