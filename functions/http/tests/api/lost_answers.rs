@@ -266,6 +266,25 @@ async fn a_lost_answer_is_found_by_the_retry(route: Route, loss: Loss) {
     app.emulator.clear_faults();
     assert_one_record_set(&app, route, &before, "after the first attempt (committed)");
 
+    // The key stays the first request's (never released): another body is 422.
+    let mut other = prepared.body.clone();
+    other["unusedField"] = json!("another body");
+    let reused = app
+        .post(route.path())
+        .token(&prepared.token)
+        .key("lost-1")
+        .json(&other)
+        .send()
+        .await;
+    assert_eq!(
+        reused.status,
+        422,
+        "{}: the key of an unknown outcome was released: {:?}",
+        route.path(),
+        reused.json()
+    );
+    assert_one_record_set(&app, route, &before, "after another body with the key");
+
     let retry = send(&app, route, &prepared, "lost-1").await;
     assert_eq!(
         retry.status,
