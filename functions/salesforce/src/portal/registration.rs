@@ -123,6 +123,7 @@ fn new_contact(new: &NewContact, account: Target) -> Body {
         .set(contact::EMAIL, new.email.as_str())
         .set_opt(contact::PHONE, new.phone.as_ref().map(|p| p.as_str()))
         .set_ref(contact::ACCOUNT_ID, account)
+        .set(contact::REQUEST_KEY, new.request_key.as_str())
 }
 
 impl RegistrationDirectory for SalesforceRegistrationDirectory {

@@ -6,8 +6,10 @@ use portal_core::domain::{
     CaseType, CustomerNumber, Email, FirstName, LastName, PhoneNumber, PortalStatus,
     RegistrationSource,
 };
-use portal_core::portal::registration::{NewAccount, NewContact, RegistrationPlan};
-use portal_core::portal::{CaseOpportunity, NewCase, RegistrationDirectory};
+use portal_core::portal::registration::{
+    KeyedRegistration, NewAccount, NewContact, RegistrationPlan,
+};
+use portal_core::portal::{CaseOpportunity, NewCase, PortError, RegistrationDirectory};
 use salesforce::schema::{account, case, contact};
 use serde_json::json;
 
@@ -117,6 +119,31 @@ async fn a_new_registration_writes_exactly_the_account_and_its_contact_in_one_ca
     assert_eq!(c[contact::LAST_NAME], "Yamada");
     assert_eq!(c[contact::EMAIL], "hanako@example.jp");
     assert_eq!(c[contact::PHONE], "+81 3-1234-5678");
+
+    // Issue 12, defect 1: the Contact carries the request key; a second write
+    // under it is refused whole, and the registration is found by key.
+    let RegistrationPlan::CreateAccount { contact: person, .. } = &plan else {
+        unreachable!("built above")
+    };
+    assert_eq!(c[contact::REQUEST_KEY], person.request_key.as_str());
+    let again = org.portal.registration().register(&plan).await.unwrap_err();
+    assert!(
+        matches!(again, PortError::KeyTaken { in_flight: false, .. }),
+        "{again:?}"
+    );
+    assert_eq!(org.count(account::OBJECT), accounts + 1, "rolled back whole");
+    assert_eq!(org.count(contact::OBJECT), contacts + 1);
+    let found = org
+        .portal
+        .registration()
+        .registration_by_key(&person.request_key)
+        .await
+        .unwrap();
+    let Some(KeyedRegistration::Contact(found)) = found else {
+        panic!("the Contact is found by key: {found:?}");
+    };
+    assert_eq!(found.contact_id, registered.contact_id);
+    assert_eq!(found.account_id, registered.account_id);
 }
 
 #[tokio::test]
