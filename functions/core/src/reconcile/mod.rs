@@ -21,9 +21,10 @@
 //!    ([`crate::ports::ProvisioningQueue`], origin
 //!    [`crate::messages::MessageOrigin::Reconciler`], idempotency key
 //!    `reconcile-<Order id>-<attempt>`), with exponential backoff kept per
-//!    Order ([`crate::ports::ReconcileAttempts`]); an Order already
-//!    provisioned or held by a live lease is left alone, and one that used up
-//!    its attempts is reported instead of re-enqueued;
+//!    Order ([`crate::ports::ReconcileAttempts`]); an Order held by a live
+//!    lease is left alone, one whose record is COMPLETED is re-enqueued so
+//!    that the provisioner writes back `Provisioned` (nothing reaches WHMCS),
+//!    and one that used up its attempts is reported instead of re-enqueued;
 //! 5. marks swept the gaps detected before the sweep's pass started, once
 //!    the pass has read its last page;
 //! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]).

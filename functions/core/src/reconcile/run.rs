@@ -69,7 +69,10 @@ pub struct ReconcileReport {
     pub unsettled_records: u32,
     /// Orders sent to the provisioning queue.
     pub reenqueued: u32,
-    /// Orders `Activating` whose record is already COMPLETED.
+    /// Orders `Activating` whose record is already COMPLETED: WHMCS has the
+    /// order but Salesforce was not told (the provisioner's write-back failed
+    /// until its message was dead-lettered). Re-enqueued like the others: the
+    /// provisioner finds the record COMPLETED and only writes `Provisioned`.
     pub already_provisioned: u32,
     /// Orders whose record is held by a live lease.
     pub in_flight: u32,
@@ -206,8 +209,8 @@ where
     ///
     /// The sweep reads the Orders `Activating` in Id order, a page of
     /// `order_limit` at a time, from where the previous run stopped (the
-    /// [`SweepCursor`]): Orders it will not act on (already provisioned, in
-    /// flight, backing off, attempts used up) never hide newer ones, however many
+    /// [`SweepCursor`]): Orders it will not act on (in flight, backing off,
+    /// attempts used up) never hide newer ones, however many
     /// there are. A run stops after `sweep_pages` pages, or once a page gave it
     /// `order_limit` Orders to re-enqueue, or at the last page: then the pass is
     /// complete and the next run starts a new one from the first Order.
@@ -291,7 +294,10 @@ where
     }
 
     /// Whether the sweep may act on an Order `Activating`: not when its record is
-    /// COMPLETED or held by a live lease (counted in the report).
+    /// held by a live lease (counted in the report). A COMPLETED record is
+    /// acted on (and counted): the Order is still `Activating` past the
+    /// threshold, so the provisioner's write-back was lost, and a re-enqueued
+    /// message makes the provisioner write `Provisioned` without touching WHMCS.
     async fn acts_on(
         &self,
         order_id: &OrderId,
@@ -308,7 +314,7 @@ where
         if let Some(record) = record {
             if matches!(record.state, ProvisioningState::Completed { .. }) {
                 report.already_provisioned += 1;
-                return false;
+                return true;
             }
             if record
                 .holder

@@ -194,7 +194,7 @@ async fn a_recent_order_waits_for_the_threshold() {
 }
 
 #[tokio::test]
-async fn a_provisioned_or_in_flight_order_is_left_alone() {
+async fn an_in_flight_order_is_left_alone_and_a_provisioned_one_still_activating_is_reenqueued() {
     let w = world();
     let done = order(1);
     let busy = order(2);
@@ -220,8 +220,13 @@ async fn a_provisioned_or_in_flight_order_is_left_alone() {
     assert_eq!(report.stuck_orders, 2);
     assert_eq!(report.already_provisioned, 1);
     assert_eq!(report.in_flight, 1);
-    assert_eq!(report.reenqueued, 0);
-    assert!(w.drain().is_empty());
+    assert_eq!(report.reenqueued, 1);
+    let sent: Vec<_> = w.drain().into_iter().map(|m| m.order_id).collect();
+    assert_eq!(
+        sent,
+        vec![done],
+        "WHMCS has the order but Salesforce was never told: the provisioner writes it back"
+    );
 }
 
 #[tokio::test]
@@ -363,28 +368,20 @@ async fn a_run_reads_past_the_orders_it_will_not_act_on_and_the_next_goes_on_fro
         sweep_pages: 2,
         ..ReconcileSettings::default()
     });
-    // Orders 1 to 6 are provisioned already; order 7 is stuck.
+    // Orders 1 to 6 are in a provisioner's hands; order 7 is stuck.
     for n in 1..=6 {
         w.org.add(&order(n), w.minutes_ago(60));
         let me = LeaseOwner::new("provisioner").unwrap();
         let at = w.clock.now();
         w.records
-            .claim(&order(n), &me, at + TimeDelta::seconds(60), at)
-            .await
-            .unwrap();
-        let whmcs = WhmcsOrder {
-            order_id: u64::from(n),
-            service_ids: vec![u64::from(n)],
-        };
-        w.records
-            .complete(&order(n), &me, &whmcs, at)
+            .claim(&order(n), &me, at + TimeDelta::hours(1), at)
             .await
             .unwrap();
     }
     w.org.add(&order(7), w.minutes_ago(30));
 
     let first = w.reconciler.run("1").await;
-    assert_eq!((first.stuck_orders, first.already_provisioned), (4, 4));
+    assert_eq!((first.stuck_orders, first.in_flight), (4, 4));
     assert!(
         first.more_stuck_orders,
         "two pages of two, then the run stops"
