@@ -5,11 +5,12 @@
 //! every field, `NotLinked`, `EmailNotVerified`, `AccountMismatch` and
 //! `AccountInactive` → 403 (each its own type), `NotFound` → 404, `Conflict`
 //! → 409 with the reason's `code()` and customer-readable text,
-//! `TooManyRequests` → 429 + `Retry-After`, `Upstream` → 503 `outcome-unknown`
-//! + `Retry-After` when a write may have been done (retry with the same key),
-//! 503 + `Retry-After` when retryable, 422 with fields when Salesforce rejected the data, 502
-//! otherwise; `State` (the API's own DynamoDB items) → 503 when retryable,
-//! 500 otherwise. Upstream texts never reach the customer: they stay in the
+//! `TooManyRequests` → 429 + `Retry-After`, `Upstream` → 503
+//! `outcome-unknown` with `Retry-After` when a write may have been done
+//! (retry with the same key), 503 with `Retry-After` when retryable, 422
+//! with fields when Salesforce rejected the data, 502 otherwise; `State` (the
+//! API's own DynamoDB items) → 503 when retryable, 500 otherwise. Upstream
+//! texts never reach the customer: they stay in the
 //! error's source chain, for the logs.
 
 use std::time::Duration;

@@ -8,9 +8,9 @@ use portal_core::domain::{
     OrderStatus, PortalSource, ProductFamily, ProductId, Quantity, UnitPrice, WhmcsOrderId,
     WhmcsServiceId,
 };
-use portal_core::portal::{OrderBook, PortError};
 use portal_core::portal::orders::{NewOrder, NewOrderItem, OrderPlacement};
 use portal_core::portal::plans::{NewOpportunity, OpportunityPlan};
+use portal_core::portal::{OrderBook, PortError};
 use salesforce::schema::{account, opportunity, order, order_item};
 use serde_json::json;
 
@@ -213,7 +213,13 @@ async fn a_second_placement_under_the_same_request_key_is_refused_whole_and_the_
 
     let again = book.place_order(&plan).await.unwrap_err();
     assert!(
-        matches!(again, PortError::KeyTaken { in_flight: false, .. }),
+        matches!(
+            again,
+            PortError::KeyTaken {
+                in_flight: false,
+                ..
+            }
+        ),
         "{again:?}"
     );
     assert_eq!(counts(), before, "the whole composite is rolled back");

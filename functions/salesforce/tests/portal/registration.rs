@@ -122,16 +122,29 @@ async fn a_new_registration_writes_exactly_the_account_and_its_contact_in_one_ca
 
     // Issue 12, defect 1: the Contact carries the request key; a second write
     // under it is refused whole, and the registration is found by key.
-    let RegistrationPlan::CreateAccount { contact: person, .. } = &plan else {
+    let RegistrationPlan::CreateAccount {
+        contact: person, ..
+    } = &plan
+    else {
         unreachable!("built above")
     };
     assert_eq!(c[contact::REQUEST_KEY], person.request_key.as_str());
     let again = org.portal.registration().register(&plan).await.unwrap_err();
     assert!(
-        matches!(again, PortError::KeyTaken { in_flight: false, .. }),
+        matches!(
+            again,
+            PortError::KeyTaken {
+                in_flight: false,
+                ..
+            }
+        ),
         "{again:?}"
     );
-    assert_eq!(org.count(account::OBJECT), accounts + 1, "rolled back whole");
+    assert_eq!(
+        org.count(account::OBJECT),
+        accounts + 1,
+        "rolled back whole"
+    );
     assert_eq!(org.count(contact::OBJECT), contacts + 1);
     let found = org
         .portal
