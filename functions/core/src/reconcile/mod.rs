@@ -27,7 +27,12 @@
 //!    and one that used up its attempts is reported instead of re-enqueued;
 //! 5. marks swept the gaps detected before the sweep's pass started, once
 //!    the pass has read its last page;
-//! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]).
+//! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]);
+//! 7. copies staff deactivations: one Salesforce query for the portal
+//!    Accounts modified since the last sync ([`crate::ports::PortalStatusChanges`]),
+//!    each recorded as deactivated or not ([`crate::ports::AccountStatusSync`])
+//!    where the API reads them, so a login of an `Inactive` Account is refused
+//!    within one run plus the API's link cache.
 //!
 //! It returns a [`ReconcileReport`] (counts per category, no personal data)
 //! that the caller logs and turns into metrics. Re-enqueueing is always safe:

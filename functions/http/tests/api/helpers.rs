@@ -530,7 +530,15 @@ pub async fn spawn_app_tuned(
     identity: IdentitySettings,
     jwks_min_refresh: Duration,
 ) -> TestApp {
-    spawn_world(auth, identity, jwks_min_refresh, None, Limits::default()).await
+    spawn_world(
+        EmulatorConfig::default(),
+        auth,
+        identity,
+        jwks_min_refresh,
+        None,
+        Limits::default(),
+    )
+    .await
 }
 
 /// A world whose Salesforce client gives up on an answer after
@@ -538,6 +546,7 @@ pub async fn spawn_app_tuned(
 /// hold, as when the request holding a key died).
 pub async fn spawn_app_with_timeouts(salesforce_timeout: Duration, limits: Limits) -> TestApp {
     spawn_world(
+        EmulatorConfig::default(),
         auth_config,
         roomy_identity(),
         portal_http::auth::JWKS_MIN_REFRESH,
@@ -547,16 +556,28 @@ pub async fn spawn_app_with_timeouts(salesforce_timeout: Duration, limits: Limit
     .await
 }
 
+/// A world over an org started with `org`.
+pub async fn spawn_app_on(org: EmulatorConfig) -> TestApp {
+    spawn_world(
+        org,
+        auth_config,
+        roomy_identity(),
+        portal_http::auth::JWKS_MIN_REFRESH,
+        None,
+        Limits::default(),
+    )
+    .await
+}
+
 async fn spawn_world(
+    org: EmulatorConfig,
     auth: impl FnOnce(&SigningKey) -> AuthConfig,
     identity: IdentitySettings,
     jwks_min_refresh: Duration,
     salesforce_timeout: Option<Duration>,
     limits: Limits,
 ) -> TestApp {
-    let emulator = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("the emulator starts");
+    let emulator = Emulator::start(org).await.expect("the emulator starts");
     let key = SigningKey::generate();
     let authenticator = Authenticator::new(&auth(&key))
         .expect("an authenticator")

@@ -9,3 +9,4 @@ mod identity;
 mod linking;
 mod lost_answers;
 mod routes;
+mod upstream;

@@ -31,8 +31,9 @@ async fn a_stuck_order_is_reenqueued_once_and_not_again_within_the_backoff() {
     assert_eq!((report.stuck_orders, report.reenqueued), (1, 1));
     assert_eq!(
         w.sf.api_calls() - calls,
-        1,
-        "one Salesforce query per run, however many Orders it re-enqueues"
+        2,
+        "one Salesforce query for stuck Orders and one for Account statuses per run, \
+         however many Orders it re-enqueues"
     );
     let sent = w.drain().await;
     assert_eq!(sent.len(), 1);
@@ -220,4 +221,56 @@ async fn a_stuck_order_is_found_behind_more_skipped_orders_than_one_run_reads() 
         w.clock.advance(TimeDelta::minutes(5));
     }
     assert_eq!(found, vec![stuck], "re-enqueued once, past the 7 skipped");
+}
+
+#[tokio::test]
+async fn a_staff_deactivation_reaches_the_api_s_items_and_a_reactivation_lifts_it() {
+    use portal_aws::DynamoAccountStatuses;
+    use portal_core::domain::AccountId;
+    use portal_core::ports::InactiveAccounts as _;
+
+    let w = world().await;
+    let account =
+        w.sf.insert(
+            "Account",
+            serde_json::json!({"Name": "Leaving Customer", "Portal_Status__c": "Active"}),
+        )
+        .unwrap();
+    let statuses = DynamoAccountStatuses::new(w.aws.dynamo.clone(), w.targets.state_table.clone());
+    let id = AccountId::parse(&account).unwrap();
+
+    let first = w.run().await;
+    assert!(first.is_clean(), "{:?}", first.failures);
+    assert!(first.accounts_synced >= 1);
+    assert!(!statuses.is_inactive(&id).await.unwrap());
+
+    w.sf.update(
+        "Account",
+        &account,
+        serde_json::json!({"Portal_Status__c": "Inactive"}),
+    )
+    .unwrap();
+    w.clock.advance(TimeDelta::minutes(5));
+    let calls = w.sf.api_calls();
+    let second = w.run().await;
+    assert!(second.is_clean(), "{:?}", second.failures);
+    assert_eq!(second.accounts_inactive, 1);
+    assert!(
+        statuses.is_inactive(&id).await.unwrap(),
+        "the API now refuses it"
+    );
+    assert_eq!(w.sf.api_calls() - calls, 2, "the sync is one query");
+
+    w.sf.update(
+        "Account",
+        &account,
+        serde_json::json!({"Portal_Status__c": "Active"}),
+    )
+    .unwrap();
+    w.clock.advance(TimeDelta::minutes(5));
+    assert!(w.run().await.is_clean());
+    assert!(
+        !statuses.is_inactive(&id).await.unwrap(),
+        "re-activated by staff"
+    );
 }
