@@ -15,8 +15,6 @@
 //!   date the repeat names. At `△Cancelling` with no such case: conflict.
 //! - The date and reason go into the Case description.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +24,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{ConflictReason, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::ports::CancellationDesk;
 use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 use super::settings::PortalSettings;
 
@@ -120,32 +119,6 @@ pub struct CancellationPlan {
     pub case: NewCase,
 }
 
-/// Reads and writes cancellations (Opportunity, Case).
-pub trait CancellationDesk: Send + Sync {
-    /// One read: `account`'s Opportunity whose `WHMCS_Service_ID__c` is
-    /// `service`, with its newest cancellation case; `None` when `account`
-    /// has no such service (another Account's service is not even read).
-    fn service(
-        &self,
-        account: &AccountId,
-        service: WhmcsServiceId,
-    ) -> impl Future<Output = Result<Option<ServiceRecord>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite); returns the new case.
-    fn request_cancellation(
-        &self,
-        plan: &CancellationPlan,
-    ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
-
-    /// One read: the Account's `Cancellation Request` case opened under
-    /// `key` (with its Opportunity), if any.
-    fn cancellation_by_key(
-        &self,
-        account: &AccountId,
-        key: &RequestKey,
-    ) -> impl Future<Output = Result<Option<CancellationRecorded>, PortError>> + Send;
-}
-
 /// A cancellation case as written: the case and the service's Opportunity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancellationRecorded {
@@ -154,7 +127,6 @@ pub struct CancellationRecorded {
     /// The service's Opportunity (the case's `OpportunityId`).
     pub opportunity_id: OpportunityId,
 }
-
 /// What a cancellation decides from the service record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancellationDecision {
@@ -272,6 +244,7 @@ pub async fn request_cancellation<D: CancellationDesk>(
 mod tests {
     use super::*;
     use crate::domain::CaseStatus;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use chrono::TimeZone;
 

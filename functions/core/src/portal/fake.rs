@@ -12,27 +12,24 @@ use crate::domain::{
     OrderId, PortalStatus, ProductId, WhmcsServiceId,
 };
 
-use super::account::{AccountOverview, AccountProfile};
+use super::account::AccountOverview;
 use super::caller::Caller;
-use super::cancellation::{
-    CancellationDesk, CancellationPlan, CancellationRecorded, ServiceRecord,
-};
-use super::catalog::{Catalog, PriceListEntry};
-use super::eligibility::{
-    EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested,
-};
+use super::cancellation::{CancellationPlan, CancellationRecorded, ServiceRecord};
+use super::catalog::PriceListEntry;
+use super::eligibility::{EligibilityContext, EligibilityPlan, EligibilityRequested};
 use super::error::PortError;
-use super::id_verification::{IdVerificationContext, IdVerificationDesk, IdVerificationPlan};
-use super::orders::{
-    OrderBook, OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder,
-};
+use super::id_verification::{IdVerificationContext, IdVerificationPlan};
+use super::orders::{OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder};
 use super::plans::{CaseOpportunity, NewCase};
+use super::ports::{
+    AccountProfile, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, OrderBook,
+    RegistrationDirectory, SupportDesk,
+};
 use super::registration::{
-    ContactMatch, KeyedRegistration, Registered, RegistrationDirectory, RegistrationLookup,
-    RegistrationPlan,
+    ContactMatch, KeyedRegistration, Registered, RegistrationLookup, RegistrationPlan,
 };
 use super::request::{Attempt, RequestKey};
-use super::support::{CaseSummary, SupportDesk};
+use super::support::CaseSummary;
 
 /// The caller's Account.
 pub fn account() -> AccountId {

@@ -20,7 +20,6 @@
 //! - Another account's order is `NotFound`, as is a malformed order id.
 
 use std::collections::HashSet;
-use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,8 +31,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{ConflictReason, PortalError};
 use super::plans::{NewOpportunity, OpportunityPlan, OpportunitySummary};
+use super::ports::OrderBook;
 use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 use super::settings::PortalSettings;
 
@@ -305,43 +305,6 @@ pub struct OrderDetail {
     pub items: Vec<OrderItemView>,
 }
 
-/// Reads and writes Orders (Account, Opportunity, PricebookEntry, Order, OrderItem).
-pub trait OrderBook: Send + Sync {
-    /// One read; `None` when the Account does not exist.
-    fn order_context(
-        &self,
-        account: &AccountId,
-        commodity: CommodityType,
-        products: &[ProductId],
-    ) -> impl Future<Output = Result<Option<OrderContext>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite).
-    fn place_order(
-        &self,
-        plan: &OrderPlacement,
-    ) -> impl Future<Output = Result<PlacedOrder, PortError>> + Send;
-
-    /// One read: the Account's order placed under `key`, if any.
-    fn order_by_key(
-        &self,
-        account: &AccountId,
-        key: &RequestKey,
-    ) -> impl Future<Output = Result<Option<PlacedOrder>, PortError>> + Send;
-
-    /// One read: the Account's orders, newest first.
-    fn orders(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Vec<OrderSummary>, PortError>> + Send;
-
-    /// One read: the order with its items, when it is the Account's.
-    fn order(
-        &self,
-        account: &AccountId,
-        order: &OrderId,
-    ) -> impl Future<Output = Result<Option<OrderDetail>, PortError>> + Send;
-}
-
 /// The pure decision of an order placed under `request_key`.
 pub fn decide_order(
     account_id: &AccountId,
@@ -512,6 +475,7 @@ pub const ACTIVATION_FAILED: &str = "We could not activate this order yet. Our t
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use crate::portal::request::Attempt;
 

@@ -39,8 +39,6 @@
 //! - The token's account claim is not how an Account is obtained: only the
 //!   link is (it must agree with the link once there is one; see [`super::login`]).
 
-use std::future::Future;
-
 use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
@@ -52,9 +50,10 @@ use crate::domain::{
 use crate::ports::{InactiveAccounts, LinkMethod, LoginLink, LoginLinks};
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
 use super::login::Logins;
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::ports::RegistrationDirectory;
 use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 
 /// The raw body of `POST /registrations`.
@@ -265,35 +264,6 @@ pub struct Registered {
     pub account_id: AccountId,
     /// The Contact.
     pub contact_id: ContactId,
-}
-
-/// Reads and writes the registration records (Account, Contact, the staff Case).
-pub trait RegistrationDirectory: Send + Sync {
-    /// One read: Contacts by e-mail and, when given, the Account by customer number.
-    fn lookup(
-        &self,
-        email: &Email,
-        customer_number: Option<&CustomerNumber>,
-    ) -> impl Future<Output = Result<RegistrationLookup, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite).
-    fn register(
-        &self,
-        plan: &RegistrationPlan,
-    ) -> impl Future<Output = Result<Registered, PortError>> + Send;
-
-    /// One write: the `ID Verification` Case asking staff to check a link request.
-    fn open_link_case(
-        &self,
-        case: &NewCase,
-    ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
-
-    /// One read: what a registration wrote under `key` — the Contact (with
-    /// its Account's portal fields) or the staff Case — if anything.
-    fn registration_by_key(
-        &self,
-        key: &RequestKey,
-    ) -> impl Future<Output = Result<Option<KeyedRegistration>, PortError>> + Send;
 }
 
 /// The body of a 202: the login is not linked; staff will look at the request.
@@ -644,6 +614,7 @@ mod tests {
 
     use super::*;
     use crate::domain::Login;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use crate::portal::login::DEFAULT_LINK_CACHE_TTL;
     use crate::ports::memory::{InMemoryAccountStatuses, InMemoryLoginLinks};

@@ -5,8 +5,6 @@
 //! shows every case of the caller's Account, whatever its type (eligibility,
 //! ID verification and cancellation cases included).
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -15,9 +13,10 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
 use super::plans::{CaseOpportunity, NewCase};
-use super::request::{Attempt, RequestKey, write_once, written_before};
+use super::ports::SupportDesk;
+use super::request::{Attempt, write_once, written_before};
 
 /// The raw body of `POST /support-cases`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -94,25 +93,6 @@ pub struct CaseList {
     pub cases: Vec<CaseSummary>,
 }
 
-/// Opens and lists the Account's cases.
-pub trait SupportDesk: Send + Sync {
-    /// One write: the case.
-    fn open_case(&self, case: &NewCase) -> impl Future<Output = Result<CaseId, PortError>> + Send;
-
-    /// One read: the Account's case opened under `key`, if any.
-    fn case_by_key(
-        &self,
-        account: &AccountId,
-        key: &RequestKey,
-    ) -> impl Future<Output = Result<Option<CaseId>, PortError>> + Send;
-
-    /// One read: the Account's cases, newest first.
-    fn cases(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Vec<CaseSummary>, PortError>> + Send;
-}
-
 /// Opens a `General Inquiry` case for the caller's Account, once per key.
 #[tracing::instrument(name = "open_support_case", skip_all, fields(account_id = ?caller.account_id))]
 pub async fn open_support_case<D: SupportDesk>(
@@ -160,6 +140,7 @@ pub async fn list_support_cases<D: SupportDesk>(
 mod tests {
     use super::*;
     use crate::domain::CaseOrigin;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use chrono::TimeZone;
 

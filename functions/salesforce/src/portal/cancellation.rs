@@ -9,9 +9,8 @@
 //! with `ScheduledCancellationDateAndTime__c`, and the Case on it.
 
 use portal_core::domain::{AccountId, CaseId, CaseType, OpportunityStage, WhmcsServiceId};
-use portal_core::portal::cancellation::{
-    CancellationDesk, CancellationPlan, CancellationRecorded, ServiceRecord,
-};
+use portal_core::portal::cancellation::{CancellationPlan, CancellationRecorded, ServiceRecord};
+use portal_core::portal::ports::CancellationDesk;
 use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{case, opportunity};
 

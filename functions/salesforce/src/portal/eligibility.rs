@@ -8,8 +8,9 @@
 
 use portal_core::domain::{AccountId, CaseType, CommodityType, EligibilityStatus};
 use portal_core::portal::eligibility::{
-    EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested, OpenCase,
+    EligibilityContext, EligibilityPlan, EligibilityRequested, OpenCase,
 };
+use portal_core::portal::ports::EligibilityDesk;
 use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case};
 

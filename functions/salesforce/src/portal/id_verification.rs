@@ -6,9 +6,8 @@
 //! with the submitted time.
 
 use portal_core::domain::{AccountId, CaseId, CaseType, IdVerificationStatus};
-use portal_core::portal::id_verification::{
-    IdVerificationContext, IdVerificationDesk, IdVerificationPlan,
-};
+use portal_core::portal::id_verification::{IdVerificationContext, IdVerificationPlan};
+use portal_core::portal::ports::IdVerificationDesk;
 use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case};
 

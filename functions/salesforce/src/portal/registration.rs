@@ -4,9 +4,10 @@
 //! in one all-or-none composite; the staff Case of a link request likewise.
 
 use portal_core::domain::{CaseId, CustomerNumber, Email, PortalStatus, RegistrationSource};
+use portal_core::portal::ports::RegistrationDirectory;
 use portal_core::portal::registration::{
-    AccountMatch, ContactMatch, KeyedRegistration, NewContact, Registered, RegistrationDirectory,
-    RegistrationLookup, RegistrationPlan,
+    AccountMatch, ContactMatch, KeyedRegistration, NewContact, Registered, RegistrationLookup,
+    RegistrationPlan,
 };
 use portal_core::portal::{NewCase, PortError, RequestKey};
 use portal_core::schema::{account, contact};

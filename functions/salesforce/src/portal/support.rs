@@ -3,7 +3,8 @@
 
 use portal_core::domain::{AccountId, CaseId, CaseStatus, CaseType};
 use portal_core::portal::plans::NewCase;
-use portal_core::portal::support::{CaseSummary, SupportDesk};
+use portal_core::portal::ports::SupportDesk;
+use portal_core::portal::support::CaseSummary;
 use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::case;
 

@@ -6,10 +6,11 @@ use portal_core::domain::{
     CaseType, CustomerNumber, Email, FirstName, LastName, PhoneNumber, PortalStatus,
     RegistrationSource,
 };
+use portal_core::portal::ports::RegistrationDirectory;
 use portal_core::portal::registration::{
     KeyedRegistration, NewAccount, NewContact, RegistrationPlan,
 };
-use portal_core::portal::{CaseOpportunity, NewCase, PortError, RegistrationDirectory};
+use portal_core::portal::{CaseOpportunity, NewCase, PortError};
 use salesforce::schema::{account, case, contact};
 use serde_json::json;
 
