@@ -212,6 +212,24 @@ fn check_field(item: Item, object: &str, def: &FieldDef, found: &FieldDescribe) 
             format!("exists as {expected}"),
         )),
     }
+    // Uniqueness is what makes a retried portal POST write once
+    // (`Portal_Request_Key__c`) and an upsert find one record.
+    if def.unique && !found.unique {
+        checks.push(Check::fail(
+            item,
+            subject.clone(),
+            "is not unique: Salesforce would accept a second record with the same value (a retried request written twice)".to_owned(),
+            field_fix(object, def, "mark it Unique"),
+        ));
+    }
+    if def.external_id && !found.external_id {
+        checks.push(Check::fail(
+            item,
+            subject.clone(),
+            "is not an External ID".to_owned(),
+            field_fix(object, def, "mark it External ID"),
+        ));
+    }
     if let FieldType::Picklist { values, restricted } = def.kind {
         // A value outside an unrestricted list can still be written.
         if restricted || found.restricted_picklist {
@@ -775,6 +793,28 @@ mod tests {
         for def in schema::OBJECTS {
             let checks = check_object(def, Some(&describe_of(def)));
             assert!(failures(&checks).is_empty(), "{:?}", failures(&checks));
+        }
+    }
+
+    #[test]
+    fn when_the_request_key_is_not_unique_should_fail_naming_its_file() {
+        for object in [order::OBJECT, "Case", "Contact"] {
+            let def = schema::object(object).expect("object");
+            let mut describe = describe_of(def);
+            let field = describe
+                .fields
+                .iter_mut()
+                .find(|f| f.name == schema::PORTAL_REQUEST_KEY)
+                .expect("the request key field");
+            field.unique = false;
+            field.external_id = false;
+            let fails = failures(&check_object(def, Some(&describe)));
+            assert_eq!(fails.len(), 2, "{fails:?}");
+            assert!(fails[0].contains(&format!("{object}.Portal_Request_Key__c is not unique")));
+            assert!(fails[0].contains(&format!(
+                "{PACKAGE_DIR}/objects/{object}/fields/Portal_Request_Key__c.field-meta.xml"
+            )));
+            assert!(fails[1].contains("is not an External ID"));
         }
     }
 

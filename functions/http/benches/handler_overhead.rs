@@ -132,7 +132,13 @@ impl Bench {
                             subject: Some("Router blinking".to_owned()),
                             description: Some("The light is red.".to_owned()),
                         };
-                        uc::open_support_case(ports.support(), &self.caller, body).await?;
+                        let attempt = uc::Attempt::first(uc::RequestKey::derive(
+                            &self.caller.login,
+                            &uuid::Uuid::new_v4().to_string(),
+                            "bench",
+                        ));
+                        uc::open_support_case(ports.support(), &self.caller, body, &attempt)
+                            .await?;
                     }
                 }
             }

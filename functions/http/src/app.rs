@@ -22,7 +22,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portal_core::domain::CustomerNumber;
 use portal_core::portal::{
-    Caller, Logins, PortalError, PortalSettings, RegistrationRequest, enforce,
+    Attempt, Caller, Logins, PortalError, PortalSettings, RegistrationRequest, RequestKey, enforce,
 };
 use portal_core::ports::{
     Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, StoredResponse,
@@ -33,7 +33,9 @@ use serde::Serialize;
 use crate::auth::{AuthError, Authenticator};
 use crate::body::{MAX_BODY_BYTES, PostBody, drain, read_limited};
 use crate::config::IdentitySettings;
-use crate::idempotency::{self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, sha256_hex};
+use crate::idempotency::{
+    self, IDEMPOTENCY_REPLAYED, IN_FLIGHT, RECORD_TTL, Settlement, sha256_hex,
+};
 use crate::lock::{self, Lock};
 use crate::problem::{Problem, from_portal_error};
 use crate::store::ApiStore;
@@ -353,7 +355,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
     ) -> Response
     where
         B: PostBody,
-        F: FnOnce(Caller, B) -> Fut,
+        F: FnOnce(Caller, B, Attempt) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
         match self.post_inner(request, account, run).await {
@@ -370,7 +372,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
     ) -> Result<Response, Problem>
     where
         B: PostBody,
-        F: FnOnce(Caller, B) -> Fut,
+        F: FnOnce(Caller, B, Attempt) -> Fut,
         Fut: Future<Output = Result<Reply, Problem>>,
     {
         let (parts, body) = request.into_parts();
@@ -385,6 +387,12 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
         let bytes = bytes?;
         let today = self.settings.timezone.today(self.clock.now());
         let input = B::parse(&parts.headers, bytes.clone(), today).await?;
+        let fingerprint = idempotency::fingerprint(
+            &parts.method,
+            parts.uri.path(),
+            &input.fingerprint_body(&bytes),
+        );
+        let request_key = RequestKey::derive(&caller.login, key.as_str(), fingerprint.as_str());
         let scope = IdempotencyScope::new(caller.login.subject().to_owned())
             .map_err(|_| Problem::unauthorized("The bearer token is invalid.", true))?;
         let id = IdempotencyId { scope, key };
@@ -392,11 +400,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
         let now = self.clock.now();
         let claim = IdempotencyClaim {
             id: id.clone(),
-            fingerprint: idempotency::fingerprint(
-                &parts.method,
-                parts.uri.path(),
-                &input.fingerprint_body(&bytes),
-            ),
+            fingerprint,
             owner: owner.clone(),
             in_flight_until: now + delta(self.limits.in_flight),
             expires_at: now + delta(self.limits.record_ttl),
@@ -410,15 +414,24 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
                 Problem::internal()
             }
         })?;
-        match outcome {
-            IdempotencyOutcome::Acquired => {}
+        let attempt = match outcome {
+            IdempotencyOutcome::Acquired => Attempt::first(request_key),
+            IdempotencyOutcome::Resumed => {
+                tracing::info!("resuming a request whose outcome is unknown");
+                Attempt::after_unknown(request_key)
+            }
             IdempotencyOutcome::Replay(stored) => return Ok(replay(stored)),
             IdempotencyOutcome::InFlight => return Err(Problem::idempotency_in_flight()),
             IdempotencyOutcome::Mismatch => return Err(Problem::idempotency_mismatch()),
-        }
+        };
+        let resumed = attempt.follows_unknown();
         let result = match self.limit_post(&caller).await {
-            Ok(()) => run(caller, input).await,
+            Ok(()) => run(caller, input, attempt).await,
             Err(problem) => Err(problem),
+        };
+        let settlement = match &result {
+            Ok(reply) => Settlement::for_status(reply.status.as_u16()),
+            Err(problem) => Settlement::for_problem(problem, resumed),
         };
         let (stored, response) = match result {
             Ok(reply) => (
@@ -439,7 +452,7 @@ impl<P: PortalPorts, S: ApiStore> Api<P, S> {
             ),
         };
         let expires_at = self.clock.now() + delta(self.limits.record_ttl);
-        idempotency::settle(&*self.store, &id, &owner, stored, expires_at).await;
+        idempotency::settle(&*self.store, &id, &owner, settlement, stored, expires_at).await;
         Ok(response)
     }
 }

@@ -10,8 +10,15 @@
 //! - A 4xx answer or a 503 wrote nothing (every write is one all-or-none
 //!   composite), so the claim is released and the client may retry with the
 //!   same key.
-//! - A 500/502 (outcome unknown) keeps the claim until its in-flight deadline
-//!   lapses: duplicates meanwhile get 409, later ones may run again.
+//! - A 503 `outcome-unknown` (a write sent and its answer lost, issue 12)
+//!   marks the record `UNKNOWN`: never released, the same key with the same
+//!   body runs again as a resumed attempt that finds what the first wrote (or
+//!   writes it once: the records carry the request key in a unique field);
+//!   another body stays 422. A resumed attempt that fails again without
+//!   writing leaves it `UNKNOWN` too: the first attempt's outcome is still
+//!   not known to be "nothing".
+//! - A 500/502 keeps the claim until its in-flight deadline lapses:
+//!   duplicates meanwhile get 409, later ones resume as above.
 
 use std::time::Duration;
 
@@ -93,6 +100,8 @@ pub enum Settlement {
     Release,
     /// The outcome is unknown: leave the claim to lapse.
     Keep,
+    /// A write may have been done: mark the record `UNKNOWN`, never released.
+    MarkUnknown,
 }
 
 impl Settlement {
@@ -104,6 +113,19 @@ impl Settlement {
             _ => Self::Keep,
         }
     }
+
+    /// The settlement of a `problem` answer; `resumed` when the attempt
+    /// followed one whose outcome is unknown (that outcome stays unknown
+    /// unless this attempt succeeds, so its key is never released).
+    pub fn for_problem(problem: &Problem, resumed: bool) -> Self {
+        if problem.is_outcome_unknown() {
+            return Self::MarkUnknown;
+        }
+        match Self::for_status(problem.status) {
+            Self::Release if resumed => Self::MarkUnknown,
+            other => other,
+        }
+    }
 }
 
 /// Settles the claim `id` held by `owner`; failures are logged, never shown
@@ -112,12 +134,20 @@ pub async fn settle<S: IdempotencyStore>(
     store: &S,
     id: &IdempotencyId,
     owner: &LeaseOwner,
+    settlement: Settlement,
     response: StoredResponse,
     expires_at: chrono::DateTime<chrono::Utc>,
 ) {
-    let result = match Settlement::for_status(response.status) {
+    let result = match settlement {
         Settlement::Complete => store.complete(id, owner, &response, expires_at).await,
         Settlement::Release => store.release(id, owner).await,
+        Settlement::MarkUnknown => {
+            tracing::warn!(
+                status = response.status,
+                "a write may have been done; the idempotency record stays UNKNOWN for a retry with the same key"
+            );
+            store.mark_unknown(id, owner, expires_at).await
+        }
         Settlement::Keep => {
             tracing::warn!(
                 status = response.status,
@@ -171,5 +201,28 @@ mod tests {
         assert_eq!(Settlement::for_status(503), Settlement::Release);
         assert_eq!(Settlement::for_status(502), Settlement::Keep);
         assert_eq!(Settlement::for_status(500), Settlement::Keep);
+    }
+
+    #[test]
+    fn when_a_write_may_have_been_done_should_mark_unknown_never_release() {
+        let unknown = Problem::outcome_unknown(Duration::from_secs(2));
+        assert_eq!(unknown.status, 503);
+        for resumed in [false, true] {
+            assert_eq!(
+                Settlement::for_problem(&unknown, resumed),
+                Settlement::MarkUnknown
+            );
+        }
+        let busy = Problem::unavailable(None);
+        assert_eq!(Settlement::for_problem(&busy, false), Settlement::Release);
+        assert_eq!(
+            Settlement::for_problem(&busy, true),
+            Settlement::MarkUnknown,
+            "a resumed attempt that wrote nothing leaves the first one's outcome unknown"
+        );
+        assert_eq!(
+            Settlement::for_problem(&Problem::upstream_failed(), true),
+            Settlement::Keep
+        );
     }
 }

@@ -66,7 +66,8 @@ pub async fn acquire<S: IdempotencyStore>(
         now,
     };
     match store.claim(&claim).await {
-        Ok(IdempotencyOutcome::Acquired) => Ok(Lock { id, owner }),
+        // Resumed: its holder died; a lock guards no write of its own.
+        Ok(IdempotencyOutcome::Acquired | IdempotencyOutcome::Resumed) => Ok(Lock { id, owner }),
         Ok(IdempotencyOutcome::InFlight) => Err(from_portal_error(PortalError::conflict(
             ConflictReason::RegistrationInProgress,
         ))),

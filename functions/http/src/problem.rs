@@ -164,6 +164,8 @@ problem_types! {
     UPSTREAM_FAILED = (502, "upstream-failed", "A system we depend on failed");
     /// Salesforce busy or down: retry later.
     SERVICE_UNAVAILABLE = (503, "service-unavailable", "The service is temporarily unavailable");
+    /// A write was sent and its answer lost: retry with the same key.
+    OUTCOME_UNKNOWN = (503, "outcome-unknown", "The outcome of the request is unknown");
 }
 
 /// The problem type of a conflict reason.
@@ -372,6 +374,24 @@ impl Problem {
         problem
     }
 
+    /// 503 `outcome-unknown` with `Retry-After`: a write was sent and its
+    /// answer lost, so it may have been done. The client must send the same
+    /// request again with the same `Idempotency-Key`, which finds what was
+    /// written or writes it exactly once (never a second record).
+    pub fn outcome_unknown(retry_after: Duration) -> Self {
+        let mut problem = Self::of(
+            types::OUTCOME_UNKNOWN,
+            "We could not confirm whether your request was saved. Send it again with the same Idempotency-Key: it will not be done twice.",
+        );
+        problem.headers().retry_after = Some(whole_seconds(retry_after));
+        problem
+    }
+
+    /// Whether this is [`Problem::outcome_unknown`].
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.code == types::OUTCOME_UNKNOWN.code
+    }
+
     /// 422: a system of record refused the data. The fields are the
     /// request's; what the system said stays in the log.
     pub fn rejected(fields: Vec<String>) -> Self {
@@ -474,6 +494,14 @@ pub fn from_portal_error(error: PortalError) -> Problem {
 
 fn from_port_error(error: PortError) -> Problem {
     match error {
+        PortError::OutcomeUnknown { .. } | PortError::KeyTaken { .. } => {
+            tracing::warn!(error = %error_chain(&error), "a write's outcome is unknown; the client must retry with the same key");
+            Problem::outcome_unknown(
+                error
+                    .retry_after()
+                    .unwrap_or(portal_core::portal::OUTCOME_UNKNOWN_RETRY_AFTER),
+            )
+        }
         PortError::Unavailable { retry_after, .. } => {
             tracing::warn!(error = %error_chain(&error), "Salesforce unavailable after retries");
             Problem::unavailable(retry_after)

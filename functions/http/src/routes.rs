@@ -18,7 +18,7 @@ use futures::FutureExt as _;
 use http::StatusCode;
 use http::header::{ALLOW, CONTENT_TYPE};
 use portal_core::portal::{
-    self as uc, CancellationRequest, EligibilityRequest, OrderRequest, Outcome,
+    self as uc, Attempt, CancellationRequest, EligibilityRequest, OrderRequest, Outcome,
     RegistrationRequest, SupportCaseRequest,
 };
 use serde::Serialize;
@@ -105,7 +105,7 @@ async fn registrations<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Optional,
-        async move |caller, body: RegistrationRequest| {
+        async move |caller, body: RegistrationRequest, attempt: Attempt| {
             a.limit_registration(&caller).await?;
             let locks = a.lock_registration(&caller, &body).await?;
             let result = uc::register(
@@ -114,6 +114,7 @@ async fn registrations<P: PortalPorts, S: ApiStore>(
                 &caller,
                 body,
                 a.clock.now(),
+                &attempt,
             )
             .await;
             a.unlock(locks).await;
@@ -152,13 +153,14 @@ async fn eligibility_requests<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: EligibilityRequest| {
+        async move |caller, body: EligibilityRequest, attempt: Attempt| {
             let result = uc::request_eligibility(
                 a.ports.eligibility(),
                 &caller,
                 body,
                 a.clock.now(),
                 &a.settings,
+                &attempt,
             )
             .await;
             reply_outcome(result, StatusCode::ACCEPTED, StatusCode::ACCEPTED)
@@ -175,10 +177,15 @@ async fn id_verifications<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, IdVerificationForm(body)| {
-            let result =
-                uc::submit_id_verification(a.ports.id_verification(), &caller, body, a.clock.now())
-                    .await;
+        async move |caller, IdVerificationForm(body), attempt: Attempt| {
+            let result = uc::submit_id_verification(
+                a.ports.id_verification(),
+                &caller,
+                body,
+                a.clock.now(),
+                &attempt,
+            )
+            .await;
             reply_outcome(result, StatusCode::ACCEPTED, StatusCode::ACCEPTED)
         },
     )
@@ -207,9 +214,16 @@ async fn place_order<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: OrderRequest| {
-            let result =
-                uc::place_order(a.ports.orders(), &caller, body, a.clock.now(), &a.settings).await;
+        async move |caller, body: OrderRequest, attempt: Attempt| {
+            let result = uc::place_order(
+                a.ports.orders(),
+                &caller,
+                body,
+                a.clock.now(),
+                &a.settings,
+                &attempt,
+            )
+            .await;
             reply(result, StatusCode::CREATED)
         },
     )
@@ -273,13 +287,14 @@ async fn cancellations<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: CancellationRequest| {
+        async move |caller, body: CancellationRequest, attempt: Attempt| {
             let result = uc::request_cancellation(
                 a.ports.cancellation(),
                 &caller,
                 body,
                 a.clock.now(),
                 &a.settings,
+                &attempt,
             )
             .await;
             reply_outcome(result, StatusCode::ACCEPTED, StatusCode::ACCEPTED)
@@ -296,8 +311,8 @@ async fn open_support_case<P: PortalPorts, S: ApiStore>(
     api.post(
         request,
         Account::Required,
-        async move |caller, body: SupportCaseRequest| {
-            let result = uc::open_support_case(a.ports.support(), &caller, body).await;
+        async move |caller, body: SupportCaseRequest, attempt: Attempt| {
+            let result = uc::open_support_case(a.ports.support(), &caller, body, &attempt).await;
             reply(result, StatusCode::CREATED)
         },
     )

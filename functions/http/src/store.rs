@@ -73,6 +73,15 @@ where
     async fn release(&self, id: &IdempotencyId, owner: &LeaseOwner) -> Result<(), LeaseError> {
         self.idempotency.release(id, owner).await
     }
+
+    async fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        self.idempotency.mark_unknown(id, owner, expires_at).await
+    }
 }
 
 impl<I, L, A, R> LoginLinks for ApiStores<I, L, A, R>

@@ -2,16 +2,20 @@
 //!
 //! The claim is the Powertools conditional write: a `PutItem` that succeeds
 //! when the item is absent, expired (`ttl <= now`, seconds: DynamoDB deletes
-//! expired items lazily, so the condition cannot rely on deletion), or
-//! `IN_PROGRESS` with a lapsed in-flight deadline (`in_flight_until <= now`,
-//! milliseconds); on failure `ReturnValuesOnConditionCheckFailure=ALL_OLD`
-//! returns the live record in the same call.
+//! expired items lazily, so the condition cannot rely on deletion), or has
+//! the same fingerprint and is `UNKNOWN` or `IN_PROGRESS` with a lapsed
+//! in-flight deadline (`in_flight_until <= now`, milliseconds); on failure
+//! `ReturnValuesOnConditionCheckFailure=ALL_OLD` returns the live record in
+//! the same call, and on success `ReturnValues=ALL_OLD` the record it
+//! replaced: a live one means the claim resumes an attempt whose outcome is
+//! unknown. Unlike Powertools, a request that may have written is never
+//! deleted: it becomes `UNKNOWN` (see `portal_core::ports::IdempotencyStore`).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use portal_core::ports::{
     IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyStore, LeaseError, LeaseOwner,
@@ -23,6 +27,7 @@ use crate::errors::store_error;
 
 const IN_PROGRESS: &str = "IN_PROGRESS";
 const COMPLETED: &str = "COMPLETED";
+const UNKNOWN: &str = "UNKNOWN";
 
 /// [`IdempotencyStore`] on DynamoDB.
 #[derive(Debug, Clone)]
@@ -55,7 +60,9 @@ fn outcome_of(item: &Item, claim: &IdempotencyClaim) -> Result<IdempotencyOutcom
         return Ok(IdempotencyOutcome::Mismatch);
     }
     match req_s(item, "status")? {
-        IN_PROGRESS => Ok(IdempotencyOutcome::InFlight),
+        // UNKNOWN with this fingerprint passes the condition: only a record
+        // changed between the read and the write gets here; it is someone's.
+        IN_PROGRESS | UNKNOWN => Ok(IdempotencyOutcome::InFlight),
         COMPLETED => Ok(IdempotencyOutcome::Replay(StoredResponse {
             status: req_n(item, "response_status")?,
             content_type: req_s(item, "response_content_type")?.to_owned(),
@@ -81,18 +88,34 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .item("ttl", n(epoch_seconds(claim.expires_at)))
             .condition_expression(
                 "attribute_not_exists(pk) OR #ttl <= :now_s \
-                 OR (#status = :in_progress AND in_flight_until <= :now_ms)",
+                 OR (fingerprint = :fingerprint AND (#status = :unknown \
+                     OR (#status = :in_progress AND in_flight_until <= :now_ms)))",
             )
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":now_s", n(epoch_seconds(claim.now)))
             .expression_attribute_values(":now_ms", n(epoch_millis(claim.now)))
             .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":unknown", s(UNKNOWN))
+            .expression_attribute_values(":fingerprint", s(claim.fingerprint.as_str()))
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(IdempotencyOutcome::Acquired),
+            Ok(put) => {
+                // The record replaced, if it was live: an attempt whose outcome is unknown.
+                let now_s = epoch_seconds(claim.now);
+                let live = put
+                    .attributes()
+                    .and_then(|old| req_n::<i64>(old, "ttl").ok())
+                    .is_some_and(|ttl| ttl > now_s);
+                Ok(if live {
+                    IdempotencyOutcome::Resumed
+                } else {
+                    IdempotencyOutcome::Acquired
+                })
+            }
             Err(err) => match err.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     let item = failed.item().ok_or_else(|| {
@@ -134,6 +157,41 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .expression_attribute_values(":rs", n(response.status))
             .expression_attribute_values(":rct", s(response.content_type.as_str()))
             .expression_attribute_values(":rb", b(&response.body))
+            .expression_attribute_values(":ttl", n(epoch_seconds(expires_at)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
+                    Err(LeaseError::LeaseLost)
+                }
+                _ => Err(store_error(err).into()),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(table = %self.table))]
+    async fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(id)))
+            .key("sk", s(sk(id)))
+            .update_expression("SET #status = :unknown, #ttl = :ttl REMOVE in_flight_until")
+            .condition_expression("#status = :in_progress AND #owner = :me")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":unknown", s(UNKNOWN))
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":me", s(owner.as_str()))
             .expression_attribute_values(":ttl", n(epoch_seconds(expires_at)))
             .send()
             .await;

@@ -92,10 +92,16 @@ async fn in_flight_lapse_lets_a_new_claim_through(store: impl IdempotencyStore) 
         IdempotencyOutcome::Acquired
     );
     clock.advance(TimeDelta::seconds(30));
+    assert_eq!(
+        store.claim(&claim(&clock, "req-2", "fp-b")).await.unwrap(),
+        IdempotencyOutcome::Mismatch,
+        "the request that died may have written: its key keeps its body"
+    );
     let second = claim(&clock, "req-2", "fp-a");
     assert_eq!(
         store.claim(&second).await.unwrap(),
-        IdempotencyOutcome::Acquired
+        IdempotencyOutcome::Resumed,
+        "the request that died may have written: the new owner looks first"
     );
 
     let expires = clock.now() + TimeDelta::hours(24);
@@ -178,7 +184,91 @@ async fn release_lets_the_client_retry(store: impl IdempotencyStore) {
     );
 }
 
+async fn an_unknown_outcome_is_never_released_and_resumes_with_the_same_body(
+    store: impl IdempotencyStore,
+) {
+    let clock = clock();
+    let first = claim(&clock, "req-1", "fp-a");
+    store.claim(&first).await.unwrap();
+    let expires = clock.now() + TimeDelta::hours(24);
+    assert!(matches!(
+        store
+            .mark_unknown(&first.id, &owner("req-9"), expires)
+            .await,
+        Err(LeaseError::LeaseLost)
+    ));
+    store
+        .mark_unknown(&first.id, &first.owner, expires)
+        .await
+        .unwrap();
+    for lost in [
+        store.release(&first.id, &first.owner).await,
+        store
+            .complete(&first.id, &first.owner, &response(), expires)
+            .await,
+        store.mark_unknown(&first.id, &first.owner, expires).await,
+    ] {
+        assert!(
+            matches!(lost, Err(LeaseError::LeaseLost)),
+            "an UNKNOWN record is nobody's until claimed again: {lost:?}"
+        );
+    }
+    assert_eq!(
+        store.claim(&claim(&clock, "req-2", "fp-b")).await.unwrap(),
+        IdempotencyOutcome::Mismatch,
+        "another body is still 422"
+    );
+
+    // At once, without waiting for any deadline: the retry resumes.
+    let retry = claim(&clock, "req-2", "fp-a");
+    assert_eq!(
+        store.claim(&retry).await.unwrap(),
+        IdempotencyOutcome::Resumed
+    );
+    assert_eq!(
+        store.claim(&claim(&clock, "req-3", "fp-a")).await.unwrap(),
+        IdempotencyOutcome::InFlight,
+        "one attempt at a time"
+    );
+    // Its outcome is unknown too: still UNKNOWN, resumed again.
+    store
+        .mark_unknown(&retry.id, &retry.owner, expires)
+        .await
+        .unwrap();
+    let third = claim(&clock, "req-4", "fp-a");
+    assert_eq!(
+        store.claim(&third).await.unwrap(),
+        IdempotencyOutcome::Resumed
+    );
+    store
+        .complete(&third.id, &third.owner, &response(), expires)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(&claim(&clock, "req-5", "fp-a")).await.unwrap(),
+        IdempotencyOutcome::Replay(response())
+    );
+}
+
+async fn an_unknown_record_expires_with_its_ttl(store: impl IdempotencyStore) {
+    let clock = clock();
+    let first = claim(&clock, "req-1", "fp-a");
+    store.claim(&first).await.unwrap();
+    store
+        .mark_unknown(&first.id, &first.owner, clock.now() + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    clock.advance(TimeDelta::minutes(61));
+    assert_eq!(
+        store.claim(&claim(&clock, "req-2", "fp-b")).await.unwrap(),
+        IdempotencyOutcome::Acquired,
+        "an expired record no longer binds the key"
+    );
+}
+
 behaviours! {
+    an_unknown_outcome_is_never_released_and_resumes_with_the_same_body => dynamo, memory;
+    an_unknown_record_expires_with_its_ttl => dynamo, memory;
     acquire_replay_mismatch_in_flight => dynamo, memory;
     in_flight_lapse_lets_a_new_claim_through => dynamo, memory;
     expired_record_is_reclaimed => dynamo, memory;

@@ -27,6 +27,7 @@ use super::caller::Caller;
 use super::error::{ConflictReason, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
 use super::ports::CancellationDesk;
+use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 use super::settings::PortalSettings;
 
 /// The raw body of `POST /cancellations`.
@@ -119,6 +120,14 @@ pub struct CancellationPlan {
     pub case: NewCase,
 }
 
+/// A cancellation case as written: the case and the service's Opportunity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationRecorded {
+    /// The `Cancellation Request` case.
+    pub case_id: CaseId,
+    /// The service's Opportunity (the case's `OpportunityId`).
+    pub opportunity_id: OpportunityId,
+}
 /// What a cancellation decides from the service record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancellationDecision {
@@ -134,6 +143,7 @@ pub fn decide_cancellation(
     command: &CancellationCommand,
     service: Option<ServiceRecord>,
     settings: &PortalSettings,
+    request_key: &RequestKey,
 ) -> Result<CancellationDecision, PortalError> {
     let service = service
         .filter(|s| &s.account_id == account_id)
@@ -175,6 +185,7 @@ pub fn decide_cancellation(
                         command.service_id
                     ),
                     description,
+                    request_key.clone(),
                 ),
             }))
         }
@@ -190,24 +201,42 @@ pub async fn request_cancellation<D: CancellationDesk>(
     body: CancellationRequest,
     now: DateTime<Utc>,
     settings: &PortalSettings,
+    attempt: &Attempt,
 ) -> Result<Outcome<CancellationResponse>, PortalError> {
     let account = caller.account()?;
     let command = body.parse(settings.timezone.today(now))?;
+    // What the request writes, as its first attempt answered it.
+    let requested = |recorded: CancellationRecorded| {
+        Outcome::Created(CancellationResponse {
+            case_id: recorded.case_id,
+            opportunity_id: recorded.opportunity_id,
+            stage: OpportunityStage::Cancelling,
+            scheduled_at: settings.timezone.start_of(command.cancellation_date.date()),
+        })
+    };
+    let find = move || desk.cancellation_by_key(account, attempt.key());
+    if let Some(recorded) = written_before(attempt, find).await? {
+        return Ok(requested(recorded));
+    }
     let service = desk.service(account, command.service_id).await?;
-    match decide_cancellation(account, &command, service, settings)? {
-        CancellationDecision::Existing(response) => {
+    match decide_cancellation(account, &command, service, settings, attempt.key()) {
+        Err(refusal) => refused(attempt, refusal, find).await.map(requested),
+        Ok(CancellationDecision::Existing(response)) => {
             tracing::info!(case_id = %response.case_id, "cancellation already requested");
             Ok(Outcome::Existing(response))
         }
-        CancellationDecision::Write(plan) => {
-            let case_id = desk.request_cancellation(&plan).await?;
-            tracing::info!(case_id = %case_id, opportunity_id = %plan.opportunity_id, "cancellation requested");
-            Ok(Outcome::Created(CancellationResponse {
-                case_id,
-                opportunity_id: plan.opportunity_id,
-                stage: plan.stage,
-                scheduled_at: plan.scheduled_at,
-            }))
+        Ok(CancellationDecision::Write(plan)) => {
+            let opportunity_id = plan.opportunity_id.clone();
+            let write = async {
+                let case_id = desk.request_cancellation(&plan).await?;
+                Ok(CancellationRecorded {
+                    case_id,
+                    opportunity_id,
+                })
+            };
+            let recorded = write_once(write, find).await?;
+            tracing::info!(case_id = %recorded.case_id, opportunity_id = %recorded.opportunity_id, "cancellation requested");
+            Ok(requested(recorded))
         }
     }
 }
@@ -216,6 +245,7 @@ pub async fn request_cancellation<D: CancellationDesk>(
 mod tests {
     use super::*;
     use crate::domain::CaseStatus;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use chrono::TimeZone;
 
@@ -248,7 +278,15 @@ mod tests {
         org: &FakeOrg,
         body: CancellationRequest,
     ) -> Result<Outcome<CancellationResponse>, PortalError> {
-        request_cancellation(org, &caller(), body, now(), &PortalSettings::default()).await
+        request_cancellation(
+            org,
+            &caller(),
+            body,
+            now(),
+            &PortalSettings::default(),
+            &first(),
+        )
+        .await
     }
 
     #[tokio::test]
@@ -300,6 +338,47 @@ mod tests {
             ));
             assert!(org.writes().is_empty());
         }
+    }
+
+    /// The first attempt's answer is lost after it wrote; the retry answers
+    /// what it wrote, found by key, and writes nothing.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let org = org(Some(service(account(), OpportunityStage::Active)));
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = cancel(&org, body("2026-04-05")).await.unwrap_err();
+        assert!(
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let retried = request_cancellation(
+            &org,
+            &caller(),
+            body("2026-04-05"),
+            now(),
+            &PortalSettings::default(),
+            &after_unknown(),
+        )
+        .await
+        .unwrap();
+        let first_answer = Outcome::Created(CancellationResponse {
+            case_id: written_case(),
+            opportunity_id: opportunity(),
+            stage: OpportunityStage::Cancelling,
+            scheduled_at: PortalSettings::default()
+                .timezone
+                .start_of(chrono::NaiveDate::from_ymd_opt(2026, 4, 5).unwrap()),
+        });
+        assert_eq!(retried, first_answer);
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
     }
 
     #[tokio::test]

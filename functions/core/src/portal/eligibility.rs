@@ -31,6 +31,7 @@ use super::plans::{
     CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, OpportunitySummary, Outcome,
 };
 use super::ports::EligibilityDesk;
+use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 use super::settings::PortalSettings;
 
 /// The raw body of `POST /eligibility-requests`.
@@ -172,13 +173,14 @@ pub enum EligibilityDecision {
     Write(EligibilityPlan),
 }
 
-/// The pure decision of an eligibility request.
+/// The pure decision of an eligibility request made under `request_key`.
 pub fn decide_eligibility(
     account_id: &AccountId,
     command: &EligibilityCommand,
     context: EligibilityContext,
     now: DateTime<Utc>,
     settings: &PortalSettings,
+    request_key: &RequestKey,
 ) -> EligibilityDecision {
     if context.status == Some(EligibilityStatus::Pending)
         && let Some(open) = &context.open_case
@@ -221,6 +223,7 @@ pub fn decide_eligibility(
             CaseType::EligibilityCheck,
             format!("Internet eligibility check - {}", command.commodity),
             description,
+            request_key.clone(),
         ),
     })
 }
@@ -233,26 +236,39 @@ pub async fn request_eligibility<D: EligibilityDesk>(
     body: EligibilityRequest,
     now: DateTime<Utc>,
     settings: &PortalSettings,
+    attempt: &Attempt,
 ) -> Result<Outcome<EligibilityResponse>, PortalError> {
     let account = caller.account()?;
     let command = body.parse()?;
-    let context = desk
-        .eligibility_context(account, command.commodity)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    match decide_eligibility(account, &command, context, now, settings) {
+    let find = move || desk.request_by_key(account, attempt.key());
+    if let Some(written) = written_before(attempt, find).await? {
+        return Ok(Outcome::Created(written.into()));
+    }
+    let Some(context) = desk.eligibility_context(account, command.commodity).await? else {
+        return refused(attempt, PortalError::NotFound, find)
+            .await
+            .map(|written| Outcome::Created(written.into()));
+    };
+    match decide_eligibility(account, &command, context, now, settings, attempt.key()) {
         EligibilityDecision::Pending(response) => {
             tracing::info!(case_id = %response.case_id, "eligibility already pending");
             Ok(Outcome::Existing(response))
         }
         EligibilityDecision::Write(plan) => {
-            let written = desk.request_eligibility(&plan).await?;
+            let written = write_once(desk.request_eligibility(&plan), find).await?;
             tracing::info!(case_id = %written.case_id, opportunity_id = %written.opportunity_id, "eligibility requested");
-            Ok(Outcome::Created(EligibilityResponse {
-                case_id: written.case_id,
-                opportunity_id: written.opportunity_id,
-                status: EligibilityStatus::Pending,
-            }))
+            Ok(Outcome::Created(written.into()))
+        }
+    }
+}
+
+impl From<EligibilityRequested> for EligibilityResponse {
+    /// The answer to the request that wrote `written` (its Account is `Pending`).
+    fn from(written: EligibilityRequested) -> Self {
+        Self {
+            case_id: written.case_id,
+            opportunity_id: written.opportunity_id,
+            status: EligibilityStatus::Pending,
         }
     }
 }
@@ -261,6 +277,7 @@ pub async fn request_eligibility<D: EligibilityDesk>(
 mod tests {
     use super::*;
     use crate::domain::{CaseOrigin, CaseStatus, OpportunityStage, PortalSource};
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use chrono::NaiveDate;
 
@@ -286,7 +303,15 @@ mod tests {
         org: &FakeOrg,
         body: EligibilityRequest,
     ) -> Result<Outcome<EligibilityResponse>, PortalError> {
-        request_eligibility(org, &caller(), body, now(), &PortalSettings::default()).await
+        request_eligibility(
+            org,
+            &caller(),
+            body,
+            now(),
+            &PortalSettings::default(),
+            &first(),
+        )
+        .await
     }
 
     #[tokio::test]
@@ -392,6 +417,49 @@ mod tests {
         assert_eq!(org.reads(), 1);
     }
 
+    /// The first attempt's answer is lost after it wrote; the retry answers
+    /// what it wrote, found by key, and writes nothing.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let org = FakeOrg {
+            eligibility: Some(context()),
+            ..FakeOrg::default()
+        };
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = request(&org, body()).await.unwrap_err();
+        assert!(
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let retried = request_eligibility(
+            &org,
+            &caller(),
+            body(),
+            now(),
+            &PortalSettings::default(),
+            &after_unknown(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            retried,
+            Outcome::Created(EligibilityResponse {
+                case_id: written_case(),
+                opportunity_id: written_opportunity(),
+                status: EligibilityStatus::Pending,
+            })
+        );
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
+    }
+
     #[tokio::test]
     async fn when_every_field_is_bad_should_list_them_all_and_call_nothing() {
         let org = FakeOrg::default();
@@ -431,6 +499,7 @@ mod tests {
             body(),
             now(),
             &PortalSettings::default(),
+            &first(),
         )
         .await
         .unwrap_err();

@@ -5,10 +5,12 @@
 //! every field, `NotLinked`, `EmailNotVerified`, `AccountMismatch` and
 //! `AccountInactive` → 403 (each its own type), `NotFound` → 404, `Conflict`
 //! → 409 with the reason's `code()` and customer-readable text,
-//! `TooManyRequests` → 429 + `Retry-After`, `Upstream` → 503 + `Retry-After`
-//! when retryable, 422 with fields when Salesforce rejected the data, 502
-//! otherwise; `State` (the API's own DynamoDB items) → 503 when retryable,
-//! 500 otherwise. Upstream texts never reach the customer: they stay in the
+//! `TooManyRequests` → 429 + `Retry-After`, `Upstream` → 503
+//! `outcome-unknown` with `Retry-After` when a write may have been done
+//! (retry with the same key), 503 with `Retry-After` when retryable, 422
+//! with fields when Salesforce rejected the data, 502 otherwise; `State` (the
+//! API's own DynamoDB items) → 503 when retryable, 500 otherwise. Upstream
+//! texts never reach the customer: they stay in the
 //! error's source chain, for the logs.
 
 use std::time::Duration;
@@ -16,6 +18,10 @@ use std::time::Duration;
 use crate::domain::FieldError;
 use crate::ports::StoreError;
 use crate::schema::{case, contact};
+
+/// How long a client waits before sending again a request whose outcome is
+/// unknown: long enough for a write still in flight at Salesforce to finish.
+pub const OUTCOME_UNKNOWN_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// A boxed cause, kept for the logs' cause chain.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -49,18 +55,52 @@ pub enum PortError {
         #[source]
         source: BoxError,
     },
+    /// A write whose outcome is not known: it was sent, and its answer was
+    /// lost (a timeout, a 5xx, a connection dropped), so Salesforce may have
+    /// committed it. Never "nothing happened": the client must send the
+    /// request again with the same key, which finds or completes this write.
+    #[error("Salesforce may have written; its answer was lost")]
+    OutcomeUnknown {
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// Salesforce refused a write because a record with the request's key
+    /// exists (`DUPLICATE_VALUE` on `Portal_Request_Key__c`): another attempt
+    /// of the same request wrote it, or is writing it. Nothing was written.
+    #[error("another attempt of this request holds its key")]
+    KeyTaken {
+        /// Whether the record holding the key is not committed yet (Salesforce
+        /// names no record: `<unknown>`), so its attempt is still in flight.
+        in_flight: bool,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl PortError {
-    /// Whether trying again later may succeed (→ 503 + `Retry-After`).
+    /// Whether trying again later may succeed (→ 503 + `Retry-After`): with
+    /// the same key, for an outcome that is not known.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::OutcomeUnknown { .. } | Self::KeyTaken { .. }
+        )
+    }
+
+    /// Whether the write may have been done ([`Self::OutcomeUnknown`]).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown { .. })
     }
 
     /// How long to wait before trying again, for a retryable error.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Unavailable { retry_after, .. } => *retry_after,
+            Self::OutcomeUnknown { .. } | Self::KeyTaken { .. } => {
+                Some(OUTCOME_UNKNOWN_RETRY_AFTER)
+            }
             _ => None,
         }
     }

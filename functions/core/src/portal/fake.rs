@@ -1,5 +1,7 @@
 //! A recording in-memory fake of every port, for the use cases' tests.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -7,23 +9,26 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::domain::{
     AccountId, CaseId, CommodityType, ContactId, CustomerNumber, Email, Login, OpportunityId,
-    OrderId, ProductId, WhmcsServiceId,
+    OrderId, PortalStatus, ProductId, WhmcsServiceId,
 };
 
 use super::account::AccountRecord;
 use super::caller::Caller;
-use super::cancellation::{CancellationPlan, ServiceRecord};
+use super::cancellation::{CancellationPlan, CancellationRecorded, ServiceRecord};
 use super::catalog::PriceListEntry;
 use super::eligibility::{EligibilityContext, EligibilityPlan, EligibilityRequested};
 use super::error::PortError;
 use super::id_verification::{IdVerificationContext, IdVerificationPlan, SubmittedVerification};
 use super::orders::{OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder};
-use super::plans::NewCase;
+use super::plans::{CaseOpportunity, NewCase};
 use super::ports::{
     AccountProfile, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, OrderBook,
     RegistrationDirectory, ServiceBook, SupportDesk,
 };
-use super::registration::{Registered, RegistrationLookup, RegistrationPlan};
+use super::registration::{
+    ContactMatch, KeyedRegistration, Registered, RegistrationLookup, RegistrationPlan,
+};
+use super::request::{Attempt, RequestKey};
 use super::services::ServiceView;
 use super::support::CaseSummary;
 
@@ -100,6 +105,21 @@ pub fn caller() -> Caller {
     }
 }
 
+/// The key of the tests' requests.
+pub fn request_key() -> RequestKey {
+    RequestKey::derive(&caller().login, "k-1", "fingerprint")
+}
+
+/// A first attempt under [`request_key`].
+pub fn first() -> Attempt {
+    Attempt::first(request_key())
+}
+
+/// An attempt under [`request_key`] after one whose outcome is unknown.
+pub fn after_unknown() -> Attempt {
+    Attempt::after_unknown(request_key())
+}
+
 /// A caller whose token has no account.
 pub fn unlinked_caller() -> Caller {
     Caller {
@@ -129,6 +149,8 @@ pub enum Call {
     RequestCancellation(CancellationPlan),
     OpenCase(NewCase),
     Cases(AccountId),
+    /// A read of what was written under a request key.
+    ByKey(RequestKey),
 }
 
 impl Call {
@@ -164,7 +186,27 @@ pub struct FakeOrg {
     pub writes_unavailable: bool,
     /// The Account a registration creates (default [`written_account`]).
     pub new_account: Option<AccountId>,
+    /// The next this many writes commit, then answer
+    /// [`PortError::OutcomeUnknown`] (their answer is lost).
+    pub lose_answers: AtomicU32,
+    /// The next this many reads by key find nothing (what they look for is
+    /// not committed yet).
+    pub hide_keyed: AtomicU32,
+    /// What was written under each request key; a second write under a key
+    /// is refused with [`PortError::KeyTaken`], as Salesforce's unique field does.
+    pub keyed: Mutex<HashMap<RequestKey, Keyed>>,
     pub log: Mutex<Vec<Call>>,
+}
+
+/// A record set written under a request key, as the fake holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Keyed {
+    Registration(KeyedRegistration),
+    Eligibility(EligibilityRequested),
+    Verification(SubmittedVerification),
+    Order(PlacedOrder),
+    Cancellation(CancellationRecorded),
+    Case(CaseId),
 }
 
 impl FakeOrg {
@@ -185,6 +227,62 @@ impl FakeOrg {
         } else {
             Ok(())
         }
+    }
+
+    /// A write of `written` under `key`: refused when the key is taken,
+    /// committed (and its answer lost when [`Self::lose_answers`]) otherwise.
+    fn write_keyed<T>(
+        &self,
+        call: Call,
+        key: &RequestKey,
+        written: Keyed,
+        answer: T,
+    ) -> Result<T, PortError> {
+        self.write(call)?;
+        let mut keyed = self.keyed.lock().unwrap_or_else(PoisonError::into_inner);
+        if keyed.contains_key(key) {
+            return Err(PortError::KeyTaken {
+                // A record hidden from reads is one not committed yet.
+                in_flight: self.hide_keyed.load(Ordering::Relaxed) > 0,
+                source: "DUPLICATE_VALUE on Portal_Request_Key__c".into(),
+            });
+        }
+        keyed.insert(key.clone(), written);
+        if take_one(&self.lose_answers) {
+            return Err(PortError::OutcomeUnknown {
+                source: "fake: the answer was lost".into(),
+            });
+        }
+        Ok(answer)
+    }
+
+    /// What was written under `key`.
+    fn by_key(&self, key: &RequestKey) -> Option<Keyed> {
+        self.record(Call::ByKey(key.clone()));
+        if take_one(&self.hide_keyed) {
+            return None;
+        }
+        self.keyed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    /// Records `written` under `key`, as an earlier attempt would have.
+    pub fn written_under(&self, key: &RequestKey, written: Keyed) {
+        self.keyed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone(), written);
+    }
+
+    /// The number of record sets written under request keys.
+    pub fn keyed_writes(&self) -> usize {
+        self.keyed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Every call, in order.
@@ -215,6 +313,13 @@ impl FakeOrg {
     }
 }
 
+/// Takes one from `counter` if it is above zero.
+fn take_one(counter: &AtomicU32) -> bool {
+    counter
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
+}
+
 impl RegistrationDirectory for FakeOrg {
     async fn lookup(
         &self,
@@ -226,26 +331,65 @@ impl RegistrationDirectory for FakeOrg {
     }
 
     async fn register(&self, plan: &RegistrationPlan) -> Result<Registered, PortError> {
-        self.write(Call::Register(plan.clone()))?;
-        Ok(match plan {
-            RegistrationPlan::CreateAccount { .. } => Registered {
-                account_id: self.new_account.clone().unwrap_or_else(written_account),
-                contact_id: written_contact(),
-            },
+        let (registered, key, source, number) = match plan {
+            RegistrationPlan::CreateAccount { account, contact } => (
+                Registered {
+                    account_id: self.new_account.clone().unwrap_or_else(written_account),
+                    contact_id: written_contact(),
+                },
+                &contact.request_key,
+                account.registration_source,
+                None,
+            ),
             RegistrationPlan::LinkAccount {
                 account_id,
                 contact_id,
+                registration_source,
+                request_key,
                 ..
-            } => Registered {
-                account_id: account_id.clone(),
-                contact_id: contact_id.clone(),
-            },
-        })
+            } => (
+                Registered {
+                    account_id: account_id.clone(),
+                    contact_id: contact_id.clone(),
+                },
+                request_key,
+                *registration_source,
+                Some(CustomerNumber::parse("C-0001").expect("valid number")),
+            ),
+        };
+        let contact = ContactMatch {
+            contact_id: registered.contact_id.clone(),
+            email: caller().email.as_str().to_owned(),
+            account_id: registered.account_id.clone(),
+            portal_status: Some(PortalStatus::Active),
+            customer_number: number,
+            registration_source: Some(source),
+        };
+        self.write_keyed(
+            Call::Register(plan.clone()),
+            key,
+            Keyed::Registration(KeyedRegistration::Contact(contact)),
+            registered,
+        )
     }
 
     async fn open_link_case(&self, case: &NewCase) -> Result<CaseId, PortError> {
-        self.write(Call::OpenLinkCase(case.clone()))?;
-        Ok(written_case())
+        self.write_keyed(
+            Call::OpenLinkCase(case.clone()),
+            &case.request_key,
+            Keyed::Registration(KeyedRegistration::LinkCase(written_case())),
+            written_case(),
+        )
+    }
+
+    async fn registration_by_key(
+        &self,
+        key: &RequestKey,
+    ) -> Result<Option<KeyedRegistration>, PortError> {
+        Ok(match self.by_key(key) {
+            Some(Keyed::Registration(written)) => Some(written),
+            _ => None,
+        })
     }
 }
 
@@ -273,14 +417,30 @@ impl EligibilityDesk for FakeOrg {
         &self,
         plan: &EligibilityPlan,
     ) -> Result<EligibilityRequested, PortError> {
-        self.write(Call::RequestEligibility(plan.clone()))?;
-        Ok(EligibilityRequested {
+        let requested = EligibilityRequested {
             case_id: written_case(),
             opportunity_id: plan
                 .opportunity
                 .existing_id()
                 .cloned()
                 .unwrap_or_else(written_opportunity),
+        };
+        self.write_keyed(
+            Call::RequestEligibility(plan.clone()),
+            &plan.case.request_key,
+            Keyed::Eligibility(requested.clone()),
+            requested,
+        )
+    }
+
+    async fn request_by_key(
+        &self,
+        _account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<EligibilityRequested>, PortError> {
+        Ok(match self.by_key(key) {
+            Some(Keyed::Eligibility(written)) => Some(written),
+            _ => None,
         })
     }
 }
@@ -298,12 +458,28 @@ impl IdVerificationDesk for FakeOrg {
         &self,
         plan: &IdVerificationPlan,
     ) -> Result<SubmittedVerification, PortError> {
-        self.write(Call::SubmitVerification(plan.clone()))?;
-        Ok(SubmittedVerification {
+        let written = SubmittedVerification {
             case_id: written_case(),
             content_versions: (0..plan.documents.len())
                 .map(written_content_version)
                 .collect(),
+        };
+        self.write_keyed(
+            Call::SubmitVerification(plan.clone()),
+            &plan.case.request_key,
+            Keyed::Verification(written.clone()),
+            written,
+        )
+    }
+
+    async fn verification_by_key(
+        &self,
+        _account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<SubmittedVerification>, PortError> {
+        Ok(match self.by_key(key) {
+            Some(Keyed::Verification(written)) => Some(written),
+            _ => None,
         })
     }
 }
@@ -331,8 +507,7 @@ impl OrderBook for FakeOrg {
     }
 
     async fn place_order(&self, plan: &OrderPlacement) -> Result<PlacedOrder, PortError> {
-        self.write(Call::PlaceOrder(plan.clone()))?;
-        Ok(PlacedOrder {
+        let placed = PlacedOrder {
             order_id: written_order(),
             order_number: "00000100".to_owned(),
             opportunity_id: plan
@@ -340,6 +515,23 @@ impl OrderBook for FakeOrg {
                 .existing_id()
                 .cloned()
                 .unwrap_or_else(written_opportunity),
+        };
+        self.write_keyed(
+            Call::PlaceOrder(plan.clone()),
+            &plan.order.request_key,
+            Keyed::Order(placed.clone()),
+            placed,
+        )
+    }
+
+    async fn order_by_key(
+        &self,
+        _account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<PlacedOrder>, PortError> {
+        Ok(match self.by_key(key) {
+            Some(Keyed::Order(placed)) => Some(placed),
+            _ => None,
         })
     }
 
@@ -369,8 +561,30 @@ impl CancellationDesk for FakeOrg {
     }
 
     async fn request_cancellation(&self, plan: &CancellationPlan) -> Result<CaseId, PortError> {
-        self.write(Call::RequestCancellation(plan.clone()))?;
-        Ok(written_case())
+        let opportunity_id = match &plan.case.opportunity {
+            CaseOpportunity::Existing(id) => id.clone(),
+            _ => plan.opportunity_id.clone(),
+        };
+        self.write_keyed(
+            Call::RequestCancellation(plan.clone()),
+            &plan.case.request_key,
+            Keyed::Cancellation(CancellationRecorded {
+                case_id: written_case(),
+                opportunity_id,
+            }),
+            written_case(),
+        )
+    }
+
+    async fn cancellation_by_key(
+        &self,
+        _account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<CancellationRecorded>, PortError> {
+        Ok(match self.by_key(key) {
+            Some(Keyed::Cancellation(recorded)) => Some(recorded),
+            _ => None,
+        })
     }
 }
 
@@ -383,8 +597,23 @@ impl ServiceBook for FakeOrg {
 
 impl SupportDesk for FakeOrg {
     async fn open_case(&self, case: &NewCase) -> Result<CaseId, PortError> {
-        self.write(Call::OpenCase(case.clone()))?;
-        Ok(written_case())
+        self.write_keyed(
+            Call::OpenCase(case.clone()),
+            &case.request_key,
+            Keyed::Case(written_case()),
+            written_case(),
+        )
+    }
+
+    async fn case_by_key(
+        &self,
+        _account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<CaseId>, PortError> {
+        Ok(match self.by_key(key) {
+            Some(Keyed::Case(case_id)) => Some(case_id),
+            _ => None,
+        })
     }
 
     async fn cases(&self, account: &AccountId) -> Result<Vec<CaseSummary>, PortError> {

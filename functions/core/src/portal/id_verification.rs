@@ -28,6 +28,7 @@ use super::caller::Caller;
 use super::error::{ConflictReason, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
 use super::ports::IdVerificationDesk;
+use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 
 /// The raw request of `POST /id-verifications` (a `multipart/form-data`
 /// form, read by the HTTP layer into this).
@@ -181,6 +182,7 @@ pub fn decide_id_verification(
     command: IdVerificationCommand,
     context: IdVerificationContext,
     now: DateTime<Utc>,
+    request_key: &RequestKey,
 ) -> Result<IdVerificationDecision, PortalError> {
     match (context.status, context.open_case) {
         (Some(IdVerificationStatus::Verified), _) => {
@@ -218,6 +220,7 @@ pub fn decide_id_verification(
                     CaseType::IdVerification,
                     format!("ID verification - {}", command.document_type),
                     description,
+                    request_key.clone(),
                 ),
                 documents: command.documents,
             }))
@@ -232,37 +235,49 @@ pub async fn submit_id_verification<D: IdVerificationDesk>(
     caller: &Caller,
     body: IdVerificationRequest,
     now: DateTime<Utc>,
+    attempt: &Attempt,
 ) -> Result<Outcome<IdVerificationResponse>, PortalError> {
     let account = caller.account()?;
     let command = body.parse()?;
-    let context = desk
-        .verification_context(account)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    match decide_id_verification(account, command, context, now)? {
-        IdVerificationDecision::Pending(response) => {
+    let documents = command.documents.clone();
+    // The answer for the files `written` stored: named and sized from this
+    // request's documents (a retry under the same key has the same body).
+    let submitted = move |written: SubmittedVerification| {
+        let stored = documents
+            .iter()
+            .zip(written.content_versions)
+            .map(|(document, content_version_id)| StoredDocument {
+                content_version_id,
+                file_name: document.path_on_client(),
+                content_type: document.format(),
+                size: document.size(),
+            })
+            .collect();
+        Outcome::Created(IdVerificationResponse {
+            case_id: written.case_id,
+            status: IdVerificationStatus::Pending,
+            documents: stored,
+        })
+    };
+    let find = move || desk.verification_by_key(account, attempt.key());
+    if let Some(written) = written_before(attempt, find).await? {
+        return Ok(submitted(written));
+    }
+    let decided = match desk.verification_context(account).await? {
+        None => Err(PortalError::NotFound),
+        Some(context) => decide_id_verification(account, command, context, now, attempt.key()),
+    };
+    match decided {
+        Err(refusal) => refused(attempt, refusal, find).await.map(submitted),
+        Ok(IdVerificationDecision::Pending(response)) => {
             tracing::info!(case_id = %response.case_id, "ID verification already pending");
             Ok(Outcome::Existing(response))
         }
-        IdVerificationDecision::Write(plan) => {
-            let written = desk.submit_verification(&plan).await?;
-            tracing::info!(case_id = %written.case_id, files = plan.documents.len(), "ID verification submitted");
-            let documents = plan
-                .documents
-                .iter()
-                .zip(written.content_versions)
-                .map(|(document, content_version_id)| StoredDocument {
-                    content_version_id,
-                    file_name: document.path_on_client(),
-                    content_type: document.format(),
-                    size: document.size(),
-                })
-                .collect();
-            Ok(Outcome::Created(IdVerificationResponse {
-                case_id: written.case_id,
-                status: IdVerificationStatus::Pending,
-                documents,
-            }))
+        Ok(IdVerificationDecision::Write(plan)) => {
+            let files = plan.documents.len();
+            let written = write_once(desk.submit_verification(&plan), find).await?;
+            tracing::info!(case_id = %written.case_id, files, "ID verification submitted");
+            Ok(submitted(written))
         }
     }
 }
@@ -271,6 +286,7 @@ pub async fn submit_id_verification<D: IdVerificationDesk>(
 mod tests {
     use super::*;
     use crate::domain::{CaseOrigin, CaseStatus};
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
 
     const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
@@ -300,7 +316,7 @@ mod tests {
     #[tokio::test]
     async fn when_submitted_should_open_a_case_and_set_the_account_pending() {
         let org = org_with(Some(IdVerificationStatus::Rejected), None);
-        let outcome = submit_id_verification(&org, &caller(), body(), now())
+        let outcome = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap();
         let Call::SubmitVerification(plan) = org.only_write() else {
@@ -339,7 +355,7 @@ mod tests {
     #[tokio::test]
     async fn when_repeated_while_pending_should_return_the_open_case_and_write_nothing() {
         let org = org_with(Some(IdVerificationStatus::Pending), Some(case()));
-        let outcome = submit_id_verification(&org, &caller(), body(), now())
+        let outcome = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap();
         assert_eq!(
@@ -353,10 +369,53 @@ mod tests {
         assert!(org.writes().is_empty());
     }
 
+    /// The first attempt's answer is lost after it wrote; the retry answers
+    /// what it wrote, found by key, and writes nothing.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let org = org_with(None, None);
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = submit_id_verification(&org, &caller(), body(), now(), &first())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let retried = submit_id_verification(&org, &caller(), body(), now(), &after_unknown())
+            .await
+            .unwrap();
+        let Outcome::Created(answer) = retried else {
+            panic!("the retry answers as the first write would have: {retried:?}");
+        };
+        assert_eq!(answer.case_id, written_case());
+        assert_eq!(answer.status, IdVerificationStatus::Pending);
+        // The files the lost write stored.
+        assert_eq!(
+            answer
+                .documents
+                .iter()
+                .map(|d| d.content_version_id.clone())
+                .collect::<Vec<_>>(),
+            (0..body().documents.len())
+                .map(written_content_version)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
+    }
+
     #[tokio::test]
     async fn when_already_verified_should_conflict_and_write_nothing() {
         let org = org_with(Some(IdVerificationStatus::Verified), None);
-        let err = submit_id_verification(&org, &caller(), body(), now())
+        let err = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap_err();
         assert!(matches!(
@@ -377,7 +436,7 @@ mod tests {
             documents: vec![upload("ok.jpg", JPEG), upload("setup.jpg", b"MZ\x90\x00")],
         };
         assert_eq!(
-            invalid_fields(submit_id_verification(&org, &caller(), bad, now()).await),
+            invalid_fields(submit_id_verification(&org, &caller(), bad, now(), &first()).await),
             ["documentType", "notes", "documents[1]"]
         );
         for (documents, message) in [
@@ -405,7 +464,7 @@ mod tests {
     #[tokio::test]
     async fn when_resubmitted_after_rejection_with_the_old_case_open_should_open_a_new_review() {
         let org = org_with(Some(IdVerificationStatus::Rejected), Some(case()));
-        let outcome = submit_id_verification(&org, &caller(), body(), now())
+        let outcome = submit_id_verification(&org, &caller(), body(), now(), &first())
             .await
             .unwrap();
         assert!(outcome.is_created());

@@ -9,6 +9,10 @@
 //! read. The account acted on is always the [`Caller`]'s; another account's
 //! records are [`PortalError::NotFound`], like missing ones.
 //!
+//! Every POST use case takes its [`Attempt`]: the key its primary record is
+//! written under, and whether an earlier attempt's outcome is unknown
+//! ([`request`]), so a write whose answer was lost is never made twice.
+//!
 //! Use cases take `now` (from a clock) and the [`PortalSettings`] instead of
 //! reading the time themselves.
 
@@ -26,6 +30,7 @@ pub mod orders;
 pub mod plans;
 pub mod ports;
 pub mod registration;
+pub mod request;
 pub mod services;
 pub mod settings;
 pub mod support;
@@ -39,7 +44,7 @@ pub use caller::Caller;
 pub use cancellation::{CancellationRequest, request_cancellation};
 pub use catalog::get_catalog;
 pub use eligibility::{EligibilityRequest, request_eligibility};
-pub use error::{BoxError, ConflictReason, PortError, PortalError};
+pub use error::{BoxError, ConflictReason, OUTCOME_UNKNOWN_RETRY_AFTER, PortError, PortalError};
 pub use id_verification::{DocumentUpload, IdVerificationRequest, submit_id_verification};
 pub use limits::{RequestLimits, enforce};
 pub use login::{AccountClaim, DEFAULT_LINK_CACHE_TTL, Logins, VerifiedToken};
@@ -51,6 +56,7 @@ pub use ports::{
     RegistrationDirectory, ServiceBook, SupportDesk,
 };
 pub use registration::{LinkPending, Registration, RegistrationRequest, register};
+pub use request::{Attempt, RequestKey};
 pub use services::list_services;
 pub use settings::PortalSettings;
 pub use support::{SupportCaseRequest, list_support_cases, open_support_case};

@@ -36,6 +36,7 @@ use super::error::PortalError;
 use super::orderable::readiness;
 use super::plans::{NewOpportunity, OpportunityPlan, OpportunitySummary};
 use super::ports::OrderBook;
+use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 use super::settings::PortalSettings;
 
 /// What a product id that names no orderable product is told.
@@ -203,6 +204,8 @@ pub struct NewOrder {
     pub pricebook_id: PricebookId,
     /// The items.
     pub items: Vec<NewOrderItem>,
+    /// `Portal_Request_Key__c`: the key of the request that places it.
+    pub request_key: RequestKey,
 }
 
 /// The one write of an order.
@@ -319,12 +322,13 @@ pub struct OrderDetail {
     pub items: Vec<OrderItemView>,
 }
 
-/// The pure decision of an order.
+/// The pure decision of an order placed under `request_key`.
 pub fn decide_order(
     account_id: &AccountId,
     command: &OrderCommand,
     context: OrderContext,
     today: NaiveDate,
+    request_key: &RequestKey,
 ) -> Result<OrderPlacement, PortalError> {
     let family = command.commodity.product_family();
     let mut errors = FieldErrors::new();
@@ -376,6 +380,7 @@ pub fn decide_order(
             effective_date: today,
             pricebook_id: context.pricebook_id,
             items,
+            request_key: request_key.clone(),
         },
     })
 }
@@ -388,7 +393,7 @@ fn to_post_processing(id: OpportunityId) -> OpportunityPlan {
     }
 }
 
-/// Places an order for the caller's Account.
+/// Places an order for the caller's Account, once per key.
 #[tracing::instrument(name = "place_order", skip_all, fields(account_id = ?caller.account_id))]
 pub async fn place_order<B: OrderBook>(
     book: &B,
@@ -396,23 +401,48 @@ pub async fn place_order<B: OrderBook>(
     body: OrderRequest,
     now: DateTime<Utc>,
     settings: &PortalSettings,
+    attempt: &Attempt,
 ) -> Result<OrderPlaced, PortalError> {
     let account = caller.account()?;
     let command = body.parse()?;
-    let context = book
+    let find = move || book.order_by_key(account, attempt.key());
+    if let Some(placed) = written_before(attempt, find).await? {
+        return Ok(OrderPlaced::new(placed));
+    }
+    let decided = match book
         .order_context(account, command.commodity, &command.product_ids())
         .await?
-        .ok_or(PortalError::NotFound)?;
-    let plan = decide_order(account, &command, context, settings.timezone.today(now))?;
-    let placed = book.place_order(&plan).await?;
+    {
+        None => Err(PortalError::NotFound),
+        Some(context) => decide_order(
+            account,
+            &command,
+            context,
+            settings.timezone.today(now),
+            attempt.key(),
+        ),
+    };
+    let plan = match decided {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(OrderPlaced::new(refused(attempt, refusal, find).await?)),
+    };
+    let placed = write_once(book.place_order(&plan), find).await?;
     tracing::info!(order_id = %placed.order_id, opportunity_id = %placed.opportunity_id, "order placed");
-    Ok(OrderPlaced {
-        order_id: placed.order_id,
-        order_number: placed.order_number,
-        status: plan.order.status,
-        activation_status: plan.order.activation_status,
-        opportunity_id: placed.opportunity_id,
-    })
+    Ok(OrderPlaced::new(placed))
+}
+
+impl OrderPlaced {
+    /// The answer to the request that placed `placed`: every order is placed
+    /// `Pending Review` (so a retry that finds it answers as its first attempt).
+    fn new(placed: PlacedOrder) -> Self {
+        Self {
+            order_id: placed.order_id,
+            order_number: placed.order_number,
+            status: OrderStatus::PendingReview,
+            activation_status: ActivationStatus::PendingReview,
+            opportunity_id: placed.opportunity_id,
+        }
+    }
 }
 
 /// The caller's orders.
@@ -457,8 +487,9 @@ pub const ACTIVATION_FAILED: &str = "We could not activate this order yet. Our t
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::portal::error::ConflictReason;
+    use crate::portal::error::{ConflictReason, PortError};
     use crate::portal::fake::*;
+    use crate::portal::request::Attempt;
 
     const FIBER: &str = "01t000000000001";
     const ROUTER: &str = "01t000000000002";
@@ -521,7 +552,15 @@ mod tests {
     }
 
     async fn place(org: &FakeOrg, body: OrderRequest) -> Result<OrderPlaced, PortalError> {
-        place_order(org, &caller(), body, now(), &PortalSettings::default()).await
+        place_order(
+            org,
+            &caller(),
+            body,
+            now(),
+            &PortalSettings::default(),
+            &first(),
+        )
+        .await
     }
 
     fn org(context: OrderContext) -> FakeOrg {
@@ -573,6 +612,7 @@ mod tests {
                             unit_price: UnitPrice::new(550.0).unwrap(),
                         },
                     ],
+                    request_key: request_key(),
                 },
             })
         );
@@ -626,6 +666,124 @@ mod tests {
             );
             assert!(org.writes().is_empty());
         }
+    }
+
+    fn sim_order() -> OrderRequest {
+        OrderRequest {
+            commodity_type: Some("SIM".into()),
+            items: Some(vec![item(SIM, 1)]),
+        }
+    }
+
+    async fn place_as(
+        org: &FakeOrg,
+        body: OrderRequest,
+        attempt: &Attempt,
+    ) -> Result<OrderPlaced, PortalError> {
+        place_order(
+            org,
+            &caller(),
+            body,
+            now(),
+            &PortalSettings::default(),
+            attempt,
+        )
+        .await
+    }
+
+    fn placed_order() -> PlacedOrder {
+        PlacedOrder {
+            order_id: written_order(),
+            order_number: "00000100".into(),
+            opportunity_id: written_opportunity(),
+        }
+    }
+
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_order_without_writing_again()
+     {
+        let org = org(context(None, None));
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = place_as(&org, sim_order(), &first()).await.unwrap_err();
+        assert!(
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let calls = org.calls().len();
+
+        let retried = place_as(&org, sim_order(), &after_unknown()).await.unwrap();
+        assert_eq!(retried, OrderPlaced::new(placed_order()));
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(
+            org.calls()[calls..],
+            [Call::ByKey(request_key())],
+            "the retry looks its order up by key, and reads nothing else"
+        );
+        assert_eq!(org.keyed_writes(), 1);
+    }
+
+    #[tokio::test]
+    async fn when_another_attempt_wrote_under_the_key_first_the_refused_write_should_answer_its_order()
+     {
+        let org = org(context(None, None));
+        org.written_under(&request_key(), Keyed::Order(placed_order()));
+        // A first attempt does not look the key up: Salesforce's unique field refuses its write.
+        let placed = place_as(&org, sim_order(), &first()).await.unwrap();
+        assert_eq!(placed, OrderPlaced::new(placed_order()));
+        assert_eq!(org.writes().len(), 1, "one write, refused");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
+    }
+
+    #[tokio::test]
+    async fn when_the_key_is_taken_but_nothing_is_committed_yet_the_outcome_should_stay_unknown() {
+        let org = org(context(None, None));
+        org.written_under(&request_key(), Keyed::Order(placed_order()));
+        org.hide_keyed
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let err = place_as(&org, sim_order(), &first()).await.unwrap_err();
+        assert!(
+            matches!(err, PortalError::Upstream(PortError::OutcomeUnknown { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn when_a_retry_is_refused_because_the_first_attempt_committed_meanwhile_should_answer_its_order()
+     {
+        // The first attempt moved the Opportunity to Post Processing: the
+        // retry's read no longer finds it Ready. Its first look found nothing
+        // (not committed yet); the look after the refusal finds the Order.
+        let org = org(context(Some(EligibilityStatus::Checked), None));
+        org.written_under(&request_key(), Keyed::Order(placed_order()));
+        org.hide_keyed
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let placed = place_as(&org, internet_order(), &after_unknown())
+            .await
+            .unwrap();
+        assert_eq!(placed, OrderPlaced::new(placed_order()));
+        assert!(org.writes().is_empty());
+
+        // A first attempt refused the same way is refused.
+        let fresh = FakeOrg {
+            order_context: Some(context(Some(EligibilityStatus::Checked), None)),
+            ..FakeOrg::default()
+        };
+        let err = place_as(&fresh, internet_order(), &first())
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            PortalError::Conflict {
+                reason: ConflictReason::ApplicationNotReady
+            }
+        ));
+        assert!(!fresh.calls().contains(&Call::ByKey(request_key())));
     }
 
     #[tokio::test]

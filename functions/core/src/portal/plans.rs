@@ -20,6 +20,8 @@ use crate::domain::{
 };
 use chrono::{Days, NaiveDate};
 
+use super::request::RequestKey;
+
 /// Days between an eligibility request and its Opportunity's `CloseDate`.
 pub const ELIGIBILITY_CLOSE_DAYS: u64 = 30;
 
@@ -140,16 +142,20 @@ pub struct NewCase {
     pub subject: String,
     /// `Description` (at most 32 000 characters).
     pub description: String,
+    /// `Portal_Request_Key__c`: the key of the request that opens it.
+    pub request_key: RequestKey,
 }
 
 impl NewCase {
-    /// A case of `case_type` opened from the portal (`New`, `Portal`).
+    /// A case of `case_type` opened from the portal (`New`, `Portal`) by the
+    /// request whose key is `request_key`.
     pub fn portal(
         account_id: AccountId,
         opportunity: CaseOpportunity,
         case_type: CaseType,
         subject: String,
         description: String,
+        request_key: RequestKey,
     ) -> Self {
         Self {
             account_id,
@@ -159,6 +165,7 @@ impl NewCase {
             origin: CaseOrigin::Portal,
             subject,
             description,
+            request_key,
         }
     }
 }

@@ -7,14 +7,15 @@
 use std::future::Future;
 
 use super::account::AccountRecord;
-use super::cancellation::{CancellationPlan, ServiceRecord};
+use super::cancellation::{CancellationPlan, CancellationRecorded, ServiceRecord};
 use super::catalog::PriceListEntry;
 use super::eligibility::{EligibilityContext, EligibilityPlan, EligibilityRequested};
 use super::error::PortError;
 use super::id_verification::{IdVerificationContext, IdVerificationPlan, SubmittedVerification};
 use super::orders::{OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder};
 use super::plans::NewCase;
-use super::registration::{Registered, RegistrationLookup, RegistrationPlan};
+use super::registration::{KeyedRegistration, Registered, RegistrationLookup, RegistrationPlan};
+use super::request::RequestKey;
 use super::services::ServiceView;
 use super::support::CaseSummary;
 use crate::domain::{
@@ -51,6 +52,13 @@ pub trait RegistrationDirectory: Send + Sync {
         &self,
         case: &NewCase,
     ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
+
+    /// One read: what a registration wrote under `key` — the Contact (with
+    /// its Account's portal fields) or the staff Case — if anything.
+    fn registration_by_key(
+        &self,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<KeyedRegistration>, PortError>> + Send;
 }
 
 /// Reads and writes eligibility requests (Account, Opportunity, Case).
@@ -67,6 +75,14 @@ pub trait EligibilityDesk: Send + Sync {
         &self,
         plan: &EligibilityPlan,
     ) -> impl Future<Output = Result<EligibilityRequested, PortError>> + Send;
+
+    /// One read: the Account's `Eligibility Check` case opened under `key`
+    /// (with its Opportunity), if any.
+    fn request_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<EligibilityRequested>, PortError>> + Send;
 }
 
 /// Reads and writes ID verifications (Account, Case, ContentVersion).
@@ -83,6 +99,15 @@ pub trait IdVerificationDesk: Send + Sync {
         &self,
         plan: &IdVerificationPlan,
     ) -> impl Future<Output = Result<SubmittedVerification, PortError>> + Send;
+
+    /// The Account's `ID Verification` case opened under `key`, with its
+    /// files in the order they were written, if any (two reads, only after
+    /// an unknown outcome).
+    fn verification_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<SubmittedVerification>, PortError>> + Send;
 }
 
 /// Reads the portal's price list.
@@ -107,6 +132,13 @@ pub trait OrderBook: Send + Sync {
         &self,
         plan: &OrderPlacement,
     ) -> impl Future<Output = Result<PlacedOrder, PortError>> + Send;
+
+    /// One read: the Account's order placed under `key`, if any.
+    fn order_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<PlacedOrder>, PortError>> + Send;
 
     /// One read: the Account's orders, newest first.
     fn orders(
@@ -138,12 +170,27 @@ pub trait CancellationDesk: Send + Sync {
         &self,
         plan: &CancellationPlan,
     ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
+
+    /// One read: the Account's `Cancellation Request` case opened under
+    /// `key` (with its Opportunity), if any.
+    fn cancellation_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<CancellationRecorded>, PortError>> + Send;
 }
 
 /// Opens and lists the Account's cases.
 pub trait SupportDesk: Send + Sync {
     /// One write: the case.
     fn open_case(&self, case: &NewCase) -> impl Future<Output = Result<CaseId, PortError>> + Send;
+
+    /// One read: the Account's case opened under `key`, if any.
+    fn case_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> impl Future<Output = Result<Option<CaseId>, PortError>> + Send;
 
     /// One read: the Account's cases, newest first.
     fn cases(

@@ -44,8 +44,8 @@ use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AccountId, CaseType, CompanyName, ContactId, CustomerNumber, Email, FieldError, FieldErrors,
-    FirstName, LastName, PersonName, PhoneNumber, PortalStatus, RegistrationSource,
+    AccountId, CaseId, CaseType, CompanyName, ContactId, CustomerNumber, Email, FieldError,
+    FieldErrors, FirstName, LastName, PersonName, PhoneNumber, PortalStatus, RegistrationSource,
 };
 use crate::ports::{InactiveAccounts, LinkMethod, LoginLink, LoginLinks};
 
@@ -54,6 +54,7 @@ use super::error::PortalError;
 use super::login::Logins;
 use super::plans::{CaseOpportunity, NewCase, Outcome};
 use super::ports::RegistrationDirectory;
+use super::request::{Attempt, RequestKey, refused, write_once, written_before};
 
 /// The raw body of `POST /registrations`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -202,6 +203,8 @@ pub struct NewContact {
     pub email: Email,
     /// `Phone`.
     pub phone: Option<PhoneNumber>,
+    /// `Portal_Request_Key__c`: the key of the registration that creates it.
+    pub request_key: RequestKey,
 }
 
 /// A new Account.
@@ -228,17 +231,30 @@ pub enum RegistrationPlan {
         contact: NewContact,
     },
     /// Make an existing Account the caller proved they own `Active` in the
-    /// portal; its Contact of the caller's e-mail is kept as it is.
+    /// portal; its Contact of the caller's e-mail keeps its fields and gets
+    /// the request's key (so a retry finds the link it made).
     LinkAccount {
         /// The Account.
         account_id: AccountId,
-        /// The caller's Contact on it (unchanged).
+        /// The caller's Contact on it.
         contact_id: ContactId,
         /// `Portal_Status__c`: `Active`.
         portal_status: PortalStatus,
         /// `Portal_Registration_Source__c`: `Legacy`.
         registration_source: RegistrationSource,
+        /// The Contact's `Portal_Request_Key__c`.
+        request_key: RequestKey,
     },
+}
+
+/// What a registration wrote under its request key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyedRegistration {
+    /// The caller's Contact (created with its Account, or stamped when its
+    /// Account was linked), with its Account's portal fields.
+    Contact(ContactMatch),
+    /// The `ID Verification` Case asking staff to check a link request.
+    LinkCase(CaseId),
 }
 
 /// The ids a registration write ends with.
@@ -303,6 +319,7 @@ pub fn link_request_case(
     caller: &Caller,
     command: &RegistrationCommand,
     account: &AccountMatch,
+    request_key: &RequestKey,
 ) -> NewCase {
     let phone = command
         .phone
@@ -333,14 +350,17 @@ pub fn link_request_case(
             account.customer_number
         ),
         description,
+        request_key.clone(),
     )
 }
 
-/// The pure decision of a registration by a login that is not linked yet.
+/// The pure decision of a registration by a login that is not linked yet,
+/// made under `request_key`.
 pub fn decide_registration(
     caller: &Caller,
     command: RegistrationCommand,
     lookup: RegistrationLookup,
+    request_key: &RequestKey,
 ) -> Result<RegistrationDecision, PortalError> {
     let mine = |c: &&ContactMatch| c.has_email(&caller.email);
     if command.customer_number.is_some() {
@@ -353,7 +373,7 @@ pub fn decide_registration(
             .filter(mine)
             .find(|c| c.account_id == account.account_id);
         let Some(contact) = proof else {
-            let case = link_request_case(caller, &command, &account);
+            let case = link_request_case(caller, &command, &account, request_key);
             return Ok(RegistrationDecision::AwaitStaff(Some(case)));
         };
         return match account.portal_status {
@@ -372,6 +392,7 @@ pub fn decide_registration(
                     contact_id: contact.contact_id.clone(),
                     portal_status: PortalStatus::Active,
                     registration_source: RegistrationSource::Legacy,
+                    request_key: request_key.clone(),
                 },
                 customer_number: Some(account.customer_number),
             }),
@@ -415,6 +436,7 @@ pub fn decide_registration(
                 last_name: command.name.last,
                 email: caller.email.clone(),
                 phone: command.phone,
+                request_key: request_key.clone(),
             },
         },
         customer_number: None,
@@ -437,7 +459,7 @@ fn linked_response(link: &LoginLink, lookup: &RegistrationLookup) -> Registratio
 }
 
 /// Registers the caller: one read, a pure decision, at most one Salesforce
-/// write, then the link item.
+/// write (once per key), then the link item.
 #[tracing::instrument(name = "register", skip_all)]
 pub async fn register<D, L, A>(
     directory: &D,
@@ -445,6 +467,7 @@ pub async fn register<D, L, A>(
     caller: &Caller,
     body: RegistrationRequest,
     now: DateTime<Utc>,
+    attempt: &Attempt,
 ) -> Result<Registration, PortalError>
 where
     D: RegistrationDirectory,
@@ -463,46 +486,106 @@ where
             &link, &lookup,
         ))));
     }
+    let find = move || directory.registration_by_key(attempt.key());
+    if let Some(written) = written_before(attempt, find).await? {
+        return finish(logins, caller, written, now).await;
+    }
     let lookup = directory
         .lookup(&caller.email, command.customer_number.as_ref())
         .await?;
-    let (response, method) = match decide_registration(caller, command, lookup)? {
-        RegistrationDecision::AwaitStaff(case) => {
-            if let Some(case) = case {
-                let case_id = directory.open_link_case(&case).await?;
-                tracing::info!(account_id = %case.account_id, case_id = %case_id, "link request left for staff");
-            } else {
-                tracing::info!("link request for an unknown customer number");
-            }
+    let decision = match decide_registration(caller, command, lookup, attempt.key()) {
+        Ok(decision) => decision,
+        Err(refusal) => {
+            let written = refused(attempt, refusal, find).await?;
+            return finish(logins, caller, written, now).await;
+        }
+    };
+    let written = match decision {
+        RegistrationDecision::AwaitStaff(None) => {
+            tracing::info!("link request for an unknown customer number");
             return Ok(Registration::AwaitingStaff(LinkPending::default()));
         }
-        RegistrationDecision::LinkExisting(response) => (response, LinkMethod::VerifiedEmail),
+        RegistrationDecision::AwaitStaff(Some(case)) => {
+            let write = async {
+                let case_id = directory.open_link_case(&case).await?;
+                tracing::info!(account_id = %case.account_id, case_id = %case_id, "link request left for staff");
+                Ok(KeyedRegistration::LinkCase(case_id))
+            };
+            write_once(write, find).await?
+        }
+        RegistrationDecision::LinkExisting(response) => {
+            return link(logins, caller, response, LinkMethod::VerifiedEmail, now).await;
+        }
         RegistrationDecision::Write {
             plan,
             customer_number,
         } => {
-            let (registration_source, method) = match &plan {
-                RegistrationPlan::CreateAccount { account, .. } => {
-                    (account.registration_source, LinkMethod::NewAccount)
-                }
+            let registration_source = match &plan {
+                RegistrationPlan::CreateAccount { account, .. } => account.registration_source,
                 RegistrationPlan::LinkAccount {
                     registration_source,
                     ..
-                } => (*registration_source, LinkMethod::VerifiedEmail),
+                } => *registration_source,
             };
-            let registered = directory.register(&plan).await?;
-            tracing::info!(account_id = %registered.account_id, source = %registration_source, "registered");
-            (
-                RegistrationResponse {
-                    account_id: registered.account_id,
+            let write = async {
+                let registered = directory.register(&plan).await?;
+                tracing::info!(account_id = %registered.account_id, source = %registration_source, "registered");
+                Ok(KeyedRegistration::Contact(ContactMatch {
                     contact_id: registered.contact_id,
+                    email: caller.email.as_str().to_owned(),
+                    account_id: registered.account_id,
+                    portal_status: Some(PortalStatus::Active),
                     customer_number,
                     registration_source: Some(registration_source),
-                },
-                method,
-            )
+                }))
+            };
+            write_once(write, find).await?
         }
     };
+    finish(logins, caller, written, now).await
+}
+
+/// The answer to a registration whose records are `written`: a staff Case
+/// (→ 202), or the caller's Contact, whose Account the login is linked to.
+async fn finish<L: LoginLinks, A: InactiveAccounts>(
+    logins: &Logins<L, A>,
+    caller: &Caller,
+    written: KeyedRegistration,
+    now: DateTime<Utc>,
+) -> Result<Registration, PortalError> {
+    let contact = match written {
+        KeyedRegistration::LinkCase(_) => {
+            return Ok(Registration::AwaitingStaff(LinkPending::default()));
+        }
+        KeyedRegistration::Contact(contact) => contact,
+    };
+    if contact.portal_status == Some(PortalStatus::Inactive) {
+        return Err(PortalError::AccountInactive);
+    }
+    let method = match contact.registration_source {
+        Some(RegistrationSource::PortalSignup | RegistrationSource::PortalCheckout) => {
+            LinkMethod::NewAccount
+        }
+        _ => LinkMethod::VerifiedEmail,
+    };
+    let response = RegistrationResponse {
+        account_id: contact.account_id,
+        contact_id: contact.contact_id,
+        customer_number: contact.customer_number,
+        registration_source: contact.registration_source,
+    };
+    link(logins, caller, response, method, now).await
+}
+
+/// Links the caller's login to `response`'s records (→ 201), or answers the
+/// link another registration of the login made first (→ 200).
+async fn link<L: LoginLinks, A: InactiveAccounts>(
+    logins: &Logins<L, A>,
+    caller: &Caller,
+    response: RegistrationResponse,
+    method: LinkMethod,
+    now: DateTime<Utc>,
+) -> Result<Registration, PortalError> {
     let intended = LoginLink {
         login: caller.login.clone(),
         account_id: response.account_id.clone(),
@@ -531,6 +614,7 @@ mod tests {
 
     use super::*;
     use crate::domain::Login;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use crate::portal::login::DEFAULT_LINK_CACHE_TTL;
     use crate::ports::memory::{InMemoryAccountStatuses, InMemoryLoginLinks};
@@ -567,6 +651,7 @@ mod tests {
             last_name: LastName::parse("Yamada").unwrap(),
             email: Email::parse("hanako@example.jp").unwrap(),
             phone: Some(PhoneNumber::parse("+81 3-1234-5678").unwrap()),
+            request_key: request_key(),
         }
     }
 
@@ -623,7 +708,8 @@ mod tests {
             customer_number: Some("C 1".into()),
             source: Some("web".into()),
         };
-        let fields = invalid_fields(register(&org, &logins, &unlinked_caller(), bad, now()).await);
+        let fields =
+            invalid_fields(register(&org, &logins, &unlinked_caller(), bad, now(), &first()).await);
         assert_eq!(
             fields,
             [
@@ -651,7 +737,7 @@ mod tests {
             ..unlinked_caller()
         };
         for request in [body(), with_number("C-0001")] {
-            let err = register(&org, &logins, &unverified, request, now())
+            let err = register(&org, &logins, &unverified, request, now(), &first())
                 .await
                 .unwrap_err();
             assert!(matches!(err, PortalError::EmailNotVerified), "{err:?}");
@@ -665,7 +751,7 @@ mod tests {
         let org = FakeOrg::default();
         let (links, logins) = logins();
         let outcome = linked(
-            register(&org, &logins, &unlinked_caller(), body(), now())
+            register(&org, &logins, &unlinked_caller(), body(), now(), &first())
                 .await
                 .unwrap(),
         );
@@ -703,6 +789,89 @@ mod tests {
         assert_eq!(link.linked_at, now());
     }
 
+    /// Each registration that writes, with its first attempt's answer lost:
+    /// the retry answers what that attempt wrote (found by key), writes
+    /// nothing more, and links the login when the write linked an Account.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let with_proof = || {
+            org_with(
+                vec![contact_on_legacy("hanako@example.jp", None)],
+                Some(legacy_account(None)),
+            )
+        };
+        let cases: Vec<(&str, FakeOrg, RegistrationRequest)> = vec![
+            ("a new Account", FakeOrg::default(), body()),
+            ("a linked Account", with_proof(), with_number("C-0001")),
+            (
+                "a staff Case",
+                org_with(vec![], Some(legacy_account(None))),
+                with_number("C-0001"),
+            ),
+        ];
+        for (what, org, request) in cases {
+            let (links, logins) = logins();
+            org.lose_answers
+                .store(1, std::sync::atomic::Ordering::Relaxed);
+            let lost = register(
+                &org,
+                &logins,
+                &unlinked_caller(),
+                request.clone(),
+                now(),
+                &first(),
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                matches!(
+                    lost,
+                    PortalError::Upstream(PortError::OutcomeUnknown { .. })
+                ),
+                "{what}: {lost:?}"
+            );
+            assert!(links.is_empty(), "{what}: nothing linked yet");
+            let writes = org.writes();
+            let retried = register(
+                &org,
+                &logins,
+                &unlinked_caller(),
+                request,
+                now(),
+                &after_unknown(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(org.writes(), writes, "{what}: the retry writes nothing");
+            assert_eq!(org.keyed_writes(), 1, "{what}");
+            match (what, retried) {
+                ("a staff Case", Registration::AwaitingStaff(pending)) => {
+                    assert_eq!(pending, LinkPending::default());
+                    assert!(links.is_empty());
+                }
+                ("a new Account", Registration::Linked(Outcome::Created(response))) => {
+                    assert_eq!(response.account_id, written_account());
+                    assert_eq!(response.contact_id, written_contact());
+                    let link = links.link_of(&unlinked_caller().login).await.unwrap();
+                    assert_eq!(link.map(|l| l.method), Some(LinkMethod::NewAccount));
+                }
+                ("a linked Account", Registration::Linked(Outcome::Created(response))) => {
+                    assert_eq!(response.account_id, other_account());
+                    assert_eq!(response.contact_id, contact());
+                    assert_eq!(response.customer_number, Some(number()));
+                    assert_eq!(
+                        response.registration_source,
+                        Some(RegistrationSource::Legacy)
+                    );
+                    let link = links.link_of(&unlinked_caller().login).await.unwrap();
+                    assert_eq!(link.map(|l| l.method), Some(LinkMethod::VerifiedEmail));
+                }
+                (what, other) => panic!("{what}: unexpected {other:?}"),
+            }
+        }
+    }
+
     #[tokio::test]
     async fn when_registering_at_checkout_with_a_company_should_use_portal_checkout_and_the_company_name()
      {
@@ -713,7 +882,7 @@ mod tests {
             source: Some("checkout".into()),
             ..body()
         };
-        register(&org, &logins, &unlinked_caller(), request, now())
+        register(&org, &logins, &unlinked_caller(), request, now(), &first())
             .await
             .unwrap();
         let Call::Register(RegistrationPlan::CreateAccount { account, .. }) = org.only_write()
@@ -755,9 +924,16 @@ mod tests {
             .await
             .unwrap();
         // Even with another customer's number: one login, one Account.
-        let outcome = register(&org, &logins, &caller(), with_number("C-0002"), now())
-            .await
-            .unwrap();
+        let outcome = register(
+            &org,
+            &logins,
+            &caller(),
+            with_number("C-0002"),
+            now(),
+            &first(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             outcome,
             Registration::Linked(Outcome::Existing(RegistrationResponse {
@@ -786,7 +962,7 @@ mod tests {
             ..body()
         };
         let outcome = linked(
-            register(&org, &logins, &unlinked_caller(), request, now())
+            register(&org, &logins, &unlinked_caller(), request, now(), &first())
                 .await
                 .unwrap(),
         );
@@ -798,6 +974,7 @@ mod tests {
                 contact_id: contact(),
                 portal_status: PortalStatus::Active,
                 registration_source: RegistrationSource::Legacy,
+                request_key: request_key(),
             })]
         );
         assert!(outcome.is_created());
@@ -832,6 +1009,7 @@ mod tests {
                 &unlinked_caller(),
                 with_number("C-0001"),
                 now(),
+                &first(),
             )
             .await
             .unwrap(),
@@ -881,6 +1059,7 @@ mod tests {
                 &unlinked_caller(),
                 with_number("C-0001"),
                 now(),
+                &first(),
             )
             .await
             .unwrap();
@@ -937,7 +1116,7 @@ mod tests {
             } else {
                 body()
             };
-            let err = register(&org, &logins, &unlinked_caller(), request, now())
+            let err = register(&org, &logins, &unlinked_caller(), request, now(), &first())
                 .await
                 .unwrap_err();
             assert!(matches!(err, PortalError::AccountInactive), "{err:?}");
@@ -957,7 +1136,7 @@ mod tests {
         );
         let (links, logins) = logins();
         let outcome = linked(
-            register(&org, &logins, &unlinked_caller(), body(), now())
+            register(&org, &logins, &unlinked_caller(), body(), now(), &first())
                 .await
                 .unwrap(),
         );
@@ -975,7 +1154,7 @@ mod tests {
             ..FakeOrg::default()
         };
         let (links, logins) = logins();
-        let err = register(&org, &logins, &unlinked_caller(), body(), now())
+        let err = register(&org, &logins, &unlinked_caller(), body(), now(), &first())
             .await
             .unwrap_err();
         let PortalError::Upstream(port) = err else {
@@ -1003,7 +1182,7 @@ mod tests {
     #[tokio::test]
     async fn when_two_first_registrations_of_one_login_race_should_make_one_link() {
         let links = Arc::new(StaleLinks::default());
-        let first = Logins::new(
+        let one = Logins::new(
             Arc::clone(&links),
             InMemoryAccountStatuses::new(),
             std::time::Duration::ZERO,
@@ -1015,7 +1194,7 @@ mod tests {
         );
         let org = FakeOrg::default();
         let a = linked(
-            register(&org, &first, &unlinked_caller(), body(), now())
+            register(&org, &one, &unlinked_caller(), body(), now(), &first())
                 .await
                 .unwrap(),
         );
@@ -1023,7 +1202,7 @@ mod tests {
             new_account: Some(AccountId::parse("001000000000077").unwrap()),
             ..FakeOrg::default()
         };
-        let b = register(&other, &second, &unlinked_caller(), body(), now())
+        let b = register(&other, &second, &unlinked_caller(), body(), now(), &first())
             .await
             .unwrap();
         assert!(a.is_created());

@@ -16,6 +16,7 @@ use super::caller::Caller;
 use super::error::PortalError;
 use super::plans::{CaseOpportunity, NewCase};
 use super::ports::SupportDesk;
+use super::request::{Attempt, write_once, written_before};
 
 /// The raw body of `POST /support-cases`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -92,23 +93,29 @@ pub struct CaseList {
     pub cases: Vec<CaseSummary>,
 }
 
-/// Opens a `General Inquiry` case for the caller's Account.
+/// Opens a `General Inquiry` case for the caller's Account, once per key.
 #[tracing::instrument(name = "open_support_case", skip_all, fields(account_id = ?caller.account_id))]
 pub async fn open_support_case<D: SupportDesk>(
     desk: &D,
     caller: &Caller,
     body: SupportCaseRequest,
+    attempt: &Attempt,
 ) -> Result<SupportCaseCreated, PortalError> {
     let account = caller.account()?;
     let command = body.parse()?;
+    let find = move || desk.case_by_key(account, attempt.key());
+    if let Some(case_id) = written_before(attempt, find).await? {
+        return Ok(SupportCaseCreated { case_id });
+    }
     let case = NewCase::portal(
         account.clone(),
         CaseOpportunity::None,
         CaseType::GeneralInquiry,
         command.subject.as_str().to_owned(),
         command.description.as_str().to_owned(),
+        attempt.key().clone(),
     );
-    let case_id = desk.open_case(&case).await?;
+    let case_id = write_once(desk.open_case(&case), find).await?;
     tracing::info!(case_id = %case_id, "support case opened");
     Ok(SupportCaseCreated { case_id })
 }
@@ -133,8 +140,16 @@ pub async fn list_support_cases<D: SupportDesk>(
 mod tests {
     use super::*;
     use crate::domain::CaseOrigin;
+    use crate::portal::error::PortError;
     use crate::portal::fake::*;
     use chrono::TimeZone;
+
+    fn router_case() -> SupportCaseRequest {
+        SupportCaseRequest {
+            subject: Some("Router blinking".into()),
+            description: Some("Since yesterday.".into()),
+        }
+    }
 
     #[tokio::test]
     async fn when_opening_a_case_should_write_one_general_inquiry_without_reading() {
@@ -143,7 +158,9 @@ mod tests {
             subject: Some(" Router blinking ".into()),
             description: Some("The light is red.\nSince yesterday.".into()),
         };
-        let created = open_support_case(&org, &caller(), body).await.unwrap();
+        let created = open_support_case(&org, &caller(), body, &first())
+            .await
+            .unwrap();
         assert_eq!(
             org.calls(),
             vec![Call::OpenCase(NewCase {
@@ -154,12 +171,41 @@ mod tests {
                 origin: CaseOrigin::Portal,
                 subject: "Router blinking".into(),
                 description: "The light is red.\nSince yesterday.".into(),
+                request_key: request_key(),
             })]
         );
         assert_eq!(
             serde_json::to_value(&created).unwrap(),
             serde_json::json!({"caseId": written_case().as_str()})
         );
+    }
+
+    /// The first attempt's answer is lost after it wrote; the retry answers
+    /// what it wrote, found by key, and writes nothing.
+    #[tokio::test]
+    async fn when_the_answer_is_lost_the_retry_should_answer_the_written_records_without_writing_again()
+     {
+        let org = FakeOrg::default();
+        org.lose_answers
+            .store(1, std::sync::atomic::Ordering::Relaxed);
+        let lost = open_support_case(&org, &caller(), router_case(), &first())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                lost,
+                PortalError::Upstream(PortError::OutcomeUnknown { .. })
+            ),
+            "{lost:?}"
+        );
+        let writes = org.writes().len();
+        let retried = open_support_case(&org, &caller(), router_case(), &after_unknown())
+            .await
+            .unwrap();
+        assert_eq!(retried.case_id, written_case());
+        assert_eq!(org.writes().len(), writes, "the retry writes nothing");
+        assert_eq!(org.calls().last(), Some(&Call::ByKey(request_key())));
+        assert_eq!(org.keyed_writes(), 1);
     }
 
     #[tokio::test]
@@ -170,12 +216,18 @@ mod tests {
             description: Some("   ".into()),
         };
         assert_eq!(
-            invalid_fields(open_support_case(&org, &caller(), bad).await),
+            invalid_fields(open_support_case(&org, &caller(), bad, &first()).await),
             ["subject", "description"]
         );
         assert!(org.calls().is_empty());
         assert!(matches!(
-            open_support_case(&org, &unlinked_caller(), SupportCaseRequest::default()).await,
+            open_support_case(
+                &org,
+                &unlinked_caller(),
+                SupportCaseRequest::default(),
+                &first()
+            )
+            .await,
             Err(PortalError::NotLinked)
         ));
     }

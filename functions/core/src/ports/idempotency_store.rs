@@ -1,15 +1,23 @@
 //! The `IdempotencyStore` port: HTTP `Idempotency-Key` records.
 //!
 //! A POST with an `Idempotency-Key` first [claims](IdempotencyStore::claim)
-//! the key within its caller's scope with one conditional write. The claim
-//! succeeds when no record exists, when the record has expired, or when it is
-//! `IN_PROGRESS` and its in-flight deadline has lapsed (the first request
-//! died). Otherwise the stored record answers: same fingerprint and completed
-//! → replay the stored response; same fingerprint and in flight → 409;
-//! another fingerprint → 422. After the handler, the owner either
-//! [completes](IdempotencyStore::complete) the record with the response or,
-//! when the request failed with nothing written, [releases](IdempotencyStore::release)
-//! it so the client may retry with the same key.
+//! the key within its caller's scope with one conditional write. A record is
+//! `IN_PROGRESS` (a request holds it), `COMPLETED` (its response is stored) or
+//! `UNKNOWN` (its request may have written, and nobody knows: issue 12,
+//! defect 1). The claim is [`Acquired`](IdempotencyOutcome::Acquired) when no
+//! record exists or it has expired, and [`Resumed`](IdempotencyOutcome::Resumed)
+//! when the record has the same fingerprint and is `UNKNOWN`, or `IN_PROGRESS`
+//! past its in-flight deadline (the request holding it died, maybe after
+//! writing): the new owner must look for what the earlier attempt wrote.
+//! Otherwise the stored record answers: same fingerprint and completed →
+//! replay the stored response; same fingerprint and in flight → 409; another
+//! fingerprint → 422, whatever the state. After the handler, the owner
+//! [completes](IdempotencyStore::complete) the record with the response,
+//! [releases](IdempotencyStore::release) it when the request failed with
+//! nothing written (so the client may retry with the same key), or
+//! [marks it unknown](IdempotencyStore::mark_unknown) when the request may have
+//! written: an `UNKNOWN` record is never released and never lapses into "run
+//! again blindly"; it only expires with its TTL.
 
 use std::fmt;
 use std::future::Future;
@@ -147,8 +155,13 @@ pub struct IdempotencyClaim {
 /// The answer to [`IdempotencyStore::claim`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum IdempotencyOutcome {
-    /// The caller owns the key: run the request, then complete or release.
+    /// The caller owns the key, new or expired: run the request, then
+    /// complete, release or mark it unknown.
     Acquired,
+    /// The caller owns the key after an attempt of the same request whose
+    /// outcome is unknown (`UNKNOWN`, or `IN_PROGRESS` past its deadline):
+    /// run it looking first for what that attempt wrote; never release it.
+    Resumed,
     /// The same request already completed: send this response again.
     Replay(StoredResponse),
     /// The same request is still running elsewhere (HTTP 409).
@@ -185,6 +198,18 @@ pub trait IdempotencyStore: Send + Sync {
         id: &IdempotencyId,
         owner: &LeaseOwner,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send;
+
+    /// Marks the in-progress record the caller owns `UNKNOWN` until
+    /// `expires_at`: its request may have written. The next claim with the
+    /// same fingerprint is [`IdempotencyOutcome::Resumed`]; another
+    /// fingerprint is still a mismatch. [`LeaseError::LeaseLost`] when the
+    /// caller no longer owns an in-progress record.
+    fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 }
 
 impl<T: IdempotencyStore> IdempotencyStore for Arc<T> {
@@ -211,5 +236,14 @@ impl<T: IdempotencyStore> IdempotencyStore for Arc<T> {
         owner: &LeaseOwner,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send {
         (**self).release(id, owner)
+    }
+
+    fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), LeaseError>> + Send {
+        (**self).mark_unknown(id, owner, expires_at)
     }
 }

@@ -98,6 +98,25 @@ const NUMBER_18_0: FieldType = FieldType::Number {
     scale: 0,
 };
 
+/// `Portal_Request_Key__c` (Text(64), External ID, Unique) on the primary
+/// record of each portal POST — the Order, the Case, the Contact: SHA-256
+/// (hex) of the login and its `Idempotency-Key`. Salesforce refuses a second
+/// record with the same key (`DUPLICATE_VALUE`), so a request whose answer was
+/// lost is written at most once whatever its retries do, and a retry finds
+/// what the first attempt wrote by this key (issue 12, defect 1).
+pub const PORTAL_REQUEST_KEY: &str = "Portal_Request_Key__c";
+
+/// The length of [`PORTAL_REQUEST_KEY`]: a SHA-256 digest in hex.
+pub const PORTAL_REQUEST_KEY_LENGTH: u32 = 64;
+
+const fn request_key() -> FieldDef {
+    external_id(custom(
+        PORTAL_REQUEST_KEY,
+        "Portal Request Key",
+        text(PORTAL_REQUEST_KEY_LENGTH),
+    ))
+}
+
 /// Fields every object has, set by the platform.
 pub static SYSTEM_FIELDS: &[FieldDef] = &[
     read_only("Id", "Record ID", FieldType::Id),
@@ -152,6 +171,8 @@ pub mod contact {
     pub const EMAIL: &str = "Email";
     pub const PHONE: &str = "Phone";
     pub const ACCOUNT_ID: &str = "AccountId";
+    /// The request key of the registration that created (or linked) this Contact.
+    pub const REQUEST_KEY: &str = super::PORTAL_REQUEST_KEY;
 }
 
 /// `Opportunity`: the customer's lifecycle for one commodity.
@@ -209,6 +230,8 @@ pub mod case {
     pub const ACCOUNT_ID: &str = "AccountId";
     pub const CONTACT_ID: &str = "ContactId";
     pub const OPPORTUNITY_ID: &str = "OpportunityId";
+    /// The request key of the portal request that opened this Case.
+    pub const REQUEST_KEY: &str = super::PORTAL_REQUEST_KEY;
 
     pub const TYPE_VALUES: &[&str] = &[
         "Eligibility Check",
@@ -234,6 +257,8 @@ pub mod order {
     pub const ACTIVATION_ERROR: &str = "Activation_Error__c";
     pub const ACTIVATION_ERROR_AT: &str = "Activation_Error_DateTime__c";
     pub const WHMCS_ORDER_ID: &str = "WHMCS_Order_Id__c";
+    /// The request key of the portal request that placed this Order.
+    pub const REQUEST_KEY: &str = super::PORTAL_REQUEST_KEY;
 
     pub const STATUS_VALUES: &[&str] = &[
         "Draft",
@@ -437,6 +462,8 @@ pub static OBJECTS: &[ObjectDef] = &[
                 "Account ID",
                 reference("Account", "Account"),
             ),
+            // Updateable: linking an existing Account stamps its Contact.
+            request_key(),
         ],
     },
     ObjectDef {
@@ -539,6 +566,7 @@ pub static OBJECTS: &[ObjectDef] = &[
                 "Opportunity ID",
                 reference("Opportunity", "Opportunity"),
             ),
+            create_only(request_key()),
         ],
     },
     ObjectDef {
@@ -584,6 +612,7 @@ pub static OBJECTS: &[ObjectDef] = &[
                 FieldType::DateTime,
             ),
             custom(order::WHMCS_ORDER_ID, "WHMCS Order ID", NUMBER_18_0),
+            create_only(request_key()),
         ],
     },
     ObjectDef {

@@ -23,7 +23,7 @@ use portal_core::ports::{
     LeaseError, LeaseOwner, LoginLink, LoginLinks, StoreError, StoredResponse,
 };
 use portal_http::{
-    Api, ApiStores, AuthConfig, Authenticator, IdentitySettings, KeySource, SalesforcePorts,
+    Api, ApiStores, AuthConfig, Authenticator, IdentitySettings, KeySource, Limits, SalesforcePorts,
 };
 use salesforce::portal::PriceBook;
 use salesforce::schema::{account, opportunity};
@@ -161,6 +161,15 @@ impl IdempotencyStore for GatedStore {
 
     async fn release(&self, id: &IdempotencyId, owner: &LeaseOwner) -> Result<(), LeaseError> {
         self.inner.release(id, owner).await
+    }
+
+    async fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        self.inner.mark_unknown(id, owner, expires_at).await
     }
 }
 
@@ -486,13 +495,25 @@ pub struct TestApp {
 
 /// The client the adapters use: fast retries, so exhausted retries are quick.
 pub fn test_client(emulator: &Emulator) -> SalesforceClient {
-    let config = SalesforceConfig::new(
+    client_from(test_config(emulator))
+}
+
+/// [`test_client`] giving up on an answer after `timeout`.
+pub fn client_with_timeout(emulator: &Emulator, timeout: Duration) -> SalesforceClient {
+    client_from(test_config(emulator).with_request_timeout(timeout))
+}
+
+fn test_config(emulator: &Emulator) -> SalesforceConfig {
+    SalesforceConfig::new(
         &emulator.base_url(),
         DEFAULT_CLIENT_ID,
         DEFAULT_USERNAME,
         fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
     )
-    .expect("a Salesforce configuration");
+    .expect("a Salesforce configuration")
+}
+
+fn client_from(config: SalesforceConfig) -> SalesforceClient {
     let retry = RetryPolicy {
         max_attempts: 2,
         base: Duration::from_millis(1),
@@ -550,32 +571,63 @@ pub async fn spawn_app_tuned(
     identity: IdentitySettings,
     jwks_min_refresh: Duration,
 ) -> TestApp {
-    spawn(EmulatorConfig::default(), auth, identity, jwks_min_refresh).await
-}
-
-/// A world over an org started with `org`.
-pub async fn spawn_app_on(org: EmulatorConfig) -> TestApp {
-    spawn(
-        org,
-        auth_config,
-        roomy_identity(),
-        portal_http::auth::JWKS_MIN_REFRESH,
+    spawn_world(
+        EmulatorConfig::default(),
+        auth,
+        identity,
+        jwks_min_refresh,
+        None,
+        Limits::default(),
     )
     .await
 }
 
-async fn spawn(
+/// A world whose Salesforce client gives up on an answer after
+/// `salesforce_timeout`, with these API `limits` (e.g. a short in-flight
+/// hold, as when the request holding a key died).
+pub async fn spawn_app_with_timeouts(salesforce_timeout: Duration, limits: Limits) -> TestApp {
+    spawn_world(
+        EmulatorConfig::default(),
+        auth_config,
+        roomy_identity(),
+        portal_http::auth::JWKS_MIN_REFRESH,
+        Some(salesforce_timeout),
+        limits,
+    )
+    .await
+}
+
+/// A world over an org started with `org`.
+pub async fn spawn_app_on(org: EmulatorConfig) -> TestApp {
+    spawn_world(
+        org,
+        auth_config,
+        roomy_identity(),
+        portal_http::auth::JWKS_MIN_REFRESH,
+        None,
+        Limits::default(),
+    )
+    .await
+}
+
+async fn spawn_world(
     org: EmulatorConfig,
     auth: impl FnOnce(&SigningKey) -> AuthConfig,
     identity: IdentitySettings,
     jwks_min_refresh: Duration,
+    salesforce_timeout: Option<Duration>,
+    limits: Limits,
 ) -> TestApp {
     let emulator = Emulator::start(org).await.expect("the emulator starts");
     let key = SigningKey::generate();
     let authenticator = Authenticator::new(&auth(&key))
         .expect("an authenticator")
         .with_jwks_min_refresh(jwks_min_refresh);
-    let ports = SalesforcePorts::new(test_client(&emulator), PriceBook::Standard);
+    let client = match salesforce_timeout {
+        Some(timeout) => client_with_timeout(&emulator, timeout),
+        None => test_client(&emulator),
+    };
+    let ports = SalesforcePorts::new(client, PriceBook::Standard);
     let stores = Arc::new(TestStores::default());
     let router = Api::new(
         Arc::new(ports),
@@ -583,6 +635,7 @@ async fn spawn(
         Arc::new(authenticator),
     )
     .with_identity(identity)
+    .with_limits(limits)
     .router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -8,5 +8,6 @@ mod helpers;
 mod idempotency;
 mod identity;
 mod linking;
+mod lost_answers;
 mod routes;
 mod upstream;

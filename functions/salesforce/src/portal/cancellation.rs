@@ -9,17 +9,17 @@
 //! with `ScheduledCancellationDateAndTime__c`, and the Case on it.
 
 use portal_core::domain::{AccountId, CaseId, CaseType, OpportunityStage, WhmcsServiceId};
-use portal_core::portal::PortError;
-use portal_core::portal::cancellation::{CancellationPlan, ServiceRecord};
+use portal_core::portal::cancellation::{CancellationPlan, CancellationRecorded, ServiceRecord};
 use portal_core::portal::ports::CancellationDesk;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{case, opportunity};
 
 use crate::client::SalesforceClient;
 use crate::composite::{AllOrNone, Body, Composite};
 use crate::soql::{self, Cond, Order, Soql};
 
-use super::error::{MappingError, port_error};
-use super::plan::add_case;
+use super::error::{MappingError, port_error, write_error};
+use super::plan::{add_case, case_by_key};
 use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_datetime, found, path};
 
 /// Cancellations (Opportunity, Case) in Salesforce.
@@ -149,9 +149,28 @@ impl CancellationDesk for SalesforceCancellationDesk {
             body,
         )?;
         let case_ref = add_case(&mut c, &plan.case, None)?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "cancellation written");
         Ok(case_id)
+    }
+
+    #[tracing::instrument(name = "salesforce.cancellation.by_key", skip_all, fields(account_id = %account))]
+    async fn cancellation_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<CancellationRecorded>, PortError> {
+        let Some((case_id, opportunity_id)) = case_by_key(&self.client, Some(account), key).await?
+        else {
+            return Ok(None);
+        };
+        let opportunity_id = opportunity_id.ok_or(MappingError::MissingResult(
+            "the Opportunity of the cancellation Case",
+        ))?;
+        Ok(Some(CancellationRecorded {
+            case_id,
+            opportunity_id,
+        }))
     }
 }

@@ -7,19 +7,19 @@
 //! `Introduction`), the Case on it, the Account `Pending` with the request time.
 
 use portal_core::domain::{AccountId, CaseType, CommodityType, EligibilityStatus};
-use portal_core::portal::PortError;
 use portal_core::portal::eligibility::{
     EligibilityContext, EligibilityPlan, EligibilityRequested, OpenCase,
 };
 use portal_core::portal::ports::EligibilityDesk;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case};
 
 use crate::client::SalesforceClient;
 use crate::composite::{AllOrNone, Body, Composite};
 
-use super::error::{MappingError, port_error};
+use super::error::{MappingError, port_error, write_error};
 use super::plan::{
-    account_query, add_case, add_opportunity, open_case_query, open_opportunity_query,
+    account_query, add_case, add_opportunity, case_by_key, open_case_query, open_opportunity_query,
     opportunity_summary,
 };
 use super::record::{ID, Record, Row, created_id, format_datetime, found};
@@ -111,12 +111,31 @@ impl EligibilityDesk for SalesforceEligibilityDesk {
             plan.account_id.as_id(),
             account_body,
         )?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let written = EligibilityRequested {
             case_id: created_id(&results, &case_ref, "the new Case")?,
             opportunity_id: opportunity.resolve(&results)?,
         };
         tracing::info!(case_id = %written.case_id, opportunity_id = %written.opportunity_id, "eligibility request written");
         Ok(written)
+    }
+
+    #[tracing::instrument(name = "salesforce.eligibility.by_key", skip_all, fields(account_id = %account))]
+    async fn request_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<EligibilityRequested>, PortError> {
+        let Some((case_id, opportunity_id)) = case_by_key(&self.client, Some(account), key).await?
+        else {
+            return Ok(None);
+        };
+        let opportunity_id = opportunity_id.ok_or(MappingError::MissingResult(
+            "the Opportunity of the eligibility Case",
+        ))?;
+        Ok(Some(EligibilityRequested {
+            case_id,
+            opportunity_id,
+        }))
     }
 }

@@ -12,10 +12,15 @@
 //!   [`PortError::Rejected`] with Salesforce's message and field names;
 //! - everything else, including a record that does not parse (a data problem
 //!   in the org) → [`PortError::Failed`].
+//!
+//! Writes map through [`write_error`], which adds the two outcomes of a write
+//! under a request key: answer lost ([`PortError::OutcomeUnknown`]) and key
+//! taken by another attempt ([`PortError::KeyTaken`]).
 
 use std::time::Duration;
 
 use portal_core::portal::PortError;
+use portal_core::schema::PORTAL_REQUEST_KEY;
 
 use crate::composite::CompositeBuildError;
 use crate::error::{ApiError, SalesforceError};
@@ -132,6 +137,77 @@ pub fn port_error(error: SalesforceError) -> PortError {
         source: Box::new(error),
     }
 }
+
+/// Maps the error of a WRITE (an all-or-none composite carrying the
+/// request's key in `Portal_Request_Key__c`) to the port's error. On top of
+/// [`port_error`]:
+///
+/// - an answer that was lost after the request went out (a timeout, a 5xx, a
+///   connection dropped: retryable, but nothing proves nothing was done) is
+///   [`PortError::OutcomeUnknown`]: Salesforce may have committed it;
+/// - `DUPLICATE_VALUE` on the key field is [`PortError::KeyTaken`]: another
+///   attempt of the request wrote (or is writing) under the key.
+pub fn write_error(error: SalesforceError) -> PortError {
+    if let Some(in_flight) = duplicate_request_key(&error) {
+        return PortError::KeyTaken {
+            in_flight,
+            source: Box::new(error),
+        };
+    }
+    if error.is_retryable() && !error.proves_nothing_was_done() && !error.is_daily_limit() {
+        return PortError::OutcomeUnknown {
+            source: Box::new(error),
+        };
+    }
+    port_error(error)
+}
+
+/// When `error` is `DUPLICATE_VALUE` on `Portal_Request_Key__c`: whether the
+/// record holding the value is uncommitted (`Some(true)`) or named
+/// (`Some(false)`).
+///
+/// Salesforce answers a duplicate on a unique field with `"fields": []` and
+/// the message `duplicate value found: <field> duplicates value on record
+/// with id: <id>`; while the other record's transaction has not committed,
+/// both read `<unknown>`. The text after the field may be in the integration
+/// user's language, so only the field and the last word (the id) are read.
+/// The portal's writes set no other unique field, so an unnamed field is the key.
+fn duplicate_request_key(error: &SalesforceError) -> Option<bool> {
+    let errors = match error {
+        SalesforceError::Api { errors, .. } | SalesforceError::Composite { errors, .. } => errors,
+        _ => return None,
+    };
+    let duplicate = errors.iter().find(|e| e.error_code == "DUPLICATE_VALUE")?;
+    let named = duplicate
+        .fields
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(PORTAL_REQUEST_KEY));
+    let other_named = duplicate
+        .fields
+        .iter()
+        .any(|f| !f.eq_ignore_ascii_case(PORTAL_REQUEST_KEY));
+    let field = duplicate
+        .message
+        .split_once("duplicate value found:")
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    let ours = match field {
+        Some(f) if f.eq_ignore_ascii_case(PORTAL_REQUEST_KEY) || f == UNKNOWN => true,
+        Some(_) => named,
+        None => named || !other_named,
+    };
+    if !ours {
+        return None;
+    }
+    let record = duplicate
+        .message
+        .split_whitespace()
+        .last()
+        .filter(|id| crate::Id::parse(id).is_ok());
+    Some(record.is_none())
+}
+
+/// What Salesforce writes for a record or field of a transaction that has not committed.
+const UNKNOWN: &str = "<unknown>";
 
 /// How long a client should wait before trying again after `error`.
 fn retry_after(error: &SalesforceError) -> Duration {
@@ -254,6 +330,117 @@ mod tests {
         let e = port_error(daily);
         assert!(matches!(e, PortError::Unavailable { .. }), "{e:?}");
         assert_eq!(e.retry_after(), Some(DAILY_LIMIT_RETRY_AFTER));
+    }
+
+    fn duplicate(message: &str, fields: &[&str]) -> SalesforceError {
+        SalesforceError::Composite {
+            reference_id: "order".to_owned(),
+            status: 400,
+            errors: vec![ApiError {
+                error_code: "DUPLICATE_VALUE".to_owned(),
+                message: message.to_owned(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            }],
+            rolled_back: true,
+        }
+    }
+
+    #[test]
+    fn when_a_write_duplicates_the_request_key_should_be_key_taken_committed_or_in_flight() {
+        let committed = duplicate(
+            "duplicate value found: Portal_Request_Key__c duplicates value on record with id: 801000000000001",
+            &[],
+        );
+        assert!(matches!(
+            write_error(committed),
+            PortError::KeyTaken {
+                in_flight: false,
+                ..
+            }
+        ));
+        let in_flight = duplicate(
+            "duplicate value found: <unknown> duplicates value on record with id: <unknown>",
+            &[],
+        );
+        assert!(matches!(
+            write_error(in_flight),
+            PortError::KeyTaken {
+                in_flight: true,
+                ..
+            }
+        ));
+        // The rest of the message in the user's language.
+        let localized = duplicate(
+            "duplicate value found: Portal_Request_Key__c повторяет значение для записи с кодом: 500000000000001AAA",
+            &[],
+        );
+        assert!(matches!(
+            write_error(localized),
+            PortError::KeyTaken {
+                in_flight: false,
+                ..
+            }
+        ));
+        // Another unique field is the customer's data, as before.
+        let other = duplicate(
+            "duplicate value found: SF_Account_No__c duplicates value on record with id: 001000000000001",
+            &[],
+        );
+        assert!(matches!(write_error(other), PortError::Rejected { .. }));
+        let named_other = duplicate("duplicate value found", &["SF_Account_No__c"]);
+        assert!(matches!(
+            write_error(named_other),
+            PortError::Rejected { .. }
+        ));
+    }
+
+    #[test]
+    fn when_a_writes_answer_is_lost_should_be_outcome_unknown_unless_nothing_was_done() {
+        let outage = SalesforceError::UndecodableBody {
+            status: 503,
+            snippet: "<html>".to_owned(),
+            source: None,
+        };
+        assert!(matches!(
+            write_error(outage),
+            PortError::OutcomeUnknown { .. }
+        ));
+        let server = api(
+            500,
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred",
+            &[],
+        );
+        assert!(matches!(
+            write_error(server),
+            PortError::OutcomeUnknown { .. }
+        ));
+        // A lock error rolled the write back; the daily limit refused it: known.
+        let lock = SalesforceError::Composite {
+            reference_id: "ref0".to_owned(),
+            status: 400,
+            errors: vec![ApiError {
+                error_code: "UNABLE_TO_LOCK_ROW".to_owned(),
+                message: "unable to obtain exclusive access to this record".to_owned(),
+                fields: vec![],
+            }],
+            rolled_back: true,
+        };
+        assert!(matches!(write_error(lock), PortError::Unavailable { .. }));
+        let daily = api(
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded.",
+            &[],
+        );
+        assert!(matches!(write_error(daily), PortError::Unavailable { .. }));
+        let refused = api(
+            400,
+            "REQUIRED_FIELD_MISSING",
+            "Required fields are missing",
+            &["LastName"],
+        );
+        assert!(matches!(write_error(refused), PortError::Rejected { .. }));
     }
 
     #[test]

@@ -12,19 +12,20 @@
 
 use base64::Engine as _;
 use portal_core::domain::{AccountId, CaseId, CaseType, IdDocument, IdVerificationStatus};
-use portal_core::portal::PortError;
 use portal_core::portal::id_verification::{
     IdVerificationContext, IdVerificationPlan, SubmittedVerification,
 };
 use portal_core::portal::ports::IdVerificationDesk;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case, content_version};
 
 use crate::client::SalesforceClient;
 use crate::composite::{AllOrNone, Body, Composite, Ref};
+use crate::soql::{self, Cond, Order};
 
-use super::error::port_error;
-use super::plan::{account_query, add_case, open_case_query};
-use super::record::{ID, Row, created_id, format_datetime, found};
+use super::error::{port_error, write_error};
+use super::plan::{account_query, add_case, case_by_key, open_case_query};
+use super::record::{ID, Record, Row, created_id, format_datetime, found};
 
 /// ID verifications (Account, Case) in Salesforce.
 #[derive(Debug, Clone)]
@@ -97,7 +98,7 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
             plan.account_id.as_id(),
             account_body,
         )?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         let content_versions = file_refs
             .iter()
@@ -108,6 +109,41 @@ impl IdVerificationDesk for SalesforceIdVerificationDesk {
             case_id,
             content_versions,
         })
+    }
+
+    #[tracing::instrument(name = "salesforce.id_verification.by_key", skip_all, fields(account_id = %account))]
+    async fn verification_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<SubmittedVerification>, PortError> {
+        let Some((case_id, _)) = case_by_key(&self.client, Some(account), key).await? else {
+            return Ok(None);
+        };
+        // The files the same write published to the case, in the order
+        // written (ids grow within one transaction).
+        let query = soql::select([ID])
+            .from(content_version::OBJECT)
+            .where_(Cond::eq(
+                content_version::FIRST_PUBLISH_LOCATION_ID,
+                case_id.as_id(),
+            ))
+            .order_by(ID, Order::Asc)
+            .build()?;
+        let page = self
+            .client
+            .query::<Record>(&query)
+            .await
+            .map_err(port_error)?;
+        let content_versions = page
+            .records
+            .iter()
+            .map(|record| Row::new(content_version::OBJECT, record).id(ID))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(SubmittedVerification {
+            case_id,
+            content_versions,
+        }))
     }
 }
 

@@ -18,7 +18,10 @@
 //!
 //! Every read is ONE Salesforce API call; every write is ONE `/composite`
 //! with `allOrNone: true` built from the use case's plan, so a request never
-//! leaves half its records behind. Queries come only from the SOQL builder,
+//! leaves half its records behind. The write's primary record (Order, Case,
+//! Contact) carries the request's key in `Portal_Request_Key__c`, and each
+//! port reads what a request wrote by that key (`*_by_key`, one call, only
+//! for a retry or a refused duplicate: issue 12, defect 1). Queries come only from the SOQL builder,
 //! field and object names only from `portal_core::schema`, and every query of
 //! account-owned data is filtered on the caller's Account. Errors map to
 //! `PortError` in [`error`]; wire values map to domain types in [`record`].
@@ -46,7 +49,7 @@ pub use account::SalesforceAccountProfile;
 pub use cancellation::SalesforceCancellationDesk;
 pub use catalog::SalesforceCatalog;
 pub use eligibility::SalesforceEligibilityDesk;
-pub use error::{MappingError, port_error};
+pub use error::{MappingError, port_error, write_error};
 pub use id_verification::SalesforceIdVerificationDesk;
 pub use orders::SalesforceOrderBook;
 pub use registration::SalesforceRegistrationDirectory;

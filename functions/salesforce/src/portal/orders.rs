@@ -17,11 +17,11 @@ use portal_core::domain::{
     AccountId, ActivationStatus, CommodityType, EligibilityStatus, OrderId, OrderStatus,
     ProductFamily, ProductId, UnitPrice, WhmcsOrderId, WhmcsServiceId,
 };
-use portal_core::portal::PortError;
 use portal_core::portal::orders::{
     OrderContext, OrderDetail, OrderItemView, OrderPlacement, OrderSummary, PlacedOrder, PriceEntry,
 };
 use portal_core::portal::ports::OrderBook;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{
     account, opportunity, order, order_item, pricebook, pricebook_entry, product,
 };
@@ -32,7 +32,7 @@ use crate::soql::{self, Cond, Order, Soql};
 
 use super::PriceBook;
 use super::catalog::unit_price;
-use super::error::{MappingError, port_error};
+use super::error::{MappingError, port_error, write_error};
 use super::plan::{account_query, add_opportunity, open_opportunity_query, opportunity_summary};
 use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_date, found, path};
 
@@ -126,6 +126,27 @@ fn order_number(
         return Err(MappingError::MissingResult("the new Order's number"));
     }
     Ok(row.text(order::ORDER_NUMBER)?.to_owned())
+}
+
+/// The Account's Order placed under request `key` (a unique field: at most one).
+fn order_by_key_query(account_id: &AccountId, key: &RequestKey) -> Result<Soql, PortError> {
+    Ok(
+        soql::select([ID, order::ORDER_NUMBER, order::OPPORTUNITY_ID])
+            .from(order::OBJECT)
+            .where_(Cond::eq(order::REQUEST_KEY, key.as_str()))
+            .where_(Cond::eq(order::ACCOUNT_ID, account_id.as_id()))
+            .limit(1)
+            .build()?,
+    )
+}
+
+fn placed_order(record: &Record) -> Result<PlacedOrder, MappingError> {
+    let row = Row::new(order::OBJECT, record);
+    Ok(PlacedOrder {
+        order_id: row.id(ID)?,
+        order_number: row.text(order::ORDER_NUMBER)?.to_owned(),
+        opportunity_id: row.id(order::OPPORTUNITY_ID)?,
+    })
 }
 
 fn orders_query(account_id: &AccountId) -> Result<Soql, PortError> {
@@ -353,7 +374,8 @@ impl OrderBook for SalesforceOrderBook {
                 new.activation_status.as_salesforce(),
             )
             .set(order::EFFECTIVE_DATE, format_date(new.effective_date))
-            .set(order::PRICEBOOK_ID, new.pricebook_id.as_str());
+            .set(order::PRICEBOOK_ID, new.pricebook_id.as_str())
+            .set(order::REQUEST_KEY, new.request_key.as_str());
         let order_ref = c.create_named("order", order::OBJECT, order_body)?;
         for (i, item) in new.items.iter().enumerate() {
             let body = Body::new()
@@ -368,7 +390,7 @@ impl OrderBook for SalesforceOrderBook {
             c.create_named(&format!("item{i}"), order_item::OBJECT, body)?;
         }
         let read_back = c.query_named("orderNumber", &read_back_query(&order_ref)?)?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let order_id: OrderId = created_id(&results, &order_ref, "the new Order")?;
         let placed = PlacedOrder {
             order_number: order_number(&results, &read_back, &order_id)?,
@@ -377,6 +399,20 @@ impl OrderBook for SalesforceOrderBook {
         };
         tracing::info!(order_id = %placed.order_id, opportunity_id = %placed.opportunity_id, "order written");
         Ok(placed)
+    }
+
+    #[tracing::instrument(name = "salesforce.orders.by_key", skip_all, fields(account_id = %account_id))]
+    async fn order_by_key(
+        &self,
+        account_id: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<PlacedOrder>, PortError> {
+        let page = self
+            .client
+            .query::<Record>(&order_by_key_query(account_id, key)?)
+            .await
+            .map_err(port_error)?;
+        Ok(page.records.first().map(placed_order).transpose()?)
     }
 
     #[tracing::instrument(name = "salesforce.orders.list", skip_all, fields(account_id = %account_id))]

@@ -4,18 +4,19 @@
 //! reused, updated or created, and a new Case pointing at it).
 
 use portal_core::domain::{
-    AccountId, CaseStatus, CaseType, CommodityType, OpportunityId, OpportunityStage,
+    AccountId, CaseId, CaseStatus, CaseType, CommodityType, OpportunityId, OpportunityStage,
 };
-use portal_core::portal::PortError;
 use portal_core::portal::plans::{
     CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, OpportunitySummary,
 };
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::{account, case, opportunity};
 
+use crate::client::SalesforceClient;
 use crate::composite::{Body, Composite, CompositeBuildError, CompositeResults, Ref, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
-use super::error::MappingError;
+use super::error::{MappingError, port_error};
 use super::record::{CREATED_DATE, ID, Record, Row, created_id, format_date};
 
 /// The Account with one of its fields.
@@ -65,6 +66,46 @@ pub fn open_case_query(
         .order_by(ID, Order::Desc)
         .limit(1)
         .build()?)
+}
+
+/// The Case opened under request `key` (with its `OpportunityId`), among
+/// `account`'s cases when given (a registration's staff Case is on the Account
+/// it asks for, not the caller's).
+pub fn case_by_key_query(account: Option<&AccountId>, key: &RequestKey) -> Result<Soql, PortError> {
+    let mut query = soql::select([ID, case::ACCOUNT_ID, case::OPPORTUNITY_ID])
+        .from(case::OBJECT)
+        .where_(Cond::eq(case::REQUEST_KEY, key.as_str()));
+    if let Some(account) = account {
+        query = query.where_(Cond::eq(case::ACCOUNT_ID, account.as_id()));
+    }
+    Ok(query.limit(1).build()?)
+}
+
+/// One read: the Case opened under request `key` among `account`'s (any
+/// Account's when `None`), with its `OpportunityId`.
+pub async fn case_by_key(
+    client: &SalesforceClient,
+    account: Option<&AccountId>,
+    key: &RequestKey,
+) -> Result<Option<(CaseId, Option<OpportunityId>)>, PortError> {
+    let page = client
+        .query::<Record>(&case_by_key_query(account, key)?)
+        .await
+        .map_err(port_error)?;
+    Ok(keyed_case(&page.records)?)
+}
+
+/// The Case `case_by_key_query` found, with its `OpportunityId`.
+pub fn keyed_case(
+    records: &[Record],
+) -> Result<Option<(CaseId, Option<OpportunityId>)>, MappingError> {
+    records
+        .first()
+        .map(|record| {
+            let row = Row::new(case::OBJECT, record);
+            Ok((row.id(ID)?, row.opt_id(case::OPPORTUNITY_ID)?))
+        })
+        .transpose()
 }
 
 /// An open Opportunity record.
@@ -161,7 +202,8 @@ pub fn add_case(
         .set(case::STATUS, new.status.as_salesforce())
         .set(case::ORIGIN, new.origin.as_salesforce())
         .set(case::SUBJECT, new.subject.as_str())
-        .set(case::DESCRIPTION, new.description.as_str());
+        .set(case::DESCRIPTION, new.description.as_str())
+        .set(case::REQUEST_KEY, new.request_key.as_str());
     if let Some(opportunity) = opportunity {
         body = body.set_ref(case::OPPORTUNITY_ID, opportunity);
     }

@@ -6,17 +6,18 @@
 use portal_core::domain::{CaseId, CustomerNumber, Email, PortalStatus, RegistrationSource};
 use portal_core::portal::ports::RegistrationDirectory;
 use portal_core::portal::registration::{
-    AccountMatch, ContactMatch, NewContact, Registered, RegistrationLookup, RegistrationPlan,
+    AccountMatch, ContactMatch, KeyedRegistration, NewContact, Registered, RegistrationLookup,
+    RegistrationPlan,
 };
-use portal_core::portal::{NewCase, PortError};
+use portal_core::portal::{NewCase, PortError, RequestKey};
 use portal_core::schema::{account, contact};
 
 use crate::client::SalesforceClient;
 use crate::composite::{AllOrNone, Body, Composite, Target};
 use crate::soql::{self, Cond, Order, Soql};
 
-use super::error::{MappingError, port_error};
-use super::plan::add_case;
+use super::error::{MappingError, port_error, write_error};
+use super::plan::{add_case, case_by_key_query, keyed_case};
 use super::record::{CREATED_DATE, ID, Record, Row, created_id, found, path};
 
 /// The most Contacts of one e-mail address read (oldest first).
@@ -35,10 +36,10 @@ impl SalesforceRegistrationDirectory {
     }
 }
 
-/// `Contact` by e-mail, with the Account's portal fields, oldest first.
-fn contacts_query(email: &Email) -> Result<Soql, PortError> {
+/// The fields of a [`ContactMatch`]: the Contact's, and its Account's portal fields.
+fn contact_fields() -> Result<[String; 6], PortError> {
     let on_account = |field| path(contact::OBJECT, contact::ACCOUNT_ID, field);
-    Ok(soql::select([
+    Ok([
         ID.to_owned(),
         contact::EMAIL.to_owned(),
         contact::ACCOUNT_ID.to_owned(),
@@ -46,13 +47,29 @@ fn contacts_query(email: &Email) -> Result<Soql, PortError> {
         on_account(account::CUSTOMER_NUMBER)?,
         on_account(account::REGISTRATION_SOURCE)?,
     ])
-    .from(contact::OBJECT)
-    .where_(Cond::eq(contact::EMAIL, email.as_str()))
-    .where_(Cond::ne(contact::ACCOUNT_ID, None::<&str>))
-    .order_by(CREATED_DATE, Order::Asc)
-    .order_by(ID, Order::Asc)
-    .limit(MAX_CONTACTS)
-    .build()?)
+}
+
+/// The Contact a registration created or stamped under request `key` (a
+/// unique field: at most one).
+fn contact_by_key_query(key: &RequestKey) -> Result<Soql, PortError> {
+    Ok(soql::select(contact_fields()?)
+        .from(contact::OBJECT)
+        .where_(Cond::eq(contact::REQUEST_KEY, key.as_str()))
+        .where_(Cond::ne(contact::ACCOUNT_ID, None::<&str>))
+        .limit(1)
+        .build()?)
+}
+
+/// `Contact` by e-mail, with the Account's portal fields, oldest first.
+fn contacts_query(email: &Email) -> Result<Soql, PortError> {
+    Ok(soql::select(contact_fields()?)
+        .from(contact::OBJECT)
+        .where_(Cond::eq(contact::EMAIL, email.as_str()))
+        .where_(Cond::ne(contact::ACCOUNT_ID, None::<&str>))
+        .order_by(CREATED_DATE, Order::Asc)
+        .order_by(ID, Order::Asc)
+        .limit(MAX_CONTACTS)
+        .build()?)
 }
 
 /// `Account` by customer number (an external id: at most one).
@@ -107,6 +124,7 @@ fn new_contact(new: &NewContact, account: Target) -> Body {
         .set(contact::EMAIL, new.email.as_str())
         .set_opt(contact::PHONE, new.phone.as_ref().map(|p| p.as_str()))
         .set_ref(contact::ACCOUNT_ID, account)
+        .set(contact::REQUEST_KEY, new.request_key.as_str())
 }
 
 impl RegistrationDirectory for SalesforceRegistrationDirectory {
@@ -174,7 +192,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                     contact::OBJECT,
                     new_contact(person, (&account_ref).into()),
                 )?;
-                let results = self.client.composite(&c).await.map_err(port_error)?;
+                let results = self.client.composite(&c).await.map_err(write_error)?;
                 Registered {
                     account_id: created_id(&results, &account_ref, "the new Account")?,
                     contact_id: created_id(&results, &contact_ref, "the new Contact")?,
@@ -185,6 +203,7 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                 contact_id,
                 portal_status,
                 registration_source,
+                request_key,
             } => {
                 let body = Body::new()
                     .set(account::PORTAL_STATUS, portal_status.as_salesforce())
@@ -193,7 +212,9 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
                         registration_source.as_salesforce(),
                     );
                 c.update_named("account", account::OBJECT, account_id.as_id(), body)?;
-                self.client.composite(&c).await.map_err(port_error)?;
+                let stamp = Body::new().set(contact::REQUEST_KEY, request_key.as_str());
+                c.update_named("contact", contact::OBJECT, contact_id.as_id(), stamp)?;
+                self.client.composite(&c).await.map_err(write_error)?;
                 Registered {
                     account_id: account_id.clone(),
                     contact_id: contact_id.clone(),
@@ -208,9 +229,26 @@ impl RegistrationDirectory for SalesforceRegistrationDirectory {
     async fn open_link_case(&self, case: &NewCase) -> Result<CaseId, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
         let case_ref = add_case(&mut c, case, None)?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the link request Case")?;
         tracing::info!(case_id = %case_id, "link request Case written");
         Ok(case_id)
+    }
+
+    #[tracing::instrument(name = "salesforce.registration.by_key", skip_all)]
+    async fn registration_by_key(
+        &self,
+        key: &RequestKey,
+    ) -> Result<Option<KeyedRegistration>, PortError> {
+        let mut c = Composite::new(AllOrNone::No);
+        let contact_ref = c.query_named("contact", &contact_by_key_query(key)?)?;
+        // The staff Case is on the Account the request asked for, not the caller's.
+        let case_ref = c.query_named("linkCase", &case_by_key_query(None, key)?)?;
+        let results = self.client.composite(&c).await.map_err(port_error)?;
+        if let Some(record) = found(&results, &contact_ref, "the Contact query")?.first() {
+            return Ok(Some(KeyedRegistration::Contact(contact_match(record)?)));
+        }
+        let cases = found(&results, &case_ref, "the Case query")?;
+        Ok(keyed_case(&cases)?.map(|(case_id, _)| KeyedRegistration::LinkCase(case_id)))
     }
 }

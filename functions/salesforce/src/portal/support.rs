@@ -2,18 +2,18 @@
 //! all-or-none `/composite`; the Account's cases read in one query.
 
 use portal_core::domain::{AccountId, CaseId, CaseStatus, CaseType};
-use portal_core::portal::PortError;
 use portal_core::portal::plans::NewCase;
 use portal_core::portal::ports::SupportDesk;
 use portal_core::portal::support::CaseSummary;
+use portal_core::portal::{PortError, RequestKey};
 use portal_core::schema::case;
 
 use crate::client::SalesforceClient;
 use crate::composite::{AllOrNone, Composite};
 use crate::soql::{self, Cond, Order, Soql};
 
-use super::error::{MappingError, port_error};
-use super::plan::add_case;
+use super::error::{MappingError, port_error, write_error};
+use super::plan::{add_case, case_by_key};
 use super::record::{CREATED_DATE, ID, Record, Row, created_id};
 
 /// The most cases `GET /support-cases` lists (newest first; one page).
@@ -66,10 +66,20 @@ impl SupportDesk for SalesforceSupportDesk {
     async fn open_case(&self, new: &NewCase) -> Result<CaseId, PortError> {
         let mut c = Composite::new(AllOrNone::Yes);
         let case_ref = add_case(&mut c, new, None)?;
-        let results = self.client.composite(&c).await.map_err(port_error)?;
+        let results = self.client.composite(&c).await.map_err(write_error)?;
         let case_id: CaseId = created_id(&results, &case_ref, "the new Case")?;
         tracing::info!(case_id = %case_id, "support case written");
         Ok(case_id)
+    }
+
+    #[tracing::instrument(name = "salesforce.support.case_by_key", skip_all, fields(account_id = %account))]
+    async fn case_by_key(
+        &self,
+        account: &AccountId,
+        key: &RequestKey,
+    ) -> Result<Option<CaseId>, PortError> {
+        let found = case_by_key(&self.client, Some(account), key).await?;
+        Ok(found.map(|(case_id, _)| case_id))
     }
 
     #[tracing::instrument(name = "salesforce.support.cases", skip_all, fields(account_id = %account_id))]

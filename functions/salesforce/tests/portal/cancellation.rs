@@ -114,6 +114,7 @@ async fn a_cancellation_moves_the_opportunity_and_opens_the_case_in_one_call() {
             CaseType::CancellationRequest,
             "Cancellation request - WHMCS service 41".into(),
             "Requested cancellation date: 2026-04-05\n".into(),
+            crate::helpers::request_key(),
         ),
     };
 

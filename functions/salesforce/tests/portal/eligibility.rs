@@ -27,6 +27,7 @@ fn plan(account_id: &AccountId, opportunity: OpportunityPlan) -> EligibilityPlan
             CaseType::EligibilityCheck,
             "Internet eligibility check".into(),
             "Address: 〒150-0001 東京都 渋谷区 神宮前1-2-3\n".into(),
+            crate::helpers::request_key(),
         ),
     }
 }

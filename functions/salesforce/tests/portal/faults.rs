@@ -52,6 +52,7 @@ fn sim_order(org: &TestOrg, items: Vec<NewOrderItem>) -> OrderPlacement {
             effective_date: today,
             pricebook_id: org.standard_pricebook(),
             items,
+            request_key: crate::helpers::request_key(),
         },
     }
 }
@@ -171,6 +172,7 @@ async fn a_required_field_or_a_too_long_value_is_rejected_with_its_fields_and_no
         last_name: LastName::parse("Yamada").unwrap(),
         email: portal_core::domain::Email::parse("hanako@example.jp").unwrap(),
         phone: Some(PhoneNumber::parse("+81 3-1234-5678").unwrap()),
+        request_key: crate::helpers::request_key(),
     };
     let nameless = RegistrationPlan::CreateAccount {
         account: NewAccount {
@@ -234,9 +236,16 @@ async fn a_picklist_value_the_org_lacks_is_rejected_with_its_field_through_the_u
     let who: Caller = caller("hanako@example.jp", None);
 
     let calls = org.calls();
-    let err = register(&org.portal.registration(), &logins(), &who, body, now())
-        .await
-        .unwrap_err();
+    let err = register(
+        &org.portal.registration(),
+        &logins(),
+        &who,
+        body,
+        now(),
+        &crate::helpers::attempt(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(org.calls() - calls, 2, "the read and the refused write");
     let PortError::Rejected { fields, .. } = upstream(err) else {
         panic!("expected a rejection");

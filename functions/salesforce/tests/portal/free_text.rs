@@ -34,6 +34,7 @@ async fn a_support_case_stores_text_holding_references_verbatim() {
         CaseType::GeneralInquiry,
         "@{case.id}".into(),
         TRICKY.into(),
+        crate::helpers::request_key(),
     );
 
     let calls = org.calls();
@@ -62,6 +63,7 @@ async fn when_the_text_patch_fails_the_written_case_is_still_reported_and_holds_
         CaseType::GeneralInquiry,
         "Question".into(),
         "about @{case.id}".into(),
+        crate::helpers::request_key(),
     );
     // The composite is served; every PATCH attempt after it meets an outage.
     org.emulator
@@ -101,6 +103,7 @@ async fn an_eligibility_request_stores_the_notes_verbatim_and_still_links_the_ne
             CaseType::EligibilityCheck,
             "Internet eligibility check".into(),
             notes.into(),
+            crate::helpers::request_key(),
         ),
     };
 

@@ -10,7 +10,9 @@ use portal_core::domain::{
     AccountId, CaseId, ContactId, Email, OpportunityId, OrderId, PricebookEntryId, PricebookId,
     ProductId,
 };
-use portal_core::portal::{Caller, DEFAULT_LINK_CACHE_TTL, Logins, PortError, PortalError};
+use portal_core::portal::{
+    Attempt, Caller, DEFAULT_LINK_CACHE_TTL, Logins, PortError, PortalError, RequestKey,
+};
 use portal_core::ports::memory::{InMemoryAccountStatuses, InMemoryLoginLinks};
 use salesforce::portal::record::ID;
 use salesforce::portal::{PriceBook, SalesforcePortal};
@@ -295,4 +297,18 @@ pub fn upstream(err: PortalError) -> PortError {
         PortalError::Upstream(port) => port,
         other => panic!("expected an upstream error, got {other:?}"),
     }
+}
+
+/// A request key no other request of the test process uses (each POST's
+/// records carry one; Salesforce refuses a second record with the same).
+pub fn request_key() -> RequestKey {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let login = Login::new("https://id.example.jp/", "tester").expect("a login");
+    RequestKey::derive(&login, &format!("key-{n}"), "fingerprint")
+}
+
+/// The first attempt of a new request.
+pub fn attempt() -> Attempt {
+    Attempt::first(request_key())
 }

@@ -145,6 +145,7 @@ fn plan(
             CaseType::IdVerification,
             "ID verification - Residence card".into(),
             "Document type: Residence card\n".into(),
+            crate::helpers::request_key(),
         ),
         documents,
     }
@@ -184,4 +185,34 @@ async fn when_a_later_part_of_the_write_fails_no_file_is_left_behind() {
         after, before,
         "Case, ContentVersion, ContentDocument and link all rolled back"
     );
+}
+
+#[tokio::test]
+async fn a_submission_is_found_by_its_request_key_with_its_files_in_the_order_written() {
+    let org = org().await;
+    let mine = org.account("Hanako Yamada", json!({}));
+    let other = org.account("Somebody Else", json!({}));
+    let plan = plan(
+        &mine,
+        &mine,
+        vec![
+            IdDocument::parse(Some("front.jpg"), jpeg(1024), 0).unwrap(),
+            IdDocument::parse(Some("back"), Bytes::from_static(b"%PDF-1.7\n%%EOF"), 1).unwrap(),
+        ],
+    );
+    let desk = org.portal.id_verification();
+    let key = plan.case.request_key.clone();
+    assert_eq!(desk.verification_by_key(&mine, &key).await.unwrap(), None);
+    let written = desk.submit_verification(&plan).await.unwrap();
+
+    let found = desk.verification_by_key(&mine, &key).await.unwrap();
+    assert_eq!(found, Some(written.clone()));
+    // Another Account's key lookup does not see it.
+    assert_eq!(desk.verification_by_key(&other, &key).await.unwrap(), None);
+    // A second write under the same key is refused whole: no second case or file.
+    let (cases, versions) = (org.count(case::OBJECT), org.count(content_version::OBJECT));
+    let again = desk.submit_verification(&plan).await.unwrap_err();
+    assert!(matches!(again, PortError::KeyTaken { .. }), "{again:?}");
+    assert_eq!(org.count(case::OBJECT), cases);
+    assert_eq!(org.count(content_version::OBJECT), versions);
 }

@@ -19,7 +19,7 @@ use portal_core::portal::{
 use salesforce::schema::{account, case, opportunity, order, order_item};
 use serde_json::json;
 
-use crate::helpers::{SeededProduct, TestOrg, caller, logins, now, org};
+use crate::helpers::{SeededProduct, TestOrg, attempt, caller, logins, now, org};
 
 /// Runs `f` and returns its output with the API calls it cost.
 async fn cost<T>(org: &TestOrg, f: impl Future<Output = T>) -> (T, u64) {
@@ -81,6 +81,7 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
             &anonymous,
             body.clone(),
             now(),
+            &attempt(),
         ),
     )
     .await;
@@ -92,7 +93,14 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
     let account_id: AccountId = registered.body().account_id.clone();
     let (again, calls) = cost(
         &org,
-        register(&portal.registration(), &logins, &anonymous, body, now()),
+        register(
+            &portal.registration(),
+            &logins,
+            &anonymous,
+            body,
+            now(),
+            &attempt(),
+        ),
     )
     .await;
     let Registration::Linked(again) = again.unwrap() else {
@@ -122,6 +130,7 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
             eligibility_body(),
             now(),
             &settings,
+            &attempt(),
         ),
     )
     .await;
@@ -135,6 +144,7 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
             eligibility_body(),
             now(),
             &settings,
+            &attempt(),
         ),
     )
     .await;
@@ -155,6 +165,7 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
             internet_order(&[&fiber, &fee]),
             now(),
             &settings,
+            &attempt(),
         ),
     )
     .await;
@@ -183,6 +194,7 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
         internet_order(&[&fiber]),
         now(),
         &settings,
+        &attempt(),
     )
     .await;
     assert!(
@@ -210,6 +222,7 @@ async fn a_customer_registers_asks_for_eligibility_and_orders_internet_once_staf
             internet_order(&[&fiber, &fee]),
             now(),
             &settings,
+            &attempt(),
         ),
     )
     .await;
@@ -289,7 +302,7 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     };
     let (submitted, calls) = cost(
         &org,
-        submit_id_verification(&portal.id_verification(), &me, id_body(), now()),
+        submit_id_verification(&portal.id_verification(), &me, id_body(), now(), &attempt()),
     )
     .await;
     let submitted = submitted.unwrap().into_body();
@@ -297,7 +310,7 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     assert_eq!(submitted.documents.len(), 2);
     let (repeat, calls) = cost(
         &org,
-        submit_id_verification(&portal.id_verification(), &me, id_body(), now()),
+        submit_id_verification(&portal.id_verification(), &me, id_body(), now(), &attempt()),
     )
     .await;
     assert_eq!(repeat.unwrap().body().case_id, submitted.case_id);
@@ -312,6 +325,7 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
                 subject: Some("Router blinking".into()),
                 description: Some("The light is red.".into()),
             },
+            &attempt(),
         ),
     )
     .await;
@@ -343,7 +357,14 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     };
     let (cancelled, calls) = cost(
         &org,
-        request_cancellation(&portal.cancellation(), &me, cancel(31), now(), &settings),
+        request_cancellation(
+            &portal.cancellation(),
+            &me,
+            cancel(31),
+            now(),
+            &settings,
+            &attempt(),
+        ),
     )
     .await;
     let cancelled = cancelled.unwrap().into_body();
@@ -359,7 +380,14 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     );
     let (repeat, calls) = cost(
         &org,
-        request_cancellation(&portal.cancellation(), &me, cancel(31), now(), &settings),
+        request_cancellation(
+            &portal.cancellation(),
+            &me,
+            cancel(31),
+            now(),
+            &settings,
+            &attempt(),
+        ),
     )
     .await;
     let repeat = repeat.unwrap();
@@ -368,7 +396,15 @@ async fn id_verification_support_and_cancellation_cost_at_most_two_calls_per_pos
     assert_eq!(calls, 1, "POST /cancellations, repeated");
     let cases = org.count(case::OBJECT);
     assert!(matches!(
-        request_cancellation(&portal.cancellation(), &me, cancel(32), now(), &settings).await,
+        request_cancellation(
+            &portal.cancellation(),
+            &me,
+            cancel(32),
+            now(),
+            &settings,
+            &attempt()
+        )
+        .await,
         Err(PortalError::NotFound)
     ));
     assert_eq!(

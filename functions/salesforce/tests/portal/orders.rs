@@ -8,6 +8,7 @@ use portal_core::domain::{
     OrderStatus, PortalSource, ProductFamily, ProductId, Quantity, UnitPrice, WhmcsOrderId,
     WhmcsServiceId,
 };
+use portal_core::portal::PortError;
 use portal_core::portal::orders::{NewOrder, NewOrderItem, OrderPlacement};
 use portal_core::portal::plans::{NewOpportunity, OpportunityPlan};
 use portal_core::portal::ports::OrderBook;
@@ -42,6 +43,7 @@ fn placement(
             effective_date: NaiveDate::from_ymd_opt(2026, 4, 1).expect("a date"),
             pricebook_id: org.standard_pricebook(),
             items,
+            request_key: crate::helpers::request_key(),
         },
     }
 }
@@ -168,6 +170,75 @@ async fn placing_an_order_creates_the_opportunity_the_order_and_every_item_in_on
         assert_eq!(line[order_item::QUANTITY], quantity);
         assert_eq!(line[order_item::UNIT_PRICE], p.price);
     }
+}
+
+/// Issue 12, defect 1: Salesforce itself refuses a second write under the
+/// same request key (`DUPLICATE_VALUE` on the unique `Portal_Request_Key__c`)
+/// and rolls the whole composite back; the Order is then found by its key.
+#[tokio::test]
+async fn a_second_placement_under_the_same_request_key_is_refused_whole_and_the_order_is_found_by_key()
+ {
+    let org = org().await;
+    let mine = org.account("Hanako Yamada", json!({}));
+    let sim = org.product("SIM-VOICE-DATA-20GB");
+    let plan = placement(
+        &org,
+        &mine,
+        OpportunityPlan::Create(NewOpportunity::for_order(
+            mine.clone(),
+            CommodityType::Sim,
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        )),
+        vec![item(&sim, 1)],
+    );
+    let book = org.portal.orders();
+    assert_eq!(
+        book.order_by_key(&mine, &plan.order.request_key)
+            .await
+            .unwrap(),
+        None
+    );
+    let placed = book.place_order(&plan).await.unwrap();
+    assert_eq!(
+        org.record(placed.order_id.as_str())[order::REQUEST_KEY],
+        plan.order.request_key.as_str()
+    );
+    let counts = || {
+        (
+            org.count(opportunity::OBJECT),
+            org.count(order::OBJECT),
+            org.count(order_item::OBJECT),
+        )
+    };
+    let before = counts();
+
+    let again = book.place_order(&plan).await.unwrap_err();
+    assert!(
+        matches!(
+            again,
+            PortError::KeyTaken {
+                in_flight: false,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(counts(), before, "the whole composite is rolled back");
+    assert_eq!(
+        book.order_by_key(&mine, &plan.order.request_key)
+            .await
+            .unwrap(),
+        Some(placed),
+        "the first write is found by its key"
+    );
+    let other = org.account("Someone Else", json!({}));
+    assert_eq!(
+        book.order_by_key(&other, &plan.order.request_key)
+            .await
+            .unwrap(),
+        None,
+        "only among the caller's Orders"
+    );
 }
 
 #[tokio::test]

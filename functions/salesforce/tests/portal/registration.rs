@@ -7,8 +7,10 @@ use portal_core::domain::{
     RegistrationSource,
 };
 use portal_core::portal::ports::RegistrationDirectory;
-use portal_core::portal::registration::{NewAccount, NewContact, RegistrationPlan};
-use portal_core::portal::{CaseOpportunity, NewCase};
+use portal_core::portal::registration::{
+    KeyedRegistration, NewAccount, NewContact, RegistrationPlan,
+};
+use portal_core::portal::{CaseOpportunity, NewCase, PortError};
 use salesforce::schema::{account, case, contact};
 use serde_json::json;
 
@@ -24,6 +26,7 @@ pub(crate) fn new_contact() -> NewContact {
         last_name: LastName::parse("Yamada").expect("a valid name"),
         email: email(),
         phone: Some(PhoneNumber::parse("+81 3-1234-5678").expect("a valid phone")),
+        request_key: crate::helpers::request_key(),
     }
 }
 
@@ -117,6 +120,44 @@ async fn a_new_registration_writes_exactly_the_account_and_its_contact_in_one_ca
     assert_eq!(c[contact::LAST_NAME], "Yamada");
     assert_eq!(c[contact::EMAIL], "hanako@example.jp");
     assert_eq!(c[contact::PHONE], "+81 3-1234-5678");
+
+    // Issue 12, defect 1: the Contact carries the request key; a second write
+    // under it is refused whole, and the registration is found by key.
+    let RegistrationPlan::CreateAccount {
+        contact: person, ..
+    } = &plan
+    else {
+        unreachable!("built above")
+    };
+    assert_eq!(c[contact::REQUEST_KEY], person.request_key.as_str());
+    let again = org.portal.registration().register(&plan).await.unwrap_err();
+    assert!(
+        matches!(
+            again,
+            PortError::KeyTaken {
+                in_flight: false,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        org.count(account::OBJECT),
+        accounts + 1,
+        "rolled back whole"
+    );
+    assert_eq!(org.count(contact::OBJECT), contacts + 1);
+    let found = org
+        .portal
+        .registration()
+        .registration_by_key(&person.request_key)
+        .await
+        .unwrap();
+    let Some(KeyedRegistration::Contact(found)) = found else {
+        panic!("the Contact is found by key: {found:?}");
+    };
+    assert_eq!(found.contact_id, registered.contact_id);
+    assert_eq!(found.account_id, registered.account_id);
 }
 
 #[tokio::test]
@@ -134,6 +175,7 @@ async fn linking_a_proved_account_updates_only_its_portal_fields_and_keeps_the_c
         contact_id: kept.clone(),
         portal_status: PortalStatus::Active,
         registration_source: RegistrationSource::Legacy,
+        request_key: crate::helpers::request_key(),
     };
 
     let calls = org.calls();
@@ -161,6 +203,7 @@ async fn a_link_request_writes_only_its_staff_case_in_one_call() {
         CaseType::IdVerification,
         "Portal link request for customer number C-0002".into(),
         "Name: Mallory\nTo do: check.".into(),
+        crate::helpers::request_key(),
     );
     let calls = org.calls();
     let case_id = org

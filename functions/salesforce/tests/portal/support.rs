@@ -20,6 +20,7 @@ async fn a_support_case_is_one_general_inquiry_written_in_one_call() {
         CaseType::GeneralInquiry,
         "Router blinking".into(),
         "The light is red.\nSince yesterday.".into(),
+        crate::helpers::request_key(),
     );
 
     let calls = org.calls();

@@ -17,7 +17,14 @@ struct Record {
     owner: LeaseOwner,
     in_flight_until: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-    response: Option<StoredResponse>,
+    state: State,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    InProgress,
+    Completed(StoredResponse),
+    Unknown,
 }
 
 /// [`IdempotencyStore`] in memory.
@@ -36,17 +43,21 @@ impl InMemoryIdempotencyStore {
 impl IdempotencyStore for InMemoryIdempotencyStore {
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<IdempotencyOutcome, StoreError> {
         let mut records = lock(&self.records);
-        if let Some(existing) = records.get(&claim.id) {
-            let claimable = expired(existing.expires_at, claim.now)
-                || (existing.response.is_none() && lapsed(existing.in_flight_until, claim.now));
-            if !claimable {
-                return Ok(if existing.fingerprint != claim.fingerprint {
-                    IdempotencyOutcome::Mismatch
-                } else if let Some(response) = &existing.response {
-                    IdempotencyOutcome::Replay(response.clone())
-                } else {
-                    IdempotencyOutcome::InFlight
-                });
+        let mut outcome = IdempotencyOutcome::Acquired;
+        if let Some(existing) = records.get(&claim.id)
+            && !expired(existing.expires_at, claim.now)
+        {
+            if existing.fingerprint != claim.fingerprint {
+                return Ok(IdempotencyOutcome::Mismatch);
+            }
+            match &existing.state {
+                State::Completed(response) => {
+                    return Ok(IdempotencyOutcome::Replay(response.clone()));
+                }
+                State::InProgress if !lapsed(existing.in_flight_until, claim.now) => {
+                    return Ok(IdempotencyOutcome::InFlight);
+                }
+                State::InProgress | State::Unknown => outcome = IdempotencyOutcome::Resumed,
             }
         }
         records.insert(
@@ -56,10 +67,10 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
                 owner: claim.owner.clone(),
                 in_flight_until: claim.in_flight_until,
                 expires_at: claim.expires_at,
-                response: None,
+                state: State::InProgress,
             },
         );
-        Ok(IdempotencyOutcome::Acquired)
+        Ok(outcome)
     }
 
     async fn complete(
@@ -71,8 +82,8 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
     ) -> Result<(), LeaseError> {
         let mut records = lock(&self.records);
         match records.get_mut(id) {
-            Some(record) if record.response.is_none() && &record.owner == owner => {
-                record.response = Some(response.clone());
+            Some(record) if record.state == State::InProgress && &record.owner == owner => {
+                record.state = State::Completed(response.clone());
                 record.expires_at = expires_at;
                 Ok(())
             }
@@ -84,11 +95,28 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
         let mut records = lock(&self.records);
         match records.get(id) {
             None => Ok(()),
-            Some(record) if record.response.is_none() && &record.owner == owner => {
+            Some(record) if record.state == State::InProgress && &record.owner == owner => {
                 records.remove(id);
                 Ok(())
             }
             Some(_) => Err(LeaseError::LeaseLost),
+        }
+    }
+
+    async fn mark_unknown(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        let mut records = lock(&self.records);
+        match records.get_mut(id) {
+            Some(record) if record.state == State::InProgress && &record.owner == owner => {
+                record.state = State::Unknown;
+                record.expires_at = expires_at;
+                Ok(())
+            }
+            _ => Err(LeaseError::LeaseLost),
         }
     }
 }
