@@ -101,6 +101,7 @@ async fn the_state_lives_in_dynamodb_and_sqs_and_survives_a_restart() {
     let (status, body) = send(
         http.post(format!("{api}/registrations"))
             .bearer_auth(&token)
+            .header("Idempotency-Key", "registration-on-aws-1")
             .json(&json!({"firstName": customer.first_name, "lastName": customer.last_name})),
     )
     .await;

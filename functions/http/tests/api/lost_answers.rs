@@ -16,7 +16,30 @@ use salesforce::schema::{account, case, contact, opportunity, order, order_item}
 use salesforce_emulator::Fault;
 use serde_json::{Value, json};
 
-use crate::helpers::{Response, TestApp, spawn_app_with_timeouts};
+use crate::helpers::{Call, Response, TestApp, spawn_app_with_timeouts};
+
+/// The smallest PNG the API takes as one: its signature.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// A route's body on a call: JSON, or for `POST /id-verifications` the
+/// multipart form (`documentType`, one PNG, and `unusedField` as `notes` so
+/// that another body is another request).
+trait RouteBody {
+    fn route_body(self, route: Route, body: &Value) -> Self;
+}
+
+impl RouteBody for Call<'_> {
+    fn route_body(self, route: Route, body: &Value) -> Self {
+        if route != Route::IdVerifications {
+            return self.json(body);
+        }
+        let mut fields = vec![("documentType", body["documentType"].as_str().unwrap_or(""))];
+        if let Some(notes) = body["unusedField"].as_str() {
+            fields.push(("notes", notes));
+        }
+        self.form(&fields, &[("documents", "card.png", PNG)])
+    }
+}
 
 /// How long the API's Salesforce client waits for an answer in these tests.
 const SALESFORCE_TIMEOUT: Duration = Duration::from_millis(1_000);
@@ -250,7 +273,7 @@ async fn send(app: &TestApp, route: Route, prepared: &Prepared, key: &str) -> Re
     app.post(route.path())
         .token(&prepared.token)
         .key(key)
-        .json(&prepared.body)
+        .route_body(route, &prepared.body)
         .send()
         .await
 }
@@ -273,7 +296,7 @@ async fn a_lost_answer_is_found_by_the_retry(route: Route, loss: Loss) {
         .post(route.path())
         .token(&prepared.token)
         .key("lost-1")
-        .json(&other)
+        .route_body(route, &other)
         .send()
         .await;
     assert_eq!(
@@ -399,7 +422,7 @@ async fn a_retry_during_a_stall_finds_the_first_attempts_records(route: Route) {
             .post(route.path())
             .token(&prepared.token)
             .key("in-flight")
-            .json(&prepared.body);
+            .route_body(route, &prepared.body);
         async move { request.send().await }
     };
     let retry = async {
@@ -468,7 +491,7 @@ async fn a_retry_while_the_first_request_still_holds_the_key_is_409_then_finds_t
             .post(route.path())
             .token(&prepared.token)
             .key("held")
-            .json(&prepared.body);
+            .route_body(route, &prepared.body);
         async move { request.send().await }
     };
     let duplicate = async {
@@ -508,7 +531,7 @@ async fn a_key_whose_outcome_is_unknown_is_still_422_with_another_body() {
             .post(route.path())
             .token(&prepared.token)
             .key(&key)
-            .json(&other)
+            .route_body(route, &other)
             .send()
             .await;
         assert_eq!(reused.status, 422, "{:?}", reused.json());
