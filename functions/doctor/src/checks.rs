@@ -390,30 +390,165 @@ pub fn check_event(event: &PlatformEventDef, describe: Option<&ObjectDescribe>) 
     checks
 }
 
-/// The flow and the end-to-end tests: the doctor only reads, so these are verified by hand.
+/// The platform event the flow must create.
+const EVENT_API_NAME: &str = salesforce::schema::order_provision_requested::EVENT;
+
+/// The flow's API name (`flows/Order_Approval.flow-meta.xml`).
+pub const FLOW_API_NAME: &str = "Order_Approval";
+
+/// The flow's definition as the Tooling API shows it (`FlowDefinition`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowDefinitionRow {
+    /// `ActiveVersionId`: the active version, if any.
+    pub active_version_id: Option<String>,
+    /// `LatestVersionId`.
+    pub latest_version_id: Option<String>,
+}
+
+/// The active flow version as the Tooling API shows it (`Flow`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowVersionRow {
+    /// `VersionNumber`.
+    pub version_number: Option<u64>,
+    /// `Status`: `Active`, `Draft`, `Obsolete`…
+    pub status: String,
+    /// `Metadata`: the flow's metadata as JSON.
+    pub metadata: serde_json::Value,
+}
+
+fn flow_fix() -> String {
+    format!(
+        "deploy {PACKAGE_DIR}/flows/{FLOW_API_NAME}.flow-meta.xml (it is Active) with `sf project deploy start`, or activate it in Setup → Flows"
+    )
+}
+
+/// The Order Approval Flow: deployed and active (`FlowDefinition.ActiveVersionId`,
+/// the version's `Status`), and its active version triggered by Order writes and
+/// creating an `OrderProvisionRequested__e` record (`Flow.Metadata`).
+pub fn check_flow(
+    definition: Option<&FlowDefinitionRow>,
+    version: Option<&FlowVersionRow>,
+) -> Vec<Check> {
+    let subject = format!("Flow {FLOW_API_NAME}");
+    let Some(definition) = definition else {
+        return vec![
+            Check::fail(
+                Item::FlowActive,
+                subject.as_str(),
+                "is not in the org",
+                flow_fix(),
+            ),
+            Check::fail(
+                Item::FlowPublishes,
+                subject.as_str(),
+                "is not in the org, so nothing publishes OrderProvisionRequested__e",
+                flow_fix(),
+            ),
+        ];
+    };
+    let Some(version) = version.filter(|_| definition.active_version_id.is_some()) else {
+        return vec![
+            Check::fail(
+                Item::FlowActive,
+                subject.as_str(),
+                "has no active version",
+                flow_fix(),
+            ),
+            Check::fail(
+                Item::FlowPublishes,
+                subject.as_str(),
+                "is inactive, so nothing publishes OrderProvisionRequested__e",
+                flow_fix(),
+            ),
+        ];
+    };
+    let number = version
+        .version_number
+        .map_or_else(String::new, |n| format!(" (version {n})"));
+    let mut checks = Vec::new();
+    if version.status == "Active" {
+        let newer = if definition.latest_version_id.is_some()
+            && definition.latest_version_id != definition.active_version_id
+        {
+            "; a newer version exists and is not active"
+        } else {
+            ""
+        };
+        checks.push(Check::pass(
+            Item::FlowActive,
+            subject.as_str(),
+            format!("is active{number}{newer}"),
+        ));
+    } else {
+        checks.push(Check::fail(
+            Item::FlowActive,
+            subject.as_str(),
+            format!("active version{number} has status {}", version.status),
+            flow_fix(),
+        ));
+    }
+    let meta = &version.metadata;
+    let start = &meta["start"];
+    let triggered = start["object"] == "Order" && start["triggerType"] == "RecordAfterSave";
+    let publishes = meta["recordCreates"]
+        .as_array()
+        .is_some_and(|creates| creates.iter().any(|c| c["object"] == EVENT_API_NAME));
+    checks.push(match (triggered, publishes) {
+        (true, true) => Check::pass(
+            Item::FlowPublishes,
+            subject.as_str(),
+            format!("runs after Order saves and creates {EVENT_API_NAME}"),
+        ),
+        (false, _) => Check::fail(
+            Item::FlowPublishes,
+            subject.as_str(),
+            format!(
+                "does not run after an Order is saved (start: {} / {})",
+                start["object"], start["triggerType"]
+            ),
+            flow_fix(),
+        ),
+        (true, false) => Check::fail(
+            Item::FlowPublishes,
+            subject.as_str(),
+            format!("creates no {EVENT_API_NAME} record"),
+            flow_fix(),
+        ),
+    });
+    checks
+}
+
+/// The flow could not be read through the Tooling API.
+pub fn flow_unreadable(error: &impl std::fmt::Display) -> Vec<Check> {
+    let subject = format!("Flow {FLOW_API_NAME}");
+    let fix = "give the integration user the View Setup and Configuration permission (the doctor reads FlowDefinition and Flow through the Tooling API), then run the doctor again";
+    [Item::FlowActive, Item::FlowPublishes]
+        .into_iter()
+        .map(|item| {
+            Check::fail(
+                item,
+                subject.as_str(),
+                format!("could not be read through the Tooling API: {error}"),
+                fix,
+            )
+        })
+        .collect()
+}
+
+/// The end-to-end tests: verified by hand, or by `--smoke` (see [`crate::smoke`]).
 pub fn manual_checks() -> Vec<Check> {
     vec![
         Check::manual(
-            Item::FlowActive,
-            format!(
-                "Setup → Flows: Order_Approval is Active (deploy {PACKAGE_DIR}/flows/Order_Approval.flow-meta.xml)"
-            ),
-        ),
-        Check::manual(
-            Item::FlowPublishes,
-            "set a test Order's Status to Approved: its Activation_Status__c becomes Activating and one OrderProvisionRequested__e is published",
-        ),
-        Check::manual(
             Item::TestApproval,
-            "approve a test Order and watch the event in the subscriber's log",
+            "approve a test Order and watch the event in the subscriber's log (or run `portal-doctor --smoke` against a sandbox)",
         ),
         Check::manual(
             Item::TestSubscription,
-            "the subscriber logs the event and the provisioning queue receives it",
+            "the subscriber logs the event and the provisioning queue receives it (or `--smoke`)",
         ),
         Check::manual(
             Item::TestEndToEnd,
-            "the test Order ends Provisioned with a WHMCS_Order_Id__c and its Opportunity Active",
+            "the test Order ends Provisioned with a WHMCS_Order_Id__c and its Opportunity Active (or `--smoke`)",
         ),
     ]
 }

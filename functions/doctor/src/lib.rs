@@ -13,6 +13,7 @@ pub mod config;
 pub mod metadata;
 pub mod report;
 pub mod run;
+pub mod smoke;
 
 pub use config::{ConfigError, DoctorConfig};
 pub use report::{Check, Item, Report, Section, Status};

@@ -8,11 +8,16 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use portal_doctor::{Doctor, DoctorConfig, metadata};
+use std::time::Duration;
+
+use portal_doctor::{Doctor, DoctorConfig, Item, metadata, smoke};
+use salesforce::pubsub::PubSubConfig;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str =
-    "usage: portal-doctor [--json]\n       portal-doctor generate-metadata <sfdx-project-dir>\n";
+const USAGE: &str = "usage: portal-doctor [--json] [--smoke]\n       portal-doctor generate-metadata <sfdx-project-dir>\n";
+
+/// `DOCTOR_SMOKE_TIMEOUT_SECS`: how long `--smoke` waits for the event, then for provisioning.
+const SMOKE_TIMEOUT: &str = "DOCTOR_SMOKE_TIMEOUT_SECS";
 
 fn print(text: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
@@ -52,17 +57,15 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let json = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["generate-metadata", dir] => return generate(dir),
-        [] => false,
-        ["--json"] => true,
-        _ => return fail(2, USAGE.trim_end()),
-    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let ["generate-metadata", dir] = args.as_slice() {
+        return generate(dir);
+    }
+    if args.iter().any(|a| !matches!(*a, "--json" | "--smoke")) {
+        return fail(2, USAGE.trim_end());
+    }
+    let json = args.contains(&"--json");
+    let smoke = args.contains(&"--smoke");
     let config = match DoctorConfig::from_env() {
         Ok(config) => config,
         Err(e) => return fail(2, &format!("configuration error: {e}")),
@@ -71,7 +74,46 @@ async fn main() -> ExitCode {
         Ok(doctor) => doctor,
         Err(e) => return fail(2, &e.to_string()),
     };
-    let report = doctor.run().await;
+    let mut report = doctor.run().await;
+    let mut leftovers = String::new();
+    if smoke {
+        if !report.passed() {
+            let _ = print(&report.to_text());
+            return fail(
+                1,
+                "the smoke run needs every check to pass first; it wrote nothing",
+            );
+        }
+        let pubsub = match PubSubConfig::from_env() {
+            Ok(pubsub) => pubsub,
+            Err(e) => return fail(2, &format!("configuration error: {e}")),
+        };
+        let timeout = match std::env::var(SMOKE_TIMEOUT).ok().map(|v| v.parse::<u64>()) {
+            None => smoke::DEFAULT_TIMEOUT,
+            Some(Ok(secs)) if secs > 0 => Duration::from_secs(secs),
+            Some(_) => {
+                return fail(
+                    2,
+                    &format!("configuration error: {SMOKE_TIMEOUT} must be a number of seconds"),
+                );
+            }
+        };
+        // Said before anything is written (on stderr, so that --json stays one document).
+        let _ = write!(
+            std::io::stderr().lock(),
+            "{}",
+            smoke::plan(&report.target[0].1)
+        );
+        let outcome = doctor.smoke(pubsub, timeout).run().await;
+        report.checks.retain(|c| {
+            !matches!(
+                c.item,
+                Item::TestApproval | Item::TestSubscription | Item::TestEndToEnd
+            )
+        });
+        report.checks.extend(outcome.checks.iter().cloned());
+        leftovers = outcome.leftovers();
+    }
     let text = if json {
         format!("{:#}\n", report.to_json())
     } else {
@@ -79,6 +121,9 @@ async fn main() -> ExitCode {
     };
     if print(&text) != ExitCode::SUCCESS {
         return ExitCode::from(2);
+    }
+    if !leftovers.is_empty() {
+        let _ = write!(std::io::stderr().lock(), "{leftovers}");
     }
     ExitCode::from(report.exit_code())
 }

@@ -8,7 +8,7 @@ use salesforce::{ObjectDescribe, SalesforceClient, SalesforceError};
 use serde_json::Value;
 use whmcs::{WhmcsClient, WhmcsError};
 
-use crate::checks::{self, CatalogProduct};
+use crate::checks::{self, CatalogProduct, FlowDefinitionRow, FlowVersionRow};
 use crate::config::DoctorConfig;
 use crate::report::{Check, Item, Report};
 
@@ -60,6 +60,15 @@ impl Doctor {
             whmcs,
             payment_method: payment_method.into(),
         }
+    }
+
+    /// The smoke run (`--smoke`) over this doctor's clients.
+    pub fn smoke(
+        &self,
+        pubsub: salesforce::pubsub::PubSubConfig,
+        timeout: std::time::Duration,
+    ) -> crate::smoke::SmokeRun {
+        crate::smoke::SmokeRun::new(self.salesforce.clone(), self.whmcs.clone(), pubsub, timeout)
     }
 
     /// Runs every check.
@@ -123,7 +132,51 @@ impl Doctor {
                 Described::Failed(e) => out.push(unreadable(Item::EventCreated, event.name, &e)),
             }
         }
+        match self.read_flow().await {
+            Ok((definition, version)) => {
+                out.extend(checks::check_flow(definition.as_ref(), version.as_ref()));
+            }
+            Err(e) => out.extend(checks::flow_unreadable(&e)),
+        }
         true
+    }
+
+    /// The Order Approval Flow through the Tooling API: its `FlowDefinition`
+    /// and, when it has one, its active `Flow` version with the metadata.
+    async fn read_flow(
+        &self,
+    ) -> Result<(Option<FlowDefinitionRow>, Option<FlowVersionRow>), SalesforceError> {
+        let query = soql::select(["Id", "ActiveVersionId", "LatestVersionId"])
+            .from("FlowDefinition")
+            .where_(Cond::eq("DeveloperName", checks::FLOW_API_NAME))
+            .build()?;
+        let page = self.salesforce.tooling_query::<Value>(&query).await?;
+        let Some(row) = page.records.first() else {
+            return Ok((None, None));
+        };
+        let id = |field: &str| row.get(field).and_then(Value::as_str).map(str::to_owned);
+        let definition = FlowDefinitionRow {
+            active_version_id: id("ActiveVersionId"),
+            latest_version_id: id("LatestVersionId"),
+        };
+        let Some(active) = definition.active_version_id.clone() else {
+            return Ok((Some(definition), None));
+        };
+        let query = soql::select(["Id", "VersionNumber", "Status", "Metadata"])
+            .from("Flow")
+            .where_(Cond::eq("Id", active.as_str()))
+            .build()?;
+        let page = self.salesforce.tooling_query::<Value>(&query).await?;
+        let version = page.records.first().map(|row| FlowVersionRow {
+            version_number: row.get("VersionNumber").and_then(Value::as_u64),
+            status: row
+                .get("Status")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            metadata: row.get("Metadata").cloned().unwrap_or(Value::Null),
+        });
+        Ok((Some(definition), version))
     }
 
     async fn describe(&self, name: &str) -> Described {

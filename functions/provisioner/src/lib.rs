@@ -8,13 +8,16 @@
 //! - [`batch`]: [`handle_batch`], one SQS batch → one partial batch response,
 //!   through the core's delivery rule (`portal_core::workers::provisioner::settle`,
 //!   FIFO per message group), which portal-local's worker runs too;
+//! - [`metrics`]: the batch's outcomes as one EMF line (the dashboard's
+//!   provisioner widgets);
 //!
 //! `main` only reads the config, wires the use case and runs the loop.
 
 pub mod batch;
 pub mod config;
+pub mod metrics;
 pub mod wiring;
 
-pub use batch::{handle_batch, invocation};
+pub use batch::{handle_batch, invocation, process_batch};
 pub use config::{ConfigError, ProvisionerConfig};
 pub use wiring::{LambdaProvisioner, SalesforceWhmcsProvisioner, assemble, build};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use portal_aws::SecretOverlay;
-use provisioner::{ProvisionerConfig, build, handle_batch, invocation};
+use provisioner::{ProvisionerConfig, build, invocation, metrics, process_batch};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -19,9 +19,10 @@ async fn main() -> anyhow::Result<()> {
         let provisioner = Arc::clone(&provisioner);
         async move {
             let invocation = invocation(&event.context);
-            Ok::<SqsBatchResponse, Infallible>(
-                handle_batch(&*provisioner, &event.payload, &invocation).await,
-            )
+            let (response, counts) =
+                process_batch(&*provisioner, &event.payload, &invocation).await;
+            metrics::write(&mut std::io::stdout(), &counts, chrono::Utc::now());
+            Ok::<SqsBatchResponse, Infallible>(response)
         }
     }))
     .await

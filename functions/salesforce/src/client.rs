@@ -453,6 +453,29 @@ impl SalesforceClient {
         self.call(&call, |raw| decode(&raw)).await
     }
 
+    /// Runs a Tooling API query (`tooling/query`: setup objects such as
+    /// `FlowDefinition` and `Flow`); returns its first page.
+    #[tracing::instrument(name = "salesforce.tooling_query", skip_all)]
+    pub async fn tooling_query<T: DeserializeOwned>(
+        &self,
+        soql: &Soql,
+    ) -> Result<QueryPage<T>, SalesforceError> {
+        if soql.has_references() {
+            return Err(SoqlError::ReferenceOutsideComposite.into());
+        }
+        let call = Call {
+            operation: "tooling_query",
+            method: Method::GET,
+            path: Path::Rest {
+                segments: vec!["tooling".to_owned(), "query".to_owned()],
+                query: Some(format!("q={}", percent_encode(soql.as_str()))),
+            },
+            body: None,
+            idempotent: true,
+        };
+        self.call(&call, |raw| decode(&raw)).await
+    }
+
     /// Fetches the page at a `nextRecordsUrl`.
     #[tracing::instrument(name = "salesforce.query_more", skip_all)]
     pub async fn query_more<T: DeserializeOwned>(

@@ -3,7 +3,7 @@
 //! Lambda service sets, and its memory read from `/proc/<pid>/status`.
 //! The child is killed when the value is dropped.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Instant;
@@ -101,7 +101,31 @@ impl FunctionProcess {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        let mut command = Command::new(binary);
+        Self::spawn_under(&[], binary, runtime_api, envs)
+    }
+
+    /// As [`FunctionProcess::spawn`], but started through `runner` (a program
+    /// and its arguments, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`) with
+    /// `binary` as its last argument. The process (and its memory) is the
+    /// runner's. An empty `runner` starts `binary` itself.
+    pub fn spawn_under<K, V>(
+        runner: &[OsString],
+        binary: &Path,
+        runtime_api: &str,
+        envs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, ProcessError>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let mut command = match runner.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
         command
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", runtime_api)

@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::fixtures;
+use crate::flow::OrderFlowSetup;
 use crate::gaps::SchemaGaps;
 use crate::ids;
 
@@ -50,6 +51,8 @@ pub struct EmulatorConfig {
     pub pubsub_tls: bool,
     /// Parts of the product's schema this org lacks (default: none).
     pub schema_gaps: SchemaGaps,
+    /// How the Order Approval Flow is set up (default: deployed and active).
+    pub order_flow: OrderFlowSetup,
 }
 
 /// The default Connected App consumer key.
@@ -83,6 +86,7 @@ impl Default for EmulatorConfig {
             pubsub_keepalive_interval: Duration::from_secs(60),
             pubsub_tls: false,
             schema_gaps: SchemaGaps::default(),
+            order_flow: OrderFlowSetup::default(),
         }
     }
 }

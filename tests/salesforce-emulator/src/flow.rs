@@ -47,6 +47,36 @@ pub fn order_approval(
     Some(EventPayload::for_order(&order_id, user_id, now))
 }
 
+/// How the org's Order Approval Flow is set up: what the Tooling API shows
+/// (`FlowDefinition`, `Flow`) and what an Order approval does. The default is
+/// the deployed, active flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrderFlowSetup {
+    /// Deployed and active; publishes the event.
+    #[default]
+    Active,
+    /// Deployed but never activated: the definition has no active version and
+    /// nothing runs on approval.
+    Inactive,
+    /// Not deployed: no definition, nothing runs.
+    Missing,
+    /// Active, but its version lacks the "create OrderProvisionRequested__e"
+    /// element: the Order becomes Activating and no event is published.
+    WithoutEvent,
+}
+
+impl OrderFlowSetup {
+    /// Whether the flow runs on an Order write.
+    pub fn runs(self) -> bool {
+        matches!(self, Self::Active | Self::WithoutEvent)
+    }
+
+    /// Whether a run publishes the event.
+    pub fn publishes(self) -> bool {
+        self == Self::Active
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,7 @@ pub use config::EmulatorConfig;
 pub use error::{ApiError, EmulatorError};
 pub use events::{EventBus, EventPayload, PublishedEvent};
 pub use faults::Fault;
+pub use flow::OrderFlowSetup;
 pub use gaps::SchemaGaps;
 pub use server::Emulator;
 

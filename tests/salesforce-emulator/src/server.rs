@@ -67,7 +67,8 @@ impl Shared {
             actor,
             Utc::now(),
         )
-        .with_gaps(&self.config.schema_gaps);
+        .with_gaps(&self.config.schema_gaps)
+        .with_order_flow(self.config.order_flow);
         let (out, commit) = work(&mut txn);
         if commit {
             let (data, events) = txn.into_parts();

@@ -23,12 +23,16 @@ pub struct World {
 
 /// A complete org (or one lacking `gaps`) and the seeded WHMCS.
 pub async fn world(gaps: SchemaGaps) -> World {
-    let org = Emulator::start(EmulatorConfig {
+    world_with(EmulatorConfig {
         schema_gaps: gaps,
         ..EmulatorConfig::default()
     })
     .await
-    .expect("the org starts");
+}
+
+/// An org set up as `config` says and the seeded WHMCS.
+pub async fn world_with(config: EmulatorConfig) -> World {
+    let org = Emulator::start(config).await.expect("the org starts");
     let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
         .await
         .expect("WHMCS starts");

@@ -3,5 +3,7 @@
 
 mod against_emulators;
 mod agreement;
+mod flow;
 mod helpers;
 mod metadata;
+mod smoke;

@@ -6,6 +6,8 @@ use chrono::TimeDelta;
 use portal_core::domain::OrderId;
 use portal_core::ports::{Clock, LeaseOwner, ProvisioningClaim, ProvisioningRecords};
 use provisioner::handle_batch;
+use provisioner::metrics::BatchCounts;
+use provisioner::process_batch;
 use serde_json::json;
 
 use crate::helpers::{failures, world};
@@ -104,5 +106,42 @@ async fn an_empty_batch_has_no_failures() {
     assert_eq!(
         serde_json::to_value(&response).expect("serializes"),
         json!({"batchItemFailures": []})
+    );
+}
+
+#[tokio::test]
+async fn a_batch_counts_each_outcome_for_the_metrics() {
+    let w = world().await;
+    w.add_product(
+        "BROKEN",
+        json!({"Family": "VPN", "Item_Class__c": "Service", "Billing_Cycle__c": "Monthly"}),
+    );
+    let good = w.seed_order("VPN", &["VPN-MONTHLY"]);
+    let broken = w.seed_order("VPN", &["BROKEN"]);
+    let (m_good, m_broken) = (w.approve(&good), w.approve(&broken));
+    let event = crate::helpers::sqs_event(&[
+        ("good", m_good.to_json()),
+        ("broken", m_broken.to_json()),
+        ("again", m_good.to_json()),
+        // Not a provisioning message, in the good Order's group: it holds the
+        // group back, so the next message of that group is returned unseen.
+        (
+            "garbage",
+            json!({"orderId": m_good.order_id.as_str()}).to_string(),
+        ),
+        ("unseen", m_good.to_json()),
+    ]);
+
+    let (response, counts) = process_batch(&w.provisioner, &event, &w.invocation()).await;
+
+    assert_eq!(failures(&response), ["garbage", "unseen"]);
+    assert_eq!(
+        counts,
+        BatchCounts {
+            provisioned: 1,
+            skipped: 1,
+            failed: 1,
+            retried: 2,
+        }
     );
 }

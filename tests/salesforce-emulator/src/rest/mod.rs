@@ -7,6 +7,7 @@ mod describe;
 mod errors;
 mod query;
 mod sobjects;
+mod tooling;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -291,6 +292,7 @@ pub fn dispatch(
         ["query" | "queryAll", locator] => query::next_page(shared, req, locator),
         ["composite"] if !in_composite => composite::composite(shared, txn, req),
         ["composite", "sobjects"] => composite::collection(txn, req),
+        ["tooling", "query"] if !in_composite => tooling::query(shared, req),
         _ => ApiError::not_found().into(),
     }
 }

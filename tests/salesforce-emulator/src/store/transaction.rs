@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::events::EventPayload;
 use crate::faults::Faults;
 use crate::flow;
+use crate::flow::OrderFlowSetup;
 use crate::gaps::{NO_GAPS, SchemaGaps};
 
 /// What an upsert by external id did.
@@ -51,6 +52,8 @@ pub struct Txn<'a> {
     unchecked: bool,
     /// What the org's schema lacks.
     gaps: &'a SchemaGaps,
+    /// Whether the Order Approval Flow runs and publishes.
+    order_flow: OrderFlowSetup,
 }
 
 enum Write {
@@ -77,7 +80,14 @@ impl<'a> Txn<'a> {
             writes: 0,
             unchecked: false,
             gaps: &NO_GAPS,
+            order_flow: OrderFlowSetup::Active,
         }
+    }
+
+    /// Makes the transaction run the Order Approval Flow as `setup` says.
+    pub(crate) fn with_order_flow(mut self, setup: OrderFlowSetup) -> Self {
+        self.order_flow = setup;
+        self
     }
 
     /// Makes the transaction see an org lacking `gaps`.
@@ -206,8 +216,10 @@ impl<'a> Txn<'a> {
         }
         if object.name == order::OBJECT {
             record.insert(order::TOTAL_AMOUNT.to_owned(), number(0.0));
-            if let Some(event) =
-                flow::order_approval(None, &mut record, &self.actor.user_id, self.now)
+            if self.order_flow.runs()
+                && let Some(event) =
+                    flow::order_approval(None, &mut record, &self.actor.user_id, self.now)
+                && self.order_flow.publishes()
             {
                 self.events.push(event);
             }
@@ -263,8 +275,10 @@ impl<'a> Txn<'a> {
         );
         self.apply_object_rules(object, Some(&old), &mut record)?;
         if object.name == order::OBJECT
+            && self.order_flow.runs()
             && let Some(event) =
                 flow::order_approval(Some(&old), &mut record, &self.actor.user_id, self.now)
+            && self.order_flow.publishes()
         {
             self.events.push(event);
         }
