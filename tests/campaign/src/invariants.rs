@@ -119,7 +119,10 @@ fn whmcs_orders(world: &World) -> (BTreeMap<String, BTreeSet<u64>>, BTreeMap<u64
     let mut by_order: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
     let mut products: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
     for service in world.whmcs.services() {
-        products.entry(service.order_id).or_default().push(service.pid);
+        products
+            .entry(service.order_id)
+            .or_default()
+            .push(service.pid);
         let Some(field) = salesforce_order_id_field(service.pid) else {
             continue;
         };
@@ -170,7 +173,10 @@ fn provisioned_once(world: &World, orders: &[Value], found: &mut Vec<Violation>)
             .map(|s| s.iter().copied().collect())
             .unwrap_or_default();
         if whmcs.len() > 1 {
-            violation(format!("Order {id} has {} WHMCS orders: {whmcs:?}", whmcs.len()));
+            violation(format!(
+                "Order {id} has {} WHMCS orders: {whmcs:?}",
+                whmcs.len()
+            ));
         }
         if activation == "Activating" {
             continue; // none-left-activating reports it
@@ -184,10 +190,16 @@ fn provisioned_once(world: &World, orders: &[Value], found: &mut Vec<Violation>)
         }
         let told = record[order::WHMCS_ORDER_ID]
             .as_u64()
-            .or_else(|| record[order::WHMCS_ORDER_ID].as_str().and_then(|s| s.parse().ok()))
+            .or_else(|| {
+                record[order::WHMCS_ORDER_ID]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+            })
             .or_else(|| record[order::WHMCS_ORDER_ID].as_f64().map(|f| f as u64));
         match whmcs.as_slice() {
-            [] => violation(format!("Order {id} is Provisioned but WHMCS has no order for it")),
+            [] => violation(format!(
+                "Order {id} is Provisioned but WHMCS has no order for it"
+            )),
             [one] => {
                 if told != Some(*one) {
                     violation(format!(
@@ -242,13 +254,15 @@ fn one_record_set_per_key(
             .iter()
             .filter(|c| text(c, contact::EMAIL).eq_ignore_ascii_case(&customer.email))
             .collect();
-        let account = customer.account_id.clone().or_else(|| {
-            of_email
-                .first()
-                .map(|c| text(c, contact::ACCOUNT_ID))
-        });
+        let account = customer
+            .account_id
+            .clone()
+            .or_else(|| of_email.first().map(|c| text(c, contact::ACCOUNT_ID)));
         if let Some(history) = customer.post(&format!("reg-{i}")) {
-            let ids: Vec<String> = of_email.iter().map(|c| text(c, contact::ACCOUNT_ID)).collect();
+            let ids: Vec<String> = of_email
+                .iter()
+                .map(|c| text(c, contact::ACCOUNT_ID))
+                .collect();
             judge(history, &ids, "accountId", "Contacts (registration)", found);
         }
         let Some(account) = account else {
@@ -258,7 +272,9 @@ fn one_record_set_per_key(
         if let Some(history) = customer.post(&format!("elig-{i}")) {
             let ids: Vec<String> = cases
                 .iter()
-                .filter(|c| on_account(c, case::ACCOUNT_ID) && text(c, case::TYPE) == "Eligibility Check")
+                .filter(|c| {
+                    on_account(c, case::ACCOUNT_ID) && text(c, case::TYPE) == "Eligibility Check"
+                })
                 .map(|c| text(c, case::OPPORTUNITY_ID))
                 .collect();
             judge(history, &ids, "opportunityId", "eligibility Cases", found);
@@ -285,7 +301,13 @@ fn one_record_set_per_key(
 
 /// One key's records against what its client was told: `ids` are the ids
 /// (named `field` in a 2xx body) of the records the key may have made.
-fn judge(history: &PostHistory, ids: &[String], field: &str, what: &str, found: &mut Vec<Violation>) {
+fn judge(
+    history: &PostHistory,
+    ids: &[String],
+    field: &str,
+    what: &str,
+    found: &mut Vec<Violation>,
+) {
     let told: Vec<String> = history.answers.iter().map(|a| a.summary()).collect();
     let mut violation = |detail: String| {
         found.push(Violation {
@@ -320,7 +342,12 @@ fn judge(history: &PostHistory, ids: &[String], field: &str, what: &str, found: 
     }
 }
 
-fn dead_letters(world: &World, orders: &[Value], undecodable: &[String], found: &mut Vec<Violation>) {
+fn dead_letters(
+    world: &World,
+    orders: &[Value],
+    undecodable: &[String],
+    found: &mut Vec<Violation>,
+) {
     let provisioned: BTreeSet<String> = orders
         .iter()
         .filter(|o| text(o, order::ACTIVATION_STATUS) == "Provisioned")

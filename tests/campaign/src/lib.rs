@@ -60,8 +60,7 @@ pub async fn run_seeds(
         let (shape, timings) = (Arc::clone(&shape), Arc::clone(&timings));
         async move {
             // Each seed on its own task: a panic in one is that seed's failure.
-            let handle =
-                tokio::spawn(async move { run_seed(seed, &shape, &timings).await });
+            let handle = tokio::spawn(async move { run_seed(seed, &shape, &timings).await });
             (seed, handle.await)
         }
     }))

@@ -96,7 +96,10 @@ impl Tally {
             self.errors.len(),
             self.seconds
         );
-        let _ = writeln!(out, "| fault class | schedules | orders | violations | seeds failing |");
+        let _ = writeln!(
+            out,
+            "| fault class | schedules | orders | violations | seeds failing |"
+        );
         let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
         for class in FaultClass::ALL {
             let row = self.classes.get(&class).copied().unwrap_or_default();

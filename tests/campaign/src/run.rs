@@ -98,7 +98,9 @@ impl fmt::Display for SeedReport {
                 f,
                 "  customer {}{}: {}",
                 c.plan.index,
-                c.stopped.map(|s| format!(" (stopped at {s})")).unwrap_or_default(),
+                c.stopped
+                    .map(|s| format!(" (stopped at {s})"))
+                    .unwrap_or_default(),
                 posts.join("; ")
             )?;
         }
@@ -114,7 +116,11 @@ impl fmt::Display for SeedReport {
 }
 
 /// Runs seed `seed`.
-pub async fn run_seed(seed: u64, shape: &Shape, timings: &Timings) -> Result<SeedReport, WorldError> {
+pub async fn run_seed(
+    seed: u64,
+    shape: &Shape,
+    timings: &Timings,
+) -> Result<SeedReport, WorldError> {
     let started = Instant::now();
     let schedule = Schedule::draw(seed, shape);
     let retention = schedule.event_retention_millis.map(Duration::from_millis);
@@ -122,12 +128,15 @@ pub async fn run_seed(seed: u64, shape: &Shape, timings: &Timings) -> Result<See
     seed_whmcs_clients(&world, &schedule).await;
 
     let window = Duration::from_millis(shape.window_millis);
-    let start = Instant::now();
     let portal = Portal::new(&world.api_url, Duration::from_secs(5));
     let staff = Staff::new(&world.org.base_url(), "local-admin");
-    let until = start + window + timings.settle;
     let undecodable = Arc::new(Mutex::new(Vec::new()));
     let catalog = Catalog::read(&world);
+    // The window starts once every client is built (a rustls client takes
+    // a while to build in a debug build): the faults' moments are counted
+    // from here.
+    let start = Instant::now();
+    let until = start + window + timings.settle;
     let (stop_staff, staff_stopped) = tokio::sync::watch::channel(false);
 
     let customers = futures::future::join_all(
@@ -162,6 +171,9 @@ pub async fn run_seed(seed: u64, shape: &Shape, timings: &Timings) -> Result<See
         (customers, applied, settled)
     };
     let ((customers, applied, settled), ()) = tokio::join!(main, staff_work);
+    // A staff round in flight when staff were told to stop may have approved
+    // a failed Order again: let that one finish too.
+    let settled = quiescent(&world, until).await && settled;
 
     let kills = world.stop().await;
     let undecodable = undecodable
@@ -203,7 +215,13 @@ impl Catalog {
                 .org
                 .records("Product2")
                 .iter()
-                .map(|p| (text(p, "ProductCode"), text(p, "Id"), p["WHMCS_Product_Id__c"].clone()))
+                .map(|p| {
+                    (
+                        text(p, "ProductCode"),
+                        text(p, "Id"),
+                        p["WHMCS_Product_Id__c"].clone(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -215,7 +233,10 @@ impl Catalog {
     /// Puts every product's mapping back.
     fn restore(&self, world: &World) {
         for (_, id, mapping) in &self.products {
-            let current = world.org.record(id).map(|r| r["WHMCS_Product_Id__c"].clone());
+            let current = world
+                .org
+                .record(id)
+                .map(|r| r["WHMCS_Product_Id__c"].clone());
             if current.as_ref() != Some(mapping) {
                 let _ = world
                     .org
@@ -238,7 +259,11 @@ async fn seed_whmcs_clients(world: &World, schedule: &Schedule) {
         form.extend(params);
         http.post(&url).form(&form).send()
     };
-    for plan in schedule.customers.iter().filter(|c| c.existing_services > 0) {
+    for plan in schedule
+        .customers
+        .iter()
+        .filter(|c| c.existing_services > 0)
+    {
         let client: Option<u64> = async {
             let answer: Value = call(vec![
                 ("action".into(), "AddClient".into()),
@@ -303,9 +328,10 @@ async fn apply(
             }
             Action::Restore(product) => {
                 if let Some((_, id, mapping)) = catalog.find(product) {
-                    let _ = world
-                        .org
-                        .update("Product2", id, json!({"WHMCS_Product_Id__c": mapping}));
+                    let _ =
+                        world
+                            .org
+                            .update("Product2", id, json!({"WHMCS_Product_Id__c": mapping}));
                 }
                 format!("CatalogRestored {{ product: {product:?} }}")
             }
@@ -323,7 +349,12 @@ enum Action {
     Restore(&'static str),
 }
 
-fn apply_one(world: &World, fault: &Fault, catalog: &Catalog, undecodable: &Mutex<Vec<String>>) -> String {
+fn apply_one(
+    world: &World,
+    fault: &Fault,
+    catalog: &Catalog,
+    undecodable: &Mutex<Vec<String>>,
+) -> String {
     let org = &world.org;
     let whmcs = &world.whmcs;
     let stall = world.timings.stall;
@@ -342,7 +373,10 @@ fn apply_one(world: &World, fault: &Fault, catalog: &Catalog, undecodable: &Mute
         }
         Fault::SalesforceRevokeSessions => org.inject(OrgFault::RevokeSessions),
         Fault::SalesforceCommitThenStall { n } => {
-            org.inject(OrgFault::CommitThenStall { delay: stall, n: *n });
+            org.inject(OrgFault::CommitThenStall {
+                delay: stall,
+                n: *n,
+            });
         }
         Fault::SalesforceCommitThenDrop { n } => org.inject(OrgFault::CommitThenDrop(*n)),
         Fault::WhmcsServerError { action } => whmcs.inject(WhmcsFault::server_error(action)),
@@ -385,10 +419,10 @@ fn apply_one(world: &World, fault: &Fault, catalog: &Catalog, undecodable: &Mute
         Fault::QueueReorder { n } => queue.reorder(*n),
         Fault::VisibilityExpiry { n } => queue.expire_visibility(*n),
         Fault::CatalogChange { product, .. } => {
-            if let Some((_, id, _)) = catalog.find(product) {
-                if let Err(error) = org.update("Product2", id, json!({"WHMCS_Product_Id__c": null})) {
-                    return format!(" → refused: {error}");
-                }
+            if let Some((_, id, _)) = catalog.find(product)
+                && let Err(error) = org.update("Product2", id, json!({"WHMCS_Product_Id__c": null}))
+            {
+                return format!(" → refused: {error}");
             }
         }
     }
@@ -418,6 +452,24 @@ async fn settle(world: &World, staff: &Staff, until: Instant) -> bool {
     }
 }
 
+/// Waits until no Order is `Activating` and the queue is empty (staff stopped).
+async fn quiescent(world: &World, until: Instant) -> bool {
+    loop {
+        let activating = world
+            .org
+            .records(portal_core::schema::order::OBJECT)
+            .iter()
+            .any(|o| text(o, "Activation_Status__c") == "Activating");
+        if !activating && world.stores.queue.inner().is_empty() && !world.stores.queue.holding() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn settled(world: &World, staff: &Staff) -> bool {
     let log = staff.log();
     let twice = staff
@@ -428,7 +480,10 @@ fn settled(world: &World, staff: &Staff) -> bool {
     let orders = world.org.records(portal_core::schema::order::OBJECT);
     let quiet = orders.iter().all(|o| {
         let id = text(o, "Id");
-        match (text(o, "Status").as_str(), text(o, "Activation_Status__c").as_str()) {
+        match (
+            text(o, "Status").as_str(),
+            text(o, "Activation_Status__c").as_str(),
+        ) {
             ("Pending Review", _) | (_, "Activating") => false,
             (_, "Failed") => log.reapproved.get(&id).copied().unwrap_or(0) >= REAPPROVALS,
             (_, "Provisioned") => {

@@ -518,7 +518,7 @@ fn draw_fault(
             n: rng.random_range(1..=3),
         },
         FaultClass::CatalogChange => Fault::CatalogChange {
-            product: *["SIM-DATA-20GB", "INT-HOME-1G", "VPN-MONTHLY"]
+            product: ["SIM-DATA-20GB", "INT-HOME-1G", "VPN-MONTHLY"]
                 .choose(rng)
                 .expect("products"),
             millis: rng.random_range(200..=1_200),
@@ -569,7 +569,11 @@ pub fn covering_seeds(start: u64, max: usize, shape: &Shape) -> Vec<u64> {
     let mut seed = start;
     while !missing.is_empty() && seeds.len() < max && seed < start + 10_000 {
         let schedule = Schedule::draw(seed, shape);
-        let adds = schedule.classes.iter().filter(|c| missing.contains(c)).count();
+        let adds = schedule
+            .classes
+            .iter()
+            .filter(|c| missing.contains(c))
+            .count();
         // Greedy: take a seed adding at least a third of what is still missing.
         if adds > 0 && adds * 3 >= missing.len().min(6) {
             missing.retain(|c| !schedule.classes.contains(c));

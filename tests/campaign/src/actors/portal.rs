@@ -42,7 +42,9 @@ impl Answer {
 
     /// The problem `type`'s last word (`urn:portal:problem:<code>`), if any.
     pub fn problem(&self) -> Option<&str> {
-        self.body["type"].as_str().map(|t| t.rsplit(':').next().unwrap_or(t))
+        self.body["type"]
+            .as_str()
+            .map(|t| t.rsplit(':').next().unwrap_or(t))
     }
 
     /// A short form for reports.
@@ -165,7 +167,14 @@ impl Portal {
 
     /// `POST path` with `key` and `body`, sent again (same key, same bytes)
     /// after every retryable answer until a definitive one or `until`.
-    pub async fn post(&self, token: &str, path: &str, key: &str, body: &Value, until: Instant) -> PostHistory {
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        key: &str,
+        body: &Value,
+        until: Instant,
+    ) -> PostHistory {
         let bytes = serde_json::to_vec(body).expect("JSON serialises");
         let mut history = PostHistory {
             path: path.to_owned(),

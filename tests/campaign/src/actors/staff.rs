@@ -100,7 +100,12 @@ impl Staff {
 
     /// The eligibility check of an Internet customer: Account `Checked`,
     /// Opportunity `Ready`.
-    pub async fn check_eligibility(&self, account: &str, opportunity: &str, until: Instant) -> bool {
+    pub async fn check_eligibility(
+        &self,
+        account: &str,
+        opportunity: &str,
+        until: Instant,
+    ) -> bool {
         self.patch(
             "Account",
             account,

@@ -130,6 +130,8 @@ pub struct AuditedReplayStore {
     gaps: Mutex<Vec<Gap>>,
     skipped: Mutex<Vec<SkippedEvent>>,
     saves: Mutex<u64>,
+    /// Events retention had dropped when the first position was saved.
+    before_first: Mutex<HashSet<[u8; 8]>>,
 }
 
 fn position(bytes: &[u8]) -> u64 {
@@ -146,6 +148,7 @@ impl AuditedReplayStore {
             gaps: Mutex::new(Vec::new()),
             skipped: Mutex::new(Vec::new()),
             saves: Mutex::new(0),
+            before_first: Mutex::new(HashSet::new()),
         }
     }
 
@@ -181,12 +184,30 @@ impl ReplayStore for AuditedReplayStore {
 
     async fn save(&self, topic: &str, replay_id: &ReplayId) -> Result<(), StoreError> {
         let saved = position(replay_id.as_bytes());
+        // Before the first position there is no replay id the org could
+        // refuse: a subscriber starting from EARLIEST cannot know of events
+        // retention dropped before it subscribed (in production, events
+        // older than 72 hours at the first deployment). Those are the
+        // reconciler's (none-left-activating checks that it finds them).
+        if self.inner.load(topic).await?.is_none() {
+            let retained: HashSet<[u8; 8]> =
+                self.log.bus.all().iter().map(|e| e.replay_id).collect();
+            lock(&self.before_first).extend(
+                self.log
+                    .all()
+                    .into_iter()
+                    .filter(|e| !retained.contains(&e.replay_id))
+                    .map(|e| e.replay_id),
+            );
+        }
+        let before_first = lock(&self.before_first).clone();
         let missing: Vec<SkippedEvent> = self
             .log
             .all()
             .into_iter()
             .filter(|e| u64::from_be_bytes(e.replay_id) <= saved)
             .filter(|e| !self.accepted.contains(&e.event_id))
+            .filter(|e| !before_first.contains(&e.replay_id))
             .filter(|e| !self.gap_covers(u64::from_be_bytes(e.replay_id), e.created_date))
             .map(|e| SkippedEvent {
                 saved,

@@ -96,56 +96,59 @@ fn start_subscriber(world: &World) -> super::Supervised {
     let queue = Arc::clone(&world.stores.queue);
     let dead_letters = Arc::clone(&world.stores.dead_letters);
     let org = Upstreams::of(world);
-    supervise(Worker::Subscriber.to_string(), move |generation, shutdown| {
-        let (replay, lease, queue, dead_letters) = (
-            Arc::clone(&replay),
-            Arc::clone(&lease),
-            Arc::clone(&queue),
-            Arc::clone(&dead_letters),
-        );
-        let (org, pubsub_url, timings) = (org.clone(), pubsub_url.clone(), timings.clone());
-        async move {
-            let Ok(salesforce) = org.salesforce() else {
-                return;
-            };
-            let config = match PubSubConfig::new(&pubsub_url) {
-                Ok(config) => config.with_watchdog(timings.watchdog),
-                Err(error) => {
-                    tracing::error!(%error, "no Pub/Sub configuration");
+    supervise(
+        Worker::Subscriber.to_string(),
+        move |generation, shutdown| {
+            let (replay, lease, queue, dead_letters) = (
+                Arc::clone(&replay),
+                Arc::clone(&lease),
+                Arc::clone(&queue),
+                Arc::clone(&dead_letters),
+            );
+            let (org, pubsub_url, timings) = (org.clone(), pubsub_url.clone(), timings.clone());
+            async move {
+                let Ok(salesforce) = org.salesforce() else {
                     return;
+                };
+                let config = match PubSubConfig::new(&pubsub_url) {
+                    Ok(config) => config.with_watchdog(timings.watchdog),
+                    Err(error) => {
+                        tracing::error!(%error, "no Pub/Sub configuration");
+                        return;
+                    }
+                };
+                let events = match PubSubClient::connect(config, salesforce).await {
+                    Ok(events) => events,
+                    Err(error) => {
+                        tracing::warn!(%error, "the Pub/Sub API could not be reached");
+                        return;
+                    }
+                };
+                let instance = LeaseOwner::new(format!("subscriber-{generation}"))
+                    .expect("a word and a number make a lease owner");
+                let mut settings = Settings::new(instance);
+                settings.start_from = StartFrom::Earliest;
+                settings.lease_ttl = timings.lease_ttl;
+                settings.lease_poll = timings.lease_poll;
+                settings.stop_timeout = timings.stop_timeout;
+                settings.flush_after = timings.flush_after;
+                settings.backoff = timings.backoff;
+                settings.jitter = Arc::new(SeededJitter::new(seed ^ u64::from(generation) << 32));
+                let ports = Ports {
+                    events,
+                    replay_store: replay,
+                    lease,
+                    queue,
+                    dead_letters,
+                    clock: SystemClock,
+                };
+                let metrics = Metrics::discard();
+                if let Err(error) = subscriber::run(&ports, &settings, &metrics, &shutdown).await {
+                    tracing::warn!(error = %portal_core::diagnostics::error_chain(&error), "the subscriber failed");
                 }
-            };
-            let events = match PubSubClient::connect(config, salesforce).await {
-                Ok(events) => events,
-                Err(error) => {
-                    tracing::warn!(%error, "the Pub/Sub API could not be reached");
-                    return;
-                }
-            };
-            let instance = LeaseOwner::new(format!("subscriber-{generation}"))
-                .expect("a word and a number make a lease owner");
-            let mut settings = Settings::new(instance);
-            settings.start_from = StartFrom::Earliest;
-            settings.lease_ttl = timings.lease_ttl;
-            settings.lease_poll = timings.lease_poll;
-            settings.stop_timeout = timings.stop_timeout;
-            settings.flush_after = timings.flush_after;
-            settings.backoff = timings.backoff;
-            settings.jitter = Arc::new(SeededJitter::new(seed ^ u64::from(generation) << 32));
-            let ports = Ports {
-                events,
-                replay_store: replay,
-                lease,
-                queue,
-                dead_letters,
-                clock: SystemClock,
-            };
-            let metrics = Metrics::discard();
-            if let Err(error) = subscriber::run(&ports, &settings, &metrics, &shutdown).await {
-                tracing::warn!(error = %portal_core::diagnostics::error_chain(&error), "the subscriber failed");
             }
-        }
-    })
+        },
+    )
 }
 
 /// Where a worker's clients point: a restarted worker makes new ones (new
@@ -181,45 +184,48 @@ fn start_provisioner(world: &World, n: usize) -> super::Supervised {
     let records = Arc::clone(&world.stores.records);
     let queue = Arc::clone(&world.stores.queue);
     let counters = Arc::new(PollCounters::default());
-    supervise(Worker::Provisioner(n).to_string(), move |generation, shutdown| {
-        let (org, timings, records, queue, counters) = (
-            org.clone(),
-            timings.clone(),
-            Arc::clone(&records),
-            Arc::clone(&queue),
-            Arc::clone(&counters),
-        );
-        async move {
-            let (Ok(salesforce), Ok(whmcs)) = (org.salesforce(), org.whmcs()) else {
-                return;
-            };
-            let provisioner = Provisioner::new(
-                SalesforceOrderLedger::new(salesforce),
-                WhmcsBilling::new(whmcs, "banktransfer"),
-                records,
-                SystemClock,
-                ProvisioningSettings {
-                    lease_margin: delta(timings.lease_margin),
-                    order_headroom: delta(timings.order_headroom),
-                },
+    supervise(
+        Worker::Provisioner(n).to_string(),
+        move |generation, shutdown| {
+            let (org, timings, records, queue, counters) = (
+                org.clone(),
+                timings.clone(),
+                Arc::clone(&records),
+                Arc::clone(&queue),
+                Arc::clone(&counters),
             );
-            let settings = PollSettings {
-                batch: 5,
-                invocation_time: timings.invocation,
-                idle_wait: timings.idle_wait,
-                name: format!("provisioner-{n}-{generation}"),
-            };
-            poll(
-                &provisioner,
-                &queue,
-                &SystemClock,
-                &settings,
-                &counters,
-                &shutdown,
-            )
-            .await;
-        }
-    })
+            async move {
+                let (Ok(salesforce), Ok(whmcs)) = (org.salesforce(), org.whmcs()) else {
+                    return;
+                };
+                let provisioner = Provisioner::new(
+                    SalesforceOrderLedger::new(salesforce),
+                    WhmcsBilling::new(whmcs, "banktransfer"),
+                    records,
+                    SystemClock,
+                    ProvisioningSettings {
+                        lease_margin: delta(timings.lease_margin),
+                        order_headroom: delta(timings.order_headroom),
+                    },
+                );
+                let settings = PollSettings {
+                    batch: 5,
+                    invocation_time: timings.invocation,
+                    idle_wait: timings.idle_wait,
+                    name: format!("provisioner-{n}-{generation}"),
+                };
+                poll(
+                    &provisioner,
+                    &queue,
+                    &SystemClock,
+                    &settings,
+                    &counters,
+                    &shutdown,
+                )
+                .await;
+            }
+        },
+    )
 }
 
 fn start_reconciler(world: &World) -> super::Supervised {
@@ -233,24 +239,26 @@ fn start_reconciler(world: &World) -> super::Supervised {
         Arc::clone(world.stores.queue.inner()),
         Arc::clone(&world.stores.dead_letters.inner),
     );
-    supervise(Worker::Reconciler.to_string(), move |generation, shutdown| {
-        let (records, attempts, gaps, queue, provisioning, events) = stores.clone();
-        let (org, timings) = (org.clone(), timings.clone());
-        async move {
-            let Ok(salesforce) = org.salesforce() else {
-                return;
-            };
-            let ports = ReconcilePorts {
-                orders: SalesforceStuckOrders::new(salesforce),
-                records,
-                attempts,
-                gaps,
-                queue,
-                depths: (provisioning, events),
-                clock: SystemClock,
-            };
-            let reconciler = Reconciler::new(ports, timings.reconcile.clone());
-            every(timings.reconcile_every, &shutdown, |run| {
+    supervise(
+        Worker::Reconciler.to_string(),
+        move |generation, shutdown| {
+            let (records, attempts, gaps, queue, provisioning, events) = stores.clone();
+            let (org, timings) = (org.clone(), timings.clone());
+            async move {
+                let Ok(salesforce) = org.salesforce() else {
+                    return;
+                };
+                let ports = ReconcilePorts {
+                    orders: SalesforceStuckOrders::new(salesforce),
+                    records,
+                    attempts,
+                    gaps,
+                    queue,
+                    depths: (provisioning, events),
+                    clock: SystemClock,
+                };
+                let reconciler = Reconciler::new(ports, timings.reconcile.clone());
+                every(timings.reconcile_every, &shutdown, |run| {
                 let reconciler = &reconciler;
                 async move {
                     let event = reconciler::scheduled_event(chrono::Utc::now());
@@ -267,8 +275,9 @@ fn start_reconciler(world: &World) -> super::Supervised {
                 }
             })
             .await;
-        }
-    })
+            }
+        },
+    )
 }
 
 fn delta(d: Duration) -> chrono::TimeDelta {
