@@ -5,13 +5,15 @@
 //! then the failing seeds with their first violation (each replays with
 //! `CAMPAIGN_SEED=<n> cargo test -p campaign --test campaign`).
 //! `CAMPAIGN_VERBOSE=1` prints every failing seed's whole report as it ends.
+//! `CAMPAIGN_CLASSES=whmcs-many-services,whmcs-drop-after-commit` keeps only
+//! the seeds whose schedule holds every class named (`CAMPAIGN_RUNS` of them).
 
 #![allow(clippy::print_stdout)]
 
 use std::io::Write as _;
 use std::time::Instant;
 
-use campaign::{Shape, Tally, Timings, run_seeds};
+use campaign::{Schedule, Shape, Tally, Timings, run_seeds};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -33,11 +35,32 @@ fn main() {
         .expect("a tokio runtime starts");
     let started = Instant::now();
     let mut tally = Tally::default();
-    let seeds: Vec<u64> = (first..first + runs).collect();
+    let shape = Shape::default();
+    let wanted: Vec<String> = std::env::var("CAMPAIGN_CLASSES")
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let seeds: Vec<u64> = (first..)
+        .filter(|seed| {
+            let classes: Vec<String> = Schedule::draw(*seed, &shape)
+                .classes
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            wanted.iter().all(|w| classes.contains(w))
+        })
+        .take(usize::try_from(runs).unwrap_or(usize::MAX))
+        .collect();
+    let (lowest, highest) = (
+        seeds.first().copied().unwrap_or(first),
+        seeds.last().copied().unwrap_or(first),
+    );
     runtime.block_on(run_seeds(
         seeds,
         parallel,
-        Shape::default(),
+        shape,
         Timings::compressed(),
         |seed, result| {
             match result {
@@ -62,8 +85,12 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "seeds {first}..={} ({parallel} at a time), {:.0} s wall\n",
-        first + runs - 1,
+        "{runs} seeds in {lowest}..={highest}{} ({parallel} at a time), {:.0} s wall\n",
+        if wanted.is_empty() {
+            String::new()
+        } else {
+            format!(" holding {}", wanted.join(" + "))
+        },
         started.elapsed().as_secs_f64()
     );
     let _ = write!(out, "{}", tally.markdown());
