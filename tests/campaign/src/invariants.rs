@@ -83,15 +83,18 @@ fn id15(id: &str) -> &str {
 }
 
 /// Checks every invariant; `undecodable` are the event ids of the
-/// undecodable events the schedule published.
+/// undecodable events the schedule published, `seeded` the WHMCS orders
+/// made before the window (customers' existing services).
 pub fn check(
     world: &World,
     customers: &[CustomerRecord],
     undecodable: &[String],
+    seeded: &BTreeSet<u64>,
 ) -> Vec<Violation> {
     let mut found = Vec::new();
     let orders = world.org.records(order::OBJECT);
     provisioned_once(world, &orders, &mut found);
+    one_whmcs_order_per_customer(world, customers, seeded, &mut found);
     none_activating(&orders, &mut found);
     one_record_set_per_key(world, customers, &orders, &mut found);
     for skipped in world.stores.replay.skipped() {
@@ -225,6 +228,43 @@ fn provisioned_once(world: &World, orders: &[Value], found: &mut Vec<Violation>)
             violation(format!(
                 "WHMCS orders {whmcs:?} carry Order {sf}, which was never approved"
             ));
+        }
+    }
+}
+
+/// Every customer makes one Order, so the pipeline makes at most one WHMCS
+/// order for its client. Counted by client, not through the services'
+/// "Salesforce Order Id": an order WHMCS made without its lines (an
+/// `IncompleteOrder` of a one-line Order) has no service to carry it.
+fn one_whmcs_order_per_customer(
+    world: &World,
+    customers: &[CustomerRecord],
+    seeded: &BTreeSet<u64>,
+    found: &mut Vec<Violation>,
+) {
+    let clients = world.whmcs.clients();
+    let orders = world.whmcs.orders();
+    for customer in customers {
+        for client in clients
+            .iter()
+            .filter(|c| c.email.eq_ignore_ascii_case(&customer.email))
+        {
+            let made: Vec<u64> = orders
+                .iter()
+                .filter(|o| o.client_id == client.id && !seeded.contains(&o.id))
+                .map(|o| o.id)
+                .collect();
+            if made.len() > 1 {
+                found.push(Violation {
+                    invariant: Invariant::ProvisionedOnce,
+                    detail: format!(
+                        "customer {} (WHMCS client {}) has {} WHMCS orders for one Order: {made:?}",
+                        customer.plan.index,
+                        client.id,
+                        made.len()
+                    ),
+                });
+            }
         }
     }
 }

@@ -126,6 +126,8 @@ pub async fn run_seed(
     let retention = schedule.event_retention_millis.map(Duration::from_millis);
     let mut world = World::start(seed, timings.clone(), retention).await?;
     seed_whmcs_clients(&world, &schedule).await;
+    let seeded: std::collections::BTreeSet<u64> =
+        world.whmcs.orders().iter().map(|o| o.id).collect();
 
     let window = Duration::from_millis(shape.window_millis);
     let portal = Portal::new(&world.api_url, Duration::from_secs(5));
@@ -180,7 +182,7 @@ pub async fn run_seed(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let violations = invariants::check(&world, &customers, &undecodable);
+    let violations = invariants::check(&world, &customers, &undecodable, &seeded);
     let orders = world.org.records(portal_core::schema::order::OBJECT);
     let count = |pred: &dyn Fn(&Value) -> bool| orders.iter().filter(|o| pred(o)).count();
     Ok(SeedReport {
