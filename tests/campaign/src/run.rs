@@ -147,19 +147,21 @@ pub async fn run_seed(
             .iter()
             .map(|plan| journey(plan, start, &portal, &staff, until)),
     );
+    // Staff approve failed Orders again only once every fault is lifted,
+    // which is later than the window's end when the faults ran late.
+    let cleared = std::sync::atomic::AtomicBool::new(false);
     let faults = async {
         let applied = apply(&world, &schedule, start, &catalog, &undecodable).await;
         tokio::time::sleep_until(start + window).await;
         clear(&world, &catalog);
+        cleared.store(true, std::sync::atomic::Ordering::SeqCst);
         applied
     };
     let staff_work = async {
         let mut stopped = staff_stopped.clone();
-        let cleared_at = start + window;
         loop {
-            staff
-                .round(&world.org, Instant::now() >= cleared_at, until)
-                .await;
+            let failed_too = cleared.load(std::sync::atomic::Ordering::SeqCst);
+            staff.round(&world.org, failed_too, until).await;
             tokio::select! {
                 _ = stopped.changed() => break,
                 () = tokio::time::sleep(Duration::from_millis(50)) => {}

@@ -162,6 +162,12 @@ impl AuditedReplayStore {
         *lock(&self.saves)
     }
 
+    /// Whether retention had dropped the event at `replay_id` when the first
+    /// position was saved (see [`ReplayStore::save`] below).
+    pub fn dropped_before_first(&self, replay_id: [u8; 8]) -> bool {
+        lock(&self.before_first).contains(&replay_id)
+    }
+
     /// Whether a recorded gap covers an event published at `created` at
     /// position `event`: after the gap's refused position, and no later than
     /// the moment the gap was noticed (the window the reconciler sweeps,
