@@ -89,7 +89,8 @@ async fn main() -> anyhow::Result<()> {
         first.0
     );
     let account_id = text(&first.3, "accountId")?.to_owned();
-    let token = world.key.token("first", Some(&account_id))?;
+    // The token that registered: its login is linked now.
+    let token = new_token.clone();
 
     let health = measure(&world, Request::get("/health").body(Body::empty())?).await?;
     row("GET /health", "", &health, Some(0), "—");
@@ -118,6 +119,49 @@ async fn main() -> anyhow::Result<()> {
         &again,
         Some(2),
         "— (the guide has no repeat rule)",
+    );
+
+    // Existing customers: a customer number with the Contact's verified e-mail
+    // links at once; one that does not prove anything gets the staff Case.
+    let legacy = world.emulator.insert(
+        account::OBJECT,
+        json!({account::NAME: "Legacy Customer", account::CUSTOMER_NUMBER: "C-7001"}),
+    )?;
+    world.emulator.insert(
+        "Contact",
+        json!({"LastName": "Legacy", "Email": "legacy@example.jp", "AccountId": legacy}),
+    )?;
+    let legacy_token = world.key.token("legacy", None)?;
+    let numbered = json!({"firstName": "Ken", "lastName": "Legacy", "customerNumber": "C-7001"});
+    let proved = measure(
+        &world,
+        post("/registrations", &legacy_token, "r4", &numbered)?,
+    )
+    .await?;
+    row(
+        "POST /registrations",
+        "customer number + verified e-mail of its Contact (links, 201)",
+        &proved,
+        Some(2),
+        "3: find + update Account (+ create Contact)",
+    );
+    let stranger = world.key.token("stranger", None)?;
+    let unproved = measure(&world, post("/registrations", &stranger, "r5", &numbered)?).await?;
+    row(
+        "POST /registrations",
+        "customer number not proved (202, staff Case)",
+        &unproved,
+        Some(2),
+        "—",
+    );
+    let unknown = json!({"firstName": "Ken", "lastName": "Legacy", "customerNumber": "C-9999"});
+    let unknown = measure(&world, post("/registrations", &stranger, "r6", &unknown)?).await?;
+    row(
+        "POST /registrations",
+        "unknown customer number (202)",
+        &unknown,
+        Some(2),
+        "—",
     );
 
     let account = measure(&world, get("/account", &token)?).await?;

@@ -8,9 +8,15 @@
 //! alternate the two so that noise hits both; the table shows medians over
 //! rounds. Also: the cost of verifying one ES256 token alone.
 //!
+//! A second table puts the API's state on the moto server (the DynamoDB
+//! adapters: idempotency records, per-login counters, the login link and the
+//! Account's status), at concurrency 1, with the login's link cached (the
+//! default) and uncached (`PORTAL_LINK_CACHE_SECS=0`: every request reads the
+//! link and the status), beside the in-memory state and the direct calls.
+//!
 //! `cargo bench -p portal-http --bench handler_overhead`
 //! (`BENCH_ROUNDS`, default 5; `BENCH_REQUESTS`, per round and measurement, default 800;
-//! the GETs send 4× as many at concurrency 16).
+//! the GETs send 4× as many at concurrency 16; `BENCH_MOTO_REQUESTS`, default 200).
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
@@ -27,7 +33,7 @@ use portal_core::portal::{self as uc, Caller, PortalSettings, SupportCaseRequest
 use portal_http::{Authenticator, PortalPorts as _};
 use serde_json::json;
 
-use common::{World, get, median, post, quantile, setting};
+use common::{State, World, get, median, post, quantile, setting};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
@@ -67,7 +73,12 @@ struct Bench {
 impl Bench {
     /// A fresh world with one registered customer.
     async fn start() -> anyhow::Result<Arc<Self>> {
-        let world = World::start().await?;
+        Self::start_with(State::InMemory).await
+    }
+
+    /// A fresh world keeping the API's state in `state`, with one registered customer.
+    async fn start_with(state: State) -> anyhow::Result<Arc<Self>> {
+        let world = World::start_with(state).await?;
         let (token, account_id) = world.customer("bench").await?;
         let caller = Caller {
             login: Login::new(common::ISSUER, "bench").context("a login")?,
@@ -294,6 +305,91 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "Measured in {:.1} s; machine: {}.",
         elapsed.as_secs_f64(),
+        common::machine()
+    );
+    moto_table(rounds, setting("BENCH_MOTO_REQUESTS", 200)).await
+}
+
+/// The API's own cost with its state on moto, link cached and uncached.
+async fn moto_table(rounds: usize, requests: usize) -> anyhow::Result<()> {
+    let cached = std::time::Duration::from_secs(60);
+    let states = [
+        ("in memory", State::InMemory),
+        ("moto, link cached", State::Moto { link_cache: cached }),
+        (
+            "moto, link uncached",
+            State::Moto {
+                link_cache: std::time::Duration::ZERO,
+            },
+        ),
+    ];
+    let started = Instant::now();
+    // Per route: direct, then one sample set per state.
+    let mut results: Vec<(Route, Samples, Vec<Samples>)> = Vec::new();
+    for route in Route::ALL {
+        let mut direct = Samples::default();
+        let mut by_state: Vec<Samples> = states.iter().map(|_| Samples::default()).collect();
+        // GETs reuse one world per state; POSTs get a fresh one per measurement.
+        let mut worlds = Vec::new();
+        if route != Route::SupportCase {
+            for (_, state) in &states {
+                let bench = Bench::start_with(*state).await?;
+                run(&bench, route, Mode::Router, 1, 20).await?;
+                worlds.push(bench);
+            }
+        }
+        for round in 0..rounds {
+            let bench = if route == Route::SupportCase {
+                Bench::start().await?
+            } else {
+                Arc::clone(&worlds[0])
+            };
+            direct.push(&run(&bench, route, Mode::Direct, 1, requests).await?);
+            for offset in 0..states.len() {
+                // Rotate which state goes first.
+                let i = (round + offset) % states.len();
+                let bench = if route == Route::SupportCase {
+                    let fresh = Bench::start_with(states[i].1).await?;
+                    run(&fresh, route, Mode::Router, 1, 10).await?;
+                    fresh
+                } else {
+                    Arc::clone(&worlds[i])
+                };
+                by_state[i].push(&run(&bench, route, Mode::Router, 1, requests).await?);
+            }
+        }
+        results.push((route, direct, by_state));
+    }
+    println!("\n## The API's own cost with its state on moto (concurrency 1)\n");
+    println!(
+        "Medians over {rounds} rounds of {requests} requests. *own cost* = API p50 − direct p50. \
+         *moto* = the DynamoDB adapters on the local moto server (a Python process: one call \
+         costs it ~1 ms, more than DynamoDB from Lambda); *link uncached* = \
+         `PORTAL_LINK_CACHE_SECS=0`, so every request reads the link item and the Account's \
+         status (2 GetItem) before its route.\n"
+    );
+    println!(
+        "| route | direct p50 µs | in memory: p50 µs (own cost) | moto, link cached: p50 µs (own cost) | moto, link uncached: p50 µs (own cost) | link lookup, uncached − cached |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (route, mut direct, mut by_state) in results {
+        let (d50, _, _) = direct.medians();
+        let p50: Vec<f64> = by_state.iter_mut().map(|s| s.medians().0).collect();
+        println!(
+            "| {} | {d50:.0} | {:.0} (+{:.0}) | {:.0} (+{:.0}) | {:.0} (+{:.0}) | +{:.0} µs |",
+            route.name(),
+            p50[0],
+            p50[0] - d50,
+            p50[1],
+            p50[1] - d50,
+            p50[2],
+            p50[2] - d50,
+            p50[2] - p50[1]
+        );
+    }
+    println!(
+        "\nMeasured in {:.1} s; machine: {}.",
+        started.elapsed().as_secs_f64(),
         common::machine()
     );
     Ok(())

@@ -113,9 +113,9 @@ where
     async fn take(
         &self,
         login: &Login,
-        window: &LimitWindow,
+        windows: &[LimitWindow],
         now: DateTime<Utc>,
     ) -> Result<LimitDecision, StoreError> {
-        self.limits.take(login, window, now).await
+        self.limits.take(login, windows, now).await
     }
 }

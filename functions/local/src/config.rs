@@ -7,6 +7,7 @@
 //! | `SF_EMULATOR_PUBSUB_BIND` | `127.0.0.1:8082` | where the emulated org's Pub/Sub gRPC API listens |
 //! | `SF_EMULATOR_ADMIN_TOKEN` | `local-admin` | the org's static staff token |
 //! | `SF_EMULATOR_DAILY_API_LIMIT` | `15000` | the emulated org's API allocation over a rolling 24 hours |
+//! | `SF_REQUEST_TIMEOUT_MS` | `20000` | the API's timeout of each call to the emulated org too |
 //! | `SF_LOGIN_URL` (+ the other `SF_*`) | unset | use this real org instead of the emulator |
 //! | `SF_PUBSUB_ENDPOINT` (+ `SF_PUBSUB_*`) | the global endpoint | the real org's Pub/Sub API |
 //! | `WHMCS_EMULATOR_BIND` | `127.0.0.1:8083` | where the emulated WHMCS listens |
@@ -92,6 +93,8 @@ pub enum SalesforceTarget {
         admin_token: String,
         /// Its API request allocation over a rolling 24 hours.
         daily_api_limit: u64,
+        /// The timeout of each call to it (`SF_REQUEST_TIMEOUT_MS`).
+        request_timeout: Duration,
     },
     /// A real org (sandbox or production), from the `SF_*` settings.
     Real(Box<SalesforceConfig>, PubSubConfig),
@@ -176,6 +179,12 @@ impl LocalConfig {
                     })
                     .map_err(invalid)?
                     .unwrap_or(DEFAULT_DAILY_API_LIMIT),
+                request_timeout: env
+                    .millis(
+                        salesforce::config::REQUEST_TIMEOUT_MS,
+                        salesforce::config::DEFAULT_REQUEST_TIMEOUT,
+                    )
+                    .map_err(invalid)?,
             }
         };
         let price_book =
@@ -241,6 +250,7 @@ mod tests {
                 pubsub_bind,
                 admin_token,
                 daily_api_limit,
+                ..
             } => {
                 assert_eq!(bind.to_string(), "127.0.0.1:8081");
                 assert_eq!(pubsub_bind.to_string(), "127.0.0.1:8082");

@@ -133,8 +133,16 @@ impl Runner {
                 pubsub_bind,
                 admin_token,
                 daily_api_limit,
+                request_timeout,
             } => (
-                org::start_emulator(bind, pubsub_bind, admin_token, daily_api_limit).await?,
+                org::start_emulator(
+                    bind,
+                    pubsub_bind,
+                    admin_token,
+                    daily_api_limit,
+                    request_timeout,
+                )
+                .await?,
                 StartFrom::Earliest,
             ),
             SalesforceTarget::Real(sf, pubsub) => (org::connect(*sf, pubsub)?, StartFrom::Latest),

@@ -1,8 +1,9 @@
 //! The reconciler Lambda, run by an EventBridge schedule: one pass of
 //! `portal_core::reconcile` per invocation (re-enqueues Orders stuck in
 //! `Activating` and unsettled provisioning records with backoff, sweeps the
-//! replay gaps, reads the dead-letter queues' depth), its report logged and
-//! written as EMF metrics.
+//! replay gaps, reads the dead-letter queues' depth, copies staff
+//! deactivations of Accounts for the API), its report logged and written as
+//! EMF metrics.
 //!
 //! - [`config`]: [`ReconcilerConfig`], read once at cold start;
 //! - [`wiring`]: the use case over Salesforce, DynamoDB and SQS;
@@ -117,6 +118,9 @@ pub fn summary(report: &ReconcileReport) -> Value {
         "sendFailures": report.send_failures,
         "gapsSwept": report.gaps_swept,
         "gapsPending": report.gaps_pending,
+        "accountsSynced": report.accounts_synced,
+        "accountsInactive": report.accounts_inactive,
+        "moreAccounts": report.more_accounts,
         "deadLetters": report
             .dead_letters
             .iter()

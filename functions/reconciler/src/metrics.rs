@@ -5,7 +5,8 @@
 //!   `StuckOrders`, `MoreStuckOrders` (1 when a page was not enough),
 //!   `UnsettledRecords`, `Reenqueued`, `AlreadyProvisioned`, `InFlight`,
 //!   `BackingOff`, `AttemptsExhausted`, `SendFailures`, `GapsSwept`,
-//!   `GapsPending`, `FailedSteps`;
+//!   `GapsPending`, `AccountsSynced`, `AccountsInactive`, `MoreAccounts`,
+//!   `FailedSteps`;
 //! - one line per dead-letter queue with dimensions `Service`, `Queue` and
 //!   `DeadLetterDepth` (waiting) and `DeadLetterInFlight`.
 //!
@@ -24,7 +25,7 @@ pub const ATTEMPTS_EXHAUSTED: &str = "AttemptsExhausted";
 
 /// The EMF lines of one run.
 pub fn emf_lines(report: &ReconcileReport, now: DateTime<Utc>) -> Vec<String> {
-    let counts: [(&str, u64); 12] = [
+    let counts: [(&str, u64); 15] = [
         ("StuckOrders", report.stuck_orders.into()),
         ("MoreStuckOrders", u64::from(report.more_stuck_orders)),
         ("UnsettledRecords", report.unsettled_records.into()),
@@ -39,6 +40,9 @@ pub fn emf_lines(report: &ReconcileReport, now: DateTime<Utc>) -> Vec<String> {
         ("SendFailures", report.send_failures.into()),
         ("GapsSwept", report.gaps_swept.into()),
         ("GapsPending", report.gaps_pending.into()),
+        ("AccountsSynced", report.accounts_synced.into()),
+        ("AccountsInactive", report.accounts_inactive.into()),
+        ("MoreAccounts", u64::from(report.more_accounts)),
         (
             "FailedSteps",
             u64::try_from(report.failures.len()).unwrap_or(u64::MAX),

@@ -1,13 +1,13 @@
 //! The use case wired to its production adapters.
 
 use portal_aws::{
-    AwsClients, DynamoProvisioningRecords, DynamoReconcileAttempts, DynamoReplayStore,
-    SqsProvisioningQueue, SqsQueueDepths,
+    AwsClients, DynamoAccountStatuses, DynamoProvisioningRecords, DynamoReconcileAttempts,
+    DynamoReplayStore, SqsProvisioningQueue, SqsQueueDepths,
 };
 use portal_core::ports::{Clock, EVENT_DLQ, PROVISIONING_DLQ, SystemClock};
 use portal_core::reconcile::{ReconcilePorts, ReconcileSettings, Reconciler};
 use salesforce::SalesforceClient;
-use salesforce::reconcile::SalesforceStuckOrders;
+use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
 
 use crate::config::{AwsTargets, ReconcilerConfig};
 
@@ -20,6 +20,8 @@ pub type AwsReconciler<C> = Reconciler<
     SqsProvisioningQueue,
     SqsQueueDepths,
     C,
+    SalesforcePortalStatuses,
+    DynamoAccountStatuses,
 >;
 
 /// The use case as the Lambda runs it.
@@ -60,7 +62,9 @@ pub fn assemble<C: Clock>(
 ) -> AwsReconciler<C> {
     let table = targets.state_table.as_str();
     let ports = ReconcilePorts {
-        orders: SalesforceStuckOrders::new(salesforce),
+        orders: SalesforceStuckOrders::new(salesforce.clone()),
+        portal_statuses: SalesforcePortalStatuses::new(salesforce),
+        account_statuses: DynamoAccountStatuses::new(aws.dynamo.clone(), table),
         records: DynamoProvisioningRecords::new(aws.dynamo.clone(), table),
         attempts: DynamoReconcileAttempts::new(aws.dynamo.clone(), table),
         gaps: DynamoReplayStore::new(aws.dynamo.clone(), table),

@@ -1,6 +1,7 @@
 //! The Salesforce side of reconciliation: [`SalesforceStuckOrders`]
 //! implements the [`StuckOrders`] port of `portal_core::reconcile` with ONE
-//! query per page:
+//! query per page, and [`SalesforcePortalStatuses`] the [`PortalStatusChanges`]
+//! port (staff deactivations) with ONE query per run. The stuck Orders:
 //!
 //! ```text
 //! SELECT Id, LastModifiedDate FROM Order
@@ -16,15 +17,24 @@
 //! instead of reading the same oldest ones every run. The one row past the
 //! limit only tells that more Orders remain (it is not returned). A gap window without a known start is `LastModifiedDate <=
 //! <gap end>`. Datetime literals have whole seconds: a window's end is
-//! rounded up a second, so the window only ever grows. Names come from
-//! `portal_core::schema`, the text from the SOQL builder. Errors: lock
+//! rounded up a second, so the window only ever grows. The portal Accounts:
+//!
+//! ```text
+//! SELECT Id, Portal_Status__c, LastModifiedDate FROM Account
+//! WHERE (Portal_Status__c != null AND LastModifiedDate >= <since>)
+//! ORDER BY LastModifiedDate ASC, Id ASC LIMIT <limit + 1>
+//! ```
+//!
+//! (`since` floored to the second, so nothing modified at it is missed).
+//! Names come from `portal_core::schema`, the text from the SOQL builder. Errors: lock
 //! contention, the concurrent-request limit, 5xx and network failures (after
 //! the client's own retries) are [`SweepError::Unavailable`]; the rest
 //! [`SweepError::Rejected`].
 
 use chrono::{DateTime, TimeDelta, Utc};
-use portal_core::domain::ActivationStatus;
 use portal_core::domain::OrderId;
+use portal_core::domain::{AccountId, ActivationStatus, PortalStatus};
+use portal_core::ports::{PortalStatusChange, PortalStatusChanges, PortalStatusPage};
 use portal_core::reconcile::{
     StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError,
 };
@@ -32,7 +42,7 @@ use serde::Deserialize;
 
 use crate::client::SalesforceClient;
 use crate::error::SalesforceError;
-use crate::schema::order;
+use crate::schema::{account, order};
 use crate::soql::{Cond, Order, Soql, select};
 
 /// `Id`, a system field of every object.
@@ -141,6 +151,84 @@ impl StuckOrders for SalesforceStuckOrders {
     }
 }
 
+/// The [`PortalStatusChanges`] port over the Salesforce REST API.
+#[derive(Debug, Clone)]
+pub struct SalesforcePortalStatuses {
+    client: SalesforceClient,
+}
+
+impl SalesforcePortalStatuses {
+    /// The sync's query over `client`.
+    pub fn new(client: SalesforceClient) -> Self {
+        Self { client }
+    }
+}
+
+/// The query of the portal Accounts modified at or after `since` (see the module docs).
+///
+/// # Errors
+/// A [`SalesforceError`] when the builder refuses it (it cannot, for these names).
+pub fn portal_statuses_query(
+    since: Option<DateTime<Utc>>,
+    limit: u32,
+) -> Result<Soql, SalesforceError> {
+    let mut when = Cond::ne(account::PORTAL_STATUS, None::<&str>);
+    if let Some(since) = since {
+        when = when.and(Cond::ge(LAST_MODIFIED_DATE, since));
+    }
+    Ok(select([ID, account::PORTAL_STATUS, LAST_MODIFIED_DATE])
+        .from(account::OBJECT)
+        .where_(when)
+        .order_by(LAST_MODIFIED_DATE, Order::Asc)
+        .order_by(ID, Order::Asc)
+        .limit(limit.saturating_add(1))
+        .build()?)
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "Portal_Status__c")]
+    portal_status: Option<String>,
+    #[serde(rename = "LastModifiedDate")]
+    last_modified: String,
+}
+
+impl PortalStatusChanges for SalesforcePortalStatuses {
+    #[tracing::instrument(name = "salesforce.reconcile.portal_statuses", skip_all, fields(limit))]
+    async fn changed_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<PortalStatusPage, SweepError> {
+        let soql = portal_statuses_query(since, limit).map_err(sweep_error)?;
+        let page = self
+            .client
+            .query::<AccountRow>(&soql)
+            .await
+            .map_err(sweep_error)?;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = page.records.len() > limit;
+        let changes = page
+            .records
+            .into_iter()
+            .take(limit)
+            .map(|row| {
+                Ok(PortalStatusChange {
+                    account_id: AccountId::parse(&row.id)
+                        .map_err(|_| malformed("an Account Id is not an Account id"))?,
+                    inactive: row.portal_status.as_deref()
+                        == Some(PortalStatus::Inactive.as_salesforce()),
+                    modified_at: datetime(&row.last_modified)
+                        .ok_or_else(|| malformed("LastModifiedDate is not a datetime"))?,
+                })
+            })
+            .collect::<Result<Vec<_>, SweepError>>()?;
+        Ok(PortalStatusPage { changes, more })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use portal_core::reconcile::TimeWindow;
@@ -185,6 +273,23 @@ mod tests {
             "SELECT Id, LastModifiedDate FROM Order WHERE (Activation_Status__c = 'Activating' AND \
              (LastModifiedDate <= 2024-05-01T09:45:00Z) AND Id > '801Em0000000010IAA') \
              ORDER BY Id ASC LIMIT 201"
+        );
+    }
+
+    #[test]
+    fn the_account_query_selects_portal_accounts_modified_since_the_cursor() {
+        assert_eq!(
+            portal_statuses_query(Some(at("2024-05-01T09:45:30.900Z")), 2000)
+                .unwrap()
+                .as_str(),
+            "SELECT Id, Portal_Status__c, LastModifiedDate FROM Account WHERE \
+             (Portal_Status__c != null AND LastModifiedDate >= 2024-05-01T09:45:30Z) \
+             ORDER BY LastModifiedDate ASC, Id ASC LIMIT 2001"
+        );
+        assert_eq!(
+            portal_statuses_query(None, 10).unwrap().as_str(),
+            "SELECT Id, Portal_Status__c, LastModifiedDate FROM Account WHERE \
+             Portal_Status__c != null ORDER BY LastModifiedDate ASC, Id ASC LIMIT 11"
         );
     }
 }

@@ -16,7 +16,7 @@ use crate::errors::store_error;
 
 const SK: &str = "PORTAL_STATUS";
 const INACTIVE: &str = "Inactive";
-const CURSOR_PK: &str = "ACCOUNT#SYNC";
+const CURSOR_PK: &str = "SYNC";
 const CURSOR_SK: &str = "CURSOR";
 
 /// [`InactiveAccounts`] and [`AccountStatusSync`] on DynamoDB.
@@ -37,7 +37,11 @@ impl DynamoAccountStatuses {
 }
 
 fn pk(account: &AccountId) -> String {
-    format!("ACCOUNT#{}", account.as_str())
+    format!("{}{}", super::prefix::ACCOUNT_STATUS, account.as_str())
+}
+
+fn cursor_pk() -> String {
+    format!("{}{CURSOR_PK}", super::prefix::ACCOUNT_STATUS)
 }
 
 impl InactiveAccounts for DynamoAccountStatuses {
@@ -100,7 +104,7 @@ impl AccountStatusSync for DynamoAccountStatuses {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(CURSOR_PK))
+            .key("pk", s(cursor_pk()))
             .key("sk", s(CURSOR_SK))
             .consistent_read(true)
             .send()
@@ -116,7 +120,7 @@ impl AccountStatusSync for DynamoAccountStatuses {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(CURSOR_PK))
+            .item("pk", s(cursor_pk()))
             .item("sk", s(CURSOR_SK))
             .item("cursor", n(epoch_millis(cursor)))
             .send()

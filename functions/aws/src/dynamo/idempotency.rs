@@ -42,7 +42,7 @@ impl DynamoIdempotencyStore {
 }
 
 fn pk(id: &IdempotencyId) -> String {
-    format!("IDEMP#{}", id.scope.as_str())
+    format!("{}{}", super::prefix::IDEMPOTENCY, id.scope.as_str())
 }
 
 fn sk(id: &IdempotencyId) -> String {

@@ -37,7 +37,7 @@ impl DynamoSubscriberLease {
 }
 
 fn pk(name: &str) -> String {
-    format!("LEASE#{name}")
+    format!("{}{name}", super::prefix::LEASE)
 }
 
 const SK: &str = "LEASE";

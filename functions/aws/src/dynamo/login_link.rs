@@ -37,10 +37,10 @@ impl DynamoLoginLinks {
     }
 }
 
-/// The partition key of `login`'s items (`LOGIN#<issuer>#<subject>`; an
-/// issuer has no `#`, so the key is unambiguous).
+/// The partition key of `login`'s items under `prefix`
+/// (`LOGIN#<issuer>#<subject>`; an issuer has no `#`, so the key is unambiguous).
 pub(crate) fn login_pk(prefix: &str, login: &Login) -> String {
-    format!("{prefix}#{}#{}", login.issuer(), login.subject())
+    format!("{prefix}{}#{}", login.issuer(), login.subject())
 }
 
 fn link_of(item: &Item) -> Result<LoginLink, StoreError> {
@@ -59,13 +59,13 @@ fn link_of(item: &Item) -> Result<LoginLink, StoreError> {
 }
 
 impl LoginLinks for DynamoLoginLinks {
-    #[tracing::instrument(skip_all, fields(table = %self.table, login = %login))]
+    #[tracing::instrument(skip_all, fields(table = %self.table))]
     async fn link_of(&self, login: &Login) -> Result<Option<LoginLink>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(login_pk("LOGIN", login)))
+            .key("pk", s(login_pk(super::prefix::LOGIN_LINK, login)))
             .key("sk", s(SK))
             .consistent_read(true)
             .send()
@@ -74,13 +74,13 @@ impl LoginLinks for DynamoLoginLinks {
         out.item().map(link_of).transpose()
     }
 
-    #[tracing::instrument(skip_all, fields(table = %self.table, login = %link.login, account_id = %link.account_id))]
+    #[tracing::instrument(skip_all, fields(table = %self.table, account_id = %link.account_id))]
     async fn create(&self, link: &LoginLink) -> Result<LinkCreation, StoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(login_pk("LOGIN", &link.login)))
+            .item("pk", s(login_pk(super::prefix::LOGIN_LINK, &link.login)))
             .item("sk", s(SK))
             .item("issuer", s(link.login.issuer()))
             .item("subject", s(link.login.subject()))

@@ -18,6 +18,28 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use portal_core::ports::StoreError;
 
+/// The key prefixes: every item's `pk` starts with its kind's prefix, and
+/// each function's IAM policy names exactly the prefixes it may touch
+/// (`dynamodb:LeadingKeys`; `tests/deploy` checks the template against these).
+pub mod prefix {
+    /// HTTP idempotency records and registration locks (the API).
+    pub const IDEMPOTENCY: &str = "IDEMP#";
+    /// Login → Account links (the API).
+    pub const LOGIN_LINK: &str = "LOGIN#";
+    /// Per-login request counters (the API).
+    pub const LOGIN_LIMIT: &str = "LIMIT#";
+    /// Deactivated Accounts and the sync's cursor (the reconciler writes, the API reads).
+    pub const ACCOUNT_STATUS: &str = "ACCOUNT#";
+    /// Provisioning records (the provisioner writes, the reconciler reads).
+    pub const PROVISIONING: &str = "ORDER#";
+    /// The reconciler's attempts per Order (the reconciler).
+    pub const RECONCILE: &str = "RECONCILE#";
+    /// Replay positions and gaps (the subscriber; the reconciler marks gaps swept).
+    pub const REPLAY: &str = "REPLAY#";
+    /// The subscriber's lease (the subscriber).
+    pub const LEASE: &str = "LEASE#";
+}
+
 pub use account_status::DynamoAccountStatuses;
 pub use idempotency::DynamoIdempotencyStore;
 pub use lease::DynamoSubscriberLease;

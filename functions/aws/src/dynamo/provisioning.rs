@@ -216,7 +216,7 @@ fn update_expression(transition: Transition, state: &StateWrite) -> String {
 }
 
 fn pk(order_id: &OrderId) -> String {
-    format!("ORDER#{}", order_id.as_str())
+    format!("{}{}", super::prefix::PROVISIONING, order_id.as_str())
 }
 
 /// The `gsi1sk` value for an instant: fixed width, so strings sort like numbers.

@@ -1,6 +1,6 @@
-//! `DynamoReconcileAttempts`: item `pk = ORDER#<18-char Order id>`,
-//! `sk = RECONCILE`, beside the Order's provisioning record (same partition,
-//! so the same `ORDER#*` IAM condition covers both): `attempts` N,
+//! `DynamoReconcileAttempts`: item `pk = RECONCILE#<18-char Order id>`,
+//! `sk = ATTEMPTS`, under the reconciler's own key prefix, so its role may
+//! write these and only read the provisioner's `ORDER#` records: `attempts` N,
 //! `next_at` N, `last_at` N, `order_modified_at` N (when known), all epoch
 //! ms, and `ttl` (epoch seconds). An item whose `ttl` has passed reads as
 //! absent (DynamoDB deletes expired items late).
@@ -15,7 +15,7 @@ use portal_core::ports::{
 use super::{Item, millis_to_time, n, opt_n, req_n, s};
 use crate::errors::store_error;
 
-const SK: &str = "RECONCILE";
+const SK: &str = "ATTEMPTS";
 
 /// [`ReconcileAttempts`] on DynamoDB.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ impl DynamoReconcileAttempts {
 }
 
 fn pk(order_id: &OrderId) -> String {
-    format!("ORDER#{}", order_id.as_str())
+    format!("{}{}", super::prefix::RECONCILE, order_id.as_str())
 }
 
 fn attempt_of(item: &Item) -> Result<ReconcileAttempt, StoreError> {

@@ -36,7 +36,7 @@ impl DynamoReplayStore {
 }
 
 fn pk(topic: &str) -> String {
-    format!("REPLAY#{topic}")
+    format!("{}{topic}", super::prefix::REPLAY)
 }
 
 const POSITION: &str = "POSITION";

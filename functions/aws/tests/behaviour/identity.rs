@@ -130,42 +130,90 @@ async fn a_counter_allows_up_to_its_maximum_per_window_and_login(limits: impl Lo
     let hanako = login("hanako");
     for _ in 0..3 {
         assert_eq!(
-            limits.take(&hanako, &w, start()).await.unwrap(),
+            limits.take(&hanako, &[w], start()).await.unwrap(),
             LimitDecision::Allowed
         );
     }
     // start() is 1_900_000_000 s: 40 s into its minute.
     assert_eq!(
-        limits.take(&hanako, &w, start()).await.unwrap(),
+        limits.take(&hanako, &[w], start()).await.unwrap(),
         LimitDecision::Limited {
+            window: "post-minute",
             retry_after: Duration::from_secs(20)
         }
     );
     assert_eq!(
-        limits.take(&login("taro"), &w, start()).await.unwrap(),
+        limits.take(&login("taro"), &[w], start()).await.unwrap(),
         LimitDecision::Allowed,
         "counters are per login"
     );
-    let day = LimitWindow {
-        name: "post-day",
-        length: Duration::from_secs(86_400),
-        max: 10,
-    };
     assert_eq!(
-        limits.take(&hanako, &day, start()).await.unwrap(),
+        limits.take(&hanako, &[day(10)], start()).await.unwrap(),
         LimitDecision::Allowed,
         "counters are per window"
     );
     let next_minute = start() + TimeDelta::seconds(20);
     assert_eq!(
-        limits.take(&hanako, &w, next_minute).await.unwrap(),
+        limits.take(&hanako, &[w], next_minute).await.unwrap(),
         LimitDecision::Allowed,
         "a new window starts at zero"
     );
     assert!(matches!(
-        limits.take(&hanako, &window(0), start()).await.unwrap(),
+        limits.take(&hanako, &[window(0)], start()).await.unwrap(),
         LimitDecision::Limited { .. }
     ));
+}
+
+fn day(max: u32) -> LimitWindow {
+    LimitWindow {
+        name: "post-day",
+        length: Duration::from_secs(86_400),
+        max,
+    }
+}
+
+async fn several_windows_count_all_or_none(limits: impl LoginLimits) {
+    let hanako = login("hanako");
+    let both = [window(2), day(3)];
+    for _ in 0..2 {
+        assert_eq!(
+            limits.take(&hanako, &both, start()).await.unwrap(),
+            LimitDecision::Allowed
+        );
+    }
+    // The minute is full: refused, and counted in the day neither.
+    assert!(matches!(
+        limits.take(&hanako, &both, start()).await.unwrap(),
+        LimitDecision::Limited {
+            window: "post-minute",
+            ..
+        }
+    ));
+    let next_minute = start() + TimeDelta::seconds(20);
+    assert_eq!(
+        limits.take(&hanako, &both, next_minute).await.unwrap(),
+        LimitDecision::Allowed,
+        "the day had one left: the refused request was not counted"
+    );
+    let refused = limits.take(&hanako, &both, next_minute).await.unwrap();
+    let LimitDecision::Limited {
+        window,
+        retry_after,
+    } = refused
+    else {
+        panic!("the day is full: {refused:?}");
+    };
+    assert_eq!(window, "post-day");
+    assert!(retry_after > Duration::from_secs(60));
+    // And the minute was not counted by the refusal: after the day rolls,
+    // the login starts afresh.
+    let tomorrow = start() + TimeDelta::days(1);
+    for _ in 0..2 {
+        assert_eq!(
+            limits.take(&hanako, &both, tomorrow).await.unwrap(),
+            LimitDecision::Allowed
+        );
+    }
 }
 
 async fn concurrent_takes_never_exceed_the_maximum(limits: impl LoginLimits + 'static) {
@@ -175,7 +223,7 @@ async fn concurrent_takes_never_exceed_the_maximum(limits: impl LoginLimits + 's
             let limits = Arc::clone(&limits);
             tokio::spawn(async move {
                 limits
-                    .take(&login("burst"), &window(5), start())
+                    .take(&login("burst"), &[window(5), day(100)], start())
                     .await
                     .unwrap()
             })
@@ -213,6 +261,7 @@ behaviours! {
     a_link_round_trips_and_is_never_overwritten => dynamo_links, memory_links;
     concurrent_first_links_of_one_login_make_exactly_one => dynamo_links, memory_links;
     a_counter_allows_up_to_its_maximum_per_window_and_login => dynamo_limits, memory_limits;
+    several_windows_count_all_or_none => dynamo_limits, memory_limits;
     concurrent_takes_never_exceed_the_maximum => dynamo_limits, memory_limits;
     a_deactivation_is_recorded_and_lifted => dynamo_statuses, memory_statuses;
 }

@@ -9,6 +9,7 @@
 mod idempotency;
 mod identity;
 mod lease;
+mod prefixes;
 mod provisioning;
 mod queue;
 mod reconcile;

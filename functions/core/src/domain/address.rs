@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::field_error::FieldErrors;
-use super::text::TextError;
+use super::text::{TextError, utf16_len};
 
 /// The 47 prefectures in JIS X 0401 order: (Japanese name, romaji).
 const PREFECTURES: [(&str, &str); 47] = [
@@ -150,13 +150,14 @@ impl Serialize for Prefecture {
     }
 }
 
-/// Checks a single-line address part: trimmed, 1..=`max` characters, no control characters.
+/// Checks a single-line address part: trimmed, 1..=`max` UTF-16 code units
+/// (Salesforce's length), no control characters.
 fn address_line(raw: &str, max: usize) -> Result<String, TextError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(TextError::Empty);
     }
-    if text.chars().count() > max {
+    if utf16_len(text) > max {
         return Err(TextError::TooLong { max });
     }
     if text.chars().any(char::is_control) {

@@ -35,7 +35,7 @@ impl Email {
     /// Trims and checks `raw`.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
         let raw = raw.trim();
-        if raw.chars().count() > Self::MAX_CHARS {
+        if super::text::utf16_len(raw) > Self::MAX_CHARS {
             return Err(EmailError::TooLong {
                 max: Self::MAX_CHARS,
             });
@@ -205,7 +205,7 @@ mod tests {
         fn when_an_email_is_accepted_it_should_have_one_at_and_fit(s in "\\PC{0,90}") {
             if let Ok(email) = Email::parse(&s) {
                 prop_assert_eq!(email.as_str().matches('@').count(), 1);
-                prop_assert!(email.as_str().chars().count() <= 80);
+                prop_assert!(crate::domain::text::utf16_len(email.as_str()) <= 80);
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Free-text newtypes: names, company, case subject and description, notes.
 //!
 //! Every one is trimmed, non-empty and bounded by the length of the Salesforce
-//! field it ends up in (counted in characters, as Salesforce counts them).
+//! field it ends up in, counted as Salesforce counts it: in UTF-16 code units
+//! ([`utf16_len`]), so a character outside the Basic Multilingual Plane (`𠮷`,
+//! most emoji) counts two.
 //! Single-line texts refuse every control character; multi-line texts allow
 //! line breaks and tabs only.
 
@@ -16,7 +18,9 @@ pub enum TextError {
     #[error("must not be empty")]
     Empty,
     /// Longer than the field allows.
-    #[error("must be at most {max} characters")]
+    #[error(
+        "must be at most {max} characters (some characters, such as 𠮷 or emoji, count as two)"
+    )]
     TooLong {
         /// The limit.
         max: usize,
@@ -26,13 +30,19 @@ pub enum TextError {
     ControlCharacter,
 }
 
+/// The length of `text` as Salesforce counts it: UTF-16 code units (a
+/// character outside the Basic Multilingual Plane is a surrogate pair, two).
+pub fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
 /// Trims `raw` and checks its length and characters.
 fn parse_text(raw: &str, max: usize, multi_line: bool) -> Result<String, TextError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(TextError::Empty);
     }
-    if text.chars().count() > max {
+    if utf16_len(text) > max {
         return Err(TextError::TooLong { max });
     }
     let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
@@ -50,7 +60,7 @@ macro_rules! text_type {
         pub struct $name(String);
 
         impl $name {
-            /// The most characters accepted.
+            /// The most UTF-16 code units accepted (Salesforce's length).
             pub const MAX_CHARS: usize = $max;
 
             /// Trims and checks `raw`.
@@ -182,13 +192,35 @@ mod tests {
         assert_eq!(Notes::parse("bell\u{7}"), Err(TextError::ControlCharacter));
     }
 
+    #[test]
+    fn when_text_has_characters_outside_the_bmp_should_count_them_as_salesforce_does() {
+        assert_eq!(utf16_len("𠮷"), 2);
+        assert_eq!(utf16_len("𠮷野家 😀"), 7);
+        // 20 × 𠮷 is 40 code units: the most a first name holds.
+        assert!(FirstName::parse(&"𠮷".repeat(20)).is_ok());
+        assert_eq!(
+            FirstName::parse(&"𠮷".repeat(21)),
+            Err(TextError::TooLong { max: 40 })
+        );
+        assert_eq!(
+            FirstName::parse(&"𠮷".repeat(40)),
+            Err(TextError::TooLong { max: 40 })
+        );
+        assert!(
+            FirstName::parse(&"吉".repeat(40)).is_ok(),
+            "BMP: one unit each"
+        );
+        assert!(Subject::parse(&"😀".repeat(128)).is_err());
+        assert!(Subject::parse(&"😀".repeat(127)).is_ok());
+    }
+
     proptest! {
         #[test]
         fn when_a_name_is_accepted_it_should_be_trimmed_bounded_and_clean(s in "\\PC{0,60}") {
             if let Ok(name) = FirstName::parse(&s) {
                 prop_assert_eq!(name.as_str(), name.as_str().trim());
                 prop_assert!(!name.as_str().is_empty());
-                prop_assert!(name.as_str().chars().count() <= 40);
+                prop_assert!(utf16_len(name.as_str()) <= 40);
                 prop_assert!(!name.as_str().chars().any(char::is_control));
             }
         }

@@ -61,31 +61,31 @@ impl RequestLimits {
     }
 }
 
-/// Counts one request of `login` in each of `windows`, in order; the first
-/// window whose maximum is reached refuses it (the later ones are not counted).
+/// Counts one request of `login` in every one of `windows` (one atomic
+/// write); when one is full, the request is refused and counted in none.
 pub async fn enforce<R: LoginLimits>(
     limits: &R,
     login: &Login,
     windows: &[LimitWindow],
     now: DateTime<Utc>,
 ) -> Result<(), PortalError> {
-    for window in windows {
-        match limits.take(login, window, now).await? {
-            LimitDecision::Allowed => {}
-            LimitDecision::Limited { retry_after } => {
-                tracing::info!(
-                    window = window.name,
-                    retry_after_secs = retry_after.as_secs(),
-                    "per-login limit reached"
-                );
-                return Err(PortalError::TooManyRequests {
-                    window: window.name,
-                    retry_after,
-                });
-            }
+    match limits.take(login, windows, now).await? {
+        LimitDecision::Allowed => Ok(()),
+        LimitDecision::Limited {
+            window,
+            retry_after,
+        } => {
+            tracing::info!(
+                window,
+                retry_after_secs = retry_after.as_secs(),
+                "per-login limit reached"
+            );
+            Err(PortalError::TooManyRequests {
+                window,
+                retry_after,
+            })
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

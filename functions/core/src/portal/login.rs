@@ -108,7 +108,7 @@ impl<L: LoginLinks, A: InactiveAccounts> Logins<L, A> {
     }
 
     /// The caller of `token` at `now` (see the module docs).
-    #[tracing::instrument(name = "resolve_caller", skip_all, fields(login = %token.login))]
+    #[tracing::instrument(name = "resolve_caller", skip_all)]
     pub async fn resolve(
         &self,
         token: VerifiedToken,

@@ -461,7 +461,7 @@ fn linked_response(link: &LoginLink, lookup: &RegistrationLookup) -> Registratio
 
 /// Registers the caller: one read, a pure decision, at most one Salesforce
 /// write, then the link item.
-#[tracing::instrument(name = "register", skip_all, fields(login = %caller.login))]
+#[tracing::instrument(name = "register", skip_all)]
 pub async fn register<D, L, A>(
     directory: &D,
     logins: &Logins<L, A>,

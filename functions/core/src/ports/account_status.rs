@@ -54,3 +54,25 @@ pub trait AccountStatusSync: Send + Sync {
         cursor: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+impl<T: AccountStatusSync> AccountStatusSync for Arc<T> {
+    fn record(
+        &self,
+        account: &AccountId,
+        inactive: bool,
+        modified_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).record(account, inactive, modified_at)
+    }
+
+    fn cursor(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send {
+        (**self).cursor()
+    }
+
+    fn save_cursor(
+        &self,
+        cursor: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).save_cursor(cursor)
+    }
+}

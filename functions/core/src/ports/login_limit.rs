@@ -1,10 +1,13 @@
 //! The `LoginLimits` port: per-login counters in fixed windows (every POST
 //! per minute and per day, registration attempts per hour).
 //!
-//! One [`take`](LoginLimits::take) is one atomic conditional increment of the
-//! login's counter for the current window: it succeeds while the count is
-//! below the window's maximum and refuses otherwise, saying how long until
-//! the window ends. Counters expire (TTL) once their window is over.
+//! One [`take`](LoginLimits::take) counts one request in several windows at
+//! once, atomically: when every window is below its maximum, each counter is
+//! incremented; when one is full, none is, and the answer names the first
+//! full window and how long until it ends. Counters expire (TTL) once their
+//! window is over. Windows are aligned on the epoch; a shorter window should
+//! divide the longer ones (60 s and 1 day do), so that each lies inside one
+//! window of each longer length.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -57,23 +60,39 @@ impl LimitWindow {
 /// The answer to [`LoginLimits::take`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum LimitDecision {
-    /// Counted: the request may go on.
+    /// Counted in every window: the request may go on.
     Allowed,
-    /// The window's maximum is reached: try again after this long.
+    /// A window's maximum is reached; nothing was counted.
     Limited {
-        /// Until the window ends.
+        /// The first full window's name.
+        window: &'static str,
+        /// Until that window ends.
         retry_after: Duration,
     },
 }
 
+impl LimitDecision {
+    /// The decision for the counts `counts[i]` already in `windows[i]`.
+    pub fn for_counts(windows: &[LimitWindow], counts: &[u64], now: DateTime<Utc>) -> Self {
+        windows
+            .iter()
+            .zip(counts)
+            .find(|(window, count)| **count >= u64::from(window.max))
+            .map_or(Self::Allowed, |(window, _)| Self::Limited {
+                window: window.name,
+                retry_after: window.retry_after(now),
+            })
+    }
+}
+
 /// Per-login counters.
 pub trait LoginLimits: Send + Sync {
-    /// Counts one request of `login` in `window` at `now`, unless the
-    /// window's maximum is reached (one atomic conditional increment).
+    /// Counts one request of `login` at `now` in every one of `windows`,
+    /// unless one of them is full (then in none): one atomic conditional write.
     fn take(
         &self,
         login: &Login,
-        window: &LimitWindow,
+        windows: &[LimitWindow],
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<LimitDecision, StoreError>> + Send;
 }
@@ -82,10 +101,10 @@ impl<T: LoginLimits> LoginLimits for Arc<T> {
     fn take(
         &self,
         login: &Login,
-        window: &LimitWindow,
+        windows: &[LimitWindow],
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<LimitDecision, StoreError>> + Send {
-        (**self).take(login, window, now)
+        (**self).take(login, windows, now)
     }
 }
 

@@ -14,6 +14,7 @@
 //! | [`LoginLimits`] | per-login request counters | `DynamoLoginLimits` |
 //! | [`InactiveAccounts`] | Accounts staff deactivated (read by the API) | `DynamoAccountStatuses` |
 //! | [`AccountStatusSync`] | copying deactivations from Salesforce (the reconciler) | `DynamoAccountStatuses` |
+//! | [`PortalStatusChanges`] | portal Accounts by last modification (Salesforce) | `SalesforcePortalStatuses` |
 //! | [`ProvisioningQueue`] | sending provisioning messages | `SqsProvisioningQueue` |
 //! | [`QueueDepths`] | how many messages wait in the dead-letter queues | `SqsQueueDepths` |
 //!
@@ -37,6 +38,7 @@ mod lease;
 mod login_limit;
 mod login_link;
 pub mod memory;
+mod portal_status;
 mod provisioning;
 mod queue;
 mod reconcile;
@@ -61,6 +63,7 @@ pub use idempotency::{
 pub use lease::{InvalidOwner, LeaseAcquisition, LeaseOwner, SubscriberLease, lease_end};
 pub use login_limit::{LimitDecision, LimitWindow, LoginLimits};
 pub use login_link::{LinkCreation, LinkMethod, LoginLink, LoginLinks};
+pub use portal_status::{PortalStatusChange, PortalStatusChanges, PortalStatusPage};
 pub use provisioning::{
     ProvisioningClaim, ProvisioningError, ProvisioningHolder, ProvisioningRecord,
     ProvisioningRecords, ProvisioningState, ProvisioningStatus, ReconcilerView, Transition,

@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::domain::OrderId;
+use crate::domain::text::utf16_len;
 use crate::domain::{
     AccountId, ActivationStatus, BillingCycle, ItemClass, OpportunityId, OrderStatus,
 };
 
-/// The longest `Activation_Error__c` (a Text(255) field).
+/// The longest `Activation_Error__c` (a Text(255) field), in UTF-16 code units.
 pub const MAX_ACTIVATION_ERROR_CHARS: usize = 255;
 
 /// The Order's Account, as billing needs it.
@@ -286,18 +287,28 @@ pub enum MappingError {
     NoContactEmail,
 }
 
-/// The text written to `Order.Activation_Error__c`: readable, at most 255 characters.
+/// The text written to `Order.Activation_Error__c`: readable, at most 255
+/// UTF-16 code units (Salesforce's length; a surrogate pair is never split).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ActivationError(String);
 
 impl ActivationError {
-    /// `text` cut to [`MAX_ACTIVATION_ERROR_CHARS`] characters (with `…` when cut).
+    /// `text` cut to [`MAX_ACTIVATION_ERROR_CHARS`] UTF-16 code units (with `…` when cut).
     pub fn new(text: impl AsRef<str>) -> Self {
         let text = text.as_ref().trim();
-        if text.chars().count() <= MAX_ACTIVATION_ERROR_CHARS {
+        if utf16_len(text) <= MAX_ACTIVATION_ERROR_CHARS {
             return Self(text.to_owned());
         }
-        let mut cut: String = text.chars().take(MAX_ACTIVATION_ERROR_CHARS - 1).collect();
+        let mut cut = String::new();
+        let mut units = 0;
+        for c in text.chars() {
+            // Room is kept for the one-unit `…`.
+            if units + c.len_utf16() > MAX_ACTIVATION_ERROR_CHARS - 1 {
+                break;
+            }
+            units += c.len_utf16();
+            cut.push(c);
+        }
         cut.push('…');
         Self(cut)
     }
@@ -424,12 +435,20 @@ mod tests {
     }
 
     #[test]
-    fn when_an_error_is_long_should_be_cut_to_255_characters() {
+    fn when_an_error_is_long_should_be_cut_to_255_utf16_units_without_splitting_a_pair() {
         let long = "é".repeat(400);
         let cut = ActivationError::new(&long);
-        assert_eq!(cut.as_str().chars().count(), MAX_ACTIVATION_ERROR_CHARS);
+        assert_eq!(utf16_len(cut.as_str()), MAX_ACTIVATION_ERROR_CHARS);
         assert!(cut.as_str().ends_with('…'));
         assert_eq!(ActivationError::new(" short ").as_str(), "short");
+        let wide = ActivationError::new("𠮷".repeat(200));
+        assert!(utf16_len(wide.as_str()) <= MAX_ACTIVATION_ERROR_CHARS);
+        assert_eq!(wide.as_str().chars().filter(|c| *c == '𠮷').count(), 127);
+        assert_eq!(
+            ActivationError::new("𠮷".repeat(127)).as_str(),
+            "𠮷".repeat(127),
+            "254 units fit"
+        );
     }
 
     #[test]

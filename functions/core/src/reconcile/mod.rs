@@ -21,12 +21,18 @@
 //!    ([`crate::ports::ProvisioningQueue`], origin
 //!    [`crate::messages::MessageOrigin::Reconciler`], idempotency key
 //!    `reconcile-<Order id>-<attempt>`), with exponential backoff kept per
-//!    Order ([`crate::ports::ReconcileAttempts`]); an Order already
-//!    provisioned or held by a live lease is left alone, and one that used up
-//!    its attempts is reported instead of re-enqueued;
+//!    Order ([`crate::ports::ReconcileAttempts`]); an Order held by a live
+//!    lease is left alone, one whose record is COMPLETED is re-enqueued so
+//!    that the provisioner writes back `Provisioned` (nothing reaches WHMCS),
+//!    and one that used up its attempts is reported instead of re-enqueued;
 //! 5. marks swept the gaps detected before the sweep's pass started, once
 //!    the pass has read its last page;
-//! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]).
+//! 6. reads the dead-letter queues' depth ([`crate::ports::QueueDepths`]);
+//! 7. copies staff deactivations: one Salesforce query for the portal
+//!    Accounts modified since the last sync ([`crate::ports::PortalStatusChanges`]),
+//!    each recorded as deactivated or not ([`crate::ports::AccountStatusSync`])
+//!    where the API reads them, so a login of an `Inactive` Account is refused
+//!    within one run plus the API's link cache.
 //!
 //! It returns a [`ReconcileReport`] (counts per category, no personal data)
 //! that the caller logs and turns into metrics. Re-enqueueing is always safe:

@@ -35,6 +35,11 @@ pub struct ReconcileSettings {
     pub attempt_retention: TimeDelta,
     /// The Pub/Sub topic whose gaps are swept.
     pub topic: String,
+    /// Portal Accounts read from Salesforce per run for their status (one query).
+    pub account_limit: u32,
+    /// How far back each account-status sync re-reads, for changes committed
+    /// late with an earlier `LastModifiedDate`.
+    pub account_overlap: TimeDelta,
 }
 
 impl Default for ReconcileSettings {
@@ -51,6 +56,8 @@ impl Default for ReconcileSettings {
             gap_limit: 20,
             attempt_retention: TimeDelta::days(30),
             topic: order_provision_requested::TOPIC.to_owned(),
+            account_limit: 2000,
+            account_overlap: TimeDelta::minutes(5),
         }
     }
 }

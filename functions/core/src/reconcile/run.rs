@@ -12,8 +12,9 @@ use crate::diagnostics::error_chain;
 use crate::domain::OrderId;
 use crate::messages::{MessageOrigin, ProvisioningMessage, Token};
 use crate::ports::{
-    Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, ProvisioningState, QueueDepth,
-    QueueDepths, ReconcileAttempt, ReconcileAttempts, SendOutcome, SweepCursor, UnsweptGap, lapsed,
+    AccountStatusSync, Clock, GapSweeps, PortalStatusChanges, ProvisioningQueue,
+    ProvisioningRecords, ProvisioningState, QueueDepth, QueueDepths, ReconcileAttempt,
+    ReconcileAttempts, SendOutcome, SweepCursor, UnsweptGap, lapsed,
 };
 
 /// `requestedBy` of every re-enqueued message.
@@ -34,6 +35,8 @@ pub enum ReconcileStep {
     Queue,
     /// Reading the dead-letter queues' depth.
     DeadLetterDepths,
+    /// Copying the Accounts' portal statuses (Salesforce query or the store).
+    AccountStatuses,
 }
 
 impl fmt::Display for ReconcileStep {
@@ -45,6 +48,7 @@ impl fmt::Display for ReconcileStep {
             Self::Attempts => "attempts",
             Self::Queue => "queue",
             Self::DeadLetterDepths => "dead-letter-depths",
+            Self::AccountStatuses => "account-statuses",
         })
     }
 }
@@ -69,7 +73,10 @@ pub struct ReconcileReport {
     pub unsettled_records: u32,
     /// Orders sent to the provisioning queue.
     pub reenqueued: u32,
-    /// Orders `Activating` whose record is already COMPLETED.
+    /// Orders `Activating` whose record is already COMPLETED: WHMCS has the
+    /// order but Salesforce was not told (the provisioner's write-back failed
+    /// until its message was dead-lettered). Re-enqueued like the others: the
+    /// provisioner finds the record COMPLETED and only writes `Provisioned`.
     pub already_provisioned: u32,
     /// Orders whose record is held by a live lease.
     pub in_flight: u32,
@@ -85,6 +92,12 @@ pub struct ReconcileReport {
     pub gaps_pending: u32,
     /// The dead-letter queues' depth (empty when it could not be read).
     pub dead_letters: Vec<QueueDepth>,
+    /// Portal Accounts whose status was copied in this run.
+    pub accounts_synced: u32,
+    /// Of those, the ones staff deactivated.
+    pub accounts_inactive: u32,
+    /// More Accounts changed than one run reads; the next runs continue.
+    pub more_accounts: bool,
     /// Steps that failed.
     pub failures: Vec<StepFailure>,
 }
@@ -111,7 +124,7 @@ struct Candidate {
 
 /// The outside world one reconciliation needs: one adapter per port.
 #[derive(Debug, Clone)]
-pub struct ReconcilePorts<S, R, A, G, Q, D, C> {
+pub struct ReconcilePorts<S, R, A, G, Q, D, C, P, T> {
     /// Salesforce: Orders stuck in `Activating`.
     pub orders: S,
     /// The provisioning records.
@@ -126,16 +139,20 @@ pub struct ReconcilePorts<S, R, A, G, Q, D, C> {
     pub depths: D,
     /// The time.
     pub clock: C,
+    /// Salesforce: portal Accounts by last modification.
+    pub portal_statuses: P,
+    /// Where the deactivated Accounts are kept for the API.
+    pub account_statuses: T,
 }
 
 /// The reconciliation use case over its ports.
 #[derive(Debug)]
-pub struct Reconciler<S, R, A, G, Q, D, C> {
-    ports: ReconcilePorts<S, R, A, G, Q, D, C>,
+pub struct Reconciler<S, R, A, G, Q, D, C, P, T> {
+    ports: ReconcilePorts<S, R, A, G, Q, D, C, P, T>,
     settings: ReconcileSettings,
 }
 
-impl<S, R, A, G, Q, D, C> Reconciler<S, R, A, G, Q, D, C>
+impl<S, R, A, G, Q, D, C, P, T> Reconciler<S, R, A, G, Q, D, C, P, T>
 where
     S: StuckOrders,
     R: ProvisioningRecords,
@@ -144,9 +161,14 @@ where
     Q: ProvisioningQueue,
     D: QueueDepths,
     C: Clock,
+    P: PortalStatusChanges,
+    T: AccountStatusSync,
 {
     /// The use case over `ports` with `settings`.
-    pub fn new(ports: ReconcilePorts<S, R, A, G, Q, D, C>, settings: ReconcileSettings) -> Self {
+    pub fn new(
+        ports: ReconcilePorts<S, R, A, G, Q, D, C, P, T>,
+        settings: ReconcileSettings,
+    ) -> Self {
         Self { ports, settings }
     }
 
@@ -198,16 +220,64 @@ where
             Ok(depths) => report.dead_letters = depths,
             Err(e) => report.fail(ReconcileStep::DeadLetterDepths, &e),
         }
+        self.sync_account_statuses(now, &mut report).await;
         log(&report);
         report
+    }
+
+    /// Step 7: the portal Accounts modified since the last sync, each
+    /// recorded as deactivated or not; then where the next sync starts: the
+    /// last Account read when more remain, else `now` minus the overlap (a
+    /// change committed late with an earlier `LastModifiedDate` is read
+    /// again, never missed). A failure leaves the cursor where it was.
+    async fn sync_account_statuses(&self, now: DateTime<Utc>, report: &mut ReconcileReport) {
+        let statuses = &self.ports.account_statuses;
+        let cursor = match statuses.cursor().await {
+            Ok(cursor) => cursor,
+            Err(e) => return report.fail(ReconcileStep::AccountStatuses, &e),
+        };
+        let page = match self
+            .ports
+            .portal_statuses
+            .changed_since(cursor, self.settings.account_limit)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => return report.fail(ReconcileStep::AccountStatuses, &e),
+        };
+        for change in &page.changes {
+            if let Err(e) = statuses
+                .record(&change.account_id, change.inactive, change.modified_at)
+                .await
+            {
+                return report.fail(ReconcileStep::AccountStatuses, &e);
+            }
+            report.accounts_synced += 1;
+            if change.inactive {
+                report.accounts_inactive += 1;
+                tracing::info!(account_id = %change.account_id, "Account deactivated by staff: its logins are refused");
+            }
+        }
+        report.more_accounts = page.more;
+        let next = match (page.more, page.changes.first(), page.changes.last()) {
+            // A whole page modified in one second would be read forever: step past it.
+            (true, Some(first), Some(last)) if first.modified_at == last.modified_at => {
+                last.modified_at + chrono::TimeDelta::seconds(1)
+            }
+            (true, _, Some(last)) => last.modified_at,
+            _ => now - self.settings.account_overlap,
+        };
+        if let Err(e) = statuses.save_cursor(next).await {
+            report.fail(ReconcileStep::AccountStatuses, &e);
+        }
     }
 
     /// Step 2: the Salesforce sweep, each Order checked against its record.
     ///
     /// The sweep reads the Orders `Activating` in Id order, a page of
     /// `order_limit` at a time, from where the previous run stopped (the
-    /// [`SweepCursor`]): Orders it will not act on (already provisioned, in
-    /// flight, backing off, attempts used up) never hide newer ones, however many
+    /// [`SweepCursor`]): Orders it will not act on (in flight, backing off,
+    /// attempts used up) never hide newer ones, however many
     /// there are. A run stops after `sweep_pages` pages, or once a page gave it
     /// `order_limit` Orders to re-enqueue, or at the last page: then the pass is
     /// complete and the next run starts a new one from the first Order.
@@ -291,7 +361,10 @@ where
     }
 
     /// Whether the sweep may act on an Order `Activating`: not when its record is
-    /// COMPLETED or held by a live lease (counted in the report).
+    /// held by a live lease (counted in the report). A COMPLETED record is
+    /// acted on (and counted): the Order is still `Activating` past the
+    /// threshold, so the provisioner's write-back was lost, and a re-enqueued
+    /// message makes the provisioner write `Provisioned` without touching WHMCS.
     async fn acts_on(
         &self,
         order_id: &OrderId,
@@ -308,7 +381,7 @@ where
         if let Some(record) = record {
             if matches!(record.state, ProvisioningState::Completed { .. }) {
                 report.already_provisioned += 1;
-                return false;
+                return true;
             }
             if record
                 .holder
@@ -505,6 +578,9 @@ fn log(report: &ReconcileReport) {
         send_failures = report.send_failures,
         gaps_swept = report.gaps_swept,
         gaps_pending = report.gaps_pending,
+        accounts_synced = report.accounts_synced,
+        accounts_inactive = report.accounts_inactive,
+        more_accounts = report.more_accounts,
         dead_letters = ?report
             .dead_letters
             .iter()

@@ -5,14 +5,15 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
-use crate::domain::OrderId;
+use crate::domain::{AccountId, OrderId};
 use crate::messages::{MessageOrigin, ProvisioningMessage};
 use crate::ports::memory::{
-    InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
-    InMemoryReplayStore, QueueConfig,
+    InMemoryAccountStatuses, InMemoryDeadLetters, InMemoryProvisioningRecords, InMemoryQueue,
+    InMemoryReconcileAttempts, InMemoryReplayStore, QueueConfig,
 };
 use crate::ports::{
-    Clock, DeadLetter, DeadLetters, EVENT_DLQ, Gap, LeaseOwner, PROVISIONING_DLQ,
+    AccountStatusSync, Clock, DeadLetter, DeadLetters, EVENT_DLQ, Gap, InactiveAccounts,
+    LeaseOwner, PROVISIONING_DLQ, PortalStatusChange, PortalStatusChanges, PortalStatusPage,
     ProvisioningRecords, QueueDepth, ReplayStore, TestClock, WhmcsOrder,
 };
 
@@ -65,6 +66,61 @@ impl StuckOrders for Arc<FakeOrg> {
     }
 }
 
+/// A fake org's portal Accounts: `(id, inactive, LastModifiedDate)`,
+/// selected like the SOQL query does; every query is recorded.
+#[derive(Default)]
+struct FakeAccounts {
+    accounts: Mutex<Vec<PortalStatusChange>>,
+    queries: Mutex<Vec<Option<DateTime<Utc>>>>,
+    down: Mutex<bool>,
+}
+
+impl FakeAccounts {
+    /// Staff set the Account's status at `at` (a later change replaces an earlier one).
+    fn set(&self, n: u32, inactive: bool, at: DateTime<Utc>) {
+        let mut accounts = self.accounts.lock().unwrap();
+        accounts.retain(|a| a.account_id != account(n));
+        accounts.push(PortalStatusChange {
+            account_id: account(n),
+            inactive,
+            modified_at: at,
+        });
+    }
+}
+
+impl PortalStatusChanges for Arc<FakeAccounts> {
+    async fn changed_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<PortalStatusPage, SweepError> {
+        self.queries.lock().unwrap().push(since);
+        if *self.down.lock().unwrap() {
+            return Err(SweepError::Unavailable("connection refused".into()));
+        }
+        let mut matching: Vec<PortalStatusChange> = self
+            .accounts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| since.is_none_or(|s| a.modified_at >= s))
+            .cloned()
+            .collect();
+        matching
+            .sort_by(|a, b| (a.modified_at, &a.account_id).cmp(&(b.modified_at, &b.account_id)));
+        let more = matching.len() > limit as usize;
+        matching.truncate(limit as usize);
+        Ok(PortalStatusPage {
+            changes: matching,
+            more,
+        })
+    }
+}
+
+fn account(n: u32) -> AccountId {
+    AccountId::parse(&format!("001000000000{n:03}")).unwrap()
+}
+
 type TestReconciler = Reconciler<
     Arc<FakeOrg>,
     Arc<InMemoryProvisioningRecords>,
@@ -73,10 +129,14 @@ type TestReconciler = Reconciler<
     Arc<InMemoryQueue>,
     (Arc<InMemoryQueue>, Arc<InMemoryDeadLetters>),
     TestClock,
+    Arc<FakeAccounts>,
+    Arc<InMemoryAccountStatuses>,
 >;
 
 struct World {
     org: Arc<FakeOrg>,
+    accounts: Arc<FakeAccounts>,
+    statuses: Arc<InMemoryAccountStatuses>,
     records: Arc<InMemoryProvisioningRecords>,
     replay: Arc<InMemoryReplayStore>,
     queue: Arc<InMemoryQueue>,
@@ -103,6 +163,8 @@ fn world_with(settings: ReconcileSettings) -> World {
         QueueConfig::default(),
     ));
     let dead_letters = Arc::new(InMemoryDeadLetters::new());
+    let accounts = Arc::new(FakeAccounts::default());
+    let statuses = Arc::new(InMemoryAccountStatuses::new());
     let reconciler = Reconciler::new(
         ReconcilePorts {
             orders: Arc::clone(&org),
@@ -112,11 +174,15 @@ fn world_with(settings: ReconcileSettings) -> World {
             queue: Arc::clone(&queue),
             depths: (Arc::clone(&queue), Arc::clone(&dead_letters)),
             clock: clock.clone(),
+            portal_statuses: Arc::clone(&accounts),
+            account_statuses: Arc::clone(&statuses),
         },
         settings,
     );
     World {
         org,
+        accounts,
+        statuses,
         records,
         replay,
         queue,
@@ -194,7 +260,7 @@ async fn a_recent_order_waits_for_the_threshold() {
 }
 
 #[tokio::test]
-async fn a_provisioned_or_in_flight_order_is_left_alone() {
+async fn an_in_flight_order_is_left_alone_and_a_provisioned_one_still_activating_is_reenqueued() {
     let w = world();
     let done = order(1);
     let busy = order(2);
@@ -220,8 +286,13 @@ async fn a_provisioned_or_in_flight_order_is_left_alone() {
     assert_eq!(report.stuck_orders, 2);
     assert_eq!(report.already_provisioned, 1);
     assert_eq!(report.in_flight, 1);
-    assert_eq!(report.reenqueued, 0);
-    assert!(w.drain().is_empty());
+    assert_eq!(report.reenqueued, 1);
+    let sent: Vec<_> = w.drain().into_iter().map(|m| m.order_id).collect();
+    assert_eq!(
+        sent,
+        vec![done],
+        "WHMCS has the order but Salesforce was never told: the provisioner writes it back"
+    );
 }
 
 #[tokio::test]
@@ -363,28 +434,20 @@ async fn a_run_reads_past_the_orders_it_will_not_act_on_and_the_next_goes_on_fro
         sweep_pages: 2,
         ..ReconcileSettings::default()
     });
-    // Orders 1 to 6 are provisioned already; order 7 is stuck.
+    // Orders 1 to 6 are in a provisioner's hands; order 7 is stuck.
     for n in 1..=6 {
         w.org.add(&order(n), w.minutes_ago(60));
         let me = LeaseOwner::new("provisioner").unwrap();
         let at = w.clock.now();
         w.records
-            .claim(&order(n), &me, at + TimeDelta::seconds(60), at)
-            .await
-            .unwrap();
-        let whmcs = WhmcsOrder {
-            order_id: u64::from(n),
-            service_ids: vec![u64::from(n)],
-        };
-        w.records
-            .complete(&order(n), &me, &whmcs, at)
+            .claim(&order(n), &me, at + TimeDelta::hours(1), at)
             .await
             .unwrap();
     }
     w.org.add(&order(7), w.minutes_ago(30));
 
     let first = w.reconciler.run("1").await;
-    assert_eq!((first.stuck_orders, first.already_provisioned), (4, 4));
+    assert_eq!((first.stuck_orders, first.in_flight), (4, 4));
     assert!(
         first.more_stuck_orders,
         "two pages of two, then the run stops"
@@ -505,4 +568,74 @@ impl InMemoryReplayStore {
             .await
             .unwrap()
     }
+}
+
+#[tokio::test]
+async fn a_staff_deactivation_is_copied_in_one_query_and_a_reactivation_lifts_it() {
+    let w = world();
+    w.accounts.set(1, true, w.minutes_ago(3));
+    w.accounts.set(2, false, w.minutes_ago(2));
+
+    let report = w.reconciler.run("run-1").await;
+    assert!(report.is_clean(), "{:?}", report.failures);
+    assert_eq!((report.accounts_synced, report.accounts_inactive), (2, 1));
+    assert!(w.statuses.is_inactive(&account(1)).await.unwrap());
+    assert!(!w.statuses.is_inactive(&account(2)).await.unwrap());
+    assert_eq!(
+        *w.accounts.queries.lock().unwrap(),
+        vec![None],
+        "one query, from the start"
+    );
+    assert_eq!(
+        w.statuses.cursor().await.unwrap(),
+        Some(w.minutes_ago(5)),
+        "the next sync re-reads the last 5 minutes"
+    );
+
+    // Staff re-activate it; the next run (5 minutes later) sees it.
+    w.clock.advance(TimeDelta::minutes(5));
+    w.accounts.set(1, false, w.minutes_ago(1));
+    let report = w.reconciler.run("run-2").await;
+    assert!(report.is_clean(), "{:?}", report.failures);
+    assert!(!w.statuses.is_inactive(&account(1)).await.unwrap());
+    let queries = w.accounts.queries.lock().unwrap().clone();
+    assert_eq!(queries.len(), 2, "one query per run");
+    assert_eq!(queries[1], Some(w.minutes_ago(10)));
+}
+
+#[tokio::test]
+async fn a_backlog_of_account_changes_is_read_a_page_per_run_from_where_the_last_stopped() {
+    let w = world_with(ReconcileSettings {
+        account_limit: 2,
+        ..ReconcileSettings::default()
+    });
+    for n in 1..=5 {
+        w.accounts.set(n, n == 5, w.minutes_ago(60 - i64::from(n)));
+    }
+    let report = w.reconciler.run("run-1").await;
+    assert_eq!((report.accounts_synced, report.more_accounts), (2, true));
+    assert_eq!(w.statuses.cursor().await.unwrap(), Some(w.minutes_ago(58)));
+    // The last Account of a page is read again (same LastModifiedDate may
+    // hold more): each further run moves on by one less than the page.
+    let mut runs = 1;
+    while w.reconciler.run("run").await.more_accounts {
+        runs += 1;
+        assert!(runs < 10, "the sync makes progress");
+    }
+    assert_eq!(runs, 3);
+    assert!(
+        w.statuses.is_inactive(&account(5)).await.unwrap(),
+        "reached at last"
+    );
+}
+
+#[tokio::test]
+async fn when_the_account_query_fails_the_run_reports_it_and_the_cursor_stays() {
+    let w = world();
+    w.statuses.save_cursor(w.minutes_ago(30)).await.unwrap();
+    *w.accounts.down.lock().unwrap() = true;
+    let report = w.reconciler.run("run").await;
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].step, ReconcileStep::AccountStatuses);
+    assert_eq!(w.statuses.cursor().await.unwrap(), Some(w.minutes_ago(30)));
 }

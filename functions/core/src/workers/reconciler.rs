@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::Shutdown;
 use crate::ports::{
-    Clock, GapSweeps, ProvisioningQueue, ProvisioningRecords, QueueDepths, ReconcileAttempts,
+    AccountStatusSync, Clock, GapSweeps, PortalStatusChanges, ProvisioningQueue,
+    ProvisioningRecords, QueueDepths, ReconcileAttempts,
 };
 use crate::reconcile::{ReconcileReport, Reconciler, StuckOrders};
 
@@ -17,7 +18,7 @@ pub trait Reconcile: Send + Sync {
     fn run(&self, run_id: &str) -> impl Future<Output = ReconcileReport> + Send;
 }
 
-impl<S, R, A, G, Q, D, C> Reconcile for Reconciler<S, R, A, G, Q, D, C>
+impl<S, R, A, G, Q, D, C, P, T> Reconcile for Reconciler<S, R, A, G, Q, D, C, P, T>
 where
     S: StuckOrders,
     R: ProvisioningRecords,
@@ -26,6 +27,8 @@ where
     Q: ProvisioningQueue,
     D: QueueDepths,
     C: Clock,
+    P: PortalStatusChanges,
+    T: AccountStatusSync,
 {
     fn run(&self, run_id: &str) -> impl Future<Output = ReconcileReport> + Send {
         Reconciler::run(self, run_id)

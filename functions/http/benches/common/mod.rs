@@ -113,6 +113,19 @@ pub async fn emulator() -> anyhow::Result<Emulator> {
         .context("starting the org emulator")
 }
 
+/// Where the API keeps its state in a benchmark's world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// In memory (links cached as in Lambda, default TTL).
+    InMemory,
+    /// The DynamoDB adapters on the moto server, login links cached for this long
+    /// (zero: every request reads the link and the Account's status).
+    Moto {
+        /// `PORTAL_LINK_CACHE_SECS`.
+        link_cache: Duration,
+    },
+}
+
 /// One benchmark's world.
 pub struct World {
     /// The emulated org.
@@ -128,6 +141,11 @@ pub struct World {
 impl World {
     /// A fresh org, adapters, in-memory API state and router.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(State::InMemory).await
+    }
+
+    /// A fresh org, adapters, API state in `state` and router.
+    pub async fn start_with(state: State) -> anyhow::Result<Self> {
         let emulator = emulator().await?;
         let key = SigningKey::generate()?;
         let auth = Authenticator::new(&key.auth_config()).context("an authenticator")?;
@@ -135,10 +153,30 @@ impl World {
             salesforce_client(&emulator)?,
             PriceBook::Standard,
         ));
-        let store = Arc::new(InMemoryApiStores::default());
-        let router = Api::new(Arc::clone(&ports), store, Arc::new(auth))
+        let router = match state {
+            State::InMemory => Api::new(
+                Arc::clone(&ports),
+                Arc::new(InMemoryApiStores::default()),
+                Arc::new(auth),
+            )
             .with_identity(roomy_identity())
-            .router();
+            .router(),
+            State::Moto { link_cache } => {
+                let table = StateTable::create().await;
+                let (client, name) = (table.client.clone(), table.table.as_str());
+                let stores = portal_http::ApiStores {
+                    idempotency: portal_aws::DynamoIdempotencyStore::new(client.clone(), name),
+                    links: portal_aws::DynamoLoginLinks::new(client.clone(), name),
+                    inactive: portal_aws::DynamoAccountStatuses::new(client.clone(), name),
+                    limits: portal_aws::DynamoLoginLimits::new(client, name),
+                };
+                let mut identity = roomy_identity();
+                identity.link_cache_ttl = link_cache;
+                Api::new(Arc::clone(&ports), Arc::new(stores), Arc::new(auth))
+                    .with_identity(identity)
+                    .router()
+            }
+        };
         Ok(Self {
             emulator,
             key,

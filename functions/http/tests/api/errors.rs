@@ -197,3 +197,34 @@ async fn salesforce_outages_after_retries_are_503_with_retry_after() {
     assert_eq!(response.status, 503);
     assert!(response.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn lengths_count_utf16_code_units_as_salesforce_does_and_name_the_field() {
+    let app = spawn_app().await;
+    let token = app.token("sub-kanji", "kanji@example.jp", None);
+    // 40 × 𠮷 is 40 characters but 80 UTF-16 code units: too long for Text(40).
+    let response = app
+        .post("/registrations")
+        .token(&token)
+        .key("too-long")
+        .json(&json!({"firstName": "𠮷".repeat(40), "lastName": "吉".repeat(80)}))
+        .send()
+        .await;
+    assert_eq!(response.status, 422);
+    let fields = bad_fields(&response);
+    assert_eq!(names(&fields), ["firstName"]);
+    assert!(fields[0].1.contains("40"), "{fields:?}");
+    assert_eq!(
+        app.emulator.count("Account"),
+        0,
+        "nothing reached Salesforce"
+    );
+    let fits = app
+        .post("/registrations")
+        .token(&token)
+        .key("fits")
+        .json(&json!({"firstName": "𠮷".repeat(20), "lastName": "吉".repeat(80)}))
+        .send()
+        .await;
+    assert_eq!(fits.status, 201, "{:?}", fits.json());
+}

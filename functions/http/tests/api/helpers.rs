@@ -509,9 +509,27 @@ pub async fn spawn_app_tuned(
     identity: IdentitySettings,
     jwks_min_refresh: Duration,
 ) -> TestApp {
-    let emulator = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("the emulator starts");
+    spawn(EmulatorConfig::default(), auth, identity, jwks_min_refresh).await
+}
+
+/// A world over an org started with `org`.
+pub async fn spawn_app_on(org: EmulatorConfig) -> TestApp {
+    spawn(
+        org,
+        auth_config,
+        roomy_identity(),
+        portal_http::auth::JWKS_MIN_REFRESH,
+    )
+    .await
+}
+
+async fn spawn(
+    org: EmulatorConfig,
+    auth: impl FnOnce(&SigningKey) -> AuthConfig,
+    identity: IdentitySettings,
+    jwks_min_refresh: Duration,
+) -> TestApp {
+    let emulator = Emulator::start(org).await.expect("the emulator starts");
     let key = SigningKey::generate();
     let authenticator = Authenticator::new(&auth(&key))
         .expect("an authenticator")

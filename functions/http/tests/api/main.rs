@@ -8,3 +8,4 @@ mod idempotency;
 mod identity;
 mod linking;
 mod routes;
+mod upstream;

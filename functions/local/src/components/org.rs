@@ -43,13 +43,14 @@ pub struct RunningOrg {
 
 /// Starts the emulated org with its REST API on `bind` and its Pub/Sub API
 /// on `pubsub_bind`, its client authenticating with the JWT bearer flow and
-/// the emulator's fixture key. `daily_api_limit` calls are allowed over a
-/// rolling 24 hours.
+/// the emulator's fixture key, each call timing out after `request_timeout`.
+/// `daily_api_limit` calls are allowed over a rolling 24 hours.
 pub async fn start_emulator(
     bind: SocketAddr,
     pubsub_bind: SocketAddr,
     admin_token: String,
     daily_api_limit: u64,
+    request_timeout: std::time::Duration,
 ) -> Result<RunningOrg, OrgError> {
     let emulator = Emulator::start(EmulatorConfig {
         bind,
@@ -64,7 +65,8 @@ pub async fn start_emulator(
         DEFAULT_CLIENT_ID,
         DEFAULT_USERNAME,
         fixtures::CLIENT_PRIVATE_KEY_PEM.as_bytes(),
-    )?;
+    )?
+    .with_request_timeout(request_timeout);
     Ok(RunningOrg {
         pubsub: PubSubConfig::new(&emulator.pubsub_url())?,
         url: emulator.base_url(),

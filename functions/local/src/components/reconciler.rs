@@ -3,9 +3,10 @@
 //! Every `every` (60 s by default) it runs the reconciler Lambda's own
 //! handler (`reconciler::run_once`, its EMF lines discarded) on the
 //! reconciliation use case (`portal_core::reconcile`) with the same
-//! Salesforce adapter as the Lambda (`SalesforceStuckOrders`) over the
-//! shared state: provisioning records, attempt records, replay gaps, the
-//! provisioning queue, and the dead letters of both queues. The schedule is
+//! Salesforce adapters as the Lambda (`SalesforceStuckOrders`,
+//! `SalesforcePortalStatuses`) over the shared state: provisioning records,
+//! attempt records, replay gaps, the provisioning queue, the dead letters of
+//! both queues, and the deactivated Accounts the API reads. The schedule is
 //! the core's `portal_core::workers::reconciler::every`: the first run comes
 //! one period after the start; a run in progress is finished before it stops.
 
@@ -17,7 +18,7 @@ use portal_core::reconcile::{ReconcilePorts, ReconcileSettings, Reconciler};
 use portal_core::workers::Shutdown;
 use portal_core::workers::reconciler::every;
 use salesforce::SalesforceClient;
-use salesforce::reconcile::SalesforceStuckOrders;
+use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
 use tokio::task::JoinHandle;
 
 use crate::runner::Shared;
@@ -65,7 +66,9 @@ pub fn start(
     shutdown: Shutdown,
 ) -> RunningReconciler {
     let ports = ReconcilePorts {
-        orders: SalesforceStuckOrders::new(salesforce),
+        orders: SalesforceStuckOrders::new(salesforce.clone()),
+        portal_statuses: SalesforcePortalStatuses::new(salesforce),
+        account_statuses: shared.account_statuses.clone(),
         records: shared.records.clone(),
         attempts: shared.reconcile_attempts.clone(),
         gaps: shared.replay.clone(),

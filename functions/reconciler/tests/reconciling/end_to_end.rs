@@ -95,4 +95,26 @@ async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twic
     let later = w.run().await;
     assert_eq!((later.stuck_orders, later.reenqueued), (0, 0));
     assert!(w.drain().await.is_empty());
+
+    // Staff approve it again and that event is lost too: the Order shows
+    // `Activating` with its record COMPLETED. The reconciler re-enqueues it
+    // and the provisioner tells Salesforce again, without a second WHMCS order.
+    w.sf.update("Order", order.as_str(), json!({"Status": "Draft"}))
+        .unwrap();
+    w.approve(&order);
+    w.clock.advance(TimeDelta::minutes(20));
+    let again = w.run().await;
+    assert_eq!((again.already_provisioned, again.reenqueued), (1, 1));
+    let sent = w.drain().await;
+    let invocation = Invocation {
+        request_id: "approved-again".to_owned(),
+        deadline: w.clock.now() + TimeDelta::minutes(1),
+    };
+    let response = handle_batch(&provisioner, &sqs_event(&sent[0]), &invocation).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        w.sf.record(order.as_str()).unwrap()["Activation_Status__c"],
+        json!("Provisioned")
+    );
+    assert_eq!(whmcs.calls("AddOrder"), 1, "WHMCS was not asked again");
 }

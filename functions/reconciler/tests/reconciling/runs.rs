@@ -31,8 +31,9 @@ async fn a_stuck_order_is_reenqueued_once_and_not_again_within_the_backoff() {
     assert_eq!((report.stuck_orders, report.reenqueued), (1, 1));
     assert_eq!(
         w.sf.api_calls() - calls,
-        1,
-        "one Salesforce query per run, however many Orders it re-enqueues"
+        2,
+        "one Salesforce query for stuck Orders and one for Account statuses per run, \
+         however many Orders it re-enqueues"
     );
     let sent = w.drain().await;
     assert_eq!(sent.len(), 1);
@@ -50,11 +51,12 @@ async fn a_stuck_order_is_reenqueued_once_and_not_again_within_the_backoff() {
 }
 
 #[tokio::test]
-async fn a_provisioned_order_is_not_reenqueued() {
+async fn a_provisioned_order_still_activating_is_reenqueued_for_its_write_back() {
     let w = world().await;
     let order = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
     w.approve(&order);
-    // The provisioner finished it, but the Salesforce write is not visible yet.
+    // WHMCS has the order (the record is COMPLETED) and the Order shows
+    // `Activating` again: approved again, and that event was lost.
     let records = w.records();
     let me = LeaseOwner::new("provisioner-1").unwrap();
     let now = w.clock.now();
@@ -76,9 +78,11 @@ async fn a_provisioned_order_is_not_reenqueued() {
             report.already_provisioned,
             report.reenqueued
         ),
-        (1, 1, 0)
+        (1, 1, 1)
     );
-    assert!(w.drain().await.is_empty());
+    let sent = w.drain().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].message.order_id, order);
 }
 
 #[tokio::test]
@@ -183,7 +187,7 @@ async fn the_dead_letter_depths_are_reported() {
 }
 
 /// Defect 5: the sweep read the `order_limit` oldest Orders `Activating`; once
-/// that many were Orders it never acts on (already provisioned here), a newer
+/// that many were Orders it never acts on (in a provisioner's hands here), a newer
 /// stuck Order was never found.
 #[tokio::test]
 async fn a_stuck_order_is_found_behind_more_skipped_orders_than_one_run_reads() {
@@ -195,18 +199,13 @@ async fn a_stuck_order_is_found_behind_more_skipped_orders_than_one_run_reads() 
     let records = w.records();
     let me = LeaseOwner::new("provisioner-1").unwrap();
     let now = w.clock.now();
-    for n in 0..7 {
-        let done = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
-        w.approve(&done);
+    for _ in 0..7 {
+        let busy = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
+        w.approve(&busy);
         records
-            .claim(&done, &me, now + TimeDelta::seconds(60), now)
+            .claim(&busy, &me, now + TimeDelta::hours(2), now)
             .await
             .unwrap();
-        let whmcs = WhmcsOrder {
-            order_id: 100 + n,
-            service_ids: vec![200 + n],
-        };
-        records.complete(&done, &me, &whmcs, now).await.unwrap();
     }
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let stuck = w.seed_order(&["SIM-VOICE-DATA-20GB"]);
@@ -222,4 +221,56 @@ async fn a_stuck_order_is_found_behind_more_skipped_orders_than_one_run_reads() 
         w.clock.advance(TimeDelta::minutes(5));
     }
     assert_eq!(found, vec![stuck], "re-enqueued once, past the 7 skipped");
+}
+
+#[tokio::test]
+async fn a_staff_deactivation_reaches_the_api_s_items_and_a_reactivation_lifts_it() {
+    use portal_aws::DynamoAccountStatuses;
+    use portal_core::domain::AccountId;
+    use portal_core::ports::InactiveAccounts as _;
+
+    let w = world().await;
+    let account =
+        w.sf.insert(
+            "Account",
+            serde_json::json!({"Name": "Leaving Customer", "Portal_Status__c": "Active"}),
+        )
+        .unwrap();
+    let statuses = DynamoAccountStatuses::new(w.aws.dynamo.clone(), w.targets.state_table.clone());
+    let id = AccountId::parse(&account).unwrap();
+
+    let first = w.run().await;
+    assert!(first.is_clean(), "{:?}", first.failures);
+    assert!(first.accounts_synced >= 1);
+    assert!(!statuses.is_inactive(&id).await.unwrap());
+
+    w.sf.update(
+        "Account",
+        &account,
+        serde_json::json!({"Portal_Status__c": "Inactive"}),
+    )
+    .unwrap();
+    w.clock.advance(TimeDelta::minutes(5));
+    let calls = w.sf.api_calls();
+    let second = w.run().await;
+    assert!(second.is_clean(), "{:?}", second.failures);
+    assert_eq!(second.accounts_inactive, 1);
+    assert!(
+        statuses.is_inactive(&id).await.unwrap(),
+        "the API now refuses it"
+    );
+    assert_eq!(w.sf.api_calls() - calls, 2, "the sync is one query");
+
+    w.sf.update(
+        "Account",
+        &account,
+        serde_json::json!({"Portal_Status__c": "Active"}),
+    )
+    .unwrap();
+    w.clock.advance(TimeDelta::minutes(5));
+    assert!(w.run().await.is_clean());
+    assert!(
+        !statuses.is_inactive(&id).await.unwrap(),
+        "re-activated by staff"
+    );
 }

@@ -139,3 +139,55 @@ async fn a_gap_window_finds_recent_orders_whatever_the_threshold() {
     });
     assert!(sweep.activating(&before).await.unwrap().orders.is_empty());
 }
+
+#[tokio::test]
+async fn finds_portal_accounts_modified_since_the_cursor_with_their_status_in_one_call() {
+    use portal_core::ports::PortalStatusChanges as _;
+    use salesforce::reconcile::SalesforcePortalStatuses;
+
+    let org = org().await;
+    let e = &org.emulator;
+    let before = Utc::now() - TimeDelta::seconds(2);
+    let active = e
+        .insert(
+            "Account",
+            json!({"Name": unique("Active"), "Portal_Status__c": "Active"}),
+        )
+        .expect("an Account");
+    let deactivated = e
+        .insert(
+            "Account",
+            json!({"Name": unique("Leaving"), "Portal_Status__c": "Active"}),
+        )
+        .expect("an Account");
+    let _never_portal = e
+        .insert("Account", json!({"Name": unique("Legacy")}))
+        .expect("an Account");
+    e.update(
+        "Account",
+        &deactivated,
+        json!({"Portal_Status__c": "Inactive"}),
+    )
+    .expect("staff deactivate it");
+    let sync = SalesforcePortalStatuses::new(org.client.clone());
+
+    let calls = e.api_calls();
+    let page = sync.changed_since(Some(before), 2000).await.unwrap();
+    assert_eq!(e.api_calls() - calls, 1, "one query");
+    assert!(!page.more);
+    let seen: Vec<(String, bool)> = page
+        .changes
+        .iter()
+        .map(|c| (c.account_id.as_str().to_owned(), c.inactive))
+        .collect();
+    assert_eq!(seen, [(active, false), (deactivated.clone(), true)]);
+
+    let one = sync.changed_since(Some(before), 1).await.unwrap();
+    assert!(one.more);
+    assert_eq!(one.changes.len(), 1);
+    let later = sync
+        .changed_since(Some(Utc::now() + TimeDelta::minutes(1)), 2000)
+        .await
+        .unwrap();
+    assert!(later.changes.is_empty());
+}

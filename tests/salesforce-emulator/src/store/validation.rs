@@ -176,8 +176,11 @@ pub fn check_content(field: &FieldDef, value: &Value) -> Result<(), ApiError> {
         FieldType::Phone => Some(40),
         _ => None,
     };
+    // Salesforce counts UTF-16 code units (help article 005166849): a
+    // character outside the BMP (𠮷, emoji) is a surrogate pair, two.
+    let units: usize = text.chars().map(char::len_utf16).sum();
     match max_len {
-        Some(max) if text.chars().count() > max as usize => Err(ApiError::bad_request(
+        Some(max) if units > max as usize => Err(ApiError::bad_request(
             "STRING_TOO_LONG",
             format!(
                 "{}: data value too large: {text} (max length={max})",
@@ -317,5 +320,15 @@ mod tests {
         let err = check_content(field("Account", "Name"), &json!(long)).unwrap_err();
         assert_eq!(err.error_code, "STRING_TOO_LONG");
         assert!(err.message.ends_with("(max length=255)"));
+    }
+
+    #[test]
+    fn lengths_count_utf16_code_units_as_salesforce_does() {
+        let first_name = field("Contact", "FirstName");
+        assert!(check_content(first_name, &json!("𠮷".repeat(20))).is_ok());
+        let err = check_content(first_name, &json!("𠮷".repeat(21))).unwrap_err();
+        assert_eq!(err.error_code, "STRING_TOO_LONG");
+        assert_eq!(err.fields, Some(vec!["FirstName".to_owned()]));
+        assert!(check_content(first_name, &json!("吉".repeat(40))).is_ok());
     }
 }

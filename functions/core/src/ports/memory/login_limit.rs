@@ -30,23 +30,32 @@ impl LoginLimits for InMemoryLoginLimits {
     async fn take(
         &self,
         login: &Login,
-        window: &LimitWindow,
+        windows: &[LimitWindow],
         now: DateTime<Utc>,
     ) -> Result<LimitDecision, StoreError> {
-        let index = window.index(now);
         let mut counters = lock(&self.counters);
-        let counter = counters
-            .entry((login.clone(), window.name))
-            .or_insert((index, 0));
-        if counter.0 != index {
-            *counter = (index, 0);
+        let counts: Vec<u64> = windows
+            .iter()
+            .map(|window| {
+                counters
+                    .get(&(login.clone(), window.name))
+                    .filter(|(index, _)| *index == window.index(now))
+                    .map_or(0, |(_, count)| u64::from(*count))
+            })
+            .collect();
+        let decision = LimitDecision::for_counts(windows, &counts, now);
+        if decision == LimitDecision::Allowed {
+            for window in windows {
+                let index = window.index(now);
+                let counter = counters
+                    .entry((login.clone(), window.name))
+                    .or_insert((index, 0));
+                if counter.0 != index {
+                    *counter = (index, 0);
+                }
+                counter.1 += 1;
+            }
         }
-        if counter.1 >= window.max {
-            return Ok(LimitDecision::Limited {
-                retry_after: window.retry_after(now),
-            });
-        }
-        counter.1 += 1;
-        Ok(LimitDecision::Allowed)
+        Ok(decision)
     }
 }
