@@ -18,7 +18,7 @@ use portal_local::token::TokenIssuer;
 use salesforce::portal::PriceBook;
 use salesforce::provisioning::SalesforceOrderLedger;
 use salesforce::pubsub::{PubSubClient, PubSubConfig};
-use salesforce::reconcile::SalesforceStuckOrders;
+use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
 use tokio::task::JoinHandle;
 use whmcs::billing::WhmcsBilling;
 
@@ -238,18 +238,22 @@ fn start_reconciler(world: &World) -> super::Supervised {
         Arc::clone(&world.stores.queue),
         Arc::clone(world.stores.queue.inner()),
         Arc::clone(&world.stores.dead_letters.inner),
+        Arc::clone(&world.stores.account_statuses),
     );
     supervise(
         Worker::Reconciler.to_string(),
         move |generation, shutdown| {
-            let (records, attempts, gaps, queue, provisioning, events) = stores.clone();
+            let (records, attempts, gaps, queue, provisioning, events, account_statuses) =
+                stores.clone();
             let (org, timings) = (org.clone(), timings.clone());
             async move {
                 let Ok(salesforce) = org.salesforce() else {
                     return;
                 };
                 let ports = ReconcilePorts {
-                    orders: SalesforceStuckOrders::new(salesforce),
+                    orders: SalesforceStuckOrders::new(salesforce.clone()),
+                    portal_statuses: SalesforcePortalStatuses::new(salesforce),
+                    account_statuses,
                     records,
                     attempts,
                     gaps,
