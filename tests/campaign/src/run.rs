@@ -15,7 +15,7 @@ use whmcs_emulator::WhmcsFault;
 
 use crate::actors::customer::{CustomerRecord, email, journey};
 use crate::actors::portal::Portal;
-use crate::actors::staff::{REAPPROVALS, Staff, text};
+use crate::actors::staff::{REAPPROVALS, Staff, left_to_staff, text};
 use crate::invariants::{self, Violation};
 use crate::schedule::{Fault, Schedule, Shape};
 use crate::timings::Timings;
@@ -489,7 +489,9 @@ fn settled(world: &World, staff: &Staff) -> bool {
             text(o, "Activation_Status__c").as_str(),
         ) {
             ("Pending Review", _) | (_, "Activating") => false,
-            (_, "Failed") => log.reapproved.get(&id).copied().unwrap_or(0) >= REAPPROVALS,
+            (_, "Failed") => {
+                left_to_staff(o) || log.reapproved.get(&id).copied().unwrap_or(0) >= REAPPROVALS
+            }
             (_, "Provisioned") => {
                 !twice.contains(&text(o, "AccountId")) || log.approved_twice.contains(&id)
             }

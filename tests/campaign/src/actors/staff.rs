@@ -22,6 +22,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// How many times staff approve a failed Order again.
 pub const REAPPROVALS: u32 = 2;
 
+/// Whether a failed Order waits for staff to finish its WHMCS order by hand
+/// (an `IncompleteOrder`: the order exists without every line). Staff in
+/// the campaign do not emulate that work, so they leave such an Order Failed.
+pub fn left_to_staff(record: &Value) -> bool {
+    text(record, order::ACTIVATION_ERROR).contains("by hand")
+}
+
 /// What staff did.
 #[derive(Debug, Default, Clone)]
 pub struct StaffLog {
@@ -154,7 +161,11 @@ impl Staff {
             {
                 lock(&self.log).approved_twice.insert(id.clone());
                 self.activate(&id, until).await;
-            } else if failed_too && activation == "Failed" && reapproved < REAPPROVALS {
+            } else if failed_too
+                && activation == "Failed"
+                && reapproved < REAPPROVALS
+                && !left_to_staff(&record)
+            {
                 *lock(&self.log).reapproved.entry(id.clone()).or_insert(0) += 1;
                 self.activate(&id, until).await;
             }
