@@ -2,7 +2,8 @@
 //! login links, per-login limits, deactivated Accounts, provisioning records, the reconciler's attempts, replay positions and
 //! gaps, the subscriber lease) and SQS for the provisioning queue and the
 //! dead-letter queues' depth; and [`secrets`], the Secrets Manager values a
-//! function reads once at cold start. The in-memory adapters with the same
+//! function reads once at cold start; [`resources`] creates the table and the
+//! queues when missing (portal-local against moto). The in-memory adapters with the same
 //! semantics live in [`portal_core::ports::memory`] and are re-exported here
 //! as [`memory`].
 //!
@@ -16,6 +17,7 @@ pub mod dynamo;
 pub mod emf;
 mod errors;
 pub mod logs;
+pub mod resources;
 pub mod secrets;
 pub mod sqs;
 
@@ -28,5 +30,5 @@ pub use dynamo::{
 };
 pub use logs::init_json_logs;
 pub use portal_core::ports::memory;
-pub use secrets::{SecretOverlay, SecretVariable, SecretsError};
+pub use secrets::{SecretOverlay, SecretsError};
 pub use sqs::SqsProvisioningQueue;

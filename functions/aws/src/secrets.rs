@@ -15,34 +15,24 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
-
-/// One configuration variable whose value may come from a secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SecretVariable {
-    /// The variable the configuration loader reads (`SF_PRIVATE_KEY_BASE64`).
-    pub variable: &'static str,
-    /// The variable holding the secret's ARN (`SF_PRIVATE_KEY_SECRET_ARN`).
-    /// Several variables may share one: the secret is then fetched once.
-    pub arn_variable: &'static str,
-    /// The key of a JSON object secret that holds the value (`identifier`),
-    /// or `None` when the whole secret string is the value.
-    pub json_key: Option<&'static str>,
-}
+use aws_sdk_secretsmanager::error::SdkError;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+use portal_core::config::SecretVariable;
 
 /// A secret cannot be read or has the wrong shape. The message names the
 /// variables and the ARN, never a value.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
     /// `GetSecretValue` failed (no such secret, access denied, network).
-    #[error("cannot read the secret {arn} ({arn_variable}): {cause}")]
+    #[error("cannot read the secret {arn} ({arn_variable})")]
     Fetch {
         /// The variable that named the secret.
         arn_variable: &'static str,
         /// The secret's ARN.
         arn: String,
-        /// The SDK error, with its context (never contains the value).
-        cause: String,
+        /// The SDK error (never contains the value).
+        #[source]
+        source: Box<SdkError<GetSecretValueError>>,
     },
     /// The secret has no string value (a binary secret).
     #[error("the secret {arn} ({arn_variable}) has no SecretString")]
@@ -180,7 +170,7 @@ async fn fetch(
         .map_err(|e| SecretsError::Fetch {
             arn_variable,
             arn: arn.to_owned(),
-            cause: DisplayErrorContext(&e).to_string(),
+            source: Box::new(e),
         })?;
     output
         .secret_string

@@ -8,18 +8,27 @@
 //! Order within a group holds for messages accepted on the first attempt; a
 //! retried entry may land after a later message of its group. The
 //! provisioner's claim makes that harmless.
+//!
+//! It is also the receiving side ([`ProvisioningDeliveries`]) for a worker
+//! that polls the queue (portal-local).
 
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use portal_core::messages::ProvisioningMessage;
-use portal_core::ports::{ProvisioningQueue, QueueError, SendFailure, SendOutcome};
+use portal_core::ports::{
+    Delivery, ProvisioningDeliveries, ProvisioningQueue, QueueError, ReceiptHandle, SendFailure,
+    SendOutcome,
+};
 
 use crate::errors::{code, is_retryable, queue_error};
 
-/// SQS's limit of entries per `SendMessageBatch`.
+/// SQS's limit of entries per `SendMessageBatch` (and messages per `ReceiveMessage`).
 pub const BATCH_SIZE: usize = 10;
+
+/// How long one `ReceiveMessage` waits for messages (long polling).
+pub const RECEIVE_WAIT_SECS: i32 = 1;
 
 /// How many times one chunk is sent before its failed entries are reported.
 const DEFAULT_ATTEMPTS: u32 = 3;
@@ -170,5 +179,64 @@ impl ProvisioningQueue for SqsProvisioningQueue {
                 }))
             })
             .collect())
+    }
+}
+
+/// The receiving side of the same queue, for a worker polling it (portal-local;
+/// in AWS the Lambda's SQS trigger receives). `receive` long-polls up to
+/// [`RECEIVE_WAIT_SECS`]; a release makes the message visible at once.
+impl ProvisioningDeliveries for SqsProvisioningQueue {
+    #[tracing::instrument(skip_all, fields(max))]
+    async fn receive(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(i32::try_from(max.clamp(1, BATCH_SIZE)).unwrap_or(1))
+            .wait_time_seconds(RECEIVE_WAIT_SECS)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(output
+            .messages()
+            .iter()
+            .filter_map(|message| {
+                let attribute = |name| message.attributes().and_then(|a| a.get(&name)).cloned();
+                Some(Delivery::from_body(
+                    message.message_id()?,
+                    ReceiptHandle::new(message.receipt_handle()?),
+                    attribute(MessageSystemAttributeName::MessageGroupId),
+                    attribute(MessageSystemAttributeName::ApproximateReceiveCount)
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(1),
+                    message.body().unwrap_or_default(),
+                ))
+            })
+            .collect())
+    }
+
+    async fn acknowledge(&self, receipt: &ReceiptHandle) -> Result<(), QueueError> {
+        self.client
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt.as_str())
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
+    }
+
+    async fn release(&self, receipt: &ReceiptHandle) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt.as_str())
+            .visibility_timeout(0)
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use portal_aws::secrets::{SecretVariable, SecretsError, resolve_secret_variables};
+use portal_aws::secrets::{SecretsError, resolve_secret_variables};
+use portal_core::config::SecretVariable;
 use test_support::aws::{sdk_config, unique_name};
 
 const KEY: SecretVariable = SecretVariable {

@@ -1,72 +1,154 @@
-//! Reading settings from the environment: the rules every `*Config::from_lookup`
-//! shares, in one place.
+//! Configuration from the environment: one error type ([`ConfigError`]), one
+//! reader ([`Env`]) and one loader pattern ([`Config`]) for every binary.
 //!
-//! [`Env`] wraps a lookup (`std::env::var`, or a map in tests). A value that is
-//! empty or only whitespace counts as unset; values are trimmed unless read
-//! with [`Env::raw`] / [`Env::required_raw`]. Every error is a [`VarError`]
-//! naming the variable. Its value is shown only by a reader built with
-//! [`Env::echo_values`], and only by the typed readers (numbers, durations,
-//! words), so a secret read with [`Env::required`] never reaches a message.
-//! Only the variables asked for are looked up: `VARIABLES` lists can be
-//! checked against what a loader reads.
+//! A configuration type implements [`Config::read`] over an [`Env`], and gets
+//! `from_env()` (the process environment) and `from_lookup(…)` (a map, in
+//! tests; or the environment with secrets laid over it) from the trait. A
+//! nested client's settings are read by calling its `read` with the same
+//! `Env`. Each configuration module lists what it reads in `VARIABLES` (the
+//! deploy tests hold the SAM template to those lists), and a variable that may
+//! hold a secret is declared once, as a [`SecretVariable`], by the client that
+//! reads it.
+//!
+//! Rules: a value that is empty or only whitespace counts as unset; values
+//! are trimmed unless read with [`Env::raw`] / [`Env::required_raw`]; every
+//! error names its variable. The typed readers (numbers, durations, words)
+//! echo a bad value in the message (`…, got "ten"`); a value read as text
+//! ([`Env::required`], a secret) never reaches a message. Only the variables
+//! asked for are looked up.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// A variable is missing or malformed; the message names it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VarError {
+use crate::ports::BoxError;
+
+/// A setting is missing or malformed; the message names the variable (never
+/// a secret's value).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
     /// A required variable is unset, empty or only whitespace.
     #[error("{var} is not set")]
     Missing {
         /// The variable.
         var: &'static str,
     },
+    /// Exactly one of two variables must be set, and it is not so.
+    #[error("exactly one of {0} and {1} must be set")]
+    OneOf(&'static str, &'static str),
     /// A value of the wrong form.
     #[error("{var} is not valid: {reason}")]
     Invalid {
         /// The variable.
         var: &'static str,
-        /// What is expected (with the value only when the reader echoes values).
-        reason: String,
+        /// What is wrong, or what is expected.
+        reason: Cow<'static, str>,
+        /// The parser's error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A file named by the variable cannot be read.
+    #[error("{var}: the file cannot be read")]
+    Unreadable {
+        /// The variable.
+        var: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
 }
 
-impl VarError {
-    /// The variable the error is about.
+impl ConfigError {
+    /// `var`'s value is wrong: `reason` says how.
+    pub fn invalid(var: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::Invalid {
+            var,
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// `var`'s value did not parse: `reason` says what was expected, `source` why.
+    pub fn unparsable(
+        var: &'static str,
+        reason: impl Into<Cow<'static, str>>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Invalid {
+            var,
+            reason: reason.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The variable the error is about (the first one for [`ConfigError::OneOf`]).
     pub fn var(&self) -> &'static str {
         match self {
-            Self::Missing { var } | Self::Invalid { var, .. } => var,
+            Self::Missing { var } | Self::Invalid { var, .. } | Self::Unreadable { var, .. } => var,
+            Self::OneOf(first, _) => first,
         }
+    }
+}
+
+/// A variable whose value may come from a Secrets Manager secret: a deployed
+/// function gets the secret's ARN in `arn_variable` and reads the value at
+/// cold start (`portal_aws::SecretOverlay`); a local run sets `variable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretVariable {
+    /// The variable the configuration reads (`SF_PRIVATE_KEY_BASE64`).
+    pub variable: &'static str,
+    /// The variable holding the secret's ARN (`SF_PRIVATE_KEY_SECRET_ARN`);
+    /// several variables may share one secret.
+    pub arn_variable: &'static str,
+    /// The key of a JSON object secret holding the value, or `None` when the
+    /// whole secret string is the value.
+    pub json_key: Option<&'static str>,
+}
+
+/// A configuration read from the environment.
+pub trait Config: Sized {
+    /// Reads the settings; the first missing or malformed one is the error.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError>;
+
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup` (a map in tests, or the
+    /// environment with the secrets laid over it).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(&Env::new(&lookup))
     }
 }
 
 /// Reads settings through a lookup; see the module documentation for the rules.
-#[derive(Debug, Clone, Copy)]
-pub struct Env<F> {
-    lookup: F,
-    echo_values: bool,
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl<F: Fn(&str) -> Option<String>> Env<F> {
-    /// A reader over `lookup` whose errors never show a value.
-    pub fn new(lookup: F) -> Self {
-        Self {
-            lookup,
-            echo_values: false,
-        }
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Env")
     }
+}
 
-    /// The same reader, but the typed readers ([`Env::seconds`],
-    /// [`Env::millis`], [`Env::number`], [`Env::one_of`]) add the value to an
-    /// [`VarError::Invalid`] reason (`…, got "ten"`). Only for variables that
-    /// never hold a secret.
-    #[must_use]
-    pub fn echo_values(mut self) -> Self {
-        self.echo_values = true;
-        self
+impl<'a> Env<'a> {
+    /// A reader over `lookup`.
+    pub fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self { lookup }
     }
 
     /// The value as set, untouched, unless it is empty or only whitespace.
@@ -79,42 +161,48 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         self.raw(var).map(|v| v.trim().to_owned())
     }
 
+    /// The trimmed value, or `default` when unset.
+    pub fn or(&self, var: &str, default: &str) -> String {
+        self.optional(var).unwrap_or_else(|| default.to_owned())
+    }
+
     /// The trimmed value.
     ///
     /// # Errors
-    /// [`VarError::Missing`] when unset, empty or only whitespace.
-    pub fn required(&self, var: &'static str) -> Result<String, VarError> {
-        self.optional(var).ok_or(VarError::Missing { var })
+    /// [`ConfigError::Missing`] when unset, empty or only whitespace.
+    pub fn required(&self, var: &'static str) -> Result<String, ConfigError> {
+        self.optional(var).ok_or(ConfigError::Missing { var })
     }
 
     /// The value as set, untouched (surrounding whitespace kept).
     ///
     /// # Errors
-    /// [`VarError::Missing`] when unset, empty or only whitespace.
-    pub fn required_raw(&self, var: &'static str) -> Result<String, VarError> {
-        self.raw(var).ok_or(VarError::Missing { var })
+    /// [`ConfigError::Missing`] when unset, empty or only whitespace.
+    pub fn required_raw(&self, var: &'static str) -> Result<String, ConfigError> {
+        self.raw(var).ok_or(ConfigError::Missing { var })
     }
 
-    /// The trimmed value read by `parse`, or `None` when unset. `parse`'s
-    /// error is the reason; it is never extended with the value.
+    /// The trimmed value read by `parse`, or `None` when unset; its error is
+    /// the source, `expected` the reason.
     ///
     /// # Errors
-    /// [`VarError::Invalid`] with `parse`'s reason.
-    pub fn parsed<T>(
+    /// [`ConfigError::Invalid`] when `parse` fails.
+    pub fn parsed<T, E: Into<BoxError>>(
         &self,
         var: &'static str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, VarError> {
+        expected: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, ConfigError> {
         self.optional(var)
-            .map(|v| parse(&v).map_err(|reason| VarError::Invalid { var, reason }))
+            .map(|v| parse(&v).map_err(|e| ConfigError::unparsable(var, expected, e)))
             .transpose()
     }
 
     /// A positive whole number of seconds, or `default` when unset.
     ///
     /// # Errors
-    /// [`VarError::Invalid`] for anything else (`0` included).
-    pub fn seconds(&self, var: &'static str, default: Duration) -> Result<Duration, VarError> {
+    /// [`ConfigError::Invalid`] for anything else (`0` included).
+    pub fn seconds(&self, var: &'static str, default: Duration) -> Result<Duration, ConfigError> {
         Ok(self
             .positive(var, "seconds")?
             .map_or(default, Duration::from_secs))
@@ -123,8 +211,8 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// A positive whole number of milliseconds, or `default` when unset.
     ///
     /// # Errors
-    /// [`VarError::Invalid`] for anything else (`0` included).
-    pub fn millis(&self, var: &'static str, default: Duration) -> Result<Duration, VarError> {
+    /// [`ConfigError::Invalid`] for anything else (`0` included).
+    pub fn millis(&self, var: &'static str, default: Duration) -> Result<Duration, ConfigError> {
         Ok(self
             .positive(var, "milliseconds")?
             .map_or(default, Duration::from_millis))
@@ -133,13 +221,13 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// A whole number within `range` (both ends included), or `default` when unset.
     ///
     /// # Errors
-    /// [`VarError::Invalid`] when it does not parse as `T` or is out of range.
+    /// [`ConfigError::Invalid`] when it does not parse as `T` or is out of range.
     pub fn number<T>(
         &self,
         var: &'static str,
         default: T,
         range: RangeInclusive<T>,
-    ) -> Result<T, VarError>
+    ) -> Result<T, ConfigError>
     where
         T: FromStr + PartialOrd + Display,
     {
@@ -148,7 +236,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         };
         match raw.trim().parse::<T>() {
             Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(self.invalid(
+            _ => Err(invalid(
                 var,
                 format!(
                     "expected a number from {} to {}",
@@ -163,13 +251,13 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// One of the `choices` words (ASCII case ignored), or `default` when unset.
     ///
     /// # Errors
-    /// [`VarError::Invalid`] for any other word.
+    /// [`ConfigError::Invalid`] for any other word.
     pub fn one_of<T: Copy>(
         &self,
         var: &'static str,
         default: T,
         choices: &[(&str, T)],
-    ) -> Result<T, VarError> {
+    ) -> Result<T, ConfigError> {
         let Some(raw) = self.raw(var) else {
             return Ok(default);
         };
@@ -186,26 +274,48 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             Some((only, _)) => (*only).to_owned(),
             None => "nothing".to_owned(),
         };
-        Err(self.invalid(var, format!("expected {expected}"), &raw))
+        Err(invalid(var, format!("expected {expected}"), &raw))
     }
 
-    fn positive(&self, var: &'static str, unit: &str) -> Result<Option<u64>, VarError> {
+    fn positive(&self, var: &'static str, unit: &str) -> Result<Option<u64>, ConfigError> {
         self.raw(var)
             .map(|raw| match raw.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
-                _ => Err(self.invalid(var, format!("expected a positive number of {unit}"), &raw)),
+                _ => Err(invalid(
+                    var,
+                    format!("expected a positive number of {unit}"),
+                    &raw,
+                )),
             })
             .transpose()
     }
+}
 
-    fn invalid(&self, var: &'static str, expected: String, raw: &str) -> VarError {
-        let reason = if self.echo_values {
-            format!("{expected}, got {raw:?}")
-        } else {
-            expected
-        };
-        VarError::Invalid { var, reason }
-    }
+/// Reads `C` through `lookup`, noting every variable looked up: a config
+/// module's test holds its `VARIABLES` list to what it really reads.
+pub fn read_recording<C: Config>(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> (Result<C, ConfigError>, std::collections::BTreeSet<String>) {
+    let read = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let recording = |name: &str| {
+        read.borrow_mut().insert(name.to_owned());
+        lookup(name)
+    };
+    let result = C::read(&Env::new(&recording));
+    (result, read.into_inner())
+}
+
+/// The names of `lists`, as [`read_recording`] reports them.
+pub fn names(lists: &[&[&str]]) -> std::collections::BTreeSet<String> {
+    lists
+        .iter()
+        .flat_map(|list| list.iter().map(|v| (*v).to_owned()))
+        .collect()
+}
+
+/// A typed reader's error: what was expected, and the value (never a secret).
+fn invalid(var: &'static str, expected: String, raw: &str) -> ConfigError {
+    ConfigError::invalid(var, format!("{expected}, got {raw:?}"))
 }
 
 #[cfg(test)]
@@ -215,158 +325,126 @@ mod tests {
 
     use super::*;
 
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |name| map.get(name).cloned()
+            .collect()
     }
 
-    fn reason(err: VarError) -> String {
-        match err {
-            VarError::Invalid { reason, .. } => reason,
-            VarError::Missing { var } => panic!("expected Invalid, got Missing({var})"),
-        }
+    /// Runs `check` with a reader over `pairs`.
+    fn with_env(pairs: &[(&str, &str)], check: impl FnOnce(&Env<'_>)) {
+        let map = map(pairs);
+        let lookup = |name: &str| map.get(name).cloned();
+        check(&Env::new(&lookup));
     }
 
     #[test]
     fn when_blank_a_variable_should_count_as_unset() {
-        let env = Env::new(lookup(&[("A", ""), ("B", " \t\n"), ("C", "  x ")]));
-        assert_eq!(env.optional("A"), None);
-        assert_eq!(env.raw("B"), None);
-        assert_eq!(env.optional("C").as_deref(), Some("x"));
-        assert_eq!(env.raw("C").as_deref(), Some("  x "));
-        assert_eq!(env.optional("D"), None);
+        with_env(&[("A", ""), ("B", " \t\n"), ("C", "  x ")], |env| {
+            assert_eq!(env.optional("A"), None);
+            assert_eq!(env.raw("B"), None);
+            assert_eq!(env.optional("C").as_deref(), Some("x"));
+            assert_eq!(env.raw("C").as_deref(), Some("  x "));
+            assert_eq!(env.or("D", "d"), "d");
+        });
     }
 
     #[test]
     fn when_required_is_unset_the_error_should_name_it_and_never_a_value() {
-        let env = Env::new(lookup(&[("SET", " s3cret "), ("BLANK", "  ")])).echo_values();
-        assert_eq!(env.required("SET").unwrap(), "s3cret");
-        assert_eq!(env.required_raw("SET").unwrap(), " s3cret ");
-        for var in ["BLANK", "UNSET"] {
-            let err = env.required(var).unwrap_err();
-            assert_eq!(err, VarError::Missing { var });
-            assert_eq!(err.to_string(), format!("{var} is not set"));
-            assert_eq!(err.var(), var);
-            assert_eq!(
-                env.required_raw(var).unwrap_err(),
-                VarError::Missing { var }
-            );
-        }
+        with_env(&[("SET", " s3cret "), ("BLANK", "  ")], |env| {
+            assert_eq!(env.required("SET").unwrap(), "s3cret");
+            assert_eq!(env.required_raw("SET").unwrap(), " s3cret ");
+            for var in ["BLANK", "UNSET"] {
+                let err = env.required(var).unwrap_err();
+                assert_eq!(err.to_string(), format!("{var} is not set"));
+                assert_eq!(err.var(), var);
+                assert!(matches!(
+                    env.required_raw(var),
+                    Err(ConfigError::Missing { .. })
+                ));
+            }
+        });
     }
 
     #[test]
-    fn seconds_and_millis_should_be_positive_whole_numbers_with_a_default() {
-        let env = Env::new(lookup(&[
-            ("S", " 45 "),
-            ("ZERO", "0"),
-            ("NEG", "-1"),
-            ("WORD", "soon"),
-            ("MS", "1500"),
-        ]));
-        let default = Duration::from_secs(7);
-        assert_eq!(env.seconds("S", default), Ok(Duration::from_secs(45)));
-        assert_eq!(env.seconds("UNSET", default), Ok(default));
-        assert_eq!(env.millis("MS", default), Ok(Duration::from_millis(1500)));
-        assert_eq!(env.millis("UNSET", default), Ok(default));
-        for var in ["ZERO", "NEG", "WORD"] {
-            let err = env.seconds(var, default).unwrap_err();
-            assert_eq!(err.var(), var);
-            assert_eq!(reason(err), "expected a positive number of seconds");
-            let err = env.millis(var, default).unwrap_err();
-            assert_eq!(reason(err), "expected a positive number of milliseconds");
-        }
+    fn typed_readers_should_say_what_they_expect_and_echo_the_value() {
+        with_env(
+            &[
+                ("S", " 45 "),
+                ("ZERO", "0"),
+                ("WORD", "soon"),
+                ("MS", "1500"),
+            ],
+            |env| {
+                let default = Duration::from_secs(7);
+                assert_eq!(env.seconds("S", default).unwrap(), Duration::from_secs(45));
+                assert_eq!(env.seconds("UNSET", default).unwrap(), default);
+                assert_eq!(
+                    env.millis("MS", default).unwrap(),
+                    Duration::from_millis(1500)
+                );
+                for var in ["ZERO", "WORD"] {
+                    let err = env.seconds(var, default).unwrap_err().to_string();
+                    assert!(
+                        err.starts_with(&format!(
+                            "{var} is not valid: expected a positive number of seconds, got "
+                        )),
+                        "{err}"
+                    );
+                }
+            },
+        );
     }
 
     #[test]
     fn number_should_keep_to_its_range_both_ends_included() {
-        let env = Env::new(lookup(&[("LOW", "1"), ("HIGH", "100"), ("OVER", "101")]));
-        assert_eq!(env.number::<u32>("LOW", 50, 1..=100), Ok(1));
-        assert_eq!(env.number::<u32>("HIGH", 50, 1..=100), Ok(100));
-        assert_eq!(env.number::<u32>("UNSET", 50, 1..=100), Ok(50));
-        let err = env.number::<u32>("OVER", 50, 1..=100).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "OVER is not valid: expected a number from 1 to 100"
-        );
-        assert!(env.number::<u64>("LOW", 5, 2..=9).is_err());
-        assert_eq!(env.number::<u64>("LOW", 5, 0..=9), Ok(1));
+        with_env(&[("LOW", "1"), ("HIGH", "100"), ("OVER", "101")], |env| {
+            assert_eq!(env.number::<u32>("LOW", 50, 1..=100).unwrap(), 1);
+            assert_eq!(env.number::<u32>("HIGH", 50, 1..=100).unwrap(), 100);
+            assert_eq!(env.number::<u32>("UNSET", 50, 1..=100).unwrap(), 50);
+            assert_eq!(
+                env.number::<u32>("OVER", 50, 1..=100)
+                    .unwrap_err()
+                    .to_string(),
+                r#"OVER is not valid: expected a number from 1 to 100, got "101""#
+            );
+        });
     }
 
     #[test]
     fn one_of_should_take_a_listed_word_in_any_case() {
-        #[derive(Debug, Clone, Copy, PartialEq)]
-        enum Start {
-            Latest,
-            Earliest,
-        }
-        let choices = [("latest", Start::Latest), ("earliest", Start::Earliest)];
-        let env = Env::new(lookup(&[("UP", " EARLIEST "), ("BAD", "yesterday")]));
-        assert_eq!(
-            env.one_of("UP", Start::Latest, &choices),
-            Ok(Start::Earliest)
-        );
-        assert_eq!(
-            env.one_of("UNSET", Start::Latest, &choices),
-            Ok(Start::Latest)
-        );
-        let err = env.one_of("BAD", Start::Latest, &choices).unwrap_err();
-        assert_eq!(reason(err), "expected latest or earliest");
-        let three = [("a", 1), ("b", 2), ("c", 3)];
-        let err = env.one_of("BAD", 1, &three).unwrap_err();
-        assert_eq!(reason(err), "expected a, b or c");
+        with_env(&[("UP", " EARLIEST "), ("BAD", "yesterday")], |env| {
+            let choices = [("latest", 1), ("earliest", 2), ("never", 3)];
+            assert_eq!(env.one_of("UP", 1, &choices).unwrap(), 2);
+            assert_eq!(env.one_of("UNSET", 1, &choices).unwrap(), 1);
+            assert_eq!(
+                env.one_of("BAD", 1, &choices).unwrap_err().to_string(),
+                r#"BAD is not valid: expected latest, earliest or never, got "yesterday""#
+            );
+        });
     }
 
     #[test]
-    fn only_an_echoing_reader_should_show_the_value() {
-        let pairs = [("N", " ten ")];
-        let quiet = Env::new(lookup(&pairs));
-        let loud = Env::new(lookup(&pairs)).echo_values();
-        for env in [&quiet, &loud] {
-            let messages = [
-                env.seconds("N", Duration::ZERO).unwrap_err().to_string(),
-                env.millis("N", Duration::ZERO).unwrap_err().to_string(),
-                env.number::<u8>("N", 0, 0..=9).unwrap_err().to_string(),
-                env.one_of("N", 0, &[("one", 1)]).unwrap_err().to_string(),
-            ];
-            for message in messages {
-                assert!(
-                    message.starts_with("N is not valid: expected "),
-                    "{message}"
-                );
-                assert_eq!(
-                    message.ends_with(r#", got " ten ""#),
-                    std::ptr::eq(env, &loud),
-                    "{message}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn parsed_should_give_the_parsers_reason_and_none_when_unset() {
-        let env = Env::new(lookup(&[("PORT", " 80 "), ("BAD", "http")])).echo_values();
-        let port = |v: &str| v.parse::<u16>().map_err(|_| "expected a port".to_owned());
-        assert_eq!(env.parsed("PORT", port), Ok(Some(80)));
-        assert_eq!(env.parsed("UNSET", port), Ok(None));
-        assert_eq!(
-            env.parsed("BAD", port),
-            Err(VarError::Invalid {
-                var: "BAD",
-                reason: "expected a port".to_owned()
-            })
-        );
+    fn parsed_should_keep_the_parsers_error_as_the_source() {
+        with_env(&[("PORT", " 80 "), ("BAD", "http")], |env| {
+            let port = |v: &str| v.parse::<u16>();
+            assert_eq!(env.parsed("PORT", "a port", port).unwrap(), Some(80));
+            assert_eq!(env.parsed("UNSET", "a port", port).unwrap(), None);
+            let err = env.parsed("BAD", "a port", port).unwrap_err();
+            assert_eq!(err.to_string(), "BAD is not valid: a port");
+            assert!(std::error::Error::source(&err).is_some());
+        });
     }
 
     #[test]
     fn a_reader_should_look_up_only_what_it_is_asked_for() {
         let asked = RefCell::new(BTreeSet::new());
-        let env = Env::new(|name: &str| {
+        let lookup = |name: &str| {
             asked.borrow_mut().insert(name.to_owned());
             None
-        });
+        };
+        let env = Env::new(&lookup);
         let _ = env.optional("A");
         let _ = env.seconds("B", Duration::ZERO);
         let _ = env.one_of("C", 0, &[("x", 1)]);

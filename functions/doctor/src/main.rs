@@ -7,12 +7,12 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
-
 use std::time::Duration;
 
+use portal_core::config::Config as _;
+use portal_core::logs::LogFormat;
 use portal_doctor::{Doctor, DoctorConfig, Item, metadata, smoke};
 use salesforce::pubsub::PubSubConfig;
-use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: portal-doctor [--json] [--smoke]\n       portal-doctor generate-metadata <sfdx-project-dir>\n";
 
@@ -50,12 +50,7 @@ fn generate(dir: &str) -> ExitCode {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    portal_core::logs::init(LogFormat::Text, "warn");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     if let ["generate-metadata", dir] = args.as_slice() {

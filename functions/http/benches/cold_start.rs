@@ -26,6 +26,7 @@ use lambda_runtime_emulator::{FunctionProcess, HttpApiEvent, RuntimeApi};
 use portal_aws::{
     AwsClients, DynamoAccountStatuses, DynamoIdempotencyStore, DynamoLoginLimits, DynamoLoginLinks,
 };
+use portal_core::config::Config as _;
 use portal_http::{Api, ApiConfig, ApiStores, Authenticator, SalesforcePorts};
 use salesforce::{SalesforceClient, SalesforceConfig};
 

@@ -7,6 +7,10 @@
 //! Identity is the token (verified by [`Authenticator`]) resolved through the
 //! login's link item ([`Logins`]): the Account every route acts on.
 
+use portal_core::portal::ports::{
+    AccountProfile, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, OrderBook,
+    RegistrationDirectory, SupportDesk,
+};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +22,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portal_core::domain::CustomerNumber;
 use portal_core::portal::{
-    AccountProfile, Caller, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, Logins,
-    OrderBook, PortalError, PortalSettings, RegistrationDirectory, RegistrationRequest,
-    SupportDesk, enforce,
+    Caller, Logins, PortalError, PortalSettings, RegistrationRequest, enforce,
 };
 use portal_core::ports::{
     Clock, IdempotencyClaim, IdempotencyId, IdempotencyOutcome, IdempotencyScope, StoredResponse,

@@ -29,7 +29,7 @@ pub mod store;
 
 pub use app::{Api, Limits, PortalPorts};
 pub use auth::{AuthError, Authenticator};
-pub use config::{ApiConfig, AuthConfig, ConfigError, IdentitySettings, KeySource};
+pub use config::{ApiConfig, AuthConfig, IdentitySettings, KeySource};
 pub use problem::Problem;
 pub use routes::router;
 pub use salesforce::SalesforcePorts;

@@ -15,70 +15,25 @@
 //! | `WHMCS_PAYMENT_METHOD` | `banktransfer` | the payment gateway of new WHMCS orders |
 //! | `PROVISIONER_DEADLINE_SECS` | `60` | how long one receive of up to five messages may take (the Lambda's timeout; leases end 2 s before) |
 //! | `RECONCILER_EVERY_SECS` | `60` | how often the reconciler runs (the EventBridge schedule in AWS) |
-//! | `PORTAL_TIMEZONE` | `Asia/Tokyo` | where "today" is judged |
-//! | `PORTAL_PRICEBOOK_ID` | the standard price book | the price book the portal sells from |
+//! | `STATE_TABLE` | unset: state in memory | keep the state in this DynamoDB table and the queues in SQS (below), at `AWS_ENDPOINT_URL` (a moto server) or in AWS; created when missing |
+//! | `PROVISIONING_QUEUE` / `PROVISIONING_DLQ` / `EVENT_DLQ` | `portal-provisioning.fifo` / `portal-provisioning-dlq.fifo` / `portal-events-dlq.fifo` | the SQS queue names, with `STATE_TABLE` |
+//! | `PORTAL_*` | as in Lambda | the API's settings (`PORTAL_TIMEZONE`, `PORTAL_PRICEBOOK_ID`, limits…) |
 
 use std::net::{Ipv4Addr, SocketAddr};
-
 use std::time::Duration;
 
-use portal_core::config::{Env, VarError};
+use portal_core::config::{Config, ConfigError, Env};
 use portal_core::portal::PortalSettings;
 use portal_http::IdentitySettings;
-use portal_http::config::{PRICEBOOK_ID, identity_from_lookup, settings_from_lookup};
+use portal_http::config::{portal_settings, price_book};
 use salesforce::SalesforceConfig;
 use salesforce::portal::PriceBook;
-use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
+use salesforce::pubsub::PubSubConfig;
 use salesforce_emulator::config::DEFAULT_ADMIN_TOKEN;
 use whmcs::WhmcsConfig;
 
-/// The API's default port.
-pub const DEFAULT_PORT: u16 = 3000;
-/// The emulated org's default address.
-pub const DEFAULT_ORG_BIND: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8081);
-/// The emulated org's default Pub/Sub gRPC address.
-pub const DEFAULT_PUBSUB_BIND: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8082);
 /// The setting of the emulated org's API allocation.
 pub const DAILY_API_LIMIT: &str = "SF_EMULATOR_DAILY_API_LIMIT";
-/// The emulated org's default API allocation over a rolling 24 hours (a Developer
-/// Edition org's).
-pub const DEFAULT_DAILY_API_LIMIT: u64 = 15_000;
-/// The emulated WHMCS's default address.
-pub const DEFAULT_WHMCS_BIND: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8083);
-/// The default payment gateway of new WHMCS orders (active in the emulator).
-pub const DEFAULT_PAYMENT_METHOD: &str = "banktransfer";
-/// The default time one provisioning attempt may take.
-pub const DEFAULT_PROVISIONER_DEADLINE: Duration = Duration::from_secs(60);
-/// How often the reconciler runs by default.
-pub const DEFAULT_RECONCILE_EVERY: Duration = Duration::from_secs(60);
-
-/// A malformed setting; the message names the variable.
-#[derive(Debug, thiserror::Error)]
-pub enum LocalConfigError {
-    /// A value of the wrong form.
-    #[error("{var} is not valid: {reason}")]
-    Invalid {
-        /// The variable.
-        var: &'static str,
-        /// What is expected.
-        reason: String,
-    },
-    /// The API settings.
-    #[error(transparent)]
-    Api(#[from] portal_http::ConfigError),
-    /// The real org's settings.
-    #[error(transparent)]
-    Salesforce(#[from] salesforce::ConfigError),
-    /// The real org's Pub/Sub settings.
-    #[error(transparent)]
-    PubSub(#[from] PubSubConfigError),
-    /// The real WHMCS's settings.
-    #[error(transparent)]
-    Whmcs(#[from] whmcs::ConfigError),
-}
 
 /// Which org the API talks to.
 #[derive(Debug)]
@@ -91,7 +46,7 @@ pub enum SalesforceTarget {
         pubsub_bind: SocketAddr,
         /// Its static staff token.
         admin_token: String,
-        /// Its API request allocation over a rolling 24 hours.
+        /// Its API allocation over a rolling 24 hours.
         daily_api_limit: u64,
         /// The timeout of each call to it (`SF_REQUEST_TIMEOUT_MS`).
         request_timeout: Duration,
@@ -112,6 +67,24 @@ pub enum WhmcsTarget {
     Real(WhmcsConfig),
 }
 
+/// Where the state lives: in memory, or in DynamoDB and SQS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateTarget {
+    /// In-memory twins of the table and the queues (gone when it stops).
+    InMemory,
+    /// A DynamoDB table and SQS queues at the AWS SDK's endpoint.
+    Aws {
+        /// The table.
+        table: String,
+        /// The provisioning queue's name (FIFO).
+        provisioning_queue: String,
+        /// Its dead-letter queue's name.
+        provisioning_dlq: String,
+        /// The subscriber's dead-letter queue's name.
+        event_dlq: String,
+    },
+}
+
 /// Everything the runner reads at start.
 #[derive(Debug)]
 pub struct LocalConfig {
@@ -129,111 +102,68 @@ pub struct LocalConfig {
     pub whmcs: WhmcsTarget,
     /// The payment gateway of new WHMCS orders.
     pub payment_method: String,
-    /// How long one provisioning attempt may take (the Lambda's timeout in AWS).
+    /// How long one receive of the provisioner may take (the Lambda's timeout in AWS).
     pub provisioner_deadline: Duration,
     /// How often the reconciler runs (the EventBridge schedule in AWS).
     pub reconcile_every: Duration,
+    /// Where the state lives.
+    pub state: StateTarget,
 }
 
-impl LocalConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, LocalConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the settings through `lookup` (empty values count as unset).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LocalConfigError> {
-        let env = Env::new(&lookup).echo_values();
-        let port = env
-            .parsed("PORT", |v| {
-                v.parse()
-                    .map_err(|_| format!("expected a port number, got {v:?}"))
-            })
-            .map_err(invalid)?
-            .unwrap_or(DEFAULT_PORT);
-        let address = |var: &'static str, default: SocketAddr| {
-            env.parsed(var, |v| {
-                v.parse()
-                    .map_err(|_| format!("expected host:port, got {v:?}"))
-            })
-            .map(|bind| bind.unwrap_or(default))
-            .map_err(invalid)
+impl Config for LocalConfig {
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let address = |var: &'static str, default: u16| {
+            env.parsed(var, "expected host:port", str::parse::<SocketAddr>)
+                .map(|bind| bind.unwrap_or_else(|| localhost(default)))
         };
         let salesforce = if env.optional(salesforce::config::LOGIN_URL).is_some() {
             SalesforceTarget::Real(
-                Box::new(SalesforceConfig::from_lookup(&lookup)?),
-                PubSubConfig::from_lookup(&lookup)?,
+                Box::new(SalesforceConfig::read(env)?),
+                PubSubConfig::read(env)?,
             )
         } else {
             SalesforceTarget::Emulator {
-                bind: address("SF_EMULATOR_BIND", DEFAULT_ORG_BIND)?,
-                pubsub_bind: address("SF_EMULATOR_PUBSUB_BIND", DEFAULT_PUBSUB_BIND)?,
-                admin_token: env
-                    .optional("SF_EMULATOR_ADMIN_TOKEN")
-                    .unwrap_or_else(|| DEFAULT_ADMIN_TOKEN.to_owned()),
-                daily_api_limit: env
-                    .parsed(DAILY_API_LIMIT, |v| {
-                        v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                            format!("expected a positive number of calls, got {v:?}")
-                        })
-                    })
-                    .map_err(invalid)?
-                    .unwrap_or(DEFAULT_DAILY_API_LIMIT),
-                request_timeout: env
-                    .millis(
-                        salesforce::config::REQUEST_TIMEOUT_MS,
-                        salesforce::config::DEFAULT_REQUEST_TIMEOUT,
-                    )
-                    .map_err(invalid)?,
+                bind: address("SF_EMULATOR_BIND", 8081)?,
+                pubsub_bind: address("SF_EMULATOR_PUBSUB_BIND", 8082)?,
+                admin_token: env.or("SF_EMULATOR_ADMIN_TOKEN", DEFAULT_ADMIN_TOKEN),
+                daily_api_limit: env.number(DAILY_API_LIMIT, 15_000, 1..=u64::MAX)?,
+                request_timeout: env.millis("SF_REQUEST_TIMEOUT_MS", salesforce::config::DEFAULT_REQUEST_TIMEOUT)?,
             }
         };
-        let price_book =
-            PriceBook::from_setting(env.optional(PRICEBOOK_ID).as_deref()).map_err(|e| {
-                LocalConfigError::Invalid {
-                    var: PRICEBOOK_ID,
-                    reason: e.to_string(),
-                }
-            })?;
         let whmcs = if env.optional("WHMCS_API_URL").is_some() {
-            WhmcsTarget::Real(WhmcsConfig::from_lookup(&lookup)?)
+            WhmcsTarget::Real(WhmcsConfig::read(env)?)
         } else {
             WhmcsTarget::Emulator {
-                bind: address("WHMCS_EMULATOR_BIND", DEFAULT_WHMCS_BIND)?,
+                bind: address("WHMCS_EMULATOR_BIND", 8083)?,
             }
         };
-        let provisioner_deadline = env
-            .seconds("PROVISIONER_DEADLINE_SECS", DEFAULT_PROVISIONER_DEADLINE)
-            .map_err(invalid)?;
-        let reconcile_every = env
-            .seconds("RECONCILER_EVERY_SECS", DEFAULT_RECONCILE_EVERY)
-            .map_err(invalid)?;
+        let state = match env.optional("STATE_TABLE") {
+            None => StateTarget::InMemory,
+            Some(table) => StateTarget::Aws {
+                table,
+                provisioning_queue: env.or("PROVISIONING_QUEUE", "portal-provisioning.fifo"),
+                provisioning_dlq: env.or("PROVISIONING_DLQ", "portal-provisioning-dlq.fifo"),
+                event_dlq: env.or("EVENT_DLQ", "portal-events-dlq.fifo"),
+            },
+        };
         Ok(Self {
-            api_bind: SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            api_bind: localhost(env.number("PORT", 3000, 0..=u16::MAX)?),
             salesforce,
-            settings: settings_from_lookup(&lookup)?,
-            price_book,
-            identity: identity_from_lookup(&lookup)?,
+            settings: portal_settings(env)?,
+            price_book: price_book(env)?,
+            identity: IdentitySettings::read(env)?,
             whmcs,
-            payment_method: env
-                .optional("WHMCS_PAYMENT_METHOD")
-                .unwrap_or_else(|| DEFAULT_PAYMENT_METHOD.to_owned()),
-            provisioner_deadline,
-            reconcile_every,
+            payment_method: env.or("WHMCS_PAYMENT_METHOD", "banktransfer"),
+            provisioner_deadline: env
+                .seconds("PROVISIONER_DEADLINE_SECS", Duration::from_secs(60))?,
+            reconcile_every: env.seconds("RECONCILER_EVERY_SECS", Duration::from_secs(60))?,
+            state,
         })
     }
 }
 
-/// The error of a reader that cannot be missing (every setting here has a
-/// default), so it is always `Invalid`.
-fn invalid(err: VarError) -> LocalConfigError {
-    let var = err.var();
-    match err {
-        VarError::Invalid { reason, .. } => LocalConfigError::Invalid { var, reason },
-        VarError::Missing { .. } => LocalConfigError::Invalid {
-            var,
-            reason: "is not set".to_owned(),
-        },
-    }
+fn localhost(port: u16) -> SocketAddr {
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), port)
 }
 
 #[cfg(test)]
@@ -328,6 +258,25 @@ mod tests {
         assert!(err.to_string().contains("RECONCILER_EVERY_SECS"), "{err}");
         let config = LocalConfig::from_lookup(env(&[("RECONCILER_EVERY_SECS", "5")])).unwrap();
         assert_eq!(config.reconcile_every, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn when_a_state_table_is_named_should_keep_the_state_in_aws() {
+        let config = LocalConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(config.state, StateTarget::InMemory);
+        let config = LocalConfig::from_lookup(|name| {
+            (name == "STATE_TABLE").then(|| "portal-local".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            config.state,
+            StateTarget::Aws {
+                table: "portal-local".into(),
+                provisioning_queue: "portal-provisioning.fifo".into(),
+                provisioning_dlq: "portal-provisioning-dlq.fifo".into(),
+                event_dlq: "portal-events-dlq.fifo".into(),
+            }
+        );
     }
 
     #[test]

@@ -1,14 +1,7 @@
-//! [`Runner`]: starts every component over [`Shared`] in-memory state.
+//! [`Runner`]: starts every component over [`Shared`] state (in memory, or DynamoDB and SQS).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use portal_core::ports::memory::{
-    InMemoryAccountStatuses, InMemoryDeadLetters, InMemoryIdempotencyStore, InMemoryLoginLimits,
-    InMemoryLoginLinks, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
-    InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
-};
-use portal_core::ports::{Clock, SystemClock};
 use portal_core::workers::subscriber::StartFrom;
 use portal_core::workers::{ShutdownTrigger, shutdown_channel};
 
@@ -19,6 +12,7 @@ use crate::components::reconciler::{self, RunningReconciler};
 use crate::components::subscriber::{self as events, RunningSubscriber, SubscriberStartError};
 use crate::components::whmcs::{self, RunningWhmcs, WhmcsComponentError};
 use crate::config::{LocalConfig, SalesforceTarget};
+use crate::state::{InMemory, Shared, State};
 
 /// Why the system did not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,72 +31,10 @@ pub enum RunnerError {
     Subscriber(#[from] SubscriberStartError),
 }
 
-/// The in-memory state the components share (in AWS: DynamoDB and SQS).
-#[derive(Clone)]
-pub struct Shared {
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
-    /// HTTP idempotency records.
-    pub idempotency: Arc<InMemoryIdempotencyStore>,
-    /// Login → Account links.
-    pub login_links: Arc<InMemoryLoginLinks>,
-    /// Per-login request counters.
-    pub login_limits: Arc<InMemoryLoginLimits>,
-    /// Accounts staff deactivated (the reconciler's sync writes, the API reads).
-    pub account_statuses: Arc<InMemoryAccountStatuses>,
-    /// The provisioning queue the subscriber and the reconciler feed.
-    pub queue: Arc<InMemoryQueue>,
-    /// The subscriber's replay position and gaps.
-    pub replay: Arc<InMemoryReplayStore>,
-    /// The subscriber's lease.
-    pub lease: Arc<InMemorySubscriberLease>,
-    /// Events the subscriber could not turn into messages.
-    pub dead_letters: Arc<InMemoryDeadLetters>,
-    /// The provisioner's per-Order records.
-    pub records: Arc<InMemoryProvisioningRecords>,
-    /// The reconciler's per-Order attempts.
-    pub reconcile_attempts: Arc<InMemoryReconcileAttempts>,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").finish_non_exhaustive()
-    }
-}
-
-impl Shared {
-    /// Empty in-memory state on the system clock.
-    pub fn in_memory() -> Self {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        Self {
-            queue: Arc::new(InMemoryQueue::new(
-                Arc::clone(&clock),
-                QueueConfig::default(),
-            )),
-            idempotency: Arc::new(InMemoryIdempotencyStore::new()),
-            login_links: Arc::new(InMemoryLoginLinks::new()),
-            login_limits: Arc::new(InMemoryLoginLimits::new()),
-            account_statuses: Arc::new(InMemoryAccountStatuses::new()),
-            replay: Arc::new(InMemoryReplayStore::new()),
-            lease: Arc::new(InMemorySubscriberLease::new()),
-            dead_letters: Arc::new(InMemoryDeadLetters::new()),
-            records: Arc::new(InMemoryProvisioningRecords::new()),
-            reconcile_attempts: Arc::new(InMemoryReconcileAttempts::new()),
-            clock,
-        }
-    }
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        Self::in_memory()
-    }
-}
-
 /// The running system; [`Runner::shutdown`] stops it cleanly, dropping it
 /// stops every component at once.
 #[derive(Debug)]
-pub struct Runner {
+pub struct Runner<S: State = InMemory> {
     /// The org.
     pub org: RunningOrg,
     /// The API.
@@ -116,17 +48,23 @@ pub struct Runner {
     /// The reconciler schedule.
     pub reconciler: RunningReconciler,
     /// The shared state.
-    pub shared: Shared,
+    pub shared: Shared<S>,
     trigger: ShutdownTrigger,
     deadline: Duration,
 }
 
-impl Runner {
+impl Runner<InMemory> {
+    /// [`Runner::start_over`] fresh in-memory state.
+    pub async fn start(config: LocalConfig) -> Result<Self, RunnerError> {
+        Self::start_over(config, Shared::in_memory()).await
+    }
+}
+
+impl<S: State> Runner<S> {
     /// Starts the org (or connects to a real one), the API, the WHMCS
     /// emulator (or connects to a real WHMCS), the provisioner worker, the
-    /// reconciler schedule and the subscriber.
-    pub async fn start(config: LocalConfig) -> Result<Self, RunnerError> {
-        let shared = Shared::in_memory();
+    /// reconciler schedule and the subscriber, over `shared`.
+    pub async fn start_over(config: LocalConfig, shared: Shared<S>) -> Result<Self, RunnerError> {
         let (org, start_from) = match config.salesforce {
             SalesforceTarget::Emulator {
                 bind,
@@ -217,14 +155,15 @@ impl Runner {
             lines.push(format!("  WHMCS login:     {identifier} / {secret}"));
         }
         lines.push(format!(
-            "  subscriber:      {} → the in-memory provisioning queue",
+            "  subscriber:      {} → the provisioning queue",
             self.subscriber.topic
         ));
-        lines.push("  provisioner:     the in-memory queue → WHMCS → Salesforce".to_owned());
+        lines.push("  provisioner:     the queue → WHMCS → Salesforce".to_owned());
         lines.push(format!(
-            "  reconciler:      every {} s: stuck Orders and unsettled records → the in-memory queue",
+            "  reconciler:      every {} s: stuck Orders and unsettled records → the queue",
             self.reconciler.every.as_secs()
         ));
+        lines.push(format!("  state:           {}", self.shared.place));
         if let Some(token) = &self.org.admin_token {
             lines.push(format!("  admin token:     {token}"));
         }

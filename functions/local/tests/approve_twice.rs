@@ -2,6 +2,7 @@
 //! by setting `Activation_Status__c = Activating` again, which the Order
 //! Approval Flow turns into a second event) is ordered in WHMCS once.
 
+use portal_core::config::Config as _;
 use std::time::Duration;
 
 mod common;

@@ -239,7 +239,7 @@ async fn the_lambda_and_portal_local_settle_one_sequence_alike() {
             vec![sent(9, "i1")],
             vec![(
                 "i1",
-                ProvisioningOutcome::Failed(portal_core::provisioning::ActivationError::new(
+                ProvisioningOutcome::Failed(portal_core::ports::ActivationError::new(
                     "no WHMCS product",
                 )),
             )],

@@ -19,5 +19,5 @@ pub mod metrics;
 pub mod wiring;
 
 pub use batch::{handle_batch, invocation, process_batch};
-pub use config::{ConfigError, ProvisionerConfig};
+pub use config::ProvisionerConfig;
 pub use wiring::{LambdaProvisioner, SalesforceWhmcsProvisioner, assemble, build};

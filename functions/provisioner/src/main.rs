@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use portal_aws::SecretOverlay;
+use portal_core::config::Config as _;
 use provisioner::{ProvisionerConfig, build, invocation, metrics, process_batch};
 
 #[tokio::main]

@@ -22,17 +22,26 @@ use portal_core::reconcile::ReconcileReport;
 use portal_core::workers::reconciler::Reconcile;
 use serde_json::{Value, json};
 
-pub use config::{AwsTargets, ConfigError, ReconcilerConfig};
+pub use config::{AwsTargets, ReconcilerConfig};
 pub use wiring::{AwsReconciler, LambdaReconciler, assemble, build};
 
 /// A run in which at least one step failed; what could be done was done.
 #[derive(Debug, thiserror::Error)]
-#[error("reconciliation steps failed: {steps}")]
+#[error("reconciliation steps failed: {}", self.steps().join(", "))]
 pub struct RunFailed {
-    /// The failed steps, e.g. `salesforce, queue`.
-    pub steps: String,
-    /// The run's report.
+    /// The run's report (its `failures` name the steps and why).
     pub report: Box<ReconcileReport>,
+}
+
+impl RunFailed {
+    /// The failed steps, in order (e.g. `salesforce`, `queue`).
+    pub fn steps(&self) -> Vec<String> {
+        self.report
+            .failures
+            .iter()
+            .map(|f| f.step.to_string())
+            .collect()
+    }
 }
 
 impl From<RunFailed> for lambda_runtime::Diagnostic {
@@ -92,14 +101,7 @@ pub fn respond(report: ReconcileReport) -> Result<Value, RunFailed> {
     if report.is_clean() {
         return Ok(summary(&report));
     }
-    let steps = report
-        .failures
-        .iter()
-        .map(|f| f.step.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
     Err(RunFailed {
-        steps,
         report: Box::new(report),
     })
 }
@@ -131,7 +133,9 @@ pub fn summary(report: &ReconcileReport) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use portal_core::reconcile::{ReconcileStep, StepFailure};
+    use std::sync::Arc;
+
+    use portal_core::reconcile::{NotTaken, ReconcileStep, StepFailure};
 
     use super::*;
 
@@ -146,11 +150,11 @@ mod tests {
             failures: vec![
                 StepFailure {
                     step: ReconcileStep::Salesforce,
-                    detail: "down".into(),
+                    error: Arc::new(std::io::Error::other("down")),
                 },
                 StepFailure {
                     step: ReconcileStep::Queue,
-                    detail: "refused".into(),
+                    error: Arc::new(NotTaken(1)),
                 },
             ],
             ..ReconcileReport::default()

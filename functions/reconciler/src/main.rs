@@ -5,6 +5,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use portal_aws::SecretOverlay;
+use portal_core::config::Config as _;
 use reconciler::{ReconcilerConfig, build, handle};
 
 #[tokio::main]

@@ -1,12 +1,12 @@
 //! The client's configuration, read once at start from the environment
-//! variables of the setup guide.
+//! variables of the setup guide ([`VARIABLES`]):
 //!
 //! | variable | meaning |
 //! | --- | --- |
 //! | `SF_LOGIN_URL` | required; the `aud` of the JWT assertion and the base of the token endpoint |
 //! | `SF_CLIENT_ID` | required; the Connected App's consumer key |
 //! | `SF_USERNAME` | required; the pre-authorised integration user |
-//! | `SF_PRIVATE_KEY_PATH` / `SF_PRIVATE_KEY_BASE64` | exactly one; the RSA private key (PEM), as a file or as base64 of the PEM |
+//! | `SF_PRIVATE_KEY_PATH` / `SF_PRIVATE_KEY_BASE64` | exactly one; the RSA private key (PEM), as a file or as base64 of the PEM ([`PRIVATE_KEY_SECRET`] when deployed) |
 //! | `SF_API_VERSION` | default `62.0` |
 //! | `SF_REQUEST_TIMEOUT_MS` | default `20000` |
 //!
@@ -19,90 +19,37 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use portal_core::config::{Env, VarError};
+use portal_core::config::{Config, ConfigError, Env, SecretVariable};
 use secrecy::{ExposeSecret, SecretBox};
 
-/// `SF_LOGIN_URL`.
+/// `SF_LOGIN_URL`: set means a real org (portal-local reads it to choose).
 pub const LOGIN_URL: &str = "SF_LOGIN_URL";
-/// `SF_CLIENT_ID`.
-pub const CLIENT_ID: &str = "SF_CLIENT_ID";
-/// `SF_USERNAME`.
-pub const USERNAME: &str = "SF_USERNAME";
 /// `SF_PRIVATE_KEY_PATH`.
 pub const PRIVATE_KEY_PATH: &str = "SF_PRIVATE_KEY_PATH";
 /// `SF_PRIVATE_KEY_BASE64`.
 pub const PRIVATE_KEY_BASE64: &str = "SF_PRIVATE_KEY_BASE64";
-/// `SF_API_VERSION`.
-pub const API_VERSION: &str = "SF_API_VERSION";
-/// `SF_REQUEST_TIMEOUT_MS`.
-pub const REQUEST_TIMEOUT_MS: &str = "SF_REQUEST_TIMEOUT_MS";
-/// Every variable [`SalesforceConfig::from_lookup`] reads (tests/deploy checks
-/// that the SAM template sets them).
+/// Every variable [`SalesforceConfig`] reads (tests/deploy holds the SAM template to it).
 pub const VARIABLES: &[&str] = &[
     LOGIN_URL,
-    CLIENT_ID,
-    USERNAME,
+    "SF_CLIENT_ID",
+    "SF_USERNAME",
     PRIVATE_KEY_PATH,
     PRIVATE_KEY_BASE64,
-    API_VERSION,
-    REQUEST_TIMEOUT_MS,
+    "SF_API_VERSION",
+    "SF_REQUEST_TIMEOUT_MS",
 ];
+/// The private key, deployed as a Secrets Manager secret: every binary that
+/// talks to Salesforce lists this one in its `SECRETS`.
+pub const PRIVATE_KEY_SECRET: SecretVariable = SecretVariable {
+    variable: PRIVATE_KEY_BASE64,
+    arn_variable: "SF_PRIVATE_KEY_SECRET_ARN",
+    json_key: None,
+};
 
 /// The REST API version used when `SF_API_VERSION` is not set.
 pub const DEFAULT_API_VERSION: &str = "62.0";
 /// The per-request timeout used when `SF_REQUEST_TIMEOUT_MS` is not set.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_millis(20_000);
-
-/// A missing or malformed setting; the message names the variable.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A required variable is absent or empty.
-    #[error("{0} is not set")]
-    NotSet(&'static str),
-    /// Neither key variable is set.
-    #[error("{PRIVATE_KEY_PATH} or {PRIVATE_KEY_BASE64} must be set")]
-    NoPrivateKey,
-    /// Both key variables are set.
-    #[error("only one of {PRIVATE_KEY_PATH} and {PRIVATE_KEY_BASE64} may be set")]
-    TwoPrivateKeys,
-    /// A value of the wrong form.
-    #[error("{var} is not valid: {reason}")]
-    Invalid {
-        /// The variable.
-        var: &'static str,
-        /// What is wrong with it (never the value of a secret).
-        reason: String,
-    },
-    /// The key file cannot be read.
-    #[error("{var}: cannot read the file: {source}")]
-    Unreadable {
-        /// The variable.
-        var: &'static str,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// `SF_PRIVATE_KEY_BASE64` does not decode.
-    #[error("{0} is not valid base64")]
-    NotBase64(&'static str),
-    /// The key is not a usable RSA private key.
-    #[error("{var}: the {what} is not an RSA private key in PEM form")]
-    NotRsaPrivateKey {
-        /// The variable the key came from (or `private key` for [`SalesforceConfig::new`]).
-        var: &'static str,
-        /// `file` or `decoded value`.
-        what: &'static str,
-    },
-}
-
-impl From<VarError> for ConfigError {
-    fn from(err: VarError) -> Self {
-        match err {
-            VarError::Missing { var } => Self::NotSet(var),
-            VarError::Invalid { var, reason } => Self::Invalid { var, reason },
-        }
-    }
-}
 
 /// The Connected App's RSA private key, parsed and checked. It cannot be printed.
 pub struct PrivateKey(SecretBox<EncodingKey>);
@@ -182,6 +129,58 @@ pub struct SalesforceConfig {
     request_timeout: Duration,
 }
 
+impl Config for SalesforceConfig {
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let login_url = parse_login_url(&env.required(LOGIN_URL)?)?;
+        let client_id = env.required("SF_CLIENT_ID")?;
+        let username = env.required("SF_USERNAME")?;
+        let key = |var, pem: &[u8]| {
+            PrivateKey::from_pem(pem).map_err(|e| {
+                ConfigError::unparsable(var, "expected an RSA private key in PEM form", e)
+            })
+        };
+        let private_key = match (env.optional(PRIVATE_KEY_PATH), env.raw(PRIVATE_KEY_BASE64)) {
+            (Some(path), None) => {
+                let pem = std::fs::read(path).map_err(|source| ConfigError::Unreadable {
+                    var: PRIVATE_KEY_PATH,
+                    source,
+                })?;
+                key(PRIVATE_KEY_PATH, &pem)?
+            }
+            (None, Some(b64)) => {
+                let compact: String = b64.split_whitespace().collect();
+                let pem = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map_err(|e| {
+                        ConfigError::unparsable(
+                            PRIVATE_KEY_BASE64,
+                            "expected base64 of a PEM key",
+                            e,
+                        )
+                    })?;
+                key(PRIVATE_KEY_BASE64, &pem)?
+            }
+            _ => return Err(ConfigError::OneOf(PRIVATE_KEY_PATH, PRIVATE_KEY_BASE64)),
+        };
+        Ok(Self {
+            login_url,
+            client_id,
+            username,
+            private_key,
+            api_version: match env.optional("SF_API_VERSION") {
+                None => ApiVersion::default(),
+                Some(v) => ApiVersion::parse(&v).ok_or_else(|| {
+                    ConfigError::invalid(
+                        "SF_API_VERSION",
+                        format!("expected a version like {DEFAULT_API_VERSION}, got {v:?}"),
+                    )
+                })?,
+            },
+            request_timeout: env.millis("SF_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT)?,
+        })
+    }
+}
+
 impl SalesforceConfig {
     /// A configuration from explicit values (tests, local runs); the PEM is
     /// parsed now. API version and timeout take their defaults.
@@ -191,75 +190,23 @@ impl SalesforceConfig {
         username: impl Into<String>,
         private_key_pem: &[u8],
     ) -> Result<Self, ConfigError> {
-        let client_id = non_empty(CLIENT_ID, client_id.into())?;
-        let username = non_empty(USERNAME, username.into())?;
+        let non_empty = |var: &'static str, value: String| {
+            let value = value.trim().to_owned();
+            if value.is_empty() {
+                Err(ConfigError::Missing { var })
+            } else {
+                Ok(value)
+            }
+        };
         Ok(Self {
             login_url: parse_login_url(login_url)?,
-            client_id,
-            username,
-            private_key: PrivateKey::from_pem(private_key_pem).map_err(|_| {
-                ConfigError::NotRsaPrivateKey {
-                    var: "private key",
-                    what: "value",
-                }
+            client_id: non_empty("SF_CLIENT_ID", client_id.into())?,
+            username: non_empty("SF_USERNAME", username.into())?,
+            private_key: PrivateKey::from_pem(private_key_pem).map_err(|e| {
+                ConfigError::unparsable("private key", "expected an RSA private key in PEM form", e)
             })?,
             api_version: ApiVersion::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
-        })
-    }
-
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the settings through `lookup` (the environment, or a map in tests).
-    /// Empty values count as unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env::new(lookup).echo_values();
-
-        let login_url = parse_login_url(&env.required(LOGIN_URL)?)?;
-        let client_id = env.required(CLIENT_ID)?;
-        let username = env.required(USERNAME)?;
-        let private_key = match (env.optional(PRIVATE_KEY_PATH), env.raw(PRIVATE_KEY_BASE64)) {
-            (None, None) => return Err(ConfigError::NoPrivateKey),
-            (Some(_), Some(_)) => return Err(ConfigError::TwoPrivateKeys),
-            (Some(path), None) => {
-                let pem = std::fs::read(path).map_err(|source| ConfigError::Unreadable {
-                    var: PRIVATE_KEY_PATH,
-                    source,
-                })?;
-                PrivateKey::from_pem(&pem).map_err(|_| ConfigError::NotRsaPrivateKey {
-                    var: PRIVATE_KEY_PATH,
-                    what: "file",
-                })?
-            }
-            (None, Some(b64)) => {
-                let compact: String = b64.split_whitespace().collect();
-                let pem = base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .map_err(|_| ConfigError::NotBase64(PRIVATE_KEY_BASE64))?;
-                PrivateKey::from_pem(&pem).map_err(|_| ConfigError::NotRsaPrivateKey {
-                    var: PRIVATE_KEY_BASE64,
-                    what: "decoded value",
-                })?
-            }
-        };
-        let api_version = env
-            .parsed(API_VERSION, |v| {
-                ApiVersion::parse(v).ok_or_else(|| {
-                    format!("expected a version like {DEFAULT_API_VERSION}, got {v:?}")
-                })
-            })?
-            .unwrap_or_default();
-        let request_timeout = env.millis(REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT)?;
-        Ok(Self {
-            login_url,
-            client_id,
-            username,
-            private_key,
-            api_version,
-            request_timeout,
         })
     }
 
@@ -306,33 +253,22 @@ impl SalesforceConfig {
     }
 }
 
-fn non_empty(var: &'static str, value: String) -> Result<String, ConfigError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        Err(ConfigError::NotSet(var))
-    } else {
-        Ok(trimmed.to_owned())
-    }
-}
-
 /// Checks the login URL and drops any trailing slash (the assertion's `aud`
 /// must be exactly the origin Salesforce expects).
 fn parse_login_url(raw: &str) -> Result<String, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid {
-        var: LOGIN_URL,
-        reason,
-    };
-    let trimmed = raw.trim();
-    let url = url::Url::parse(trimmed).map_err(|e| invalid(format!("not a URL ({e})")))?;
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| ConfigError::unparsable(LOGIN_URL, "expected an https:// URL", e))?;
     if !matches!(url.scheme(), "https" | "http") {
-        return Err(invalid("the scheme must be https".into()));
+        return Err(ConfigError::invalid(LOGIN_URL, "the scheme must be https"));
     }
-    if url.host_str().is_none() {
-        return Err(invalid("the URL has no host".into()));
-    }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(invalid(
-            "the URL must not carry credentials, a query or a fragment".into(),
+    if url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(ConfigError::invalid(
+            LOGIN_URL,
+            "expected an origin, without credentials, a query or a fragment",
         ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
@@ -359,6 +295,11 @@ mod tests {
             .collect();
         move |k| map.get(k).cloned()
     }
+
+    const CLIENT_ID: &str = "SF_CLIENT_ID";
+    const USERNAME: &str = "SF_USERNAME";
+    const API_VERSION: &str = "SF_API_VERSION";
+    const REQUEST_TIMEOUT_MS: &str = "SF_REQUEST_TIMEOUT_MS";
 
     fn base() -> Vec<(&'static str, String)> {
         vec![
@@ -404,18 +345,24 @@ mod tests {
             assert_eq!(err.to_string(), format!("{var} is not set"));
         }
         let err = load(&without(PRIVATE_KEY_BASE64)).unwrap_err();
-        assert!(matches!(err, ConfigError::NoPrivateKey));
+        assert!(matches!(
+            err,
+            ConfigError::OneOf(PRIVATE_KEY_PATH, PRIVATE_KEY_BASE64)
+        ));
     }
 
     #[test]
     fn when_the_key_is_malformed_should_say_which_variable() {
         let err = load(&with(PRIVATE_KEY_BASE64, "not base64 !!")).unwrap_err();
-        assert_eq!(err.to_string(), "SF_PRIVATE_KEY_BASE64 is not valid base64");
+        assert_eq!(
+            err.to_string(),
+            "SF_PRIVATE_KEY_BASE64 is not valid: expected base64 of a PEM key"
+        );
 
         let err = load(&with(PRIVATE_KEY_BASE64, &b64(PUBLIC_PEM))).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("SF_PRIVATE_KEY_BASE64: the decoded value is not an RSA private key"),
+                .starts_with("SF_PRIVATE_KEY_BASE64 is not valid: expected an RSA private key"),
             "{err}"
         );
 
@@ -432,7 +379,7 @@ mod tests {
         let err = load(&pairs).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "SF_PRIVATE_KEY_PATH: the file is not an RSA private key in PEM form"
+            "SF_PRIVATE_KEY_PATH is not valid: expected an RSA private key in PEM form"
         );
 
         let good = dir.join("good.pem");
@@ -442,7 +389,7 @@ mod tests {
         assert!(load(&pairs).is_ok());
 
         pairs.push((PRIVATE_KEY_BASE64, b64(KEY_PEM)));
-        assert!(matches!(load(&pairs), Err(ConfigError::TwoPrivateKeys)));
+        assert!(matches!(load(&pairs), Err(ConfigError::OneOf(..))));
 
         let mut pairs = without(PRIVATE_KEY_BASE64);
         pairs.push((
@@ -452,7 +399,7 @@ mod tests {
         let err = load(&pairs).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("SF_PRIVATE_KEY_PATH: cannot read")
+                .starts_with("SF_PRIVATE_KEY_PATH: the file cannot be read")
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -497,18 +444,12 @@ mod tests {
     }
 
     #[test]
-    fn variables_should_list_exactly_what_from_lookup_reads() {
+    fn variables_should_list_exactly_what_it_reads() {
         let pairs = base();
         let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let lookup = env(&borrowed);
-        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
-        SalesforceConfig::from_lookup(|name| {
-            asked.borrow_mut().insert(name.to_owned());
-            lookup(name)
-        })
-        .unwrap();
-        let listed: std::collections::BTreeSet<String> =
-            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
-        assert_eq!(asked.into_inner(), listed);
+        let (config, read) =
+            portal_core::config::read_recording::<SalesforceConfig>(env(&borrowed));
+        config.unwrap();
+        assert_eq!(read, portal_core::config::names(&[VARIABLES]));
     }
 }

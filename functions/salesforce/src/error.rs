@@ -15,8 +15,13 @@ use serde::{Deserialize, Serialize};
 use crate::IdError;
 use crate::auth::AuthError;
 use crate::composite::CompositeBuildError;
-use crate::config::ConfigError;
 use crate::soql::SoqlError;
+use portal_core::config::ConfigError;
+
+/// An answer that does not have the shape the adapter's queries ask for.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("unexpected Salesforce answer: {0}")]
+pub struct UnexpectedAnswer(pub &'static str);
 
 /// One entry of Salesforce's REST error array `[{"message","errorCode","fields"}]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

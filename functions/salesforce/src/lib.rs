@@ -25,7 +25,7 @@ pub mod soql;
 pub use auth::{AuthError, JwtBearer, Session};
 pub use client::{ApiUsage, ObjectDescribe, QueryPage, SalesforceClient, UpsertOutcome};
 pub use composite::{AllOrNone, Composite, CompositeResults, Ref};
-pub use config::{ConfigError, SalesforceConfig};
+pub use config::SalesforceConfig;
 pub use error::{ApiError, SalesforceError};
 pub use portal_core::domain::{SalesforceId as Id, SalesforceIdError as IdError};
 /// The org schema, defined once in `portal-core`.

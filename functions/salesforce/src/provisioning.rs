@@ -22,10 +22,11 @@ use portal_core::domain::OrderId;
 use portal_core::domain::{
     AccountId, ActivationStatus, OpportunityId, OpportunityStage, OrderStatus,
 };
-use portal_core::provisioning::{
+use portal_core::ports::{
     BillingAccount, BillingContact, FailedOrder, LedgerError, OrderBundle, OrderLedger,
     OrderLineRecord, ProvisionedOrder,
 };
+
 use serde_json::{Map, Value};
 
 use crate::Id;
@@ -133,11 +134,11 @@ fn ledger_error(error: SalesforceError) -> LedgerError {
 }
 
 /// An answer that does not have the shape the queries ask for.
-fn malformed(detail: &str) -> LedgerError {
-    let reason = format!("unexpected Salesforce answer: {detail}");
+fn malformed(detail: &'static str) -> LedgerError {
+    let error = crate::error::UnexpectedAnswer(detail);
     LedgerError::Rejected {
-        source: reason.clone().into(),
-        reason,
+        reason: error.to_string(),
+        source: Box::new(error),
     }
 }
 

@@ -34,10 +34,11 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use portal_core::domain::OrderId;
 use portal_core::domain::{AccountId, ActivationStatus, PortalStatus};
-use portal_core::ports::{PortalStatusChange, PortalStatusChanges, PortalStatusPage};
-use portal_core::reconcile::{
-    StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError,
+use portal_core::ports::{
+    PortalStatusChange, PortalStatusChanges, PortalStatusPage, StuckOrder, StuckOrderPage,
+    StuckOrderQuery, StuckOrders, SweepError,
 };
+
 use serde::Deserialize;
 
 use crate::client::SalesforceClient;
@@ -111,11 +112,11 @@ fn sweep_error(error: SalesforceError) -> SweepError {
     }
 }
 
-fn malformed(detail: &str) -> SweepError {
-    let reason = format!("unexpected Salesforce answer: {detail}");
+fn malformed(detail: &'static str) -> SweepError {
+    let error = crate::error::UnexpectedAnswer(detail);
     SweepError::Rejected {
-        source: reason.clone().into(),
-        reason,
+        reason: error.to_string(),
+        source: Box::new(error),
     }
 }
 
@@ -231,7 +232,7 @@ impl PortalStatusChanges for SalesforcePortalStatuses {
 
 #[cfg(test)]
 mod tests {
-    use portal_core::reconcile::TimeWindow;
+    use portal_core::ports::TimeWindow;
 
     use super::*;
 

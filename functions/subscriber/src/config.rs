@@ -1,104 +1,49 @@
 //! [`SubscriberConfig`]: every setting of the subscriber task, read once at
-//! start; a missing or malformed one fails the start naming the variable.
+//! start: the Salesforce and Pub/Sub clients' (`SF_*`, `SF_PUBSUB_*`) and
+//! [`VARIABLES`]:
 //!
 //! | variable | meaning |
 //! | --- | --- |
-//! | `SF_*` | the Salesforce client (see [`salesforce::config`]) |
-//! | `SF_PUBSUB_ENDPOINT` | the Pub/Sub API (see [`salesforce::pubsub::config`]) |
 //! | `PROVISIONING_QUEUE_URL` | required; the SQS FIFO provisioning queue |
 //! | `DEAD_LETTER_QUEUE_URL` | required; where undeliverable events go |
 //! | `STATE_TABLE` | required; the DynamoDB table (replay position, gaps, lease) |
 //! | `SUBSCRIBER_BATCH` | default `100`; events kept requested, 1 to 100 |
 //! | `SUBSCRIBER_WATCHDOG_SECS` | default: `SF_PUBSUB_WATCHDOG_SECS` or 300; a silent stream is restarted after this long |
-//! | `SUBSCRIBER_LEASE_SECS` | default `30`; the lease length (renewed every third) |
-//! | `SUBSCRIBER_LEASE_POLL_SECS` | default `5`; how often a waiting instance asks for the lease |
+//! | `SUBSCRIBER_LEASE_SECS` / `SUBSCRIBER_LEASE_POLL_SECS` | default `30` / `5`; the lease length (renewed every third), how often a waiting instance asks |
 //! | `SUBSCRIBER_START_FROM` | `latest` (default) or `earliest`; used when no replay id is saved |
 //! | `SUBSCRIBER_STOP_TIMEOUT_SECS` | default `25` (under ECS's 30 s stop timeout) |
 //! | `SUBSCRIBER_INSTANCE_ID` | default: host name and process id |
 //!
 //! AWS region, credentials and `AWS_ENDPOINT_URL` come from the usual AWS
-//! environment.
+//! environment; the key comes from the task definition's `Secrets`.
 
 use std::time::Duration;
 
-use portal_core::config::{Env, VarError};
+use portal_core::config::{Config, ConfigError, Env};
 use portal_core::ports::LeaseOwner;
-use salesforce::SalesforceConfig;
-use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
-
 use portal_core::workers::subscriber::{Settings, StartFrom};
+use salesforce::SalesforceConfig;
+use salesforce::pubsub::PubSubConfig;
 
-/// `PROVISIONING_QUEUE_URL`.
-pub const PROVISIONING_QUEUE_URL: &str = "PROVISIONING_QUEUE_URL";
-/// `DEAD_LETTER_QUEUE_URL`.
-pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
-/// `STATE_TABLE`.
-pub const STATE_TABLE: &str = "STATE_TABLE";
-/// `SUBSCRIBER_BATCH`.
-pub const BATCH: &str = "SUBSCRIBER_BATCH";
-/// `SUBSCRIBER_WATCHDOG_SECS`.
-pub const WATCHDOG_SECS: &str = "SUBSCRIBER_WATCHDOG_SECS";
-/// `SUBSCRIBER_LEASE_SECS`.
-pub const LEASE_SECS: &str = "SUBSCRIBER_LEASE_SECS";
-/// `SUBSCRIBER_LEASE_POLL_SECS`.
-pub const LEASE_POLL_SECS: &str = "SUBSCRIBER_LEASE_POLL_SECS";
-/// `SUBSCRIBER_START_FROM`.
-pub const START_FROM: &str = "SUBSCRIBER_START_FROM";
-/// `SUBSCRIBER_STOP_TIMEOUT_SECS`.
-pub const STOP_TIMEOUT_SECS: &str = "SUBSCRIBER_STOP_TIMEOUT_SECS";
-/// `SUBSCRIBER_INSTANCE_ID`.
-pub const INSTANCE_ID: &str = "SUBSCRIBER_INSTANCE_ID";
 /// The subscriber's own variables.
 pub const VARIABLES: &[&str] = &[
-    PROVISIONING_QUEUE_URL,
-    DEAD_LETTER_QUEUE_URL,
-    STATE_TABLE,
-    BATCH,
-    WATCHDOG_SECS,
-    LEASE_SECS,
-    LEASE_POLL_SECS,
-    START_FROM,
-    STOP_TIMEOUT_SECS,
-    INSTANCE_ID,
+    "PROVISIONING_QUEUE_URL",
+    "DEAD_LETTER_QUEUE_URL",
+    "STATE_TABLE",
+    "SUBSCRIBER_BATCH",
+    "SUBSCRIBER_WATCHDOG_SECS",
+    "SUBSCRIBER_LEASE_SECS",
+    "SUBSCRIBER_LEASE_POLL_SECS",
+    "SUBSCRIBER_START_FROM",
+    "SUBSCRIBER_STOP_TIMEOUT_SECS",
+    "SUBSCRIBER_INSTANCE_ID",
 ];
-/// Every variable [`SubscriberConfig::from_lookup`] reads, its own and the
-/// nested clients' (tests/deploy checks that the SAM template sets them).
+/// Every variable it reads, its own and the clients' (tests/deploy checks the template).
 pub const ALL_VARIABLES: &[&[&str]] = &[
     VARIABLES,
     salesforce::config::VARIABLES,
     salesforce::pubsub::config::VARIABLES,
 ];
-
-/// A missing or malformed setting; the message names the variable.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A Salesforce client setting.
-    #[error(transparent)]
-    Salesforce(#[from] salesforce::ConfigError),
-    /// A Pub/Sub setting.
-    #[error(transparent)]
-    PubSub(#[from] PubSubConfigError),
-    /// A required variable is absent or empty.
-    #[error("{0} is not set")]
-    NotSet(&'static str),
-    /// A value of the wrong form.
-    #[error("{var} is not valid: {reason}")]
-    Invalid {
-        /// The variable.
-        var: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
-impl From<VarError> for ConfigError {
-    fn from(err: VarError) -> Self {
-        match err {
-            VarError::Missing { var } => Self::NotSet(var),
-            VarError::Invalid { var, reason } => Self::Invalid { var, reason },
-        }
-    }
-}
 
 /// Everything the subscriber task needs, validated.
 #[derive(Debug)]
@@ -117,47 +62,34 @@ pub struct SubscriberConfig {
     pub settings: Settings,
 }
 
-impl SubscriberConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the settings through `lookup`; empty values count as unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Env::new(&lookup).echo_values();
-
-        let salesforce = SalesforceConfig::from_lookup(&lookup)?;
-        let pubsub = PubSubConfig::from_lookup(&lookup)?;
-        let watchdog = env.seconds(WATCHDOG_SECS, pubsub.watchdog())?;
+impl Config for SubscriberConfig {
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let salesforce = SalesforceConfig::read(env)?;
+        let pubsub = PubSubConfig::read(env)?;
+        let watchdog = env.seconds("SUBSCRIBER_WATCHDOG_SECS", pubsub.watchdog())?;
         let pubsub = pubsub.with_watchdog(watchdog);
-        let provisioning_queue_url = env.required(PROVISIONING_QUEUE_URL)?;
-        let dead_letter_queue_url = env.required(DEAD_LETTER_QUEUE_URL)?;
-        let state_table = env.required(STATE_TABLE)?;
-
-        let flow_batch = env.number::<u32>(BATCH, 100, 1..=100)?;
-        let start_from = env.one_of(
-            START_FROM,
+        let provisioning_queue_url = env.required("PROVISIONING_QUEUE_URL")?;
+        let dead_letter_queue_url = env.required("DEAD_LETTER_QUEUE_URL")?;
+        let state_table = env.required("STATE_TABLE")?;
+        let var = "SUBSCRIBER_INSTANCE_ID";
+        let instance = LeaseOwner::new(env.optional(var).unwrap_or_else(default_instance_id))
+            .map_err(|e| {
+                ConfigError::unparsable(var, "expected 1 to 256 printable ASCII characters", e)
+            })?;
+        let mut settings = Settings::new(instance);
+        settings.flow_batch = env.number("SUBSCRIBER_BATCH", 100, 1..=100)?;
+        settings.start_from = env.one_of(
+            "SUBSCRIBER_START_FROM",
             StartFrom::Latest,
             &[
                 ("latest", StartFrom::Latest),
                 ("earliest", StartFrom::Earliest),
             ],
         )?;
-        let instance_text = env
-            .optional(INSTANCE_ID)
-            .unwrap_or_else(default_instance_id);
-        let instance = LeaseOwner::new(instance_text).map_err(|e| ConfigError::Invalid {
-            var: INSTANCE_ID,
-            reason: e.to_string(),
-        })?;
-
-        let mut settings = Settings::new(instance);
-        settings.flow_batch = flow_batch;
-        settings.start_from = start_from;
-        settings.lease_ttl = env.seconds(LEASE_SECS, Duration::from_secs(30))?;
-        settings.lease_poll = env.seconds(LEASE_POLL_SECS, Duration::from_secs(5))?;
-        settings.stop_timeout = env.seconds(STOP_TIMEOUT_SECS, Duration::from_secs(25))?;
+        settings.lease_ttl = env.seconds("SUBSCRIBER_LEASE_SECS", Duration::from_secs(30))?;
+        settings.lease_poll = env.seconds("SUBSCRIBER_LEASE_POLL_SECS", Duration::from_secs(5))?;
+        settings.stop_timeout =
+            env.seconds("SUBSCRIBER_STOP_TIMEOUT_SECS", Duration::from_secs(25))?;
         Ok(Self {
             salesforce,
             pubsub,
@@ -208,11 +140,14 @@ mod tests {
             ("SF_USERNAME", "integration@example.com".to_owned()),
             ("SF_PRIVATE_KEY_BASE64", encode(KEY_PEM.as_bytes())),
             (
-                PROVISIONING_QUEUE_URL,
+                "PROVISIONING_QUEUE_URL",
                 "https://sqs/123/prov.fifo".to_owned(),
             ),
-            (DEAD_LETTER_QUEUE_URL, "https://sqs/123/dlq.fifo".to_owned()),
-            (STATE_TABLE, "state".to_owned()),
+            (
+                "DEAD_LETTER_QUEUE_URL",
+                "https://sqs/123/dlq.fifo".to_owned(),
+            ),
+            ("STATE_TABLE", "state".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -247,13 +182,13 @@ mod tests {
     fn when_set_should_read_every_subscriber_variable() {
         let mut map = base();
         for (k, v) in [
-            (BATCH, "10"),
-            (WATCHDOG_SECS, "45"),
-            (LEASE_SECS, "12"),
-            (LEASE_POLL_SECS, "2"),
-            (START_FROM, "EARLIEST"),
-            (STOP_TIMEOUT_SECS, "20"),
-            (INSTANCE_ID, "task-1"),
+            ("SUBSCRIBER_BATCH", "10"),
+            ("SUBSCRIBER_WATCHDOG_SECS", "45"),
+            ("SUBSCRIBER_LEASE_SECS", "12"),
+            ("SUBSCRIBER_LEASE_POLL_SECS", "2"),
+            ("SUBSCRIBER_START_FROM", "EARLIEST"),
+            ("SUBSCRIBER_STOP_TIMEOUT_SECS", "20"),
+            ("SUBSCRIBER_INSTANCE_ID", "task-1"),
         ] {
             map.insert(k.to_owned(), v.to_owned());
         }
@@ -271,7 +206,11 @@ mod tests {
 
     #[test]
     fn when_missing_or_malformed_should_name_the_variable() {
-        for var in [PROVISIONING_QUEUE_URL, DEAD_LETTER_QUEUE_URL, STATE_TABLE] {
+        for var in [
+            "PROVISIONING_QUEUE_URL",
+            "DEAD_LETTER_QUEUE_URL",
+            "STATE_TABLE",
+        ] {
             let mut map = base();
             map.remove(var);
             assert_eq!(
@@ -280,13 +219,13 @@ mod tests {
             );
         }
         for (var, value) in [
-            (BATCH, "0"),
-            (BATCH, "101"),
-            (WATCHDOG_SECS, "never"),
-            (LEASE_SECS, "0"),
-            (START_FROM, "yesterday"),
-            (STOP_TIMEOUT_SECS, "-1"),
-            (INSTANCE_ID, "has space"),
+            ("SUBSCRIBER_BATCH", "0"),
+            ("SUBSCRIBER_BATCH", "101"),
+            ("SUBSCRIBER_WATCHDOG_SECS", "never"),
+            ("SUBSCRIBER_LEASE_SECS", "0"),
+            ("SUBSCRIBER_START_FROM", "yesterday"),
+            ("SUBSCRIBER_STOP_TIMEOUT_SECS", "-1"),
+            ("SUBSCRIBER_INSTANCE_ID", "has space"),
         ] {
             let mut map = base();
             map.insert(var.to_owned(), value.to_owned());
@@ -299,18 +238,11 @@ mod tests {
     }
 
     #[test]
-    fn all_variables_should_list_exactly_what_from_lookup_reads() {
+    fn all_variables_should_list_exactly_what_it_reads() {
         let map = base();
-        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
-        SubscriberConfig::from_lookup(|name| {
-            asked.borrow_mut().insert(name.to_owned());
-            map.get(name).cloned()
-        })
-        .unwrap();
-        let listed: std::collections::BTreeSet<String> = ALL_VARIABLES
-            .iter()
-            .flat_map(|list| list.iter().map(|v| (*v).to_owned()))
-            .collect();
-        assert_eq!(asked.into_inner(), listed);
+        let (config, read) =
+            portal_core::config::read_recording::<SubscriberConfig>(|name| map.get(name).cloned());
+        config.unwrap();
+        assert_eq!(read, portal_core::config::names(ALL_VARIABLES));
     }
 }

@@ -14,5 +14,5 @@
 pub mod config;
 pub mod metrics;
 
-pub use config::{ConfigError, SubscriberConfig};
+pub use config::SubscriberConfig;
 pub use metrics::EmfMetrics;

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use portal_aws::{
     AwsClients, DynamoReplayStore, DynamoSubscriberLease, SqsDeadLetters, SqsProvisioningQueue,
 };
+use portal_core::config::Config as _;
 use portal_core::ports::SystemClock;
 use portal_core::workers::shutdown_channel;
 use portal_core::workers::subscriber::{Metrics, Ports, run};

@@ -21,16 +21,17 @@
 //! [`BillingError::Unavailable`], the rest [`BillingError::Rejected`] with
 //! WHMCS's message (readable, no personal data).
 
+use portal_core::ports::{
+    BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
+    EnsuredClient,
+};
 use std::collections::HashMap;
 use std::fmt;
 
 use portal_core::domain::BillingCycle as CatalogCycle;
 use portal_core::domain::OrderId;
 use portal_core::ports::WhmcsOrder;
-use portal_core::provisioning::{
-    BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
-    EnsuredClient,
-};
+
 use tokio::sync::Mutex;
 
 use crate::WhmcsClient;
@@ -93,16 +94,40 @@ impl WhmcsBilling {
             "cached the WHMCS products' Salesforce Order Id fields"
         );
         fields.get(&pid).copied().ok_or_else(|| {
-            let reason = if known {
-                format!("WHMCS product {pid} has no custom field \"{SALESFORCE_ORDER_ID_FIELD}\"")
+            refused(if known {
+                Refusal::NoOrderIdField { pid }
             } else {
-                format!("WHMCS has no product with id {pid}")
-            };
-            BillingError::Rejected {
-                source: reason.clone().into(),
-                reason,
-            }
+                Refusal::UnknownProduct { pid }
+            })
         })
+    }
+}
+
+/// What the adapter itself refuses before asking WHMCS.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The Order's product is not in WHMCS.
+    #[error("WHMCS has no product with id {pid}")]
+    UnknownProduct {
+        /// The product id.
+        pid: u32,
+    },
+    /// The product lacks the admin-only field that carries the Salesforce Order Id.
+    #[error("WHMCS product {pid} has no custom field \"{SALESFORCE_ORDER_ID_FIELD}\"")]
+    NoOrderIdField {
+        /// The product id.
+        pid: u32,
+    },
+    /// A new client needs an email and the Account's Contact has none.
+    #[error("the Account has no WHMCS client and no Contact with an email address")]
+    NoContactEmail,
+}
+
+/// A permanent refusal of the adapter's own.
+fn refused(refusal: Refusal) -> BillingError {
+    BillingError::Rejected {
+        reason: refusal.to_string(),
+        source: Box::new(refusal),
     }
 }
 
@@ -145,13 +170,8 @@ impl BillingGateway for WhmcsBilling {
                 linked: false,
             });
         }
-        let email = non_empty(contact.and_then(|c| c.email.as_deref())).ok_or_else(|| {
-            let reason = "the Account has no WHMCS client and no Contact with an email address";
-            BillingError::Rejected {
-                reason: reason.to_owned(),
-                source: reason.into(),
-            }
-        })?;
+        let email = non_empty(contact.and_then(|c| c.email.as_deref()))
+            .ok_or_else(|| refused(Refusal::NoContactEmail))?;
         if let Some(found) = self
             .client
             .get_client_by_email(email)

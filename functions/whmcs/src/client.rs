@@ -51,6 +51,7 @@ impl WhmcsClient {
     /// # Errors
     /// [`WhmcsError::Config`] naming the bad variable, or [`WhmcsError::Setup`].
     pub fn from_env() -> Result<Self, WhmcsError> {
+        use portal_core::config::Config as _;
         Self::new(WhmcsConfig::from_env()?)
     }
 
@@ -466,6 +467,16 @@ impl WhmcsClient {
         let result = read_envelope(action, status, &bytes);
         match &result {
             Ok(_) => tracing::debug!(action, status, "WHMCS call succeeded"),
+            // A refusal is an answer the caller decides on (a client looked up
+            // before it exists is the normal path): it logs what matters.
+            Err(error) if error.kind() == "api" => {
+                tracing::info!(
+                    action,
+                    status,
+                    kind = error.kind(),
+                    "WHMCS refused the call"
+                );
+            }
             // The kind only: a body snippet or a WHMCS message could echo request data.
             Err(error) => tracing::warn!(
                 action,

@@ -1,19 +1,38 @@
-//! Client settings, read once from the environment.
+//! The WHMCS client's settings, read once from the environment ([`VARIABLES`]):
+//! `WHMCS_API_URL` (`…/includes/api.php`), `WHMCS_API_IDENTIFIER`,
+//! `WHMCS_API_SECRET`, `WHMCS_ACCESS_KEY` (optional) and `WHMCS_TIMEOUT_MS`
+//! (default 15000). Deployed, the three credentials come from one JSON
+//! secret ([`SECRETS`]).
 
 use std::time::Duration;
 
-use portal_core::config::Env;
+use portal_core::config::{Config, ConfigError, Env, SecretVariable};
 use secrecy::SecretString;
 use url::Url;
 
-/// Every variable [`WhmcsConfig::from_lookup`] reads (tests/deploy checks
-/// that the SAM template sets them).
+/// Every variable [`WhmcsConfig`] reads (tests/deploy holds the SAM template to it).
 pub const VARIABLES: &[&str] = &[
     "WHMCS_API_URL",
     "WHMCS_API_IDENTIFIER",
     "WHMCS_API_SECRET",
     "WHMCS_ACCESS_KEY",
     "WHMCS_TIMEOUT_MS",
+];
+
+const fn credential(variable: &'static str, json_key: &'static str) -> SecretVariable {
+    SecretVariable {
+        variable,
+        arn_variable: "WHMCS_CREDENTIALS_SECRET_ARN",
+        json_key: Some(json_key),
+    }
+}
+
+/// The credentials, deployed as one JSON secret
+/// `{"identifier": "…", "secret": "…", "accessKey": "…"}`.
+pub const SECRETS: &[SecretVariable] = &[
+    credential("WHMCS_API_IDENTIFIER", "identifier"),
+    credential("WHMCS_API_SECRET", "secret"),
+    credential("WHMCS_ACCESS_KEY", "accessKey"),
 ];
 
 /// Default request timeout when `WHMCS_TIMEOUT_MS` is not set.
@@ -34,84 +53,30 @@ pub struct WhmcsConfig {
     pub timeout: Duration,
 }
 
-/// A setting that is missing or malformed; names the variable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// A required variable is unset or empty.
-    #[error("{var} is not set")]
-    Missing {
-        /// The variable.
-        var: &'static str,
-    },
-    /// A variable does not parse.
-    #[error("{var} is invalid: {reason}")]
-    Invalid {
-        /// The variable.
-        var: &'static str,
-        /// What is wrong (never the value itself).
-        reason: &'static str,
-    },
-}
-
-impl WhmcsConfig {
-    /// Reads `WHMCS_API_URL`, `WHMCS_API_IDENTIFIER`, `WHMCS_API_SECRET`,
-    /// `WHMCS_ACCESS_KEY` (optional) and `WHMCS_TIMEOUT_MS` (default 15000).
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the first missing or malformed variable.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`WhmcsConfig::from_env`], reading variables through `lookup`.
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the first missing or malformed variable.
-    pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>
-    where
-        F: Fn(&str) -> Option<String>,
-    {
-        let env = Env::new(lookup);
-        // Only `required_raw` is used, and it fails only with `Missing`.
-        let required = |var: &'static str| {
-            env.required_raw(var)
-                .map_err(|_| ConfigError::Missing { var })
-        };
-
+impl Config for WhmcsConfig {
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
         let var = "WHMCS_API_URL";
-        let api_url = Url::parse(required(var)?.trim()).map_err(|_| ConfigError::Invalid {
-            var,
-            reason: "not an absolute URL",
-        })?;
+        let api_url = Url::parse(&env.required(var)?)
+            .map_err(|e| ConfigError::unparsable(var, "expected an absolute URL", e))?;
         if !matches!(api_url.scheme(), "http" | "https") {
-            return Err(ConfigError::Invalid {
+            return Err(ConfigError::invalid(
                 var,
-                reason: "the scheme must be http or https",
-            });
+                "the scheme must be http or https",
+            ));
         }
         if !api_url.path().ends_with("/includes/api.php") {
-            return Err(ConfigError::Invalid {
+            return Err(ConfigError::invalid(
                 var,
-                reason: "the path must end with /includes/api.php",
-            });
+                "the path must end with /includes/api.php",
+            ));
         }
         // The credentials are kept exactly as set (not trimmed).
-        let identifier = required("WHMCS_API_IDENTIFIER")?;
-        let secret = SecretString::from(required("WHMCS_API_SECRET")?);
-        let access_key = env.raw("WHMCS_ACCESS_KEY").map(SecretString::from);
-        let var = "WHMCS_TIMEOUT_MS";
-        let timeout = env
-            .millis(var, DEFAULT_TIMEOUT)
-            .map_err(|_| ConfigError::Invalid {
-                var,
-                reason: "not a positive whole number of milliseconds",
-            })?;
         Ok(Self {
             api_url,
-            identifier,
-            secret,
-            access_key,
-            timeout,
+            identifier: env.required_raw("WHMCS_API_IDENTIFIER")?,
+            secret: SecretString::from(env.required_raw("WHMCS_API_SECRET")?),
+            access_key: env.raw("WHMCS_ACCESS_KEY").map(SecretString::from),
+            timeout: env.millis("WHMCS_TIMEOUT_MS", DEFAULT_TIMEOUT)?,
         })
     }
 }
@@ -123,6 +88,13 @@ mod tests {
     use secrecy::ExposeSecret as _;
 
     use super::*;
+
+    fn missing_var(err: &ConfigError) -> Option<&'static str> {
+        match err {
+            ConfigError::Missing { var } => Some(var),
+            _ => None,
+        }
+    }
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = vars
@@ -156,11 +128,11 @@ mod tests {
                 .filter(|(k, _)| *k != missing)
                 .collect();
             let err = WhmcsConfig::from_lookup(lookup(&vars)).unwrap_err();
-            assert_eq!(err, ConfigError::Missing { var: missing });
+            assert_eq!(missing_var(&err), Some(missing));
             assert!(err.to_string().contains(missing));
             vars.push((missing, "  "));
             let err = WhmcsConfig::from_lookup(lookup(&vars)).unwrap_err();
-            assert_eq!(err, ConfigError::Missing { var: missing });
+            assert_eq!(missing_var(&err), Some(missing));
         }
     }
 
@@ -182,7 +154,9 @@ mod tests {
                 matches!(err, ConfigError::Invalid { var: v, .. } if v == var),
                 "{var}={value}: {err}"
             );
-            assert!(!err.to_string().contains(value), "value leaked: {err}");
+            if var == "WHMCS_API_URL" {
+                assert!(!err.to_string().contains(value), "value leaked: {err}");
+            }
         }
     }
 
@@ -197,16 +171,9 @@ mod tests {
     }
 
     #[test]
-    fn variables_should_list_exactly_what_from_lookup_reads() {
-        let full = lookup(FULL);
-        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
-        WhmcsConfig::from_lookup(|name| {
-            asked.borrow_mut().insert(name.to_owned());
-            full(name)
-        })
-        .unwrap();
-        let listed: std::collections::BTreeSet<String> =
-            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
-        assert_eq!(asked.into_inner(), listed);
+    fn variables_should_list_exactly_what_it_reads() {
+        let (config, read) = portal_core::config::read_recording::<WhmcsConfig>(lookup(FULL));
+        config.unwrap();
+        assert_eq!(read, portal_core::config::names(&[VARIABLES]));
     }
 }

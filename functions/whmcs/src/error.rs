@@ -2,9 +2,9 @@
 //! provisioning: [`WhmcsError::outcome_unknown`] says whether WHMCS may have
 //! executed the call without our knowing.
 
-use crate::config::ConfigError;
 use crate::form::DuplicateKey;
 use crate::lenient::NotANumber;
+use portal_core::config::ConfigError;
 
 /// How far a request got before the transport failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

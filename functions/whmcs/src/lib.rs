@@ -19,7 +19,7 @@ pub mod model;
 pub mod php;
 
 pub use client::WhmcsClient;
-pub use config::{ConfigError, DEFAULT_TIMEOUT, WhmcsConfig};
+pub use config::{DEFAULT_TIMEOUT, WhmcsConfig};
 pub use error::{TransportStage, WhmcsError};
 pub use model::{
     AcceptOutcome, AddedOrder, BillingCycle, ClientDetails, CustomFieldValue, NewClient, NewOrder,

@@ -75,12 +75,27 @@ fn workspace_root() -> PathBuf {
         .expect("the workspace root exists")
 }
 
+/// How many ports are tried: the free port is picked before moto binds it, so
+/// another process on a busy machine may take it first.
+const PORT_ATTEMPTS: u32 = 5;
+
 fn start() -> String {
     let target = workspace_root().join("target");
     let venv = target.join("moto-venv");
     ensure_venv(&target, &venv);
+    let mut last_log = String::new();
+    for _ in 0..PORT_ATTEMPTS {
+        match spawn_on(&target, &venv, free_port()) {
+            Ok(endpoint) => return endpoint,
+            Err(log) => last_log = log,
+        }
+    }
+    panic!("moto server exited before answering on {PORT_ATTEMPTS} ports; last log:\n{last_log}");
+}
 
-    let port = free_port();
+/// Starts moto on `port`: its endpoint once it answers, or its log when it
+/// exited first (the port was taken between picking and binding it).
+fn spawn_on(target: &Path, venv: &Path, port: u16) -> Result<String, String> {
     let log_path = target.join(format!("moto-{}.log", std::process::id()));
     let log = File::create(&log_path).expect("create the moto log file");
     let mut child = Command::new(venv.join("bin/python"))
@@ -98,13 +113,14 @@ fn start() -> String {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + STARTUP;
     loop {
-        if answers(addr) {
-            let _ = WRAPPER_CHILD.set(Mutex::new(child));
-            return format!("http://{addr}");
-        }
+        // Exited first: whatever answers on the port is not this moto.
         if let Ok(Some(status)) = child.try_wait() {
             let log = fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("moto server exited with {status} before answering:\n{log}");
+            return Err(format!("exited with {status}:\n{log}"));
+        }
+        if answers(addr) {
+            let _ = WRAPPER_CHILD.set(Mutex::new(child));
+            return Ok(format!("http://{addr}"));
         }
         if Instant::now() > deadline {
             panic!(

@@ -6,6 +6,7 @@
 // clippy's `allow-unwrap-in-tests` does not cover.
 #![allow(clippy::unwrap_used)]
 
+mod deliveries;
 mod idempotency;
 mod identity;
 mod lease;

@@ -1,8 +1,6 @@
 //! `GET /account`: the caller's Account with its portal, eligibility and ID
 //! verification status. One read.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -11,7 +9,8 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
+use super::ports::AccountProfile;
 
 /// The Account as the portal shows it (also the response body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,15 +56,6 @@ pub struct IdVerificationView {
     pub verified_at: Option<DateTime<Utc>>,
     /// `Id_Verification_Rejection_Message__c`.
     pub rejection_message: Option<String>,
-}
-
-/// Reads the caller's Account.
-pub trait AccountProfile: Send + Sync {
-    /// One read of the Account by id; `None` when it does not exist.
-    fn account_overview(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Option<AccountOverview>, PortError>> + Send;
 }
 
 /// The caller's Account.

@@ -15,8 +15,6 @@
 //!   date the repeat names. At `△Cancelling` with no such case: conflict.
 //! - The date and reason go into the Case description.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +24,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{ConflictReason, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::ports::CancellationDesk;
 use super::settings::PortalSettings;
 
 /// The raw body of `POST /cancellations`.
@@ -117,24 +116,6 @@ pub struct CancellationPlan {
     pub scheduled_at: DateTime<Utc>,
     /// The `Cancellation Request` case, on the Opportunity.
     pub case: NewCase,
-}
-
-/// Reads and writes cancellations (Opportunity, Case).
-pub trait CancellationDesk: Send + Sync {
-    /// One read: `account`'s Opportunity whose `WHMCS_Service_ID__c` is
-    /// `service`, with its newest cancellation case; `None` when `account`
-    /// has no such service (another Account's service is not even read).
-    fn service(
-        &self,
-        account: &AccountId,
-        service: WhmcsServiceId,
-    ) -> impl Future<Output = Result<Option<ServiceRecord>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite); returns the new case.
-    fn request_cancellation(
-        &self,
-        plan: &CancellationPlan,
-    ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
 }
 
 /// What a cancellation decides from the service record.

@@ -3,8 +3,6 @@
 //! Only active PricebookEntries of active products are listed; prices come
 //! from the entries, and the currency is the org's ([`PortalSettings::currency`]).
 
-use std::future::Future;
-
 use serde::Serialize;
 
 use crate::domain::{
@@ -12,7 +10,8 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
+use super::ports::Catalog;
 use super::settings::PortalSettings;
 
 /// One PricebookEntry of the portal's price book, with its product.
@@ -73,13 +72,6 @@ pub struct CatalogProduct {
 pub struct CatalogResponse {
     /// The orderable products.
     pub products: Vec<CatalogProduct>,
-}
-
-/// Reads the portal's price list.
-pub trait Catalog: Send + Sync {
-    /// One read: the entries of the portal's price book with their products
-    /// (the adapter may already leave out inactive ones).
-    fn price_list(&self) -> impl Future<Output = Result<Vec<PriceListEntry>, PortError>> + Send;
 }
 
 /// The orderable products.

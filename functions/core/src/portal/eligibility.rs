@@ -16,8 +16,6 @@
 //!   returned whatever commodity the repeat names.
 //! - A request after `Checked` is allowed (e.g. a move) and sets `Pending` again.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +26,11 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
 use super::plans::{
     CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan, OpportunitySummary, Outcome,
 };
+use super::ports::EligibilityDesk;
 use super::settings::PortalSettings;
 
 /// The raw body of `POST /eligibility-requests`.
@@ -162,22 +161,6 @@ pub struct EligibilityRequested {
     pub case_id: CaseId,
     /// The plan's Opportunity (reused or created).
     pub opportunity_id: OpportunityId,
-}
-
-/// Reads and writes eligibility requests (Account, Opportunity, Case).
-pub trait EligibilityDesk: Send + Sync {
-    /// One read; `None` when the Account does not exist.
-    fn eligibility_context(
-        &self,
-        account: &AccountId,
-        commodity: CommodityType,
-    ) -> impl Future<Output = Result<Option<EligibilityContext>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite).
-    fn request_eligibility(
-        &self,
-        plan: &EligibilityPlan,
-    ) -> impl Future<Output = Result<EligibilityRequested, PortError>> + Send;
 }
 
 /// What an eligibility request decides from its context.

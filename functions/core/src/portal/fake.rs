@@ -10,23 +10,21 @@ use crate::domain::{
     OrderId, ProductId, WhmcsServiceId,
 };
 
-use super::account::{AccountOverview, AccountProfile};
+use super::account::AccountOverview;
 use super::caller::Caller;
-use super::cancellation::{CancellationDesk, CancellationPlan, ServiceRecord};
-use super::catalog::{Catalog, PriceListEntry};
-use super::eligibility::{
-    EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested,
-};
+use super::cancellation::{CancellationPlan, ServiceRecord};
+use super::catalog::PriceListEntry;
+use super::eligibility::{EligibilityContext, EligibilityPlan, EligibilityRequested};
 use super::error::PortError;
-use super::id_verification::{IdVerificationContext, IdVerificationDesk, IdVerificationPlan};
-use super::orders::{
-    OrderBook, OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder,
-};
+use super::id_verification::{IdVerificationContext, IdVerificationPlan};
+use super::orders::{OrderContext, OrderDetail, OrderPlacement, OrderSummary, PlacedOrder};
 use super::plans::NewCase;
-use super::registration::{
-    Registered, RegistrationDirectory, RegistrationLookup, RegistrationPlan,
+use super::ports::{
+    AccountProfile, CancellationDesk, Catalog, EligibilityDesk, IdVerificationDesk, OrderBook,
+    RegistrationDirectory, SupportDesk,
 };
-use super::support::{CaseSummary, SupportDesk};
+use super::registration::{Registered, RegistrationLookup, RegistrationPlan};
+use super::support::CaseSummary;
 
 /// The caller's Account.
 pub fn account() -> AccountId {

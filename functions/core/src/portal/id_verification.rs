@@ -10,8 +10,6 @@
 //! - The document type and notes go into the Case description; the documents
 //!   themselves travel outside this API.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -20,8 +18,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{ConflictReason, PortalError};
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::ports::IdVerificationDesk;
 
 /// The raw body of `POST /id-verifications`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -89,21 +88,6 @@ pub struct IdVerificationPlan {
     pub submitted_at: DateTime<Utc>,
     /// The `ID Verification` case.
     pub case: NewCase,
-}
-
-/// Reads and writes ID verifications (Account, Case).
-pub trait IdVerificationDesk: Send + Sync {
-    /// One read; `None` when the Account does not exist.
-    fn verification_context(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Option<IdVerificationContext>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite); returns the new case.
-    fn submit_verification(
-        &self,
-        plan: &IdVerificationPlan,
-    ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
 }
 
 /// What an ID verification decides from its context.

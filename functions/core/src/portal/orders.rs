@@ -20,7 +20,6 @@
 //! - Another account's order is `NotFound`, as is a malformed order id.
 
 use std::collections::HashSet;
-use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,8 +31,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{ConflictReason, PortError, PortalError};
+use super::error::{ConflictReason, PortalError};
 use super::plans::{NewOpportunity, OpportunityPlan, OpportunitySummary};
+use super::ports::OrderBook;
 use super::settings::PortalSettings;
 
 /// The most lines an order may have.
@@ -300,36 +300,6 @@ pub struct OrderDetail {
     pub effective_date: NaiveDate,
     /// The OrderItems.
     pub items: Vec<OrderItemView>,
-}
-
-/// Reads and writes Orders (Account, Opportunity, PricebookEntry, Order, OrderItem).
-pub trait OrderBook: Send + Sync {
-    /// One read; `None` when the Account does not exist.
-    fn order_context(
-        &self,
-        account: &AccountId,
-        commodity: CommodityType,
-        products: &[ProductId],
-    ) -> impl Future<Output = Result<Option<OrderContext>, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite).
-    fn place_order(
-        &self,
-        plan: &OrderPlacement,
-    ) -> impl Future<Output = Result<PlacedOrder, PortError>> + Send;
-
-    /// One read: the Account's orders, newest first.
-    fn orders(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Vec<OrderSummary>, PortError>> + Send;
-
-    /// One read: the order with its items, when it is the Account's.
-    fn order(
-        &self,
-        account: &AccountId,
-        order: &OrderId,
-    ) -> impl Future<Output = Result<Option<OrderDetail>, PortError>> + Send;
 }
 
 /// The pure decision of an order.

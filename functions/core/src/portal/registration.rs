@@ -39,22 +39,21 @@
 //! - The token's account claim is not how an Account is obtained: only the
 //!   link is (it must agree with the link once there is one; see [`super::login`]).
 
-use std::future::Future;
-
 use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AccountId, CaseId, CaseType, CompanyName, ContactId, CustomerNumber, Email, FieldError,
-    FieldErrors, FirstName, LastName, PersonName, PhoneNumber, PortalStatus, RegistrationSource,
+    AccountId, CaseType, CompanyName, ContactId, CustomerNumber, Email, FieldError, FieldErrors,
+    FirstName, LastName, PersonName, PhoneNumber, PortalStatus, RegistrationSource,
 };
 use crate::ports::{InactiveAccounts, LinkMethod, LoginLink, LoginLinks};
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
 use super::login::Logins;
 use super::plans::{CaseOpportunity, NewCase, Outcome};
+use super::ports::RegistrationDirectory;
 
 /// The raw body of `POST /registrations`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -249,28 +248,6 @@ pub struct Registered {
     pub account_id: AccountId,
     /// The Contact.
     pub contact_id: ContactId,
-}
-
-/// Reads and writes the registration records (Account, Contact, the staff Case).
-pub trait RegistrationDirectory: Send + Sync {
-    /// One read: Contacts by e-mail and, when given, the Account by customer number.
-    fn lookup(
-        &self,
-        email: &Email,
-        customer_number: Option<&CustomerNumber>,
-    ) -> impl Future<Output = Result<RegistrationLookup, PortError>> + Send;
-
-    /// One atomic write (allOrNone composite).
-    fn register(
-        &self,
-        plan: &RegistrationPlan,
-    ) -> impl Future<Output = Result<Registered, PortError>> + Send;
-
-    /// One write: the `ID Verification` Case asking staff to check a link request.
-    fn open_link_case(
-        &self,
-        case: &NewCase,
-    ) -> impl Future<Output = Result<CaseId, PortError>> + Send;
 }
 
 /// The body of a 202: the login is not linked; staff will look at the request.

@@ -5,8 +5,6 @@
 //! shows every case of the caller's Account, whatever its type (eligibility,
 //! ID verification and cancellation cases included).
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +13,9 @@ use crate::domain::{
 };
 
 use super::caller::Caller;
-use super::error::{PortError, PortalError};
+use super::error::PortalError;
 use super::plans::{CaseOpportunity, NewCase};
+use super::ports::SupportDesk;
 
 /// The raw body of `POST /support-cases`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -91,18 +90,6 @@ pub struct CaseSummary {
 pub struct CaseList {
     /// The caller's cases.
     pub cases: Vec<CaseSummary>,
-}
-
-/// Opens and lists the Account's cases.
-pub trait SupportDesk: Send + Sync {
-    /// One write: the case.
-    fn open_case(&self, case: &NewCase) -> impl Future<Output = Result<CaseId, PortError>> + Send;
-
-    /// One read: the Account's cases, newest first.
-    fn cases(
-        &self,
-        account: &AccountId,
-    ) -> impl Future<Output = Result<Vec<CaseSummary>, PortError>> + Send;
 }
 
 /// Opens a `General Inquiry` case for the caller's Account.

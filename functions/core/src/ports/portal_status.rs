@@ -9,7 +9,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::AccountId;
-use crate::reconcile::SweepError;
+use super::SweepError;
 
 /// One portal Account as Salesforce has it now.
 #[derive(Clone, PartialEq, Eq, Debug)]

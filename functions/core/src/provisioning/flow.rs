@@ -20,23 +20,23 @@
 //!
 //! Permanent failures write `Failed` + a readable error to Salesforce, fail
 //! the record (when no WHMCS order exists) and are acknowledged. Transient
-//! ones release the lease and ask for a redelivery.
+//! ones release the lease and ask for a redelivery. The steps that recover
+//! from an earlier delivery (settling an unknown outcome, telling Salesforce
+//! again, reopening a failed Order) are in [`super::recovery`]; the outcomes
+//! in [`super::outcome`].
 
 use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::bundle::{ActivationError, MappingError, ProvisioningPlan};
-use super::ports::{
-    BilledService, BillingError, BillingGateway, FailedOrder, LedgerError, OrderLedger,
-    ProvisionedOrder,
-};
-use crate::domain::ActivationStatus;
+use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
+use super::plan::{MappingError, ProvisioningPlan};
 use crate::domain::OrderId;
 use crate::messages::ProvisioningMessage;
 use crate::ports::{
-    Clock, LeaseOwner, ProvisioningClaim, ProvisioningError, ProvisioningRecords,
-    ProvisioningState, WhmcsOrder,
+    ActivationError, BillingError, BillingGateway, Clock, FailedOrder, LeaseOwner, LedgerError,
+    OrderBundle, OrderLedger, ProvisionedOrder, ProvisioningClaim, ProvisioningError,
+    ProvisioningRecords, ProvisioningState, WhmcsOrder,
 };
 
 /// Timing rules of the use case.
@@ -59,103 +59,9 @@ impl Default for ProvisioningSettings {
     }
 }
 
-/// Why a message was acknowledged without provisioning.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum SkipReason {
-    /// The Order was provisioned before.
-    AlreadyProvisioned,
-    /// The Order failed permanently before; a new attempt needs the record reopened.
-    PreviouslyFailed,
-    /// The Order is not `Approved`/`Activating` any more.
-    NotAwaitingProvisioning {
-        /// `Order.Status`.
-        status: String,
-        /// `Order.Activation_Status__c`.
-        activation_status: Option<String>,
-    },
-    /// The Order does not exist.
-    OrderNotFound,
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::AlreadyProvisioned => f.write_str("the Order is already provisioned"),
-            Self::PreviouslyFailed => f.write_str("the Order failed permanently before"),
-            Self::NotAwaitingProvisioning {
-                status,
-                activation_status,
-            } => write!(
-                f,
-                "the Order is {status}/{} and no longer awaits provisioning",
-                activation_status.as_deref().unwrap_or("none")
-            ),
-            Self::OrderNotFound => f.write_str("the Order does not exist"),
-        }
-    }
-}
-
-/// Why a message must be delivered again.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum RetryReason {
-    /// Another delivery holds a live lease on the Order.
-    Busy {
-        /// When that lease lapses.
-        lease_until: DateTime<Utc>,
-    },
-    /// Too little time is left before the invocation's deadline.
-    DeadlineTooClose,
-    /// Our lease lapsed and another delivery took the Order over.
-    LeaseLost,
-    /// The record store failed.
-    Store,
-    /// Salesforce failed transiently (or refused a read).
-    Salesforce,
-    /// WHMCS failed and certainly did nothing.
-    Whmcs,
-    /// WHMCS may have created the order without answering: the next delivery settles it.
-    OutcomeUnknown,
-}
-
-impl fmt::Display for RetryReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Busy { lease_until } => {
-                write!(f, "another delivery holds the Order until {lease_until}")
-            }
-            Self::DeadlineTooClose => f.write_str("too little time left before the deadline"),
-            Self::LeaseLost => f.write_str("the lease was lost to another delivery"),
-            Self::Store => f.write_str("the provisioning record store failed"),
-            Self::Salesforce => f.write_str("Salesforce failed transiently"),
-            Self::Whmcs => f.write_str("WHMCS failed transiently"),
-            Self::OutcomeUnknown => f.write_str("the outcome of AddOrder is unknown"),
-        }
-    }
-}
-
-/// How one message ended.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum ProvisioningOutcome {
-    /// Provisioned now: WHMCS order accepted, Salesforce written, record completed.
-    Provisioned(WhmcsOrder),
-    /// Nothing to do: acknowledge.
-    Skipped(SkipReason),
-    /// Failed permanently, written to Salesforce: acknowledge.
-    Failed(ActivationError),
-    /// Transient failure: report the message as a batch item failure.
-    Retry(RetryReason),
-}
-
-impl ProvisioningOutcome {
-    /// Whether the message is done with (acknowledged); `false` for [`Self::Retry`].
-    pub fn is_settled(&self) -> bool {
-        !matches!(self, Self::Retry(_))
-    }
-}
-
 /// Why the steps stopped before the end.
 #[derive(Debug)]
-enum Stop {
+pub(super) enum Stop {
     /// Acknowledge; `release` when our lease still stands.
     Skip { reason: SkipReason, release: bool },
     /// Permanent; `ordered` when a WHMCS order exists (the record cannot fail).
@@ -168,7 +74,7 @@ enum Stop {
 }
 
 impl Stop {
-    fn retry(reason: RetryReason) -> Self {
+    pub(super) fn retry(reason: RetryReason) -> Self {
         Self::Retry {
             reason,
             release: true,
@@ -184,7 +90,7 @@ impl Stop {
 }
 
 /// A record write after the claim failed.
-fn record_stop(error: &ProvisioningError) -> Stop {
+pub(super) fn record_stop(error: &ProvisioningError) -> Stop {
     match error {
         ProvisioningError::LeaseLost => Stop::Retry {
             reason: RetryReason::LeaseLost,
@@ -235,10 +141,10 @@ impl Known {
 /// The provisioning use case over its four ports.
 #[derive(Debug, Clone)]
 pub struct Provisioner<L, B, R, C> {
-    ledger: L,
-    billing: B,
-    records: R,
-    clock: C,
+    pub(super) ledger: L,
+    pub(super) billing: B,
+    pub(super) records: R,
+    pub(super) clock: C,
     settings: ProvisioningSettings,
 }
 
@@ -361,93 +267,6 @@ where
         self.log(outcome)
     }
 
-    /// An Order provisioned before and approved again (staff set
-    /// `Activating`): WHMCS already has it, so nothing is ordered, but
-    /// Salesforce is told again that it is provisioned — otherwise the Order
-    /// would stay `Activating` for good.
-    async fn confirm_provisioned(
-        &self,
-        order_id: &OrderId,
-        order: &WhmcsOrder,
-    ) -> ProvisioningOutcome {
-        let bundle = match self.ledger.load(order_id).await {
-            Ok(bundle) => bundle,
-            Err(LedgerError::OrderNotFound) => {
-                return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
-            }
-            Err(error) => {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "reading a provisioned Order failed"
-                );
-                return ProvisioningOutcome::Retry(RetryReason::Salesforce);
-            }
-        };
-        if bundle.activation_status.as_deref() != Some(ActivationStatus::Activating.as_salesforce())
-        {
-            return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
-        }
-        let provisioned = ProvisionedOrder {
-            order_id: order_id.clone(),
-            whmcs_order_id: order.order_id,
-            opportunity_id: bundle.opportunity_id.clone(),
-            whmcs_service_id: ProvisioningPlan::from_bundle(&bundle)
-                .ok()
-                .and_then(|plan| plan.service_id(&order.service_ids)),
-            link_account: None,
-        };
-        match self.ledger.record_provisioned(&provisioned).await {
-            Ok(()) => {
-                tracing::info!("the provisioned Order was approved again; Salesforce told again");
-                ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
-            }
-            Err(error) => {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "writing the known result to Salesforce failed"
-                );
-                ProvisioningOutcome::Retry(RetryReason::Salesforce)
-            }
-        }
-    }
-
-    /// Whether staff asked again for an Order whose record failed: Salesforce
-    /// shows it `Approved`/`Activating` again (the failure was written there
-    /// before the record failed, and only a new approval clears it). Then the
-    /// failed record is deleted so the Order may be claimed anew.
-    async fn reopen_if_retried(&self, order_id: &OrderId) -> Result<bool, RetryReason> {
-        let bundle = match self.ledger.load(order_id).await {
-            Ok(bundle) => bundle,
-            Err(LedgerError::OrderNotFound) => return Ok(false),
-            Err(error) => {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "reading a failed Order failed"
-                );
-                return Err(RetryReason::Salesforce);
-            }
-        };
-        if !bundle.is_awaiting_provisioning() {
-            return Ok(false);
-        }
-        match self.records.reopen_failed(order_id).await {
-            Ok(reopened) => {
-                tracing::info!(
-                    reopened,
-                    "the failed Order was approved again; reopening it"
-                );
-                Ok(reopened)
-            }
-            Err(error) => {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "reopening the failed record failed"
-                );
-                Err(RetryReason::Store)
-            }
-        }
-    }
-
     /// Steps 2 to 7, after a successful claim.
     async fn run(
         &self,
@@ -560,7 +379,7 @@ where
 
     /// The WHMCS client of the Order's Account (found or created); a permanent
     /// failure keeps the record when `keep` (a WHMCS order exists or may).
-    async fn client(&self, bundle: &super::bundle::OrderBundle, keep: bool) -> Result<u64, Stop> {
+    async fn client(&self, bundle: &OrderBundle, keep: bool) -> Result<u64, Stop> {
         let has_email = bundle
             .contact
             .as_ref()
@@ -575,78 +394,6 @@ where
             .await
             .map_err(|e| billing_stop(e, "ensuring the WHMCS client", keep))?
             .client_id)
-    }
-
-    /// An Order that no longer awaits provisioning: complete a record whose
-    /// WHMCS order Salesforce already shows, skip otherwise.
-    async fn not_awaiting(
-        &self,
-        order_id: &OrderId,
-        owner: &LeaseOwner,
-        bundle: &super::bundle::OrderBundle,
-        known: Option<&WhmcsOrder>,
-    ) -> Stop {
-        if let Some(order) = known
-            && bundle.is_provisioned_as(order.order_id)
-        {
-            return match self
-                .records
-                .complete(order_id, owner, order, self.clock.now())
-                .await
-            {
-                Ok(()) => Stop::Skip {
-                    reason: SkipReason::AlreadyProvisioned,
-                    release: false,
-                },
-                Err(e) => record_stop(&e),
-            };
-        }
-        if known.is_some() {
-            tracing::warn!(
-                status = %bundle.status,
-                "a WHMCS order exists for an Order that no longer awaits provisioning"
-            );
-        }
-        Stop::Skip {
-            reason: SkipReason::NotAwaitingProvisioning {
-                status: bundle.status.clone(),
-                activation_status: bundle.activation_status.clone(),
-            },
-            release: true,
-        }
-    }
-
-    /// Looks for a WHMCS order an earlier delivery may have made; records it when found.
-    async fn settle(
-        &self,
-        order_id: &OrderId,
-        owner: &LeaseOwner,
-        client_id: u64,
-    ) -> Result<Option<WhmcsOrder>, Stop> {
-        let services = self
-            .billing
-            .find_by_salesforce_order(client_id, order_id)
-            .await
-            .map_err(|e| {
-                tracing::warn!(
-                    error = &e as &dyn std::error::Error,
-                    "settling: looking the services up failed"
-                );
-                Stop::retry(RetryReason::Whmcs)
-            })?;
-        let Some(order) = order_of(&services) else {
-            tracing::info!("settled: WHMCS has no service for the Order; ordering is safe");
-            return Ok(None);
-        };
-        tracing::info!(
-            whmcs_order_id = order.order_id,
-            "settled: WHMCS already has the order"
-        );
-        self.records
-            .record_ordered(order_id, owner, Some(client_id), &order, self.clock.now())
-            .await
-            .map_err(|e| record_stop(&e))?;
-        Ok(Some(order))
     }
 
     /// AddOrder, its outcome recorded before anything else happens.
@@ -769,7 +516,7 @@ where
 
     /// Drops our lease, keeping what the record knows; failures only logged
     /// (the lease lapses on its own).
-    async fn release(&self, order_id: &OrderId, owner: &LeaseOwner) {
+    pub(super) async fn release(&self, order_id: &OrderId, owner: &LeaseOwner) {
         if let Err(e) = self
             .records
             .release(order_id, owner, self.clock.now())
@@ -813,25 +560,6 @@ fn billing_stop(error: BillingError, step: &str, ordered: bool) -> Stop {
             Stop::retry(RetryReason::Whmcs)
         }
     }
-}
-
-/// The WHMCS order the services carrying an Order Id belong to (the oldest,
-/// should there be several), with its services in creation order.
-fn order_of(services: &[BilledService]) -> Option<WhmcsOrder> {
-    let order_id = services.iter().map(|s| s.order_id).min()?;
-    if services.iter().any(|s| s.order_id != order_id) {
-        tracing::error!("several WHMCS orders carry the same Salesforce Order Id");
-    }
-    let mut service_ids: Vec<u64> = services
-        .iter()
-        .filter(|s| s.order_id == order_id)
-        .map(|s| s.service_id)
-        .collect();
-    service_ids.sort_unstable();
-    Some(WhmcsOrder {
-        order_id,
-        service_ids,
-    })
 }
 
 #[cfg(test)]

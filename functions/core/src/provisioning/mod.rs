@@ -1,15 +1,18 @@
 //! Provisioning: one approved Salesforce Order into WHMCS exactly once, and
-//! the result written back to Salesforce (issue 5).
+//! the result written back to Salesforce (issue 5). The use case's ports are
+//! in [`crate::ports`]: [`OrderLedger`](crate::ports::OrderLedger)
+//! (Salesforce: one read, one atomic write), [`BillingGateway`](crate::ports::BillingGateway)
+//! (WHMCS: client, order, acceptance, lookup by the Salesforce Order Id) and
+//! [`ProvisioningRecords`](crate::ports::ProvisioningRecords).
 //!
-//! - [`bundle`]: what the use case reads about an Order ([`OrderBundle`]) and
-//!   the pure mapping of its items to WHMCS order lines ([`ProvisioningPlan`]);
-//! - [`ports`]: the two narrow ports besides the record store —
-//!   [`OrderLedger`] (Salesforce: one read, one atomic write) and
-//!   [`BillingGateway`] (WHMCS: client, order, acceptance, lookup by the
-//!   Salesforce Order Id);
-//! - [`flow`]: [`Provisioner::provision`], the steps of the issue, returning a
-//!   [`ProvisioningOutcome`] per message that the Lambda maps to "acknowledge"
-//!   or "report as a batch item failure".
+//! - [`flow`]: [`Provisioner::provision`], the steps of the issue for one message;
+//! - [`recovery`]: the steps that pick up after an earlier delivery (settle
+//!   an unknown outcome, tell Salesforce again, reopen a failed Order);
+//! - [`outcome`]: [`ProvisioningOutcome`], what became of the message, which
+//!   the worker (`crate::workers::provisioner`) turns into "acknowledge" or
+//!   "deliver again";
+//! - [`plan`]: the pure mapping of an Order's items to WHMCS order lines
+//!   ([`ProvisioningPlan`]).
 //!
 //! Exactly once rests on three rules: the Order is claimed in the
 //! [`crate::ports::ProvisioningRecords`] store before anything happens;
@@ -18,16 +21,11 @@
 //! WHMCS order (`UNKNOWN`, or an `IN_PROGRESS` whose holder died) looks the
 //! services up by the Salesforce Order Id before ordering.
 
-pub mod bundle;
 pub mod flow;
-pub mod ports;
+pub mod outcome;
+pub mod plan;
+pub mod recovery;
 
-pub use bundle::{
-    ActivationError, BillingAccount, BillingContact, BillingLine, MappingError, OrderBundle,
-    OrderLineRecord, ProvisioningPlan,
-};
-pub use flow::{Provisioner, ProvisioningOutcome, ProvisioningSettings, RetryReason, SkipReason};
-pub use ports::{
-    BilledService, BillingError, BillingGateway, EnsuredClient, FailedOrder, LedgerError,
-    OrderLedger, ProvisionedOrder,
-};
+pub use flow::{Provisioner, ProvisioningSettings};
+pub use outcome::{ProvisioningOutcome, RetryReason, SkipReason};
+pub use plan::{MappingError, ProvisioningPlan};

@@ -4,7 +4,7 @@
 //! One [`Reconciler::run`]:
 //!
 //! 1. reads the replay gaps not swept yet ([`crate::ports::GapSweeps`]);
-//! 2. asks Salesforce ([`StuckOrders`]) for Orders `Activating` whose last
+//! 2. asks Salesforce ([`crate::ports::StuckOrders`]) for Orders `Activating` whose last
 //!    modification is older than a threshold, or falls inside a gap's window
 //!    (their platform event may be lost), in Id order, a page at a time from
 //!    where the previous run stopped ([`crate::ports::SweepCursor`], kept
@@ -40,11 +40,9 @@
 //! `UNKNOWN` record against WHMCS before any AddOrder.
 
 mod policy;
-mod ports;
 mod run;
 #[cfg(test)]
 mod tests;
 
 pub use policy::{Decision, ReconcileSettings, decide, idempotency_key};
-pub use ports::{StuckOrder, StuckOrderPage, StuckOrderQuery, StuckOrders, SweepError, TimeWindow};
-pub use run::{ReconcilePorts, ReconcileReport, ReconcileStep, Reconciler, StepFailure};
+pub use run::{NotTaken, ReconcilePorts, ReconcileReport, ReconcileStep, Reconciler, StepFailure};

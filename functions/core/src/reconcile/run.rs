@@ -3,18 +3,19 @@
 use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::policy::{Decision, ReconcileSettings, decide, idempotency_key};
-use super::ports::{StuckOrderQuery, StuckOrders, TimeWindow};
 use crate::diagnostics::error_chain;
 use crate::domain::OrderId;
 use crate::messages::{MessageOrigin, ProvisioningMessage, Token};
 use crate::ports::{
     AccountStatusSync, Clock, GapSweeps, PortalStatusChanges, ProvisioningQueue,
     ProvisioningRecords, ProvisioningState, QueueDepth, QueueDepths, ReconcileAttempt,
-    ReconcileAttempts, SendOutcome, SweepCursor, UnsweptGap, lapsed,
+    ReconcileAttempts, SendOutcome, StuckOrderQuery, StuckOrders, SweepCursor, TimeWindow,
+    UnsweptGap, lapsed,
 };
 
 /// `requestedBy` of every re-enqueued message.
@@ -54,16 +55,21 @@ impl fmt::Display for ReconcileStep {
 }
 
 /// One failed step, for the log.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 pub struct StepFailure {
     /// Which step.
     pub step: ReconcileStep,
-    /// The error and its causes (no personal data: adapters never put any in errors).
-    pub detail: String,
+    /// Why, with its causes (no personal data: adapters never put any in errors).
+    pub error: Arc<dyn StdError + Send + Sync>,
 }
 
+/// Messages the queue did not take (each one's failure is logged by the adapter).
+#[derive(Debug, thiserror::Error)]
+#[error("the queue did not take {0} message(s)")]
+pub struct NotTaken(pub u32);
+
 /// What one run found and did. Counts only, plus Order ids (not personal data).
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ReconcileReport {
     /// Orders `Activating` the Salesforce sweep read in this run (every page).
     pub stuck_orders: u32,
@@ -108,10 +114,12 @@ impl ReconcileReport {
         self.failures.is_empty()
     }
 
-    fn fail(&mut self, step: ReconcileStep, error: &(dyn StdError + 'static)) {
-        let detail = error_chain(error);
-        tracing::error!(%step, error = %detail, "a reconciliation step failed");
-        self.failures.push(StepFailure { step, detail });
+    fn fail(&mut self, step: ReconcileStep, error: impl StdError + Send + Sync + 'static) {
+        tracing::error!(%step, error = %error_chain(&error), "a reconciliation step failed");
+        self.failures.push(StepFailure {
+            step,
+            error: Arc::new(error),
+        });
     }
 }
 
@@ -192,7 +200,7 @@ where
                 gaps
             }
             Err(e) => {
-                report.fail(ReconcileStep::Gaps, &e);
+                report.fail(ReconcileStep::Gaps, e);
                 Vec::new()
             }
         };
@@ -218,7 +226,7 @@ where
 
         match self.ports.depths.depths().await {
             Ok(depths) => report.dead_letters = depths,
-            Err(e) => report.fail(ReconcileStep::DeadLetterDepths, &e),
+            Err(e) => report.fail(ReconcileStep::DeadLetterDepths, e),
         }
         self.sync_account_statuses(now, &mut report).await;
         log(&report);
@@ -234,7 +242,7 @@ where
         let statuses = &self.ports.account_statuses;
         let cursor = match statuses.cursor().await {
             Ok(cursor) => cursor,
-            Err(e) => return report.fail(ReconcileStep::AccountStatuses, &e),
+            Err(e) => return report.fail(ReconcileStep::AccountStatuses, e),
         };
         let page = match self
             .ports
@@ -243,14 +251,14 @@ where
             .await
         {
             Ok(page) => page,
-            Err(e) => return report.fail(ReconcileStep::AccountStatuses, &e),
+            Err(e) => return report.fail(ReconcileStep::AccountStatuses, e),
         };
         for change in &page.changes {
             if let Err(e) = statuses
                 .record(&change.account_id, change.inactive, change.modified_at)
                 .await
             {
-                return report.fail(ReconcileStep::AccountStatuses, &e);
+                return report.fail(ReconcileStep::AccountStatuses, e);
             }
             report.accounts_synced += 1;
             if change.inactive {
@@ -268,7 +276,7 @@ where
             _ => now - self.settings.account_overlap,
         };
         if let Err(e) = statuses.save_cursor(next).await {
-            report.fail(ReconcileStep::AccountStatuses, &e);
+            report.fail(ReconcileStep::AccountStatuses, e);
         }
     }
 
@@ -293,7 +301,7 @@ where
         let cursor = match self.ports.gaps.sweep_cursor(topic).await {
             Ok(cursor) => cursor,
             Err(e) => {
-                report.fail(ReconcileStep::Gaps, &e);
+                report.fail(ReconcileStep::Gaps, e);
                 None
             }
         };
@@ -328,7 +336,7 @@ where
             let page = match self.ports.orders.activating(&query).await {
                 Ok(page) => page,
                 Err(e) => {
-                    report.fail(ReconcileStep::Salesforce, &e);
+                    report.fail(ReconcileStep::Salesforce, e);
                     break false;
                 }
             };
@@ -355,7 +363,7 @@ where
             pass_started_at,
         };
         if let Err(e) = self.ports.gaps.save_sweep_cursor(topic, &next).await {
-            report.fail(ReconcileStep::Gaps, &e);
+            report.fail(ReconcileStep::Gaps, e);
         }
         complete.then_some(pass_started_at)
     }
@@ -374,7 +382,7 @@ where
         let record = match self.ports.records.get(order_id).await {
             Ok(record) => record,
             Err(e) => {
-                report.fail(ReconcileStep::Records, &e);
+                report.fail(ReconcileStep::Records, e);
                 return false;
             }
         };
@@ -417,7 +425,7 @@ where
                     });
                 }
             }
-            Err(e) => report.fail(ReconcileStep::Records, &e),
+            Err(e) => report.fail(ReconcileStep::Records, e),
         }
     }
 
@@ -434,7 +442,7 @@ where
             let previous = match self.ports.attempts.attempt(&order_id, now).await {
                 Ok(previous) => previous,
                 Err(e) => {
-                    report.fail(ReconcileStep::Attempts, &e);
+                    report.fail(ReconcileStep::Attempts, e);
                     continue;
                 }
             };
@@ -475,7 +483,7 @@ where
             Ok(outcomes) => outcomes,
             Err(e) => {
                 report.send_failures += count(messages.len());
-                report.fail(ReconcileStep::Queue, &e);
+                report.fail(ReconcileStep::Queue, e);
                 return;
             }
         };
@@ -502,15 +510,12 @@ where
                 .record_attempt(&message.order_id, next)
                 .await
             {
-                report.fail(ReconcileStep::Attempts, &e);
+                report.fail(ReconcileStep::Attempts, e);
             }
         }
         if refused > 0 {
             report.send_failures += refused;
-            report.failures.push(StepFailure {
-                step: ReconcileStep::Queue,
-                detail: format!("the queue did not take {refused} message(s)"),
-            });
+            report.fail(ReconcileStep::Queue, NotTaken(refused));
         }
     }
 
@@ -538,7 +543,7 @@ where
                 }
                 Err(e) => {
                     report.gaps_pending += 1;
-                    report.fail(ReconcileStep::Gaps, &e);
+                    report.fail(ReconcileStep::Gaps, e);
                 }
             }
         }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
+use crate::diagnostics::error_chain;
 use crate::domain::{AccountId, OrderId};
 use crate::messages::{MessageOrigin, ProvisioningMessage};
 use crate::ports::memory::{
@@ -14,7 +15,8 @@ use crate::ports::memory::{
 use crate::ports::{
     AccountStatusSync, Clock, DeadLetter, DeadLetters, EVENT_DLQ, Gap, InactiveAccounts,
     LeaseOwner, PROVISIONING_DLQ, PortalStatusChange, PortalStatusChanges, PortalStatusPage,
-    ProvisioningRecords, QueueDepth, ReplayStore, TestClock, WhmcsOrder,
+    ProvisioningRecords, QueueDepth, ReplayStore, StuckOrder, StuckOrderPage, StuckOrderQuery,
+    StuckOrders, SweepError, TestClock, WhmcsOrder,
 };
 
 /// A fake org: Orders `Activating` with their `LastModifiedDate`, selected
@@ -523,7 +525,7 @@ async fn when_salesforce_is_down_the_records_are_still_reconciled_and_gaps_wait(
     let report = w.reconciler.run("run").await;
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].step, ReconcileStep::Salesforce);
-    assert!(report.failures[0].detail.contains("connection refused"));
+    assert!(error_chain(&*report.failures[0].error).contains("connection refused"));
     assert_eq!(report.reenqueued, 1, "the lapsed IN_PROGRESS record");
     assert_eq!((report.gaps_swept, report.gaps_pending), (0, 1));
 }

@@ -33,10 +33,9 @@ use tracing::Instrument as _;
 use super::Shutdown;
 use crate::diagnostics::error_chain;
 use crate::messages::ProvisioningMessage;
+use crate::ports::{BillingGateway, OrderLedger};
 use crate::ports::{Clock, Delivery, LeaseOwner, ProvisioningDeliveries, ProvisioningRecords};
-use crate::provisioning::{
-    BillingGateway, OrderLedger, Provisioner, ProvisioningOutcome, RetryReason,
-};
+use crate::provisioning::{Provisioner, ProvisioningOutcome, RetryReason};
 
 /// The provisioning use case as the worker sees it: one message, one outcome.
 pub trait Provision: Send + Sync {

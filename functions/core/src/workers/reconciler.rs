@@ -6,11 +6,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::Shutdown;
+use crate::ports::StuckOrders;
 use crate::ports::{
     AccountStatusSync, Clock, GapSweeps, PortalStatusChanges, ProvisioningQueue,
     ProvisioningRecords, QueueDepths, ReconcileAttempts,
 };
-use crate::reconcile::{ReconcileReport, Reconciler, StuckOrders};
+use crate::reconcile::{ReconcileReport, Reconciler};
 
 /// The reconciliation use case as a worker sees it: one run, one report.
 pub trait Reconcile: Send + Sync {

@@ -6,6 +6,7 @@
 //! Without the pipeline (the org alone) the two pipeline lines fail.
 
 use base64::Engine as _;
+use portal_core::config::Config as _;
 use portal_local::{LocalConfig, Runner};
 use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
 use salesforce_emulator::fixtures;

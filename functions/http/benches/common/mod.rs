@@ -332,10 +332,16 @@ pub fn lambda_env(
 /// one Cargo built for this target (`built_by_cargo`: for a bench, the bench
 /// profile = release optimisation and LTO, symbols kept). `cargo bench`
 /// rewrites `target/release/portal-api`, so measure the stripped release
-/// build from a copy (see `benches/README.md`). Returns the path and its origin.
+/// build from a copy (see `benches/README.md`). A relative `PORTAL_API_BIN`
+/// is relative to the repository root (cargo runs a bench in its package's
+/// folder; the commands in `BENCHMARKS.md` run from the root). Returns the
+/// path and its origin.
 pub fn portal_api_binary(built_by_cargo: &str) -> (PathBuf, &'static str) {
     match std::env::var_os("PORTAL_API_BIN") {
-        Some(path) => (PathBuf::from(path), "PORTAL_API_BIN"),
+        Some(path) => {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            (root.join(PathBuf::from(path)), "PORTAL_API_BIN")
+        }
         None => (
             PathBuf::from(built_by_cargo),
             "built by cargo for this bench",

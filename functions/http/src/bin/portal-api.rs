@@ -10,6 +10,7 @@ use portal_aws::{
     AwsClients, DynamoAccountStatuses, DynamoIdempotencyStore, DynamoLoginLimits, DynamoLoginLinks,
     SecretOverlay,
 };
+use portal_core::config::Config as _;
 use portal_http::{Api, ApiConfig, ApiStores, Authenticator, SalesforcePorts};
 use salesforce::{SalesforceClient, SalesforceConfig};
 

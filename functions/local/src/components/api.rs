@@ -11,7 +11,7 @@ use salesforce::portal::PriceBook;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::runner::Shared;
+use crate::state::{Shared, State};
 use crate::token::TokenIssuer;
 
 /// Why the API did not start.
@@ -49,13 +49,13 @@ impl Drop for RunningApi {
 }
 
 /// Serves the API on `bind` over the Salesforce `client`.
-pub async fn start(
+pub async fn start<S: State>(
     bind: SocketAddr,
     client: SalesforceClient,
     price_book: PriceBook,
     settings: PortalSettings,
     identity: IdentitySettings,
-    shared: &Shared,
+    shared: &Shared<S>,
 ) -> Result<RunningApi, ApiError> {
     let issuer = TokenIssuer::generate()?;
     let authenticator = Authenticator::new(&issuer.auth_config())?;

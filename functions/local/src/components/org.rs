@@ -4,7 +4,8 @@
 
 use std::net::SocketAddr;
 
-use salesforce::pubsub::{PubSubConfig, PubSubConfigError};
+use portal_core::config::ConfigError;
+use salesforce::pubsub::PubSubConfig;
 use salesforce::{SalesforceClient, SalesforceConfig, SalesforceError};
 use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
 use salesforce_emulator::{Emulator, EmulatorConfig, EmulatorError, fixtures};
@@ -16,14 +17,11 @@ pub enum OrgError {
     #[error("starting the Salesforce emulator failed")]
     Emulator(#[from] EmulatorError),
     /// The client configuration for the emulator is invalid.
-    #[error("configuring the Salesforce client failed")]
-    Config(#[from] salesforce::ConfigError),
+    #[error("configuring the Salesforce or Pub/Sub client failed")]
+    Config(#[from] ConfigError),
     /// The client could not be built.
     #[error("building the Salesforce client failed")]
     Client(#[from] SalesforceError),
-    /// The emulator's Pub/Sub URL did not make a client configuration.
-    #[error("configuring the Pub/Sub client failed")]
-    PubSub(#[from] PubSubConfigError),
 }
 
 /// The org in use, with a client logged in to it as the integration user.

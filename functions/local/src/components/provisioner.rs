@@ -21,7 +21,7 @@ use salesforce::SalesforceClient;
 use tokio::task::JoinHandle;
 use whmcs::WhmcsClient;
 
-use crate::runner::Shared;
+use crate::state::{Shared, State};
 
 /// The running worker; stop it with [`RunningProvisioner::stop`] (dropping
 /// it aborts the task at once).
@@ -56,12 +56,12 @@ impl Drop for RunningProvisioner {
 
 /// Starts the worker over the org `salesforce`, the WHMCS `whmcs` and
 /// `shared`'s queue and records, until `shutdown`.
-pub fn start(
+pub fn start<S: State>(
     salesforce: SalesforceClient,
     whmcs: WhmcsClient,
     payment_method: String,
     deadline: Duration,
-    shared: &Shared,
+    shared: &Shared<S>,
     shutdown: Shutdown,
 ) -> RunningProvisioner {
     let provisioner = provisioner::assemble(
@@ -76,10 +76,10 @@ pub fn start(
 
 /// Starts the worker loop over `shared`'s queue with any use case (the
 /// Lambda-versus-local test gives both hosts the same scripted one).
-pub fn start_with<P: Provision + 'static>(
+pub fn start_with<P: Provision + 'static, S: State>(
     provisioner: P,
     deadline: Duration,
-    shared: &Shared,
+    shared: &Shared<S>,
     shutdown: Shutdown,
 ) -> RunningProvisioner {
     let settings = PollSettings {

@@ -21,7 +21,7 @@ use salesforce::SalesforceClient;
 use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
 use tokio::task::JoinHandle;
 
-use crate::runner::Shared;
+use crate::state::{Shared, State};
 
 /// The running schedule; dropping it stops it at once.
 #[derive(Debug)]
@@ -59,10 +59,10 @@ impl Drop for RunningReconciler {
 }
 
 /// Starts the schedule over the org `salesforce` and `shared`, until `shutdown`.
-pub fn start(
+pub fn start<S: State>(
     salesforce: SalesforceClient,
     period: Duration,
-    shared: &Shared,
+    shared: &Shared<S>,
     shutdown: Shutdown,
 ) -> RunningReconciler {
     let ports = ReconcilePorts {
@@ -73,7 +73,7 @@ pub fn start(
         attempts: shared.reconcile_attempts.clone(),
         gaps: shared.replay.clone(),
         queue: shared.queue.clone(),
-        depths: (shared.queue.clone(), shared.dead_letters.clone()),
+        depths: shared.depths.clone(),
         clock: Arc::clone(&shared.clock),
     };
     let reconciler = Reconciler::new(ports, ReconcileSettings::default());

@@ -10,10 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use portal_core::ports::memory::{
-    InMemoryDeadLetters, InMemoryReplayStore, InMemorySubscriberLease,
-};
-use portal_core::ports::{Clock, LeaseOwner, memory::InMemoryQueue};
+use portal_core::ports::{Clock, LeaseOwner};
 use portal_core::workers::Shutdown;
 use portal_core::workers::subscriber::{
     Metrics, Ports, Settings, StartFrom, Stopped, SubscriberError,
@@ -22,19 +19,19 @@ use salesforce::SalesforceClient;
 use salesforce::pubsub::{PubSubClient, PubSubConfig, PubSubError};
 use tokio::task::JoinHandle;
 
-use crate::runner::Shared;
+use crate::state::{Shared, State};
 
 /// How long the subscriber has to stop cleanly (batch sent, replay saved,
 /// lease released) after Ctrl-C.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The subscriber's ports in the local runner.
-pub type LocalPorts = Ports<
+pub type LocalPorts<S> = Ports<
     PubSubClient,
-    Arc<InMemoryReplayStore>,
-    Arc<InMemorySubscriberLease>,
-    Arc<InMemoryQueue>,
-    Arc<InMemoryDeadLetters>,
+    Arc<<S as State>::Replay>,
+    Arc<<S as State>::Lease>,
+    Arc<<S as State>::Queue>,
+    Arc<<S as State>::DeadLetters>,
     Arc<dyn Clock>,
 >;
 
@@ -98,11 +95,11 @@ pub enum SubscriberStopError {
 
 /// Connects to `config`'s Pub/Sub API as `salesforce`'s integration user and
 /// runs the loop in the background until `shutdown`.
-pub async fn start(
+pub async fn start<S: State>(
     config: PubSubConfig,
     salesforce: SalesforceClient,
     start_from: StartFrom,
-    shared: &Shared,
+    shared: &Shared<S>,
     shutdown: Shutdown,
 ) -> Result<RunningSubscriber, SubscriberStartError> {
     let endpoint = config.endpoint().to_owned();
@@ -112,7 +109,7 @@ pub async fn start(
     let mut settings = Settings::new(instance);
     settings.start_from = start_from;
     settings.stop_timeout = STOP_TIMEOUT;
-    let ports: LocalPorts = Ports {
+    let ports: LocalPorts<S> = Ports {
         events: pubsub,
         replay_store: Arc::clone(&shared.replay),
         lease: Arc::clone(&shared.lease),

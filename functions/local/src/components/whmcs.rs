@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use portal_core::config::{Config as _, ConfigError};
 use whmcs::{WhmcsClient, WhmcsConfig, WhmcsError};
 use whmcs_emulator::{EmulatorError, WhmcsEmulator, WhmcsEmulatorConfig};
 
@@ -16,7 +17,7 @@ pub enum WhmcsComponentError {
     Emulator(#[from] EmulatorError),
     /// The emulator's URL did not make a client configuration.
     #[error("configuring the WHMCS client failed")]
-    Config(#[from] whmcs::ConfigError),
+    Config(#[from] ConfigError),
     /// The client could not be built.
     #[error("building the WHMCS client failed")]
     Client(#[from] WhmcsError),

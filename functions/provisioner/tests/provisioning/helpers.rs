@@ -2,6 +2,7 @@
 //! record store (in memory, or DynamoDB on the moto server), a test clock and
 //! the provisioner wired to them.
 
+use portal_core::config::Config as _;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};

@@ -4,6 +4,7 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::TimeDelta;
+use portal_core::config::Config as _;
 use portal_core::ports::{Clock, ProvisioningRecords, ProvisioningStatus};
 use portal_core::provisioning::{Provisioner, ProvisioningSettings};
 use portal_core::workers::provisioner::Invocation;

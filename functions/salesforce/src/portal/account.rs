@@ -5,9 +5,8 @@ use portal_core::domain::{
     AccountId, CustomerNumber, EligibilityStatus, IdVerificationStatus, PortalStatus,
 };
 use portal_core::portal::PortError;
-use portal_core::portal::account::{
-    AccountOverview, AccountProfile, EligibilityView, IdVerificationView,
-};
+use portal_core::portal::account::{AccountOverview, EligibilityView, IdVerificationView};
+use portal_core::portal::ports::AccountProfile;
 use portal_core::schema::account;
 
 use crate::client::SalesforceClient;

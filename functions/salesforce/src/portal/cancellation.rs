@@ -10,7 +10,8 @@
 
 use portal_core::domain::{AccountId, CaseId, CaseType, OpportunityStage, WhmcsServiceId};
 use portal_core::portal::PortError;
-use portal_core::portal::cancellation::{CancellationDesk, CancellationPlan, ServiceRecord};
+use portal_core::portal::cancellation::{CancellationPlan, ServiceRecord};
+use portal_core::portal::ports::CancellationDesk;
 use portal_core::schema::{case, opportunity};
 
 use crate::client::SalesforceClient;

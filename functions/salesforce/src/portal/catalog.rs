@@ -4,7 +4,8 @@
 
 use portal_core::domain::{BillingCycle, ItemClass, ProductFamily, UnitPrice};
 use portal_core::portal::PortError;
-use portal_core::portal::catalog::{Catalog, PriceListEntry};
+use portal_core::portal::catalog::PriceListEntry;
+use portal_core::portal::ports::Catalog;
 use portal_core::schema::{pricebook_entry, product};
 
 use crate::client::SalesforceClient;

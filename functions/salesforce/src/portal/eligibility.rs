@@ -9,8 +9,9 @@
 use portal_core::domain::{AccountId, CaseType, CommodityType, EligibilityStatus};
 use portal_core::portal::PortError;
 use portal_core::portal::eligibility::{
-    EligibilityContext, EligibilityDesk, EligibilityPlan, EligibilityRequested, OpenCase,
+    EligibilityContext, EligibilityPlan, EligibilityRequested, OpenCase,
 };
+use portal_core::portal::ports::EligibilityDesk;
 use portal_core::schema::{account, case};
 
 use crate::client::SalesforceClient;

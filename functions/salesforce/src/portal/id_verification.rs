@@ -7,9 +7,8 @@
 
 use portal_core::domain::{AccountId, CaseId, CaseType, IdVerificationStatus};
 use portal_core::portal::PortError;
-use portal_core::portal::id_verification::{
-    IdVerificationContext, IdVerificationDesk, IdVerificationPlan,
-};
+use portal_core::portal::id_verification::{IdVerificationContext, IdVerificationPlan};
+use portal_core::portal::ports::IdVerificationDesk;
 use portal_core::schema::{account, case};
 
 use crate::client::SalesforceClient;

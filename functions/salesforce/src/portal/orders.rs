@@ -19,9 +19,9 @@ use portal_core::domain::{
 };
 use portal_core::portal::PortError;
 use portal_core::portal::orders::{
-    OrderBook, OrderContext, OrderDetail, OrderItemView, OrderPlacement, OrderSummary, PlacedOrder,
-    PriceEntry,
+    OrderContext, OrderDetail, OrderItemView, OrderPlacement, OrderSummary, PlacedOrder, PriceEntry,
 };
+use portal_core::portal::ports::OrderBook;
 use portal_core::schema::{
     account, opportunity, order, order_item, pricebook, pricebook_entry, product,
 };

@@ -4,9 +4,9 @@
 //! in one all-or-none composite; the staff Case of a link request likewise.
 
 use portal_core::domain::{CaseId, CustomerNumber, Email, PortalStatus, RegistrationSource};
+use portal_core::portal::ports::RegistrationDirectory;
 use portal_core::portal::registration::{
-    AccountMatch, ContactMatch, NewContact, Registered, RegistrationDirectory, RegistrationLookup,
-    RegistrationPlan,
+    AccountMatch, ContactMatch, NewContact, Registered, RegistrationLookup, RegistrationPlan,
 };
 use portal_core::portal::{NewCase, PortError};
 use portal_core::schema::{account, contact};

@@ -4,7 +4,8 @@
 use portal_core::domain::{AccountId, CaseId, CaseStatus, CaseType};
 use portal_core::portal::PortError;
 use portal_core::portal::plans::NewCase;
-use portal_core::portal::support::{CaseSummary, SupportDesk};
+use portal_core::portal::ports::SupportDesk;
+use portal_core::portal::support::CaseSummary;
 use portal_core::schema::case;
 
 use crate::client::SalesforceClient;

@@ -1,4 +1,4 @@
-//! The Pub/Sub client's configuration, read once at start.
+//! The Pub/Sub client's configuration, read once at start ([`VARIABLES`]).
 //!
 //! | variable | meaning |
 //! | --- | --- |
@@ -7,25 +7,22 @@
 //! | `SF_PUBSUB_CONNECT_TIMEOUT_MS` | default `10000` |
 //!
 //! Salesforce sends a keepalive within 270 s when requests are pending, so the
-//! watchdog must be longer than that against the real API.
-//!
-//! An extra root certificate for `https://` endpoints (the org emulator's
-//! self-signed one) is set through the Rust API only,
-//! [`PubSubConfig::with_ca_certificate`]: no deployable reads one.
+//! watchdog must be longer than that against the real API. An extra root
+//! certificate for `https://` endpoints (the org emulator's self-signed one)
+//! is set through the Rust API only, [`PubSubConfig::with_ca_certificate`].
 
 use std::time::Duration;
 
-use portal_core::config::{Env, VarError};
+use portal_core::config::{Config, ConfigError, Env};
 
 /// `SF_PUBSUB_ENDPOINT`.
 pub const ENDPOINT: &str = "SF_PUBSUB_ENDPOINT";
-/// `SF_PUBSUB_WATCHDOG_SECS`.
-pub const WATCHDOG_SECS: &str = "SF_PUBSUB_WATCHDOG_SECS";
-/// `SF_PUBSUB_CONNECT_TIMEOUT_MS`.
-pub const CONNECT_TIMEOUT_MS: &str = "SF_PUBSUB_CONNECT_TIMEOUT_MS";
-/// Every variable [`PubSubConfig::from_lookup`] reads (tests/deploy checks
-/// that the SAM template sets them).
-pub const VARIABLES: &[&str] = &[ENDPOINT, WATCHDOG_SECS, CONNECT_TIMEOUT_MS];
+/// Every variable [`PubSubConfig`] reads (tests/deploy holds the SAM template to it).
+pub const VARIABLES: &[&str] = &[
+    ENDPOINT,
+    "SF_PUBSUB_WATCHDOG_SECS",
+    "SF_PUBSUB_CONNECT_TIMEOUT_MS",
+];
 
 /// The global Pub/Sub API endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://api.pubsub.salesforce.com:7443";
@@ -33,19 +30,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.pubsub.salesforce.com:7443";
 pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(300);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A malformed Pub/Sub setting; the message names the variable.
-#[derive(Debug, thiserror::Error)]
-pub enum PubSubConfigError {
-    /// A value of the wrong form.
-    #[error("{var} is not valid: {reason}")]
-    Invalid {
-        /// The variable (or `endpoint` for [`PubSubConfig::new`]).
-        var: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
 
 /// Whether the channel is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,44 +51,29 @@ pub struct PubSubConfig {
     ca_certificate: Option<String>,
 }
 
+impl Config for PubSubConfig {
+    fn read(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let (endpoint, transport) = parse_endpoint(ENDPOINT, &env.or(ENDPOINT, DEFAULT_ENDPOINT))?;
+        Ok(Self {
+            endpoint,
+            transport,
+            watchdog: env.seconds("SF_PUBSUB_WATCHDOG_SECS", DEFAULT_WATCHDOG)?,
+            connect_timeout: env.millis("SF_PUBSUB_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT)?,
+            ca_certificate: None,
+        })
+    }
+}
+
 impl PubSubConfig {
     /// A configuration for `endpoint` (`https://host:port` or `http://host:port`)
     /// with the default watchdog and connect timeout.
-    pub fn new(endpoint: &str) -> Result<Self, PubSubConfigError> {
+    pub fn new(endpoint: &str) -> Result<Self, ConfigError> {
         let (endpoint, transport) = parse_endpoint("endpoint", endpoint)?;
         Ok(Self {
             endpoint,
             transport,
             watchdog: DEFAULT_WATCHDOG,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            ca_certificate: None,
-        })
-    }
-
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, PubSubConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the settings through `lookup`; empty values count as unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PubSubConfigError> {
-        let env = Env::new(lookup).echo_values();
-        let raw_endpoint = env.raw(ENDPOINT);
-        let (endpoint, transport) = parse_endpoint(
-            ENDPOINT,
-            raw_endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT),
-        )?;
-        let watchdog = env
-            .seconds(WATCHDOG_SECS, DEFAULT_WATCHDOG)
-            .map_err(invalid)?;
-        let connect_timeout = env
-            .millis(CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT)
-            .map_err(invalid)?;
-        Ok(Self {
-            endpoint,
-            transport,
-            watchdog,
-            connect_timeout,
             ca_certificate: None,
         })
     }
@@ -125,24 +94,19 @@ impl PubSubConfig {
     /// roots, when connecting over TLS: e.g. the org emulator's self-signed
     /// certificate. Refused for a plaintext (`http://`) endpoint and for text that
     /// holds no PEM certificate.
-    pub fn with_ca_certificate(
-        mut self,
-        pem: impl Into<String>,
-    ) -> Result<Self, PubSubConfigError> {
+    pub fn with_ca_certificate(mut self, pem: impl Into<String>) -> Result<Self, ConfigError> {
         let pem = pem.into();
-        let invalid = |reason: &str| PubSubConfigError::Invalid {
-            var: "ca_certificate",
-            reason: reason.to_owned(),
-        };
         if self.transport != Transport::Tls {
-            return Err(invalid(
+            return Err(ConfigError::invalid(
+                "ca_certificate",
                 "a CA certificate applies only to an https:// endpoint",
             ));
         }
         if !pem.contains("-----BEGIN CERTIFICATE-----")
             || !pem.contains("-----END CERTIFICATE-----")
         {
-            return Err(invalid(
+            return Err(ConfigError::invalid(
+                "ca_certificate",
                 "expected a PEM certificate (-----BEGIN CERTIFICATE-----)",
             ));
         }
@@ -176,37 +140,27 @@ impl PubSubConfig {
     }
 }
 
-/// The error of a typed reader, which is always `Invalid`: every Pub/Sub
-/// variable has a default, so none is ever missing.
-fn invalid(err: VarError) -> PubSubConfigError {
-    let var = err.var();
-    match err {
-        VarError::Invalid { reason, .. } => PubSubConfigError::Invalid { var, reason },
-        VarError::Missing { .. } => PubSubConfigError::Invalid {
-            var,
-            reason: "is not set".to_owned(),
-        },
-    }
-}
-
-fn parse_endpoint(var: &'static str, raw: &str) -> Result<(String, Transport), PubSubConfigError> {
-    let invalid = |reason: String| PubSubConfigError::Invalid { var, reason };
-    let url = url::Url::parse(raw.trim()).map_err(|e| invalid(format!("not a URL ({e})")))?;
+fn parse_endpoint(var: &'static str, raw: &str) -> Result<(String, Transport), ConfigError> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| ConfigError::unparsable(var, "expected https://host:port", e))?;
     let transport = match url.scheme() {
         "https" => Transport::Tls,
         "http" => Transport::Plaintext,
         other => {
-            return Err(invalid(format!(
-                "the scheme must be https or http, not {other}"
-            )));
+            return Err(ConfigError::invalid(
+                var,
+                format!("the scheme must be https or http, not {other}"),
+            ));
         }
     };
-    if url.host_str().is_none() {
-        return Err(invalid("the URL has no host".into()));
-    }
-    if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
-        return Err(invalid(
-            "the URL must be scheme://host[:port] without a path, query or credentials".into(),
+    if url.host_str().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(ConfigError::invalid(
+            var,
+            "expected scheme://host[:port] without a path, query or credentials",
         ));
     }
     Ok((url.as_str().trim_end_matches('/').to_owned(), transport))
@@ -218,7 +172,7 @@ mod tests {
 
     use super::*;
 
-    fn load(pairs: &[(&str, &str)]) -> Result<PubSubConfig, PubSubConfigError> {
+    fn load(pairs: &[(&str, &str)]) -> Result<PubSubConfig, ConfigError> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -236,7 +190,11 @@ mod tests {
 
     #[test]
     fn when_http_should_use_plaintext() {
-        let config = load(&[(ENDPOINT, "http://127.0.0.1:8082/"), (WATCHDOG_SECS, "30")]).unwrap();
+        let config = load(&[
+            (ENDPOINT, "http://127.0.0.1:8082/"),
+            ("SF_PUBSUB_WATCHDOG_SECS", "30"),
+        ])
+        .unwrap();
         assert_eq!(config.endpoint(), "http://127.0.0.1:8082");
         assert_eq!(config.transport(), Transport::Plaintext);
         assert_eq!(config.watchdog(), Duration::from_secs(30));
@@ -248,8 +206,8 @@ mod tests {
             (ENDPOINT, "api.pubsub.salesforce.com:7443"),
             (ENDPOINT, "ftp://x"),
             (ENDPOINT, "https://x/path"),
-            (WATCHDOG_SECS, "0"),
-            (CONNECT_TIMEOUT_MS, "soon"),
+            ("SF_PUBSUB_WATCHDOG_SECS", "0"),
+            ("SF_PUBSUB_CONNECT_TIMEOUT_MS", "soon"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
@@ -286,15 +244,9 @@ mod tests {
     }
 
     #[test]
-    fn variables_should_list_exactly_what_from_lookup_reads() {
-        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
-        PubSubConfig::from_lookup(|name| {
-            asked.borrow_mut().insert(name.to_owned());
-            None
-        })
-        .unwrap();
-        let listed: std::collections::BTreeSet<String> =
-            VARIABLES.iter().map(|v| (*v).to_owned()).collect();
-        assert_eq!(asked.into_inner(), listed);
+    fn variables_should_list_exactly_what_it_reads() {
+        let (config, read) = portal_core::config::read_recording::<PubSubConfig>(|_| None);
+        config.unwrap();
+        assert_eq!(read, portal_core::config::names(&[VARIABLES]));
     }
 }

@@ -23,7 +23,7 @@ pub mod source;
 pub mod subscription;
 
 pub use client::{PubSubClient, TopicInfo};
-pub use config::{PubSubConfig, PubSubConfigError};
+pub use config::PubSubConfig;
 pub use error::{PubSubError, TransientError};
 pub use event::DecodeError;
 pub use subscription::{Event, Subscription, SubscriptionItem};

@@ -3,7 +3,8 @@
 //! when more remain.
 
 use chrono::{TimeDelta, Utc};
-use portal_core::reconcile::{StuckOrderQuery, StuckOrders, TimeWindow};
+use portal_core::ports::{StuckOrderQuery, StuckOrders, TimeWindow};
+
 use salesforce::reconcile::SalesforceStuckOrders;
 use serde_json::json;
 
@@ -41,7 +42,7 @@ fn seed_order(org: &TestOrg, approved: bool) -> String {
     order
 }
 
-fn ids(page: &portal_core::reconcile::StuckOrderPage) -> Vec<String> {
+fn ids(page: &portal_core::ports::StuckOrderPage) -> Vec<String> {
     page.orders
         .iter()
         .map(|o| o.order_id.as_str().to_owned())

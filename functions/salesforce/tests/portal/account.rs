@@ -4,7 +4,8 @@ use chrono::{TimeZone, Utc};
 use portal_core::domain::{
     AccountId, CustomerNumber, EligibilityStatus, IdVerificationStatus, PortalStatus,
 };
-use portal_core::portal::{AccountProfile, PortError};
+use portal_core::portal::PortError;
+use portal_core::portal::ports::AccountProfile;
 use salesforce::schema::account;
 use serde_json::json;
 

@@ -3,9 +3,9 @@
 
 use chrono::{TimeZone, Utc};
 use portal_core::domain::{CaseType, OpportunityStage, WhmcsServiceId};
-use portal_core::portal::CancellationDesk;
 use portal_core::portal::cancellation::CancellationPlan;
 use portal_core::portal::plans::{CaseOpportunity, NewCase};
+use portal_core::portal::ports::CancellationDesk;
 use salesforce::schema::{case, opportunity};
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 //! in one query through `PricebookEntry → Product2`.
 
 use portal_core::domain::{BillingCycle, ItemClass, PricebookId, ProductFamily};
-use portal_core::portal::Catalog;
+use portal_core::portal::ports::Catalog;
 use salesforce::portal::{PriceBook, SalesforceCatalog};
 use salesforce::schema::{pricebook, pricebook_entry, product};
 use salesforce_emulator::seed::CATALOG;

@@ -5,9 +5,9 @@ use chrono::NaiveDate;
 use portal_core::domain::{
     AccountId, CaseType, CommodityType, EligibilityStatus, OpportunityStage,
 };
-use portal_core::portal::EligibilityDesk;
 use portal_core::portal::eligibility::EligibilityPlan;
 use portal_core::portal::plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan};
+use portal_core::portal::ports::EligibilityDesk;
 use salesforce::schema::{account, case, opportunity};
 use serde_json::json;
 

@@ -3,6 +3,7 @@
 //! hint, refused data → `Rejected` with Salesforce's field names, anything
 //! else → `Failed`).
 
+use portal_core::portal::ports::{AccountProfile, OrderBook, RegistrationDirectory, SupportDesk};
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -13,10 +14,7 @@ use portal_core::domain::{
 use portal_core::portal::orders::{NewOrder, NewOrderItem, OrderPlacement};
 use portal_core::portal::plans::{NewOpportunity, OpportunityPlan};
 use portal_core::portal::registration::{NewAccount, NewContact, RegistrationPlan};
-use portal_core::portal::{
-    AccountProfile, Caller, OrderBook, PortError, RegistrationDirectory, RegistrationRequest,
-    SupportDesk, register,
-};
+use portal_core::portal::{Caller, PortError, RegistrationRequest, register};
 use salesforce::RetryPolicy;
 use salesforce::portal::error::{
     DAILY_LIMIT_RETRY_AFTER, LIMIT_RETRY_AFTER, LOCK_RETRY_AFTER, OUTAGE_RETRY_AFTER,

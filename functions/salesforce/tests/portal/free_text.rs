@@ -10,8 +10,9 @@ use portal_core::domain::{
 };
 use portal_core::portal::eligibility::EligibilityPlan;
 use portal_core::portal::plans::{CaseOpportunity, NewCase, NewOpportunity, OpportunityPlan};
+use portal_core::portal::ports::{EligibilityDesk, RegistrationDirectory, SupportDesk};
 use portal_core::portal::registration::{NewAccount, RegistrationPlan};
-use portal_core::portal::{EligibilityDesk, RegistrationDirectory, SupportDesk};
+
 use salesforce::schema::{account, case, contact, opportunity};
 use salesforce_emulator::Fault;
 use serde_json::json;

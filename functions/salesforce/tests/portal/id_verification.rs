@@ -3,9 +3,9 @@
 
 use chrono::{TimeZone, Utc};
 use portal_core::domain::{AccountId, CaseType, IdVerificationStatus};
-use portal_core::portal::IdVerificationDesk;
 use portal_core::portal::id_verification::IdVerificationPlan;
 use portal_core::portal::plans::{CaseOpportunity, NewCase};
+use portal_core::portal::ports::IdVerificationDesk;
 use salesforce::schema::{account, case};
 use serde_json::json;
 

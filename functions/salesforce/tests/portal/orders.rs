@@ -8,9 +8,9 @@ use portal_core::domain::{
     OrderStatus, PortalSource, ProductFamily, ProductId, Quantity, UnitPrice, WhmcsOrderId,
     WhmcsServiceId,
 };
-use portal_core::portal::OrderBook;
 use portal_core::portal::orders::{NewOrder, NewOrderItem, OrderPlacement};
 use portal_core::portal::plans::{NewOpportunity, OpportunityPlan};
+use portal_core::portal::ports::OrderBook;
 use salesforce::schema::{account, opportunity, order, order_item};
 use serde_json::json;
 

@@ -6,8 +6,9 @@ use portal_core::domain::{
     CaseType, CustomerNumber, Email, FirstName, LastName, PhoneNumber, PortalStatus,
     RegistrationSource,
 };
+use portal_core::portal::ports::RegistrationDirectory;
 use portal_core::portal::registration::{NewAccount, NewContact, RegistrationPlan};
-use portal_core::portal::{CaseOpportunity, NewCase, RegistrationDirectory};
+use portal_core::portal::{CaseOpportunity, NewCase};
 use salesforce::schema::{account, case, contact};
 use serde_json::json;
 

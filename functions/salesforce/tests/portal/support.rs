@@ -2,8 +2,8 @@
 //! Account's cases in one query.
 
 use portal_core::domain::{CaseStatus, CaseType};
-use portal_core::portal::SupportDesk;
 use portal_core::portal::plans::{CaseOpportunity, NewCase};
+use portal_core::portal::ports::SupportDesk;
 use salesforce::schema::case;
 use serde_json::json;
 

@@ -8,11 +8,12 @@ use super::*;
 use crate::domain::AccountId;
 use crate::messages::ProvisioningMessage;
 use crate::ports::memory::InMemoryProvisioningRecords;
-use crate::ports::{ProvisioningStatus, TestClock};
-use crate::provisioning::bundle::{
-    BillingAccount, BillingContact, BillingLine, OrderBundle, OrderLineRecord,
+use crate::ports::{
+    BilledService, BillingAccount, BillingContact, BillingLine, EnsuredClient, OrderBundle,
+    OrderLineRecord,
 };
-use crate::provisioning::ports::EnsuredClient;
+use crate::ports::{ProvisioningStatus, TestClock};
+use crate::provisioning::outcome::{RetryReason, SkipReason};
 
 const ORDER: &str = "801000000000001AAA";
 

@@ -1,126 +1,15 @@
-//! What provisioning reads about an Order, and the pure mapping of its items
-//! to WHMCS order lines.
+//! The pure mapping of an Order's items to WHMCS order lines
+//! ([`ProvisioningPlan`]).
 //!
-//! The [`OrderBundle`] carries the Salesforce values as read (picklists and
-//! the config-options JSON as text) so that every mapping rule lives here and
-//! a bad mapping becomes a readable [`MappingError`], the text that ends in
-//! `Order.Activation_Error__c`.
+//! The [`OrderBundle`] (what the `OrderLedger` port reads) carries the
+//! Salesforce values as read (picklists and the config-options JSON as text)
+//! so that every mapping rule lives here and a bad mapping becomes a readable
+//! [`MappingError`], the text that ends in `Order.Activation_Error__c`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use crate::domain::OrderId;
-use crate::domain::text::utf16_len;
-use crate::domain::{
-    AccountId, ActivationStatus, BillingCycle, ItemClass, OpportunityId, OrderStatus,
-};
-
-/// The longest `Activation_Error__c` (a Text(255) field), in UTF-16 code units.
-pub const MAX_ACTIVATION_ERROR_CHARS: usize = 255;
-
-/// The Order's Account, as billing needs it.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct BillingAccount {
-    /// The Account.
-    pub id: AccountId,
-    /// The Account's name (a company or a person's name: never logged).
-    pub name: String,
-    /// `WH_Account__c`: the WHMCS client already linked, if any.
-    pub whmcs_client_id: Option<u64>,
-}
-
-/// The Account's Contact: who the WHMCS client is created for. Personal data:
-/// its `Debug` shows no value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BillingContact {
-    /// `FirstName`.
-    pub first_name: Option<String>,
-    /// `LastName`.
-    pub last_name: String,
-    /// `Email`.
-    pub email: Option<String>,
-    /// `Phone`.
-    pub phone: Option<String>,
-}
-
-impl fmt::Debug for BillingContact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BillingContact")
-            .field("has_email", &self.email.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-/// One OrderItem with its Product2's WHMCS fields, as read.
-#[derive(Clone, PartialEq, Debug)]
-pub struct OrderLineRecord {
-    /// The product's name (for readable errors).
-    pub product_name: String,
-    /// `Product2.WHMCS_Product_Id__c`.
-    pub whmcs_product_id: Option<String>,
-    /// `Product2.Billing_Cycle__c`.
-    pub billing_cycle: Option<String>,
-    /// `Product2.Item_Class__c`.
-    pub item_class: Option<String>,
-    /// `Product2.Portal_ConfigOptions_JSON__c`: `{"<option id>": "<sub-option id>"}`.
-    pub config_options_json: Option<String>,
-    /// `OrderItem.Quantity`.
-    pub quantity: f64,
-}
-
-/// Everything provisioning reads about one Order (one Salesforce read).
-#[derive(Clone, PartialEq, Debug)]
-pub struct OrderBundle {
-    /// The Order.
-    pub order_id: OrderId,
-    /// `Order.Status`, as read.
-    pub status: String,
-    /// `Order.Activation_Status__c`, as read.
-    pub activation_status: Option<String>,
-    /// `Order.WHMCS_Order_Id__c`.
-    pub whmcs_order_id: Option<u64>,
-    /// The Order's Account.
-    pub account: BillingAccount,
-    /// The Account's Contact (the first with an email, if several).
-    pub contact: Option<BillingContact>,
-    /// The Order's Opportunity, if any.
-    pub opportunity_id: Option<OpportunityId>,
-    /// The OrderItems, in `OrderItemNumber` order.
-    pub items: Vec<OrderLineRecord>,
-}
-
-impl OrderBundle {
-    /// Whether the Order is waiting to be provisioned: `Status = Approved`
-    /// and `Activation_Status__c = Activating` (what the Order Approval Flow sets).
-    pub fn is_awaiting_provisioning(&self) -> bool {
-        self.status == OrderStatus::Approved.as_salesforce()
-            && self.activation_status.as_deref()
-                == Some(ActivationStatus::Activating.as_salesforce())
-    }
-
-    /// Whether Salesforce already shows the Order provisioned with `whmcs_order_id`.
-    pub fn is_provisioned_as(&self, whmcs_order_id: u64) -> bool {
-        self.status == OrderStatus::Activated.as_salesforce()
-            && self.activation_status.as_deref()
-                == Some(ActivationStatus::Provisioned.as_salesforce())
-            && self.whmcs_order_id == Some(whmcs_order_id)
-    }
-}
-
-/// One WHMCS order line (one product, one service).
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct BillingLine {
-    /// The WHMCS product id (`pid`).
-    pub pid: u32,
-    /// The billing cycle.
-    pub billing_cycle: BillingCycle,
-    /// Configurable options: option id → sub-option id (or value).
-    pub config_options: BTreeMap<u32, String>,
-    /// The quantity.
-    pub qty: u32,
-    /// Whether the line is the Order's service (`Item_Class__c = Service`).
-    pub is_service: bool,
-}
+use crate::domain::{BillingCycle, ItemClass};
+use crate::ports::{BillingLine, OrderBundle, OrderLineRecord};
 
 /// The WHMCS order lines of an Order.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -287,47 +176,12 @@ pub enum MappingError {
     NoContactEmail,
 }
 
-/// The text written to `Order.Activation_Error__c`: readable, at most 255
-/// UTF-16 code units (Salesforce's length; a surrogate pair is never split).
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct ActivationError(String);
-
-impl ActivationError {
-    /// `text` cut to [`MAX_ACTIVATION_ERROR_CHARS`] UTF-16 code units (with `…` when cut).
-    pub fn new(text: impl AsRef<str>) -> Self {
-        let text = text.as_ref().trim();
-        if utf16_len(text) <= MAX_ACTIVATION_ERROR_CHARS {
-            return Self(text.to_owned());
-        }
-        let mut cut = String::new();
-        let mut units = 0;
-        for c in text.chars() {
-            // Room is kept for the one-unit `…`.
-            if units + c.len_utf16() > MAX_ACTIVATION_ERROR_CHARS - 1 {
-                break;
-            }
-            units += c.len_utf16();
-            cut.push(c);
-        }
-        cut.push('…');
-        Self(cut)
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ActivationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::utf16_len;
+    use crate::domain::{AccountId, OrderId};
+    use crate::ports::{ActivationError, BillingAccount, MAX_ACTIVATION_ERROR_CHARS};
 
     fn line(pid: Option<&str>, cycle: Option<&str>, json: Option<&str>) -> OrderLineRecord {
         OrderLineRecord {

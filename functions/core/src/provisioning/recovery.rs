@@ -1,0 +1,203 @@
+//! Recovery from an earlier delivery: the steps the use case takes when the
+//! record or Salesforce shows that a delivery before this one got part of the
+//! way. [`Provisioner::settle`](super::Provisioner) looks a possibly hidden
+//! WHMCS order up by the Salesforce Order Id before anything may order;
+//! `confirm_provisioned` tells Salesforce again about an Order approved again
+//! after it was provisioned; `reopen_if_retried` reopens a failed Order staff
+//! approved again; `not_awaiting` completes a record Salesforce already shows
+//! provisioned.
+
+use super::flow::{Provisioner, Stop, record_stop};
+use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
+use super::plan::ProvisioningPlan;
+use crate::domain::{ActivationStatus, OrderId};
+use crate::ports::{
+    BilledService, BillingGateway, Clock, LeaseOwner, LedgerError, OrderBundle, OrderLedger,
+    ProvisionedOrder, ProvisioningRecords, WhmcsOrder,
+};
+
+impl<L, B, R, C> Provisioner<L, B, R, C>
+where
+    L: OrderLedger,
+    B: BillingGateway,
+    R: ProvisioningRecords,
+    C: Clock,
+{
+    /// An Order provisioned before and approved again (staff set
+    /// `Activating`): WHMCS already has it, so nothing is ordered, but
+    /// Salesforce is told again that it is provisioned — otherwise the Order
+    /// would stay `Activating` for good.
+    pub(super) async fn confirm_provisioned(
+        &self,
+        order_id: &OrderId,
+        order: &WhmcsOrder,
+    ) -> ProvisioningOutcome {
+        let bundle = match self.ledger.load(order_id).await {
+            Ok(bundle) => bundle,
+            Err(LedgerError::OrderNotFound) => {
+                return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "reading a provisioned Order failed"
+                );
+                return ProvisioningOutcome::Retry(RetryReason::Salesforce);
+            }
+        };
+        if bundle.activation_status.as_deref() != Some(ActivationStatus::Activating.as_salesforce())
+        {
+            return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
+        }
+        let provisioned = ProvisionedOrder {
+            order_id: order_id.clone(),
+            whmcs_order_id: order.order_id,
+            opportunity_id: bundle.opportunity_id.clone(),
+            whmcs_service_id: ProvisioningPlan::from_bundle(&bundle)
+                .ok()
+                .and_then(|plan| plan.service_id(&order.service_ids)),
+            link_account: None,
+        };
+        match self.ledger.record_provisioned(&provisioned).await {
+            Ok(()) => {
+                tracing::info!("the provisioned Order was approved again; Salesforce told again");
+                ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "writing the known result to Salesforce failed"
+                );
+                ProvisioningOutcome::Retry(RetryReason::Salesforce)
+            }
+        }
+    }
+
+    /// Whether staff asked again for an Order whose record failed: Salesforce
+    /// shows it `Approved`/`Activating` again (the failure was written there
+    /// before the record failed, and only a new approval clears it). Then the
+    /// failed record is deleted so the Order may be claimed anew.
+    pub(super) async fn reopen_if_retried(&self, order_id: &OrderId) -> Result<bool, RetryReason> {
+        let bundle = match self.ledger.load(order_id).await {
+            Ok(bundle) => bundle,
+            Err(LedgerError::OrderNotFound) => return Ok(false),
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "reading a failed Order failed"
+                );
+                return Err(RetryReason::Salesforce);
+            }
+        };
+        if !bundle.is_awaiting_provisioning() {
+            return Ok(false);
+        }
+        match self.records.reopen_failed(order_id).await {
+            Ok(reopened) => {
+                tracing::info!(
+                    reopened,
+                    "the failed Order was approved again; reopening it"
+                );
+                Ok(reopened)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "reopening the failed record failed"
+                );
+                Err(RetryReason::Store)
+            }
+        }
+    }
+
+    /// An Order that no longer awaits provisioning: complete a record whose
+    /// WHMCS order Salesforce already shows, skip otherwise.
+    pub(super) async fn not_awaiting(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        bundle: &OrderBundle,
+        known: Option<&WhmcsOrder>,
+    ) -> Stop {
+        if let Some(order) = known
+            && bundle.is_provisioned_as(order.order_id)
+        {
+            return match self
+                .records
+                .complete(order_id, owner, order, self.clock.now())
+                .await
+            {
+                Ok(()) => Stop::Skip {
+                    reason: SkipReason::AlreadyProvisioned,
+                    release: false,
+                },
+                Err(e) => record_stop(&e),
+            };
+        }
+        if known.is_some() {
+            tracing::warn!(
+                status = %bundle.status,
+                "a WHMCS order exists for an Order that no longer awaits provisioning"
+            );
+        }
+        Stop::Skip {
+            reason: SkipReason::NotAwaitingProvisioning {
+                status: bundle.status.clone(),
+                activation_status: bundle.activation_status.clone(),
+            },
+            release: true,
+        }
+    }
+
+    /// Looks for a WHMCS order an earlier delivery may have made; records it when found.
+    pub(super) async fn settle(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        client_id: u64,
+    ) -> Result<Option<WhmcsOrder>, Stop> {
+        let services = self
+            .billing
+            .find_by_salesforce_order(client_id, order_id)
+            .await
+            .map_err(|e| {
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "settling: looking the services up failed"
+                );
+                Stop::retry(RetryReason::Whmcs)
+            })?;
+        let Some(order) = order_of(&services) else {
+            tracing::info!("settled: WHMCS has no service for the Order; ordering is safe");
+            return Ok(None);
+        };
+        tracing::info!(
+            whmcs_order_id = order.order_id,
+            "settled: WHMCS already has the order"
+        );
+        self.records
+            .record_ordered(order_id, owner, Some(client_id), &order, self.clock.now())
+            .await
+            .map_err(|e| record_stop(&e))?;
+        Ok(Some(order))
+    }
+}
+
+/// The WHMCS order the services carrying an Order Id belong to (the oldest,
+/// should there be several), with its services in creation order.
+fn order_of(services: &[BilledService]) -> Option<WhmcsOrder> {
+    let order_id = services.iter().map(|s| s.order_id).min()?;
+    if services.iter().any(|s| s.order_id != order_id) {
+        tracing::error!("several WHMCS orders carry the same Salesforce Order Id");
+    }
+    let mut service_ids: Vec<u64> = services
+        .iter()
+        .filter(|s| s.order_id == order_id)
+        .map(|s| s.service_id)
+        .collect();
+    service_ids.sort_unstable();
+    Some(WhmcsOrder {
+        order_id,
+        service_ids,
+    })
+}
