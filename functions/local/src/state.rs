@@ -19,7 +19,7 @@ use portal_core::ports::memory::{
     InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{
-    Clock, DeadLetters, EVENT_DLQ, GapSweeps, IdempotencyStore, InactiveAccounts, LoginLimits,
+    AccountStatusSync, Clock, DeadLetters, EVENT_DLQ, GapSweeps, IdempotencyStore, InactiveAccounts, LoginLimits,
     LoginLinks, PROVISIONING_DLQ, ProvisioningDeliveries, ProvisioningQueue, ProvisioningRecords,
     QueueDepths, ReconcileAttempts, ReplayStore, SubscriberLease, SystemClock,
 };
@@ -33,7 +33,7 @@ pub trait State: Send + Sync + 'static {
     /// Per-login counters.
     type LoginLimits: LoginLimits + Debug + 'static;
     /// Deactivated Accounts.
-    type AccountStatuses: InactiveAccounts + Debug + 'static;
+    type AccountStatuses: InactiveAccounts + AccountStatusSync + Debug + 'static;
     /// The provisioning queue, both sides.
     type Queue: ProvisioningQueue + ProvisioningDeliveries + Debug + 'static;
     /// Replay positions and gaps.

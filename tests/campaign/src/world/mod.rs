@@ -22,6 +22,7 @@ use portal_core::ports::memory::{
     InMemoryLoginLinks, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
     InMemorySubscriberLease, QueueConfig,
 };
+use portal_core::config::Config as _;
 use portal_core::ports::{Clock, SystemClock};
 use salesforce::SalesforceClient;
 use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
@@ -44,15 +45,12 @@ pub enum WorldError {
     /// The WHMCS emulator.
     #[error("the WHMCS emulator did not start")]
     Whmcs(#[from] whmcs_emulator::EmulatorError),
-    /// A Salesforce client.
-    #[error("a Salesforce client could not be made")]
-    SalesforceConfig(#[from] salesforce::ConfigError),
+    /// A Salesforce or WHMCS client's configuration.
+    #[error("a client's configuration is not valid")]
+    Config(#[from] portal_core::config::ConfigError),
     /// A Salesforce client.
     #[error("a Salesforce client could not be made")]
     Salesforce(#[from] salesforce::SalesforceError),
-    /// A WHMCS client.
-    #[error("a WHMCS client could not be made")]
-    WhmcsConfig(#[from] whmcs::ConfigError),
     /// A WHMCS client.
     #[error("a WHMCS client could not be made")]
     WhmcsClient(#[from] whmcs::WhmcsError),
