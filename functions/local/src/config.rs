@@ -127,7 +127,10 @@ impl Config for LocalConfig {
                 pubsub_bind: address("SF_EMULATOR_PUBSUB_BIND", 8082)?,
                 admin_token: env.or("SF_EMULATOR_ADMIN_TOKEN", DEFAULT_ADMIN_TOKEN),
                 daily_api_limit: env.number(DAILY_API_LIMIT, 15_000, 1..=u64::MAX)?,
-                request_timeout: env.millis("SF_REQUEST_TIMEOUT_MS", salesforce::config::DEFAULT_REQUEST_TIMEOUT)?,
+                request_timeout: env.millis(
+                    "SF_REQUEST_TIMEOUT_MS",
+                    salesforce::config::DEFAULT_REQUEST_TIMEOUT,
+                )?,
             }
         };
         let whmcs = if env.optional("WHMCS_API_URL").is_some() {

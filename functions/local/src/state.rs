@@ -19,9 +19,10 @@ use portal_core::ports::memory::{
     InMemoryReplayStore, InMemorySubscriberLease, QueueConfig,
 };
 use portal_core::ports::{
-    AccountStatusSync, Clock, DeadLetters, EVENT_DLQ, GapSweeps, IdempotencyStore, InactiveAccounts, LoginLimits,
-    LoginLinks, PROVISIONING_DLQ, ProvisioningDeliveries, ProvisioningQueue, ProvisioningRecords,
-    QueueDepths, ReconcileAttempts, ReplayStore, SubscriberLease, SystemClock,
+    AccountStatusSync, Clock, DeadLetters, EVENT_DLQ, GapSweeps, IdempotencyStore,
+    InactiveAccounts, LoginLimits, LoginLinks, PROVISIONING_DLQ, ProvisioningDeliveries,
+    ProvisioningQueue, ProvisioningRecords, QueueDepths, ReconcileAttempts, ReplayStore,
+    SubscriberLease, SystemClock,
 };
 
 /// One adapter per port of the shared state.

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use portal_core::config::Config as _;
 use portal_local::{LocalConfig, Runner};
 use salesforce_emulator::Fault;
 use serde_json::{Value, json};

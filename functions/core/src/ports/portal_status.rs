@@ -8,8 +8,8 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::AccountId;
 use super::SweepError;
+use crate::domain::AccountId;
 
 /// One portal Account as Salesforce has it now.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -17,12 +17,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use portal_core::config::Config as _;
 use portal_core::ports::memory::{
     InMemoryAccountStatuses, InMemoryDeadLetters, InMemoryIdempotencyStore, InMemoryLoginLimits,
     InMemoryLoginLinks, InMemoryProvisioningRecords, InMemoryQueue, InMemoryReconcileAttempts,
     InMemorySubscriberLease, QueueConfig,
 };
-use portal_core::config::Config as _;
 use portal_core::ports::{Clock, SystemClock};
 use salesforce::SalesforceClient;
 use salesforce_emulator::config::{DEFAULT_CLIENT_ID, DEFAULT_USERNAME};
