@@ -1,0 +1,502 @@
+//! One seed from start to verdict: draw the schedule, start the world, seed
+//! WHMCS clients, let customers and staff work while the faults are applied
+//! at their moments, lift every fault at the end of the window, let the
+//! system settle (staff approving failed Orders again, the reconciler
+//! running), stop the workers cleanly and check the invariants.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use salesforce_emulator::Fault as OrgFault;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use whmcs_emulator::WhmcsFault;
+
+use crate::actors::customer::{CustomerRecord, email, journey};
+use crate::actors::portal::Portal;
+use crate::actors::staff::{REAPPROVALS, Staff, left_to_staff, text};
+use crate::invariants::{self, Violation};
+use crate::schedule::{Fault, Schedule, Shape};
+use crate::timings::Timings;
+use crate::world::chaos::ChaosCounts;
+use crate::world::{World, WorldError};
+
+/// A fault as it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// When, in milliseconds after the start of the window (as it happened).
+    pub at_millis: u64,
+    /// What.
+    pub action: String,
+}
+
+/// The verdict on one seed.
+#[derive(Debug, Clone)]
+pub struct SeedReport {
+    /// The schedule drawn.
+    pub schedule: Schedule,
+    /// The faults as applied.
+    pub applied: Vec<Applied>,
+    /// What broke.
+    pub violations: Vec<Violation>,
+    /// Orders staff approved.
+    pub approved: usize,
+    /// Orders provisioned at the end.
+    pub provisioned: usize,
+    /// Whether the system settled before the deadline.
+    pub settled: bool,
+    /// How long the seed took.
+    pub elapsed: Duration,
+    /// Workers killed, and workers that returned by themselves and were restarted.
+    pub kills: (u32, u32),
+    /// Dead letters of the provisioning queue and of the subscriber.
+    pub dead_letters: (usize, usize),
+    /// What the queue's faults did.
+    pub chaos: ChaosCounts,
+    /// What each customer did and was told.
+    pub customers: Vec<CustomerRecord>,
+}
+
+impl SeedReport {
+    /// Whether every invariant held.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+impl fmt::Display for SeedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.schedule)?;
+        writeln!(f, "  applied:")?;
+        for a in &self.applied {
+            writeln!(f, "  {:>5} ms  {}", a.at_millis, a.action)?;
+        }
+        writeln!(
+            f,
+            "  {} approved, {} provisioned, settled: {}, {:.1} s, kills {}, restarts {}, dead letters {}/{}, queue faults {:?}",
+            self.approved,
+            self.provisioned,
+            self.settled,
+            self.elapsed.as_secs_f64(),
+            self.kills.0,
+            self.kills.1,
+            self.dead_letters.0,
+            self.dead_letters.1,
+            self.chaos
+        )?;
+        for c in &self.customers {
+            let posts: Vec<String> = c
+                .posts
+                .iter()
+                .map(|p| {
+                    let told: Vec<String> = p.answers.iter().map(|a| a.summary()).collect();
+                    format!("{} [{}]", p.path, told.join(", "))
+                })
+                .collect();
+            writeln!(
+                f,
+                "  customer {}{}: {}",
+                c.plan.index,
+                c.stopped
+                    .map(|s| format!(" (stopped at {s})"))
+                    .unwrap_or_default(),
+                posts.join("; ")
+            )?;
+        }
+        for v in &self.violations {
+            writeln!(f, "  VIOLATION {v}")?;
+        }
+        writeln!(
+            f,
+            "  replay: CAMPAIGN_SEED={} cargo test -p campaign --test campaign",
+            self.schedule.seed
+        )
+    }
+}
+
+/// Runs seed `seed`.
+pub async fn run_seed(
+    seed: u64,
+    shape: &Shape,
+    timings: &Timings,
+) -> Result<SeedReport, WorldError> {
+    let started = Instant::now();
+    let schedule = Schedule::draw(seed, shape);
+    let retention = schedule.event_retention_millis.map(Duration::from_millis);
+    let mut world = World::start(seed, timings.clone(), retention).await?;
+    seed_whmcs_clients(&world, &schedule).await;
+    let seeded: std::collections::BTreeSet<u64> =
+        world.whmcs.orders().iter().map(|o| o.id).collect();
+
+    let window = Duration::from_millis(shape.window_millis);
+    let portal = Portal::new(&world.api_url, Duration::from_secs(5));
+    let staff = Staff::new(&world.org.base_url(), "local-admin");
+    let undecodable = Arc::new(Mutex::new(Vec::new()));
+    let catalog = Catalog::read(&world);
+    // The window starts once every client is built (a rustls client takes
+    // a while to build in a debug build): the faults' moments are counted
+    // from here.
+    let start = Instant::now();
+    let until = start + window + timings.settle;
+    let (stop_staff, staff_stopped) = tokio::sync::watch::channel(false);
+
+    let customers = futures::future::join_all(
+        schedule
+            .customers
+            .iter()
+            .map(|plan| journey(plan, start, &portal, &staff, until)),
+    );
+    // Staff approve failed Orders again only once every fault is lifted,
+    // which is later than the window's end when the faults ran late.
+    let cleared = std::sync::atomic::AtomicBool::new(false);
+    let faults = async {
+        let applied = apply(&world, &schedule, start, &catalog, &undecodable).await;
+        tokio::time::sleep_until(start + window).await;
+        clear(&world, &catalog);
+        cleared.store(true, std::sync::atomic::Ordering::SeqCst);
+        applied
+    };
+    let staff_work = async {
+        let mut stopped = staff_stopped.clone();
+        loop {
+            let failed_too = cleared.load(std::sync::atomic::Ordering::SeqCst);
+            staff.round(&world.org, failed_too, until).await;
+            tokio::select! {
+                _ = stopped.changed() => break,
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        }
+    };
+    let main = async {
+        let (customers, applied) = tokio::join!(customers, faults);
+        let settled = settle(&world, &staff, until).await;
+        let _ = stop_staff.send(true);
+        (customers, applied, settled)
+    };
+    let ((customers, applied, settled), ()) = tokio::join!(main, staff_work);
+    // A staff round in flight when staff were told to stop may have approved
+    // a failed Order again: let that one finish too.
+    let settled = quiescent(&world, until).await && settled;
+
+    let kills = world.stop().await;
+    let undecodable = undecodable
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let violations = invariants::check(&world, &customers, &undecodable, &seeded);
+    let orders = world.org.records(portal_core::schema::order::OBJECT);
+    let count = |pred: &dyn Fn(&Value) -> bool| orders.iter().filter(|o| pred(o)).count();
+    Ok(SeedReport {
+        applied,
+        violations,
+        approved: count(&|o| text(o, "Status") != "Pending Review"),
+        provisioned: count(&|o| text(o, "Activation_Status__c") == "Provisioned"),
+        settled,
+        elapsed: started.elapsed(),
+        kills,
+        dead_letters: (
+            world.stores.queue.inner().dead_letters().len(),
+            world.stores.dead_letters.inner.letters().len(),
+        ),
+        chaos: world.stores.queue.counts(),
+        customers,
+        schedule,
+    })
+}
+
+/// Products as the org had them before any catalog change.
+#[derive(Debug, Clone)]
+struct Catalog {
+    /// ProductCode → (Id, WHMCS_Product_Id__c).
+    products: Vec<(String, String, Value)>,
+}
+
+impl Catalog {
+    fn read(world: &World) -> Self {
+        Self {
+            products: world
+                .org
+                .records("Product2")
+                .iter()
+                .map(|p| {
+                    (
+                        text(p, "ProductCode"),
+                        text(p, "Id"),
+                        p["WHMCS_Product_Id__c"].clone(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn find(&self, code: &str) -> Option<&(String, String, Value)> {
+        self.products.iter().find(|(c, _, _)| c == code)
+    }
+
+    /// Puts every product's mapping back.
+    fn restore(&self, world: &World) {
+        for (_, id, mapping) in &self.products {
+            let current = world
+                .org
+                .record(id)
+                .map(|r| r["WHMCS_Product_Id__c"].clone());
+            if current.as_ref() != Some(mapping) {
+                let _ = world
+                    .org
+                    .update("Product2", id, json!({"WHMCS_Product_Id__c": mapping}));
+            }
+        }
+    }
+}
+
+/// Customers who are WHMCS clients already, with their services.
+async fn seed_whmcs_clients(world: &World, schedule: &Schedule) {
+    let http = reqwest::Client::new();
+    let url = world.whmcs.api_url();
+    let call = |params: Vec<(String, String)>| {
+        let mut form = vec![
+            ("identifier".to_owned(), "local".to_owned()),
+            ("secret".to_owned(), "local".to_owned()),
+            ("responsetype".to_owned(), "json".to_owned()),
+        ];
+        form.extend(params);
+        http.post(&url).form(&form).send()
+    };
+    for plan in schedule
+        .customers
+        .iter()
+        .filter(|c| c.existing_services > 0)
+    {
+        let client: Option<u64> = async {
+            let answer: Value = call(vec![
+                ("action".into(), "AddClient".into()),
+                ("firstname".into(), "Campaign".into()),
+                ("lastname".into(), format!("Customer{}", plan.index)),
+                ("email".into(), email(plan.index)),
+                ("skipvalidation".into(), "1".into()),
+            ])
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+            answer["clientid"].as_u64()
+        }
+        .await;
+        let Some(client) = client else {
+            tracing::warn!(customer = plan.index, "seeding the WHMCS client failed");
+            continue;
+        };
+        let mut params = vec![
+            ("action".to_owned(), "AddOrder".to_owned()),
+            ("clientid".to_owned(), client.to_string()),
+            ("paymentmethod".to_owned(), "banktransfer".to_owned()),
+            ("noinvoice".to_owned(), "1".to_owned()),
+            ("noemail".to_owned(), "1".to_owned()),
+        ];
+        for line in 0..plan.existing_services {
+            params.push((format!("pid[{line}]"), "103".to_owned()));
+            params.push((format!("billingcycle[{line}]"), "onetime".to_owned()));
+        }
+        if call(params).await.is_err() {
+            tracing::warn!(customer = plan.index, "seeding the WHMCS services failed");
+        }
+    }
+}
+
+/// Applies the schedule's faults at their moments.
+async fn apply(
+    world: &World,
+    schedule: &Schedule,
+    start: Instant,
+    catalog: &Catalog,
+    undecodable: &Mutex<Vec<String>>,
+) -> Vec<Applied> {
+    // A catalog change is two actions: the mapping removed, then put back.
+    let mut actions: Vec<(u64, Action)> = Vec::new();
+    for s in &schedule.faults {
+        actions.push((s.at_millis, Action::Fault(s.fault.clone())));
+        if let Fault::CatalogChange { product, millis } = s.fault {
+            actions.push((s.at_millis + millis, Action::Restore(product)));
+        }
+    }
+    actions.sort_by_key(|(at, _)| *at);
+    let mut applied = Vec::new();
+    for (at, action) in actions {
+        tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+        let note = match action {
+            Action::Fault(fault) => {
+                let note = apply_one(world, &fault, catalog, undecodable);
+                format!("{fault:?}{note}")
+            }
+            Action::Restore(product) => {
+                if let Some((_, id, mapping)) = catalog.find(product) {
+                    let _ =
+                        world
+                            .org
+                            .update("Product2", id, json!({"WHMCS_Product_Id__c": mapping}));
+                }
+                format!("CatalogRestored {{ product: {product:?} }}")
+            }
+        };
+        applied.push(Applied {
+            at_millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+            action: note,
+        });
+    }
+    applied
+}
+
+enum Action {
+    Fault(Fault),
+    Restore(&'static str),
+}
+
+fn apply_one(
+    world: &World,
+    fault: &Fault,
+    catalog: &Catalog,
+    undecodable: &Mutex<Vec<String>>,
+) -> String {
+    let org = &world.org;
+    let whmcs = &world.whmcs;
+    let stall = world.timings.stall;
+    let queue = &world.stores.queue;
+    match fault {
+        Fault::SalesforceOutage { after, n } => org.inject(OrgFault::ServiceUnavailableAfter {
+            after: *after,
+            n: *n,
+        }),
+        Fault::SalesforceLock { n } => org.inject(OrgFault::LockRowOnNextWrites(*n)),
+        Fault::SalesforceRequestLimit { n, concurrent } => {
+            org.inject(OrgFault::RequestLimitExceeded {
+                n: *n,
+                concurrent: *concurrent,
+            });
+        }
+        Fault::SalesforceRevokeSessions => org.inject(OrgFault::RevokeSessions),
+        Fault::SalesforceCommitThenStall { n } => {
+            org.inject(OrgFault::CommitThenStall {
+                delay: stall,
+                n: *n,
+            });
+        }
+        Fault::SalesforceCommitThenDrop { n } => org.inject(OrgFault::CommitThenDrop(*n)),
+        Fault::WhmcsServerError { action } => whmcs.inject(WhmcsFault::server_error(action)),
+        Fault::WhmcsHtmlBody { action } => whmcs.inject(WhmcsFault::html_body(action)),
+        Fault::WhmcsStallAfterCommit { action } => {
+            whmcs.inject(WhmcsFault::stall_after_commit(action, stall));
+        }
+        Fault::WhmcsTimeoutAfterCommit { action } => {
+            whmcs.inject(WhmcsFault::timeout_after_commit(action));
+        }
+        Fault::WhmcsDropAfterCommit { action } => {
+            whmcs.inject(WhmcsFault::drop_after_commit(action));
+        }
+        Fault::WhmcsIncompleteOrder => whmcs.inject(WhmcsFault::IncompleteOrder),
+        Fault::PubSubDropStreams => org.inject(OrgFault::PubSubDropStreams),
+        Fault::PubSubUnavailable { n } => org.inject(OrgFault::PubSubUnavailable(*n)),
+        Fault::PubSubSilence => org.inject(OrgFault::PubSubSilence),
+        Fault::PubSubReplayCorrupted { n } => org.inject(OrgFault::PubSubReplayCorrupted(*n)),
+        Fault::PubSubUndecodable { .. } => {
+            let event = org.publish_undecodable("801Em0000000999AAA");
+            undecodable
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(event.event_id.clone());
+            return format!(" → event {}", u64::from_be_bytes(event.replay_id));
+        }
+        Fault::Kill {
+            worker,
+            after_polls,
+            down_millis,
+        } => {
+            if let Some(supervised) = world.worker(*worker) {
+                supervised
+                    .switch
+                    .arm(*after_polls, Duration::from_millis(*down_millis));
+            }
+        }
+        Fault::QueueDuplicate { n } => queue.duplicate(*n),
+        Fault::QueueDelay { n, millis } => queue.delay(*n, Duration::from_millis(*millis)),
+        Fault::QueueReorder { n } => queue.reorder(*n),
+        Fault::VisibilityExpiry { n } => queue.expire_visibility(*n),
+        Fault::CatalogChange { product, .. } => {
+            if let Some((_, id, _)) = catalog.find(product)
+                && let Err(error) = org.update("Product2", id, json!({"WHMCS_Product_Id__c": null}))
+            {
+                return format!(" → refused: {error}");
+            }
+        }
+    }
+    String::new()
+}
+
+/// Lifts every fault: the org's and WHMCS's, the queue's, the catalog's.
+fn clear(world: &World, catalog: &Catalog) {
+    world.org.clear_faults();
+    world.whmcs.clear_faults();
+    world.stores.queue.clear();
+    catalog.restore(world);
+}
+
+/// Waits for the system to settle: every customer done (already), every
+/// Order approved and either provisioned or failed and approved again as
+/// often as staff do, nothing left in the queue.
+async fn settle(world: &World, staff: &Staff, until: Instant) -> bool {
+    loop {
+        if settled(world, staff) {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until no Order is `Activating` and the queue is empty (staff stopped).
+async fn quiescent(world: &World, until: Instant) -> bool {
+    loop {
+        let activating = world
+            .org
+            .records(portal_core::schema::order::OBJECT)
+            .iter()
+            .any(|o| text(o, "Activation_Status__c") == "Activating");
+        if !activating && world.stores.queue.inner().is_empty() && !world.stores.queue.holding() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn settled(world: &World, staff: &Staff) -> bool {
+    let log = staff.log();
+    let twice = staff
+        .twice
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let orders = world.org.records(portal_core::schema::order::OBJECT);
+    let quiet = orders.iter().all(|o| {
+        let id = text(o, "Id");
+        match (
+            text(o, "Status").as_str(),
+            text(o, "Activation_Status__c").as_str(),
+        ) {
+            ("Pending Review", _) | (_, "Activating") => false,
+            (_, "Failed") => {
+                left_to_staff(o) || log.reapproved.get(&id).copied().unwrap_or(0) >= REAPPROVALS
+            }
+            (_, "Provisioned") => {
+                !twice.contains(&text(o, "AccountId")) || log.approved_twice.contains(&id)
+            }
+            _ => true,
+        }
+    });
+    quiet && world.stores.queue.inner().is_empty() && !world.stores.queue.holding()
+}
