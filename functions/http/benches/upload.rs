@@ -148,6 +148,11 @@ async fn adapter_ms(emulator: &salesforce_emulator::Emulator) -> anyhow::Result<
             CaseType::IdVerification,
             "ID verification - Passport".into(),
             "Document type: Passport\n".into(),
+            portal_core::portal::RequestKey::derive(
+                &portal_core::domain::Login::new("https://id.example.jp/", "bench")?,
+                &uuid::Uuid::new_v4().to_string(),
+                "bench",
+            ),
         ),
         documents: vec![document],
     };
