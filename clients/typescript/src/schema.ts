@@ -223,7 +223,7 @@ export interface components {
              * Format: uri
              * @description A stable problem type, `urn:portal:problem:<code>`; each has its own `title` and status.
              */
-            type: string & ("urn:portal:problem:malformed-json" | "urn:portal:problem:malformed-multipart" | "urn:portal:problem:invalid-header" | "urn:portal:problem:idempotency-key-missing" | "urn:portal:problem:unauthorized" | "urn:portal:problem:not-linked" | "urn:portal:problem:email-not-verified" | "urn:portal:problem:account-mismatch" | "urn:portal:problem:account-inactive" | "urn:portal:problem:not-found" | "urn:portal:problem:method-not-allowed" | "urn:portal:problem:idempotency-key-in-use" | "urn:portal:problem:eligibility-not-checked" | "urn:portal:problem:application-not-ready" | "urn:portal:problem:already-verified" | "urn:portal:problem:service-not-active" | "urn:portal:problem:cancellation-in-progress" | "urn:portal:problem:registration-in-progress" | "urn:portal:problem:too-many-requests" | "urn:portal:problem:payload-too-large" | "urn:portal:problem:unsupported-media-type" | "urn:portal:problem:validation-failed" | "urn:portal:problem:idempotency-key-reused" | "urn:portal:problem:rejected" | "urn:portal:problem:internal" | "urn:portal:problem:upstream-failed" | "urn:portal:problem:service-unavailable");
+            type: string & ("urn:portal:problem:malformed-json" | "urn:portal:problem:malformed-multipart" | "urn:portal:problem:invalid-header" | "urn:portal:problem:idempotency-key-missing" | "urn:portal:problem:unauthorized" | "urn:portal:problem:not-linked" | "urn:portal:problem:email-not-verified" | "urn:portal:problem:account-mismatch" | "urn:portal:problem:account-inactive" | "urn:portal:problem:not-found" | "urn:portal:problem:method-not-allowed" | "urn:portal:problem:idempotency-key-in-use" | "urn:portal:problem:eligibility-not-checked" | "urn:portal:problem:application-not-ready" | "urn:portal:problem:already-verified" | "urn:portal:problem:service-not-active" | "urn:portal:problem:cancellation-in-progress" | "urn:portal:problem:registration-in-progress" | "urn:portal:problem:too-many-requests" | "urn:portal:problem:payload-too-large" | "urn:portal:problem:unsupported-media-type" | "urn:portal:problem:validation-failed" | "urn:portal:problem:idempotency-key-reused" | "urn:portal:problem:rejected" | "urn:portal:problem:internal" | "urn:portal:problem:upstream-failed" | "urn:portal:problem:outcome-unknown" | "urn:portal:problem:service-unavailable");
             /** @description The title of the problem type (one per `type`, see `type`). */
             title: string;
             status: number;
@@ -598,7 +598,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Salesforce (or the identity provider's keys, or the idempotency store) is busy or down after our retries; nothing was written. Retry after the delay. */
+        /** @description Salesforce (or the identity provider's keys, or the idempotency store) is busy or down after our retries; nothing was written. Retry after the delay. On a POST, type `outcome-unknown` instead: a write was sent and its answer lost, so it may have been done; retry after the delay with the same `Idempotency-Key` (never a new one), which answers what was written or writes it exactly once. */
         Unavailable: {
             headers: {
                 /** @description Seconds to wait. */
