@@ -2,7 +2,8 @@
 //! WHMCS clients, let customers and staff work while the faults are applied
 //! at their moments, lift every fault at the end of the window, let the
 //! system settle (staff approving failed Orders again, the reconciler
-//! running), stop the workers cleanly and check the invariants.
+//! running, the subscriber catching up with every event published), stop
+//! the workers cleanly and check the invariants.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
