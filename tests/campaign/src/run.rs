@@ -2,7 +2,8 @@
 //! WHMCS clients, let customers and staff work while the faults are applied
 //! at their moments, lift every fault at the end of the window, let the
 //! system settle (staff approving failed Orders again, the reconciler
-//! running), stop the workers cleanly and check the invariants.
+//! running, the subscriber catching up with every event published), stop
+//! the workers cleanly and check the invariants.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -443,7 +444,8 @@ fn clear(world: &World, catalog: &Catalog) {
 
 /// Waits for the system to settle: every customer done (already), every
 /// Order approved and either provisioned or failed and approved again as
-/// often as staff do, nothing left in the queue.
+/// often as staff do, nothing left in the queue, and the subscriber caught
+/// up with every event the org published.
 async fn settle(world: &World, staff: &Staff, until: Instant) -> bool {
     loop {
         if settled(world, staff) {
@@ -456,7 +458,8 @@ async fn settle(world: &World, staff: &Staff, until: Instant) -> bool {
     }
 }
 
-/// Waits until no Order is `Activating` and the queue is empty (staff stopped).
+/// Waits until no Order is `Activating`, the queue is empty and the
+/// subscriber has caught up with the org (staff stopped).
 async fn quiescent(world: &World, until: Instant) -> bool {
     loop {
         let activating = world
@@ -464,7 +467,11 @@ async fn quiescent(world: &World, until: Instant) -> bool {
             .records(portal_core::schema::order::OBJECT)
             .iter()
             .any(|o| text(o, "Activation_Status__c") == "Activating");
-        if !activating && world.stores.queue.inner().is_empty() && !world.stores.queue.holding() {
+        if !activating
+            && world.stores.queue.inner().is_empty()
+            && !world.stores.queue.holding()
+            && world.stores.replay.caught_up()
+        {
             return true;
         }
         if Instant::now() >= until {
@@ -498,5 +505,87 @@ fn settled(world: &World, staff: &Staff) -> bool {
             _ => true,
         }
     });
-    quiet && world.stores.queue.inner().is_empty() && !world.stores.queue.holding()
+    // The subscriber has caught up with the org too. Orders and the queue
+    // say nothing of an event the subscriber still owes: an undecodable one
+    // names no Order, and the reconciler provisions an approved Order whose
+    // event was never forwarded. So without this a seed could end — and
+    // dead-letters-accounted-for be judged — while the subscriber was still
+    // down after a kill with such an event published meanwhile (seed 87:
+    // killed at 714 ms for 862 ms, an undecodable event at 1111 ms, "settled"
+    // at the end of the 1500 ms window, stopped before it came back). What
+    // production promises for that event holds once the subscriber runs
+    // again — dead-lettered if retained, else inside the gap it records on
+    // the refused replay id — not while it is down.
+    quiet
+        && world.stores.queue.inner().is_empty()
+        && !world.stores.queue.holding()
+        && world.stores.replay.caught_up()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::schedule::Worker;
+
+    /// Seed 87's finding, without its schedule: the subscriber is killed
+    /// with a position saved, an undecodable event is published while it is
+    /// down, and nothing else is owed (no Order is Activating, the queue is
+    /// empty). The system has not settled until the subscriber is back and
+    /// has dealt with that event — dead-lettered it, or recorded the gap
+    /// that retention left — and then every invariant holds.
+    ///
+    /// `lettered`: how many of the two events end dead-lettered (the other,
+    /// if any, inside the gap).
+    async fn killed_subscriber_then_an_undecodable_event(
+        retention: Option<Duration>,
+        lettered: usize,
+    ) {
+        let timings = Timings::compressed();
+        let world = World::start(87, timings.clone(), retention)
+            .await
+            .expect("the world starts");
+        let staff = Staff::new(&world.org.base_url(), "local-admin");
+        let until = Instant::now() + timings.settle;
+        let first = world.org.publish_undecodable("801Em0000000999AAA");
+        let saved = u64::from_be_bytes(first.replay_id);
+        while world.stores.replay.saved_position() < Some(saved) {
+            assert!(
+                Instant::now() < until,
+                "the first event's position is saved"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let subscriber = world.worker(Worker::Subscriber).expect("a subscriber");
+        // Down for well over the retention: its saved replay id expires.
+        subscriber.switch.arm(0, Duration::from_millis(1_500));
+        while subscriber.switch.kills() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let second = world.org.publish_undecodable("801Em0000000999AAA");
+
+        let settled = settle(&world, &staff, until).await;
+
+        let undecodable = [first.event_id, second.event_id];
+        let violations = invariants::check(&world, &[], &undecodable, &BTreeSet::new());
+        assert!(settled, "the system settles");
+        assert!(
+            violations.is_empty(),
+            "the undecodable event published while the subscriber was down is accounted for once it is back: {violations:?}"
+        );
+        assert_eq!(world.stores.dead_letters.inner.letters().len(), lettered);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn settling_should_wait_for_a_killed_subscriber_whose_event_expired_meanwhile() {
+        // Refused on its return: a gap from the saved id holds the second event.
+        killed_subscriber_then_an_undecodable_event(Some(Duration::from_millis(300)), 1).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn settling_should_wait_for_a_killed_subscriber_to_dead_letter_what_it_missed() {
+        // Still retained on its return: replayed and dead-lettered.
+        killed_subscriber_then_an_undecodable_event(None, 2).await;
+    }
 }

@@ -66,6 +66,11 @@ impl EventLog {
         events.sort_by_key(|e| e.replay_id);
         events
     }
+
+    /// The position of the newest event published, if any.
+    pub fn latest(&self) -> Option<u64> {
+        self.bus.latest_replay_id().map(u64::from_be_bytes)
+    }
 }
 
 /// Event ids the provisioning queue or the dead-letter destination accepted.
@@ -130,6 +135,8 @@ pub struct AuditedReplayStore {
     gaps: Mutex<Vec<Gap>>,
     skipped: Mutex<Vec<SkippedEvent>>,
     saves: Mutex<u64>,
+    /// The position last saved.
+    saved: Mutex<Option<u64>>,
     /// Events retention had dropped when the first position was saved.
     before_first: Mutex<HashSet<[u8; 8]>>,
 }
@@ -148,6 +155,7 @@ impl AuditedReplayStore {
             gaps: Mutex::new(Vec::new()),
             skipped: Mutex::new(Vec::new()),
             saves: Mutex::new(0),
+            saved: Mutex::new(None),
             before_first: Mutex::new(HashSet::new()),
         }
     }
@@ -160,6 +168,25 @@ impl AuditedReplayStore {
     /// Positions saved so far.
     pub fn saves(&self) -> u64 {
         *lock(&self.saves)
+    }
+
+    /// The position last saved, if any.
+    pub fn saved_position(&self) -> Option<u64> {
+        *lock(&self.saved)
+    }
+
+    /// Whether the subscriber has caught up with the org: its saved position
+    /// is at or past the newest event published (or nothing was published).
+    /// Every event up to a saved position was queued, dead-lettered or lost
+    /// inside a recorded gap (each save is audited for that); events after
+    /// it are still owed — by a subscriber that is down, waiting for its
+    /// lease, or not through its batch yet. A running subscriber always gets
+    /// there: each batch saves its last event, and a quiet topic's position
+    /// moves to the keepalives' latest replay id (after a gap too).
+    pub fn caught_up(&self) -> bool {
+        self.log
+            .latest()
+            .is_none_or(|latest| self.saved_position() >= Some(latest))
     }
 
     /// Whether retention had dropped the event at `replay_id` when the first
@@ -223,7 +250,9 @@ impl ReplayStore for AuditedReplayStore {
             .collect();
         lock(&self.skipped).extend(missing);
         *lock(&self.saves) += 1;
-        self.inner.save(topic, replay_id).await
+        self.inner.save(topic, replay_id).await?;
+        *lock(&self.saved) = Some(saved);
+        Ok(())
     }
 
     async fn record_gap(&self, topic: &str, gap: &Gap) -> Result<(), StoreError> {
