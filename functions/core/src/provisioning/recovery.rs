@@ -151,6 +151,10 @@ where
             }
             let approved_again = bundle.activation_status.as_deref()
                 == Some(ActivationStatus::Activating.as_salesforce());
+            tracing::info!(
+                approved_again,
+                "Salesforce shows the result an earlier delivery wrote; the record is completed"
+            );
             if approved_again
                 && let Err(reason) = self.rewrite_provisioned(order_id, order, bundle).await
             {
