@@ -99,9 +99,17 @@ impl OrderBundle {
 
     /// Whether Salesforce already shows the Order provisioned with `whmcs_order_id`.
     pub fn is_provisioned_as(&self, whmcs_order_id: u64) -> bool {
-        self.status == OrderStatus::Activated.as_salesforce()
+        self.was_provisioned_as(whmcs_order_id)
             && self.activation_status.as_deref()
                 == Some(ActivationStatus::Provisioned.as_salesforce())
+    }
+
+    /// Whether the result of provisioning with `whmcs_order_id` was written
+    /// to Salesforce (`Activated` with that WHMCS order), whatever
+    /// `Activation_Status__c` shows now: staff may have set `Activating`
+    /// again since.
+    pub fn was_provisioned_as(&self, whmcs_order_id: u64) -> bool {
+        self.status == OrderStatus::Activated.as_salesforce()
             && self.whmcs_order_id == Some(whmcs_order_id)
     }
 }

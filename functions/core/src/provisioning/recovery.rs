@@ -5,7 +5,7 @@
 //! `confirm_provisioned` tells Salesforce again about an Order approved again
 //! after it was provisioned; `reopen_if_retried` reopens a failed Order staff
 //! approved again; `not_awaiting` completes a record Salesforce already shows
-//! provisioned.
+//! provisioned (and tells it again when staff approved the Order again since).
 
 use super::flow::{Provisioner, Stop, record_stop};
 use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
@@ -49,11 +49,25 @@ where
         {
             return ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned);
         }
+        match self.rewrite_provisioned(order_id, order, &bundle).await {
+            Ok(()) => ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned),
+            Err(reason) => ProvisioningOutcome::Retry(reason),
+        }
+    }
+
+    /// Writes the known result of an Order provisioned before to Salesforce
+    /// again (staff set `Activating` again): nothing reaches WHMCS.
+    async fn rewrite_provisioned(
+        &self,
+        order_id: &OrderId,
+        order: &WhmcsOrder,
+        bundle: &OrderBundle,
+    ) -> Result<(), RetryReason> {
         let provisioned = ProvisionedOrder {
             order_id: order_id.clone(),
             whmcs_order_id: order.order_id,
             opportunity_id: bundle.opportunity_id.clone(),
-            whmcs_service_id: ProvisioningPlan::from_bundle(&bundle)
+            whmcs_service_id: ProvisioningPlan::from_bundle(bundle)
                 .ok()
                 .and_then(|plan| plan.service_id(&order.service_ids)),
             link_account: None,
@@ -61,14 +75,14 @@ where
         match self.ledger.record_provisioned(&provisioned).await {
             Ok(()) => {
                 tracing::info!("the provisioned Order was approved again; Salesforce told again");
-                ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+                Ok(())
             }
             Err(error) => {
                 tracing::warn!(
                     error = &error as &dyn std::error::Error,
                     "writing the known result to Salesforce failed"
                 );
-                ProvisioningOutcome::Retry(RetryReason::Salesforce)
+                Err(RetryReason::Salesforce)
             }
         }
     }
@@ -119,19 +133,40 @@ where
         bundle: &OrderBundle,
         known: Option<&WhmcsOrder>,
     ) -> Stop {
+        // Salesforce shows the result written (`Activated` with this WHMCS
+        // order): an earlier delivery's write committed though its answer was
+        // lost, so the record is completed. When staff have approved the
+        // Order again since (`Activating`), it is told again, as for a
+        // COMPLETED record — skipping it would leave it `Activating` for good,
+        // and every re-enqueue of the reconciler would skip it the same way.
         if let Some(order) = known
-            && bundle.is_provisioned_as(order.order_id)
+            && bundle.was_provisioned_as(order.order_id)
         {
-            return match self
+            if let Err(e) = self
                 .records
                 .complete(order_id, owner, order, self.clock.now())
                 .await
             {
-                Ok(()) => Stop::Skip {
-                    reason: SkipReason::AlreadyProvisioned,
+                return record_stop(&e);
+            }
+            let approved_again = bundle.activation_status.as_deref()
+                == Some(ActivationStatus::Activating.as_salesforce());
+            tracing::info!(
+                approved_again,
+                "Salesforce shows the result an earlier delivery wrote; the record is completed"
+            );
+            if approved_again
+                && let Err(reason) = self.rewrite_provisioned(order_id, order, bundle).await
+            {
+                // The record is COMPLETED: the redelivery tells Salesforce.
+                return Stop::Retry {
+                    reason,
                     release: false,
-                },
-                Err(e) => record_stop(&e),
+                };
+            }
+            return Stop::Skip {
+                reason: SkipReason::AlreadyProvisioned,
+                release: false,
             };
         }
         if known.is_some() {

@@ -72,6 +72,8 @@ struct FakeLedger {
     failing_writes: Mutex<u32>,
     /// Never answer `record_provisioned` (an invocation killed at its deadline).
     hang_on_write: Mutex<bool>,
+    /// `record_provisioned` commits, then answers as if it timed out.
+    lost_answers: Mutex<u32>,
 }
 
 impl FakeLedger {
@@ -113,6 +115,11 @@ impl OrderLedger for FakeLedger {
             b.whmcs_order_id = Some(order.whmcs_order_id);
         }
         self.provisioned.lock().expect("lock").push(order.clone());
+        let mut lost = self.lost_answers.lock().expect("lock");
+        if *lost > 0 {
+            *lost -= 1;
+            return Err(LedgerError::Unavailable("request timed out".into()));
+        }
         Ok(())
     }
 
@@ -535,4 +542,48 @@ async fn when_a_provisioned_order_is_approved_again_should_rewrite_the_result_wi
     assert_eq!(written[1].whmcs_service_id, Some(order.service_ids[1]));
     assert_eq!(written[1].link_account, None);
     assert_eq!(p.billing().orders_created(), 1);
+}
+
+/// Seeds 464, 610, 729 and 872 of the fault campaign: the write of the
+/// result commits but its answer is lost (the record stays ORDERED), and
+/// before the redelivery staff approve the provisioned Order again
+/// (`Activated`/`Activating`). The redelivery must not take it for an Order
+/// that no longer awaits provisioning and skip it: that left the record
+/// ORDERED and the Order `Activating` for good, every re-enqueue of the
+/// reconciler skipped the same way until its attempts were used up.
+#[tokio::test]
+async fn when_the_written_result_was_lost_and_staff_approve_again_should_complete_and_rewrite_it() {
+    let (p, clock) = world(bundle());
+    *p.ledger().lost_answers.lock().expect("lock") = 1;
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::Salesforce)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Ordered));
+    let written = p.ledger().provisioned.lock().expect("lock").clone();
+    assert_eq!(written.len(), 1, "the write committed");
+    let whmcs_order_id = written[0].whmcs_order_id;
+
+    // Staff approve the Order Salesforce shows provisioned again.
+    if let Some(b) = p.ledger().bundle.lock().expect("lock").as_mut() {
+        b.activation_status = Some("Activating".to_owned());
+    }
+    assert_eq!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Skipped(SkipReason::AlreadyProvisioned)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+    let written = p.ledger().provisioned.lock().expect("lock").clone();
+    assert_eq!(written.len(), 2, "the known result is written again");
+    assert_eq!(written[1].whmcs_order_id, whmcs_order_id);
+    assert_eq!(written[1].link_account, None);
+    let shown = p
+        .ledger()
+        .bundle
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("the Order");
+    assert_eq!(shown.activation_status.as_deref(), Some("Provisioned"));
+    assert_eq!(p.billing().orders_created(), 1, "nothing ordered again");
 }
