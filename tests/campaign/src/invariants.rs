@@ -407,9 +407,24 @@ fn dead_letters(
     undecodable: &[String],
     found: &mut Vec<Violation>,
 ) {
+    // A dead-lettered message is accounted for when its Order reached an end
+    // production promises: `Provisioned`, or `Failed` and left to staff (an
+    // `IncompleteOrder`: the design hands the Order to staff, as
+    // provisioned-exactly-once allows). Such an Order's record stays ORDERED
+    // and released (it may never become FAILED: WHMCS has the order), so the
+    // reconciler lists it as unsettled and re-enqueues it with backoff until
+    // its attempts are used up; every such message is skipped (the Order no
+    // longer awaits provisioning) and nothing is lost if one is dead-lettered
+    // instead — the Order's fate is in Salesforce for staff either way. Seed
+    // 670: visibility-expiry faults made one of those re-enqueued messages
+    // visible again five times while a worker held its Order (Busy, retried
+    // each time) and it reached maxReceiveCount.
     let provisioned: BTreeSet<String> = orders
         .iter()
-        .filter(|o| text(o, order::ACTIVATION_STATUS) == "Provisioned")
+        .filter(|o| {
+            let activation = text(o, order::ACTIVATION_STATUS);
+            activation == "Provisioned" || (activation == "Failed" && left_to_staff(o))
+        })
         .map(|o| id15(&text(o, "Id")).to_owned())
         .collect();
     let mut violation = |detail: String| {
@@ -422,7 +437,7 @@ fn dead_letters(
         match ProvisioningMessage::from_json(&body) {
             Ok(message) if provisioned.contains(id15(message.order_id.as_str())) => {}
             Ok(message) => violation(format!(
-                "a dead-lettered message of Order {} that was never provisioned",
+                "a dead-lettered message of Order {} that was never provisioned (nor left to staff)",
                 message.order_id
             )),
             Err(_) => violation("a dead-lettered body that is no provisioning message".to_owned()),

@@ -577,6 +577,77 @@ mod tests {
         assert_eq!(world.stores.dead_letters.inner.letters().len(), lettered);
     }
 
+    /// Seed 670's finding, without its schedule: an Order failed for staff
+    /// after an `IncompleteOrder` (its record stays ORDERED and released, so
+    /// the reconciler keeps re-enqueueing it), and one of those messages was
+    /// dead-lettered. The Order's end is the one the design promises (Failed
+    /// for staff, in Salesforce); the dead letter hides nothing, so it is
+    /// accounted for. A dead letter of an Order that is neither provisioned
+    /// nor left to staff still is not.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_letter_of_an_order_left_to_staff_should_be_accounted_for() {
+        let mut world = World::start(670, Timings::compressed(), None)
+            .await
+            .expect("the world starts");
+        world.stop().await;
+        // Approved (the Order Approval Flow makes it Activating), then failed.
+        let order = |error: &str| {
+            let object = portal_core::schema::order::OBJECT;
+            let id = world
+                .org
+                .insert_unchecked(
+                    object,
+                    json!({"Status": "Approved", "EffectiveDate": "2026-01-01"}),
+                )
+                .expect("the Order is stored");
+            world
+                .org
+                .update(
+                    object,
+                    &id,
+                    json!({"Activation_Status__c": "Failed", "Activation_Error__c": error}),
+                )
+                .expect("the Order fails");
+            id
+        };
+        let left = order(
+            "WHMCS created order 5001 with 0 of its 1 lines; complete WHMCS order 5001 by hand, then approve again",
+        );
+        let failed = order("the product has no WHMCS Product Id");
+        let queue = world.stores.queue.inner();
+        let dead_letter = |id: &str| {
+            let body = format!(
+                r#"{{"schemaVersion":1,"orderId":"{id}","idempotencyKey":"reconcile-{id}-1","correlationId":"c","requestedBy":"reconciler","source":"reconciler"}}"#
+            );
+            queue.send_body(id, &format!("d-{id}"), &body);
+            while !queue.dead_letters().contains(&body) {
+                for delivery in queue.receive(10) {
+                    queue.nack(&delivery.receipt).expect("in flight");
+                }
+            }
+        };
+
+        dead_letter(&left);
+        let violations = invariants::check(&world, &[], &[], &BTreeSet::new());
+        assert!(
+            !violations
+                .iter()
+                .any(|v| v.invariant == invariants::Invariant::DeadLetters),
+            "{violations:?}"
+        );
+
+        dead_letter(&failed);
+        let violations = invariants::check(&world, &[], &[], &BTreeSet::new());
+        assert_eq!(
+            violations
+                .iter()
+                .filter(|v| v.invariant == invariants::Invariant::DeadLetters)
+                .count(),
+            1,
+            "{violations:?}"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn settling_should_wait_for_a_killed_subscriber_whose_event_expired_meanwhile() {
         // Refused on its return: a gap from the saved id holds the second event.

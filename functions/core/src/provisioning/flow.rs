@@ -16,6 +16,9 @@
 //!    its outcome (`ORDERED`, or `UNKNOWN` when WHMCS may have acted) before
 //!    anything else happens. An `UNKNOWN` or `IN_PROGRESS` record that cannot
 //!    be settled is never failed (its Order is, in Salesforce).
+//!    A known order with fewer services than the Order has lines (WHMCS's
+//!    `IncompleteOrder`) is never provisioned as it is: unless WHMCS now shows
+//!    every line (staff completed it by hand), the Order fails again for staff.
 //! 5. AcceptOrder. 6. One Salesforce write. 7. Complete the record.
 //!
 //! Permanent failures write `Failed` + a readable error to Salesforce, fail
@@ -81,7 +84,7 @@ impl Stop {
         }
     }
 
-    fn fail(error: impl fmt::Display, ordered: bool) -> Self {
+    pub(super) fn fail(error: impl fmt::Display, ordered: bool) -> Self {
         Self::Fail {
             error: ActivationError::new(error.to_string()),
             ordered,
@@ -317,6 +320,12 @@ where
             .then(|| (bundle.account.id.clone(), client_id));
 
         let order = match known.order {
+            // WHMCS made it without every line (an `IncompleteOrder`, or an
+            // order found by settling): never provisioned as it is.
+            Some(order) if order.service_ids.len() < plan.lines.len() => {
+                self.ensure_every_line(order_id, owner, client_id, order, plan.lines.len())
+                    .await?
+            }
             Some(order) => order,
             None => {
                 self.order(order_id, owner, lease_until, client_id, &plan)

@@ -5,7 +5,8 @@
 //! `confirm_provisioned` tells Salesforce again about an Order approved again
 //! after it was provisioned; `reopen_if_retried` reopens a failed Order staff
 //! approved again; `not_awaiting` completes a record Salesforce already shows
-//! provisioned (and tells it again when staff approved the Order again since).
+//! provisioned (and tells it again when staff approved the Order again since);
+//! `ensure_every_line` never lets an incomplete WHMCS order through.
 
 use super::flow::{Provisioner, Stop, record_stop};
 use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
@@ -182,6 +183,78 @@ where
             },
             release: true,
         }
+    }
+
+    /// A recorded WHMCS order with fewer services than the Order has lines
+    /// (AddOrder answered `IncompleteOrder`, or settling found such an order):
+    /// the customer's service may not exist, so it is never written back as
+    /// `Provisioned` as it is. The first delivery records it `ORDERED` and
+    /// then fails the Order for staff; but when that failure could not be
+    /// written to Salesforce (or a later delivery, the queue's retry or the
+    /// reconciler's re-enqueue, comes while the Order is still `Activating`),
+    /// the record alone cannot tell that retry from staff approving again
+    /// after completing the order by hand. So WHMCS is asked: the services
+    /// carrying the Order Id are looked up again, and only when every line
+    /// is there (staff completed it) does the delivery go on with them;
+    /// otherwise the Order fails again for staff (the record keeps the order).
+    pub(super) async fn ensure_every_line(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        client_id: u64,
+        order: WhmcsOrder,
+        lines: usize,
+    ) -> Result<WhmcsOrder, Stop> {
+        let services = self
+            .billing
+            .find_by_salesforce_order(client_id, order_id)
+            .await
+            .map_err(|e| {
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "looking up the services of an incomplete WHMCS order failed"
+                );
+                Stop::retry(RetryReason::Whmcs)
+            })?;
+        let mut service_ids: Vec<u64> = services.iter().map(|s| s.service_id).collect();
+        service_ids.sort_unstable();
+        service_ids.dedup();
+        if service_ids.len() < lines {
+            tracing::warn!(
+                whmcs_order_id = order.order_id,
+                services = service_ids.len(),
+                lines,
+                "the WHMCS order still lacks lines; the Order is left to staff"
+            );
+            return Err(Stop::fail(
+                format!(
+                    "WHMCS order {} has {} of its {lines} lines; complete WHMCS order {} by hand (each service with the Salesforce Order Id), then approve again",
+                    order.order_id,
+                    service_ids.len(),
+                    order.order_id
+                ),
+                true,
+            ));
+        }
+        tracing::info!(
+            whmcs_order_id = order.order_id,
+            "the incomplete WHMCS order was completed by hand"
+        );
+        let completed = WhmcsOrder {
+            order_id: order.order_id,
+            service_ids,
+        };
+        self.records
+            .record_ordered(
+                order_id,
+                owner,
+                Some(client_id),
+                &completed,
+                self.clock.now(),
+            )
+            .await
+            .map_err(|e| record_stop(&e))?;
+        Ok(completed)
     }
 
     /// Looks for a WHMCS order an earlier delivery may have made; records it when found.

@@ -377,7 +377,11 @@ async fn an_incomplete_whmcs_order_is_recorded_and_never_placed_again() {
         "the record keeps the order WHMCS made"
     );
 
-    // Staff complete the order in WHMCS by hand and approve again.
+    // Staff approve again without completing the order in WHMCS: WHMCS
+    // still lacks the line, so the Order is never written back Provisioned
+    // (seed 552); it fails again for staff, and nothing is ordered twice.
+    // (Staff completing it by hand, then approving, is provisioned: the
+    // use case's unit test `when_an_incomplete_order_could_not_be_failed_...`.)
     w.sf.update(
         "Order",
         &order.order_id,
@@ -389,10 +393,15 @@ async fn an_incomplete_whmcs_order_is_recorded_and_never_placed_again() {
     assert_eq!(w.whmcs.orders_created(), 1, "no second WHMCS order");
     assert_eq!(w.whmcs.calls("AddOrder"), 1);
     let sf_order = w.record(&order.order_id);
-    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
+    let error = sf_order["Activation_Error__c"]
+        .as_str()
+        .expect("an error text");
+    assert!(error.contains("by hand"), "{error}");
     assert_eq!(
-        sf_order["WHMCS_Order_Id__c"].as_f64(),
-        Some(whmcs_order.id as f64)
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Ordered),
+        "the record still keeps the order WHMCS made"
     );
 }
 

@@ -74,6 +74,8 @@ struct FakeLedger {
     hang_on_write: Mutex<bool>,
     /// `record_provisioned` commits, then answers as if it timed out.
     lost_answers: Mutex<u32>,
+    /// The next `record_failed` calls fail transiently, writing nothing.
+    failing_failure_writes: Mutex<u32>,
 }
 
 impl FakeLedger {
@@ -124,6 +126,13 @@ impl OrderLedger for FakeLedger {
     }
 
     async fn record_failed(&self, failure: &FailedOrder) -> Result<(), LedgerError> {
+        {
+            let mut failing = self.failing_failure_writes.lock().expect("lock");
+            if *failing > 0 {
+                *failing -= 1;
+                return Err(unavailable());
+            }
+        }
         if let Some(b) = self.bundle.lock().expect("lock").as_mut() {
             b.activation_status = Some("Failed".to_owned());
         }
@@ -138,6 +147,8 @@ enum BillingFault {
     UnknownAfterCommit,
     /// The next AddOrder is refused.
     Refuse,
+    /// The next AddOrder makes the order without its last line (`IncompleteOrder`).
+    Incomplete,
 }
 
 #[derive(Default)]
@@ -189,11 +200,26 @@ impl BillingGateway for FakeBilling {
         }
         let mut orders = self.orders.lock().expect("lock");
         let n = u64::try_from(orders.len()).expect("few orders") + 1;
+        let made = if fault == Some(BillingFault::Incomplete) {
+            lines.len() - 1
+        } else {
+            lines.len()
+        };
         let order = WhmcsOrder {
             order_id: n * 10,
-            service_ids: (0..lines.len() as u64).map(|i| n * 100 + i).collect(),
+            service_ids: (0..made as u64).map(|i| n * 100 + i).collect(),
         };
         orders.push((client_id, order_id.to_string(), order.clone()));
+        if fault == Some(BillingFault::Incomplete) {
+            return Err(BillingError::Incomplete {
+                reason: format!(
+                    "WHMCS created order {} with {made} of its {} lines",
+                    order.order_id,
+                    lines.len()
+                ),
+                order,
+            });
+        }
         if fault == Some(BillingFault::UnknownAfterCommit) {
             return Err(BillingError::OutcomeUnknown("timed out".into()));
         }
@@ -586,4 +612,87 @@ async fn when_the_written_result_was_lost_and_staff_approve_again_should_complet
         .expect("the Order");
     assert_eq!(shown.activation_status.as_deref(), Some("Provisioned"));
     assert_eq!(p.billing().orders_created(), 1, "nothing ordered again");
+}
+
+/// Seed 552: AddOrder made the order without its line (`IncompleteOrder`), the
+/// failure for staff could not be written to Salesforce, so the Order stayed
+/// `Activating` and the message came again. That delivery found the record
+/// ORDERED and wrote the Order back `Provisioned` with an order that has no
+/// service: the customer's service was never created. It must fail the Order
+/// for staff again instead; only once WHMCS shows every line (staff completed
+/// it by hand) does a new approval provision it, and nothing orders twice.
+#[tokio::test]
+async fn when_an_incomplete_order_could_not_be_failed_in_salesforce_should_never_provision_it() {
+    let (p, clock) = world(bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::Incomplete);
+    *p.ledger().failing_failure_writes.lock().expect("lock") = 1;
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::Salesforce)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Ordered));
+    assert_eq!(
+        p.ledger()
+            .bundle
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .and_then(|b| b.activation_status.clone()),
+        Some("Activating".to_owned()),
+        "Salesforce was not told"
+    );
+
+    // The queue's retry (or the reconciler's re-enqueue) of the same approval.
+    let outcome = deliver(&p, &clock, "b").await;
+    let ProvisioningOutcome::Failed(error) = outcome else {
+        panic!("expected the Order failed for staff, got {outcome:?}");
+    };
+    assert!(error.as_str().contains("by hand"), "{error}");
+    assert!(
+        p.ledger().provisioned.lock().expect("lock").is_empty(),
+        "never Provisioned"
+    );
+    assert_eq!(
+        status(&p).await,
+        Some(ProvisioningStatus::Ordered),
+        "the record keeps the order"
+    );
+
+    // Staff approve again without completing the order: failed again.
+    p.ledger()
+        .bundle
+        .lock()
+        .expect("lock")
+        .as_mut()
+        .expect("bundle")
+        .activation_status = Some("Activating".to_owned());
+    let outcome = deliver(&p, &clock, "c").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Failed(_)),
+        "{outcome:?}"
+    );
+    assert!(p.ledger().provisioned.lock().expect("lock").is_empty());
+
+    // Staff complete it by hand (the missing service, with the Order Id), then approve again.
+    let whmcs_order = {
+        let mut orders = p.billing().orders.lock().expect("lock");
+        let (_, _, order) = orders.first_mut().expect("the incomplete order");
+        order.service_ids.push(999);
+        order.order_id
+    };
+    p.ledger()
+        .bundle
+        .lock()
+        .expect("lock")
+        .as_mut()
+        .expect("bundle")
+        .activation_status = Some("Activating".to_owned());
+    let outcome = deliver(&p, &clock, "d").await;
+    let ProvisioningOutcome::Provisioned(order) = outcome else {
+        panic!("expected Provisioned, got {outcome:?}");
+    };
+    assert_eq!(order.order_id, whmcs_order);
+    assert_eq!(order.service_ids.len(), 2);
+    assert_eq!(p.billing().orders_created(), 1, "never ordered twice");
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
 }
