@@ -12,9 +12,11 @@
 //! deleted: it becomes `UNKNOWN` (see `portal_core::ports::IdempotencyStore`).
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use portal_core::ports::{
@@ -43,6 +45,45 @@ impl DynamoIdempotencyStore {
             client,
             table: table.into(),
         }
+    }
+}
+
+impl DynamoIdempotencyStore {
+    /// An `UpdateItem` of `id`'s record that holds only while `owner` holds
+    /// it `IN_PROGRESS`, with `:ttl` = `expires_at` (the caller adds its
+    /// update expression and values).
+    fn update_held(
+        &self,
+        id: &IdempotencyId,
+        owner: &LeaseOwner,
+        expires_at: DateTime<Utc>,
+    ) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(id)))
+            .key("sk", s(sk(id)))
+            .condition_expression("#status = :in_progress AND #owner = :me")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":me", s(owner.as_str()))
+            .expression_attribute_values(":ttl", n(epoch_seconds(expires_at)))
+    }
+}
+
+/// What a [`DynamoIdempotencyStore::update_held`] answered: a failed
+/// condition means the caller no longer holds the record.
+fn held_result<R: std::fmt::Debug + Send + Sync + 'static>(
+    result: Result<UpdateItemOutput, SdkError<UpdateItemError, R>>,
+) -> Result<(), LeaseError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => match err.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(_)) => Err(LeaseError::LeaseLost),
+            _ => Err(store_error(err).into()),
+        },
     }
 }
 
@@ -136,39 +177,18 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         response: &StoredResponse,
         expires_at: DateTime<Utc>,
     ) -> Result<(), LeaseError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(id)))
-            .key("sk", s(sk(id)))
+        let update = self
+            .update_held(id, owner, expires_at)
             .update_expression(
                 "SET #status = :completed, response_status = :rs, \
                  response_content_type = :rct, response_body = :rb, #ttl = :ttl \
                  REMOVE in_flight_until",
             )
-            .condition_expression("#status = :in_progress AND #owner = :me")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":completed", s(COMPLETED))
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .expression_attribute_values(":me", s(owner.as_str()))
             .expression_attribute_values(":rs", n(response.status))
             .expression_attribute_values(":rct", s(response.content_type.as_str()))
-            .expression_attribute_values(":rb", b(&response.body))
-            .expression_attribute_values(":ttl", n(epoch_seconds(expires_at)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
-                    Err(LeaseError::LeaseLost)
-                }
-                _ => Err(store_error(err).into()),
-            },
-        }
+            .expression_attribute_values(":rb", b(&response.body));
+        held_result(update.send().await)
     }
 
     #[tracing::instrument(skip_all, fields(table = %self.table))]
@@ -178,32 +198,11 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         owner: &LeaseOwner,
         expires_at: DateTime<Utc>,
     ) -> Result<(), LeaseError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(id)))
-            .key("sk", s(sk(id)))
+        let update = self
+            .update_held(id, owner, expires_at)
             .update_expression("SET #status = :unknown, #ttl = :ttl REMOVE in_flight_until")
-            .condition_expression("#status = :in_progress AND #owner = :me")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":unknown", s(UNKNOWN))
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .expression_attribute_values(":me", s(owner.as_str()))
-            .expression_attribute_values(":ttl", n(epoch_seconds(expires_at)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
-                    Err(LeaseError::LeaseLost)
-                }
-                _ => Err(store_error(err).into()),
-            },
-        }
+            .expression_attribute_values(":unknown", s(UNKNOWN));
+        held_result(update.send().await)
     }
 
     #[tracing::instrument(skip_all, fields(table = %self.table))]
