@@ -10,12 +10,11 @@ mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::common::{Customer, send};
+use crate::common::{Customer, approve_and_await_provisioning, local_token, send};
 
 /// Stops the runner when the test ends, whatever happens.
 struct Running(Child);
@@ -75,15 +74,6 @@ fn start(table: &str) -> (Running, String, String, String) {
     )
 }
 
-async fn local_token(http: &reqwest::Client, api: &str, customer: &Customer<'_>) -> String {
-    let (_, body) = send(
-        http.post(format!("{api}/_local/token"))
-            .json(&json!({"sub": customer.sub, "email": customer.email})),
-    )
-    .await;
-    body["token"].as_str().expect("a token").to_owned()
-}
-
 #[tokio::test]
 async fn the_state_lives_in_dynamodb_and_sqs_and_survives_a_restart() {
     let table = test_support::aws::unique_name("local");
@@ -124,30 +114,7 @@ async fn the_state_lives_in_dynamodb_and_sqs_and_survives_a_restart() {
     let (status, placed) = send(post_order(&api, &token)).await;
     assert_eq!(status, 201, "{placed}");
     let order_id = placed["orderId"].as_str().expect("an order id").to_owned();
-    let (status, body) = send(
-        http.patch(format!(
-            "{org}/services/data/v62.0/sobjects/Order/{order_id}"
-        ))
-        .bearer_auth("local-admin")
-        .json(&json!({"Status": "Approved"})),
-    )
-    .await;
-    assert_eq!(status, 204, "{body}");
-    let mut seen = Value::Null;
-    for _ in 0..150 {
-        let (status, body) = send(
-            http.get(format!("{api}/orders/{order_id}"))
-                .bearer_auth(&token),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        seen = body;
-        if seen["activationStatus"] == "Provisioned" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert_eq!(seen["activationStatus"], "Provisioned", "{seen}");
+    approve_and_await_provisioning(&http, &api, &org, &token, &order_id).await;
 
     // The provisioning record is in the table, not in the process.
     let dynamo = test_support::aws::dynamo_client().await;

@@ -7,11 +7,8 @@ mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use serde_json::{Value, json};
-
-use crate::common::{Customer, place_order, send};
+use crate::common::{Customer, approve_and_await_provisioning, place_order, send};
 
 /// Kills the runner when the test ends, whatever happens.
 struct Running(Child);
@@ -89,33 +86,7 @@ async fn a_staff_approval_ends_as_a_provisioned_service_in_whmcs_and_salesforce(
     };
     let (token, order_id) = place_order(&http, api, customer).await;
 
-    let (status, body) = send(
-        http.patch(format!(
-            "{}/services/data/v62.0/sobjects/Order/{order_id}",
-            urls.org
-        ))
-        .bearer_auth("local-admin")
-        .json(&json!({"Status": "Approved"})),
-    )
-    .await;
-    assert_eq!(status, 204, "{body}");
-
-    // An outcome poll: up to 30 s, every 200 ms.
-    let mut order = Value::Null;
-    for _ in 0..150 {
-        let (status, body) = send(
-            http.get(format!("{api}/orders/{order_id}"))
-                .bearer_auth(&token),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        order = body;
-        if order["activationStatus"] == "Provisioned" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert_eq!(order["activationStatus"], "Provisioned", "{order}");
+    let order = approve_and_await_provisioning(&http, api, &urls.org, &token, &order_id).await;
     let whmcs_order_id = order["whmcsOrderId"].as_u64().expect("a WHMCS order id");
     assert!(order["serviceId"].as_u64().is_some(), "{order}");
 

@@ -1,5 +1,7 @@
-//! What the local runner's tests share: one HTTP call, and a customer
-//! registered with a SIM order placed.
+//! What the local runner's tests share: one HTTP call, a login, a customer
+//! registered with a SIM order placed, and that Order approved and awaited.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -20,6 +22,16 @@ pub struct Customer<'a> {
     pub last_name: &'a str,
 }
 
+/// A token for `customer`'s login from portal-local's stand-in identity provider.
+pub async fn local_token(http: &reqwest::Client, api: &str, customer: &Customer<'_>) -> String {
+    let (_, body) = send(
+        http.post(format!("{api}/_local/token"))
+            .json(&json!({"sub": customer.sub, "email": customer.email})),
+    )
+    .await;
+    body["token"].as_str().expect("a token").to_owned()
+}
+
 /// Registers `customer` through the API (which links their login), places a
 /// SIM order with the same token, and returns that token and the Order's id.
 pub async fn place_order(
@@ -27,12 +39,7 @@ pub async fn place_order(
     api: &str,
     customer: Customer<'_>,
 ) -> (String, String) {
-    let (_, body) = send(
-        http.post(format!("{api}/_local/token"))
-            .json(&json!({"sub": customer.sub, "email": customer.email})),
-    )
-    .await;
-    let token = body["token"].as_str().expect("a token").to_owned();
+    let token = local_token(http, api, &customer).await;
     let (status, registered) = send(
         http.post(format!("{api}/registrations"))
             .bearer_auth(&token)
@@ -59,4 +66,45 @@ pub async fn place_order(
     assert_eq!(status, 201, "{placed}");
     let order_id = placed["orderId"].as_str().expect("an order id").to_owned();
     (token, order_id)
+}
+
+/// Staff approve `order_id` in the org at `org` (204), then the Order is
+/// polled through the API every 200 ms for up to 30 s until it is
+/// `Provisioned`; its last answer is returned (asserted `Provisioned`).
+#[allow(
+    dead_code,
+    reason = "approve_twice.rs approves on its own terms (twice, watching WHMCS)"
+)]
+pub async fn approve_and_await_provisioning(
+    http: &reqwest::Client,
+    api: &str,
+    org: &str,
+    token: &str,
+    order_id: &str,
+) -> Value {
+    let (status, body) = send(
+        http.patch(format!(
+            "{org}/services/data/v62.0/sobjects/Order/{order_id}"
+        ))
+        .bearer_auth("local-admin")
+        .json(&json!({"Status": "Approved"})),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    let mut order = Value::Null;
+    for _ in 0..150 {
+        let (status, body) = send(
+            http.get(format!("{api}/orders/{order_id}"))
+                .bearer_auth(token),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        order = body;
+        if order["activationStatus"] == "Provisioned" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(order["activationStatus"], "Provisioned", "{order}");
+    order
 }
