@@ -343,6 +343,116 @@ async fn lists_unknown_released_and_stale_records(records: impl ProvisioningReco
     );
 }
 
+async fn left_to_staff_leaves_the_view_until_reopened_and_keeps_the_state(
+    records: impl ProvisioningRecords,
+) {
+    let clock = clock();
+    let a = owner("lambda-a");
+    let (ordered, unknown) = (order(1), order(2));
+    let started = clock.now();
+    for id in [&ordered, &unknown] {
+        records
+            .claim(id, &a, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap();
+    }
+    records
+        .record_ordered(&ordered, &a, Some(7), &whmcs(), clock.now())
+        .await
+        .unwrap();
+    records
+        .leave_to_staff(&ordered, &a, "complete WHMCS order 42 by hand", clock.now())
+        .await
+        .unwrap();
+    // An UNKNOWN record whose order could not be attributed: claimed again, left to staff.
+    records
+        .record_unknown(&unknown, &a, Some(7), "AddOrder timed out", clock.now())
+        .await
+        .unwrap();
+    clock.advance(TimeDelta::minutes(5));
+    let b = owner("lambda-b");
+    records
+        .claim(&unknown, &b, clock.now() + LEASE, clock.now())
+        .await
+        .unwrap();
+    records
+        .leave_to_staff(&unknown, &b, "check WHMCS order 43", clock.now())
+        .await
+        .unwrap();
+
+    let kept = records.get(&ordered).await.unwrap().unwrap();
+    assert_eq!(
+        kept.state,
+        ProvisioningState::Ordered {
+            whmcs_client_id: Some(7),
+            order: whmcs(),
+        },
+        "what is known stays"
+    );
+    assert_eq!(
+        kept.left_to_staff.as_deref(),
+        Some("complete WHMCS order 42 by hand")
+    );
+    assert_eq!(kept.holder, None);
+    assert_eq!(kept.started_at, Some(started));
+    let unknown_kept = records.get(&unknown).await.unwrap().unwrap();
+    assert!(matches!(
+        unknown_kept.state,
+        ProvisioningState::Unknown { .. }
+    ));
+    assert_eq!(unknown_kept.started_at, Some(started), "the first claim's");
+
+    clock.advance(TimeDelta::hours(2));
+    assert!(
+        records
+            .list_unsettled(clock.now(), 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the reconciler no longer sees them"
+    );
+    assert_eq!(
+        records
+            .claim(&ordered, &b, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap(),
+        ProvisioningClaim::Failed {
+            error: "complete WHMCS order 42 by hand".into()
+        },
+        "a claim answers it like a failed record"
+    );
+    assert_eq!(records.get(&ordered).await.unwrap().unwrap(), kept);
+
+    // Staff approve again: the mark goes, the state stays, the next claim takes it.
+    assert!(records.reopen_failed(&ordered).await.unwrap());
+    assert!(!records.reopen_failed(&ordered).await.unwrap());
+    assert_eq!(
+        records
+            .claim(&ordered, &b, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap(),
+        ProvisioningClaim::Acquired {
+            previous: Some(ProvisioningState::Ordered {
+                whmcs_client_id: Some(7),
+                order: whmcs(),
+            })
+        }
+    );
+    let reopened = records.get(&ordered).await.unwrap().unwrap();
+    assert_eq!(reopened.left_to_staff, None);
+    assert_eq!(reopened.started_at, Some(started));
+    records.release(&ordered, &b, clock.now()).await.unwrap();
+    clock.advance(TimeDelta::seconds(1));
+    let listed: Vec<OrderId> = records
+        .list_unsettled(clock.now(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.order_id)
+        .collect();
+    assert_eq!(listed, vec![ordered], "open again once reopened");
+}
+
 behaviours! {
     claim_then_complete_is_terminal => dynamo, memory;
     busy_while_leased_then_takeover_sees_previous_state => dynamo, memory;
@@ -350,4 +460,5 @@ behaviours! {
     stale_owner_writes_fail_with_lease_lost => dynamo, memory;
     ordered_record_cannot_fail_and_failed_can_be_reopened => dynamo, memory;
     lists_unknown_released_and_stale_records => dynamo, memory;
+    left_to_staff_leaves_the_view_until_reopened_and_keeps_the_state => dynamo, memory;
 }

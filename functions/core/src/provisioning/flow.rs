@@ -296,7 +296,13 @@ where
         })?;
         if !bundle.is_awaiting_provisioning() {
             return Err(self
-                .not_awaiting(order_id, owner, &bundle, known.order.as_ref())
+                .not_awaiting(
+                    order_id,
+                    owner,
+                    &bundle,
+                    known.order.as_ref(),
+                    known.outcome_unknown,
+                )
                 .await);
         }
         // Settle first: until then a failure must not fail a record whose
@@ -502,8 +508,10 @@ where
             }
         }
         if ordered {
-            // A WHMCS order exists: the record keeps it (it cannot become FAILED).
-            self.release(order_id, owner).await;
+            // A WHMCS order exists or may: the record keeps what it knows (it
+            // cannot become FAILED) and waits for staff, out of the
+            // reconciler's way, until they approve the Order again.
+            self.leave_to_staff(order_id, owner, error.as_str()).await;
             return ProvisioningOutcome::Failed(error);
         }
         match self
@@ -519,6 +527,26 @@ where
                 );
                 self.release(order_id, owner).await;
                 ProvisioningOutcome::Retry(RetryReason::Store)
+            }
+        }
+    }
+
+    /// Leaves the record to staff (see `ProvisioningRecords::leave_to_staff`);
+    /// when that cannot be written, drops our lease instead (the next
+    /// delivery, seeing the Order `Failed` in Salesforce, leaves it to staff).
+    pub(super) async fn leave_to_staff(&self, order_id: &OrderId, owner: &LeaseOwner, error: &str) {
+        match self
+            .records
+            .leave_to_staff(order_id, owner, error, self.clock.now())
+            .await
+        {
+            Ok(()) => tracing::info!("the record is left to staff until a new approval"),
+            Err(e) => {
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "leaving the record to staff failed"
+                );
+                self.release(order_id, owner).await;
             }
         }
     }

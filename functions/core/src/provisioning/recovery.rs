@@ -126,13 +126,17 @@ where
     }
 
     /// An Order that no longer awaits provisioning: complete a record whose
-    /// WHMCS order Salesforce already shows, skip otherwise.
+    /// WHMCS order Salesforce already shows; leave to staff a record that
+    /// holds (or may hide) a WHMCS order of an Order Salesforce shows
+    /// `Failed`; skip otherwise. `outcome_unknown`: the record says WHMCS
+    /// may have acted.
     pub(super) async fn not_awaiting(
         &self,
         order_id: &OrderId,
         owner: &LeaseOwner,
         bundle: &OrderBundle,
         known: Option<&WhmcsOrder>,
+        outcome_unknown: bool,
     ) -> Stop {
         // Salesforce shows the result written (`Activated` with this WHMCS
         // order): an earlier delivery's write committed though its answer was
@@ -175,6 +179,28 @@ where
                 status = %bundle.status,
                 "a WHMCS order exists for an Order that no longer awaits provisioning"
             );
+        }
+        // Failed for staff while WHMCS has or may have an order (an earlier
+        // delivery failed it but could not mark the record, or the record
+        // predates the mark): only staff can act, so the record waits for
+        // them instead of being re-enqueued by the reconciler for nothing.
+        if (known.is_some() || outcome_unknown)
+            && bundle.activation_status.as_deref()
+                == Some(ActivationStatus::Failed.as_salesforce())
+        {
+            self.leave_to_staff(
+                order_id,
+                owner,
+                "the Order failed while WHMCS has or may have an order for it; see Activation_Error__c",
+            )
+            .await;
+            return Stop::Skip {
+                reason: SkipReason::NotAwaitingProvisioning {
+                    status: bundle.status.clone(),
+                    activation_status: bundle.activation_status.clone(),
+                },
+                release: false,
+            };
         }
         Stop::Skip {
             reason: SkipReason::NotAwaitingProvisioning {

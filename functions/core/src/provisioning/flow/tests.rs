@@ -696,3 +696,116 @@ async fn when_an_incomplete_order_could_not_be_failed_in_salesforce_should_never
     assert_eq!(p.billing().orders_created(), 1, "never ordered twice");
     assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
 }
+
+fn set_activation(p: &World, status: &str) {
+    p.ledger()
+        .bundle
+        .lock()
+        .expect("lock")
+        .as_mut()
+        .expect("bundle")
+        .activation_status = Some(status.to_owned());
+}
+
+async fn record(p: &World) -> crate::ports::ProvisioningRecord {
+    p.records()
+        .get(&order_id())
+        .await
+        .expect("store answers")
+        .expect("a record")
+}
+
+/// An Order failed for staff while WHMCS has its (incomplete) order: the
+/// record keeps the order, is marked left to staff and leaves the
+/// reconciler's view, so no re-enqueue acts on it; later deliveries of the
+/// same approval are skipped without touching the record; a new approval
+/// reopens it (no second order).
+#[tokio::test]
+async fn when_an_order_is_failed_for_staff_with_a_whmcs_order_should_leave_it_to_staff_until_approved_again()
+ {
+    let (p, clock) = world(bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::Incomplete);
+    assert!(matches!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    let kept = record(&p).await;
+    assert_eq!(kept.state.status(), ProvisioningStatus::Ordered);
+    assert!(kept.left_to_staff.is_some(), "left to staff");
+    assert!(kept.holder.is_none());
+    clock.advance(TimeDelta::hours(1));
+    assert!(
+        p.records()
+            .list_unsettled(clock.now(), 100)
+            .await
+            .expect("store")
+            .is_empty(),
+        "the reconciler does not see it"
+    );
+
+    // A late redelivery of the same approval: skipped, the record untouched.
+    assert_eq!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Skipped(SkipReason::PreviouslyFailed)
+    );
+    assert_eq!(record(&p).await, kept.clone());
+
+    // Staff approve again (without completing it): reopened, failed again, one order.
+    set_activation(&p, "Activating");
+    assert!(matches!(
+        deliver(&p, &clock, "c").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    assert_eq!(p.billing().orders_created(), 1);
+    assert!(record(&p).await.left_to_staff.is_some());
+}
+
+/// A record released by an earlier version (ORDERED, Order `Failed` in
+/// Salesforce, no mark): the next delivery leaves it to staff instead of
+/// releasing it again for the reconciler.
+#[tokio::test]
+async fn when_a_released_ordered_record_belongs_to_a_failed_order_should_leave_it_to_staff() {
+    let (p, clock) = world(bundle());
+    let a = owner("old");
+    p.records()
+        .claim(&order_id(), &a, clock.now() + TimeDelta::minutes(1), clock.now())
+        .await
+        .expect("claimed");
+    let order = WhmcsOrder {
+        order_id: 10,
+        service_ids: vec![100],
+    };
+    p.records()
+        .record_ordered(&order_id(), &a, Some(42), &order, clock.now())
+        .await
+        .expect("ordered");
+    p.records()
+        .release(&order_id(), &a, clock.now())
+        .await
+        .expect("released");
+    set_activation(&p, "Failed");
+    clock.advance(TimeDelta::hours(1));
+    assert_eq!(
+        p.records()
+            .list_unsettled(clock.now(), 100)
+            .await
+            .expect("store")
+            .len(),
+        1
+    );
+
+    assert!(matches!(
+        deliver(&p, &clock, "reconciler").await,
+        ProvisioningOutcome::Skipped(SkipReason::NotAwaitingProvisioning { .. })
+    ));
+    let kept = record(&p).await;
+    assert_eq!(kept.state.status(), ProvisioningStatus::Ordered);
+    assert!(kept.left_to_staff.is_some());
+    assert!(
+        p.records()
+            .list_unsettled(clock.now(), 100)
+            .await
+            .expect("store")
+            .is_empty()
+    );
+}
