@@ -11,7 +11,13 @@
 //!   one GetProducts call, cached for the life of the process (and refreshed
 //!   when a product is missing from the cache).
 //! - Settling an unknown outcome: GetClientsProducts, keeping the services
-//!   whose "Salesforce Order Id" is the Order's.
+//!   whose "Salesforce Order Id" is the Order's; and, when none is, the
+//!   client's orders (GetOrders by `userid`, every page) each with whether a
+//!   service of it (GetClientsProducts, every page) carries any Salesforce
+//!   Order Id, so that an order WHMCS made with no service at all (it drops
+//!   a line it cannot sell) is seen. AddOrder takes nothing that tags the
+//!   order itself (its API reference has no notes field), so the services
+//!   are the only tag.
 //!
 //! An AddOrder that WHMCS carried out without every line (`IncompleteOrder`)
 //! is [`BillingError::Incomplete`] with the order it made: the order exists.
@@ -23,9 +29,9 @@
 
 use portal_core::ports::{
     BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
-    EnsuredClient,
+    ClientOrder, EnsuredClient,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use portal_core::domain::BillingCycle as CatalogCycle;
@@ -308,6 +314,42 @@ impl BillingGateway for WhmcsBilling {
             .map(|s| BilledService {
                 service_id: s.id,
                 order_id: s.order_id,
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(name = "whmcs.client_orders", skip(self))]
+    async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
+        let fields = self.order_id_fields.lock().await.clone();
+        let services = self
+            .client
+            .get_clients_products(client_id, None, None)
+            .await
+            .map_err(classify)?;
+        // The orders any of whose services carries a Salesforce Order Id (any Order's).
+        let attributed: HashSet<u64> = services
+            .iter()
+            .filter(|s| {
+                let by_id = fields.get(&s.pid).and_then(|f| s.custom_field(*f));
+                let by_name = s.custom_field_by_name(SALESFORCE_ORDER_ID_FIELD);
+                by_id.or(by_name).is_some_and(|v| !v.trim().is_empty())
+            })
+            .map(|s| s.order_id)
+            .collect();
+        let orders = self
+            .client
+            .get_orders(None, Some(client_id), None)
+            .await
+            .map_err(classify)?;
+        Ok(orders
+            .into_iter()
+            // Not filtered again by `userid`: an order of doubtful owner errs
+            // towards staff, never towards a second AddOrder.
+            .map(|o| ClientOrder {
+                order_id: o.id,
+                placed_at: o.date,
+                status: o.status.as_str().to_owned(),
+                attributed: attributed.contains(&o.id),
             })
             .collect())
     }

@@ -10,11 +10,13 @@
 
 use super::flow::{Provisioner, Stop, record_stop};
 use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
+use chrono::{NaiveDateTime, TimeDelta};
+
 use super::plan::ProvisioningPlan;
 use crate::domain::{ActivationStatus, OrderId};
 use crate::ports::{
-    BilledService, BillingGateway, Clock, LeaseOwner, LedgerError, OrderBundle, OrderLedger,
-    ProvisionedOrder, ProvisioningRecords, WhmcsOrder,
+    BilledService, BillingGateway, ClientOrder, Clock, LeaseOwner, LedgerError, OrderBundle,
+    OrderLedger, ProvisionedOrder, ProvisioningRecords, WhmcsOrder,
 };
 
 impl<L, B, R, C> Provisioner<L, B, R, C>
@@ -302,7 +304,11 @@ where
                 Stop::retry(RetryReason::Whmcs)
             })?;
         let Some(order) = order_of(&services) else {
-            tracing::info!("settled: WHMCS has no service for the Order; ordering is safe");
+            self.ensure_no_unattributed_order(order_id, client_id)
+                .await?;
+            tracing::info!(
+                "settled: WHMCS has no service for the Order and no order it cannot attribute; ordering is safe"
+            );
             return Ok(None);
         };
         tracing::info!(
@@ -315,6 +321,92 @@ where
             .map_err(|e| record_stop(&e))?;
         Ok(Some(order))
     }
+
+    /// No service carries the Order Id, but an AddOrder whose answer was lost
+    /// may still have made an order: WHMCS silently drops a line it cannot
+    /// sell, so a one-line Order can leave an order with no service at all,
+    /// which no lookup by the Order Id finds. So the client's orders are read
+    /// too (every page), and any order none of whose services carries a
+    /// Salesforce Order Id, placed since the record's attempt began, and not
+    /// cancelled, may be this Order's: ordering again could make a second
+    /// one, so the outcome stays unknown and the Order is left to staff
+    /// (failed in Salesforce with the orders to check, the record kept).
+    /// AddOrder has nothing that tags the order itself (no notes field in its
+    /// API reference), so this is the only way to see such an order.
+    ///
+    /// "Since the attempt began" is read against GetOrders' `date`, which is
+    /// in the WHMCS server's time zone (unnamed by the API): the bound is the
+    /// record's first claim minus [`WHMCS_LOCAL_TIME_SLACK`], which covers
+    /// any zone (UTC−12 to UTC+14) and clock skew, erring towards staff. A
+    /// record that predates `started_at`, or an order whose date cannot be
+    /// read, is not bounded at all.
+    async fn ensure_no_unattributed_order(
+        &self,
+        order_id: &OrderId,
+        client_id: u64,
+    ) -> Result<(), Stop> {
+        let since = self
+            .records
+            .get(order_id)
+            .await
+            .map_err(|e| {
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "settling: reading the record failed"
+                );
+                Stop::retry(RetryReason::Store)
+            })?
+            .and_then(|r| r.started_at)
+            .map(|t| (t - WHMCS_LOCAL_TIME_SLACK).naive_utc());
+        let orders = self.billing.client_orders(client_id).await.map_err(|e| {
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "settling: reading the client's orders failed"
+            );
+            Stop::retry(RetryReason::Whmcs)
+        })?;
+        let mut suspects: Vec<u64> = orders
+            .iter()
+            .filter(|o| may_be_unattributed_attempt(o, since))
+            .map(|o| o.order_id)
+            .collect();
+        if suspects.is_empty() {
+            return Ok(());
+        }
+        suspects.sort_unstable();
+        tracing::warn!(
+            ?suspects,
+            client_id,
+            "settling: WHMCS has orders no Salesforce Order Id attributes, placed since the attempt began; the Order is left to staff"
+        );
+        let listed: Vec<String> = suspects.iter().take(3).map(u64::to_string).collect();
+        let more = if suspects.len() > 3 { " …" } else { "" };
+        Err(Stop::fail(
+            format!(
+                "AddOrder's answer was lost and WHMCS order {}{more} of client {client_id} has no service with a Salesforce Order Id: if it is this Order's, complete it by hand (each service with the Order Id), else cancel it in WHMCS; then approve again",
+                listed.join(", ")
+            ),
+            true,
+        ))
+    }
+}
+
+/// How far before the record's first claim a WHMCS order date (the WHMCS
+/// server's local time, zone unnamed) may lie and still be of this attempt:
+/// the widest UTC offset behind UTC (12 h) and an hour of clock skew.
+pub const WHMCS_LOCAL_TIME_SLACK: TimeDelta = TimeDelta::hours(13);
+
+/// Whether `order` may be an order an AddOrder of this attempt made and
+/// that no service attributes: no service carries a Salesforce Order Id, it
+/// is not cancelled (staff cancelling it is how they say it is not), and it
+/// was placed after `since` (or either is unknown).
+fn may_be_unattributed_attempt(order: &ClientOrder, since: Option<NaiveDateTime>) -> bool {
+    !order.attributed
+        && !order.status.eq_ignore_ascii_case("Cancelled")
+        && match (since, order.placed_at) {
+            (Some(since), Some(placed)) => placed >= since,
+            _ => true,
+        }
 }
 
 /// The WHMCS order the services carrying an Order Id belong to (the oldest,

@@ -1,16 +1,17 @@
 //! The use case's decisions over in-memory fakes of Salesforce and WHMCS.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::domain::AccountId;
 use crate::messages::ProvisioningMessage;
 use crate::ports::memory::InMemoryProvisioningRecords;
 use crate::ports::{
-    BilledService, BillingAccount, BillingContact, BillingLine, EnsuredClient, OrderBundle,
-    OrderLineRecord,
+    BilledService, BillingAccount, BillingContact, BillingLine, ClientOrder, EnsuredClient,
+    OrderBundle, OrderLineRecord,
 };
 use crate::ports::{ProvisioningStatus, TestClock};
 use crate::provisioning::outcome::{RetryReason, SkipReason};
@@ -149,12 +150,21 @@ enum BillingFault {
     Refuse,
     /// The next AddOrder makes the order without its last line (`IncompleteOrder`).
     Incomplete,
+    /// The next AddOrder makes the order without its last line, and its
+    /// answer is lost (a timeout or a cut connection after the commit).
+    IncompleteUnknown,
 }
 
 #[derive(Default)]
 struct FakeBilling {
     /// (client, Salesforce Order Id, order).
     orders: Mutex<Vec<(u64, String, WhmcsOrder)>>,
+    /// Orders no service attributes, made outside the portal: (client, order id, placed at).
+    foreign_orders: Mutex<Vec<(u64, u64, NaiveDateTime)>>,
+    /// When each order was placed, in WHMCS's local time (UTC+9 here).
+    placed_at: Mutex<HashMap<u64, NaiveDateTime>>,
+    /// The time, set by `world`.
+    clock: Mutex<Option<TestClock>>,
     fault: Mutex<Option<BillingFault>>,
     clients_created: Mutex<u32>,
     accepted: Mutex<Vec<u64>>,
@@ -200,7 +210,11 @@ impl BillingGateway for FakeBilling {
         }
         let mut orders = self.orders.lock().expect("lock");
         let n = u64::try_from(orders.len()).expect("few orders") + 1;
-        let made = if fault == Some(BillingFault::Incomplete) {
+        let incomplete = matches!(
+            fault,
+            Some(BillingFault::Incomplete | BillingFault::IncompleteUnknown)
+        );
+        let made = if incomplete {
             lines.len() - 1
         } else {
             lines.len()
@@ -210,6 +224,15 @@ impl BillingGateway for FakeBilling {
             service_ids: (0..made as u64).map(|i| n * 100 + i).collect(),
         };
         orders.push((client_id, order_id.to_string(), order.clone()));
+        if let Some(clock) = self.clock.lock().expect("lock").as_ref() {
+            self.placed_at
+                .lock()
+                .expect("lock")
+                .insert(order.order_id, whmcs_local(clock.now()));
+        }
+        if fault == Some(BillingFault::IncompleteUnknown) {
+            return Err(BillingError::OutcomeUnknown("connection cut".into()));
+        }
         if fault == Some(BillingFault::Incomplete) {
             return Err(BillingError::Incomplete {
                 reason: format!(
@@ -250,6 +273,44 @@ impl BillingGateway for FakeBilling {
             })
             .collect())
     }
+
+    async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
+        let placed = self.placed_at.lock().expect("lock").clone();
+        let ours = self
+            .orders
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(c, _, _)| *c == client_id)
+            .map(|(_, _, order)| ClientOrder {
+                order_id: order.order_id,
+                placed_at: placed.get(&order.order_id).copied(),
+                status: "Pending".to_owned(),
+                // Every service of ours carries the Salesforce Order Id.
+                attributed: !order.service_ids.is_empty(),
+            })
+            .collect::<Vec<_>>();
+        let foreign = self.foreign_orders.lock().expect("lock").clone();
+        Ok(ours
+            .into_iter()
+            .chain(
+                foreign
+                    .into_iter()
+                    .filter(|(c, _, _)| *c == client_id)
+                    .map(|(_, id, at)| ClientOrder {
+                        order_id: id,
+                        placed_at: Some(at),
+                        status: "Active".to_owned(),
+                        attributed: false,
+                    }),
+            )
+            .collect())
+    }
+}
+
+/// `t` as a WHMCS server in Tokyo writes it (GetOrders `date`: local, no zone).
+fn whmcs_local(t: DateTime<Utc>) -> NaiveDateTime {
+    (t + TimeDelta::hours(9)).naive_utc()
 }
 
 type World = Provisioner<FakeLedger, FakeBilling, InMemoryProvisioningRecords, TestClock>;
@@ -260,9 +321,11 @@ fn start() -> DateTime<Utc> {
 
 fn world(bundle: OrderBundle) -> (World, TestClock) {
     let clock = TestClock::new(start());
+    let billing = FakeBilling::default();
+    *billing.clock.lock().expect("lock") = Some(clock.clone());
     let p = Provisioner::new(
         FakeLedger::with(bundle),
-        FakeBilling::default(),
+        billing,
         InMemoryProvisioningRecords::new(),
         clock.clone(),
         ProvisioningSettings::default(),
@@ -697,6 +760,13 @@ async fn when_an_incomplete_order_could_not_be_failed_in_salesforce_should_never
     assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
 }
 
+/// A one-line bundle: only the service.
+fn one_line_bundle() -> OrderBundle {
+    let mut b = bundle();
+    b.items.remove(0);
+    b
+}
+
 fn set_activation(p: &World, status: &str) {
     p.ledger()
         .bundle
@@ -713,6 +783,117 @@ async fn record(p: &World) -> crate::ports::ProvisioningRecord {
         .await
         .expect("store answers")
         .expect("a record")
+}
+
+/// AddOrder of a one-line Order made an order with no service (WHMCS dropped
+/// the line) and its answer was lost. Settling by the Order Id finds no
+/// service, but the client's orders show one no Salesforce Order Id
+/// attributes, placed during the attempt: it may be this Order's, so nothing
+/// is ordered again; the Order is left to staff, and only once staff
+/// complete that order by hand does a new approval provision it.
+#[tokio::test]
+async fn when_a_lost_add_order_may_have_made_an_order_without_services_should_leave_it_to_staff_and_never_order_again()
+ {
+    let (p, clock) = world(one_line_bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::IncompleteUnknown);
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::OutcomeUnknown)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Unknown));
+    assert_eq!(p.billing().orders_created(), 1);
+
+    // The queue's redelivery settles: no service carries the Order Id.
+    clock.advance(TimeDelta::minutes(6));
+    let outcome = deliver(&p, &clock, "b").await;
+    let ProvisioningOutcome::Failed(error) = outcome else {
+        panic!("expected the Order left to staff, got {outcome:?}");
+    };
+    let whmcs_order = p.billing().orders.lock().expect("lock")[0].2.order_id;
+    assert!(
+        error.as_str().contains(&whmcs_order.to_string()),
+        "names the order to check: {error}"
+    );
+    assert_eq!(p.billing().orders_created(), 1, "never ordered again");
+    let kept = record(&p).await;
+    assert_eq!(
+        kept.state.status(),
+        ProvisioningStatus::Unknown,
+        "the outcome is still unknown: never FAILED"
+    );
+    assert!(kept.left_to_staff.is_some());
+
+    // Staff approve again without looking: still unknown, still one order.
+    set_activation(&p, "Activating");
+    assert!(matches!(
+        deliver(&p, &clock, "c").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    assert_eq!(p.billing().orders_created(), 1);
+
+    // Staff complete the order by hand (its service, with the Order Id), approve again.
+    p.billing().orders.lock().expect("lock")[0]
+        .2
+        .service_ids
+        .push(777);
+    set_activation(&p, "Activating");
+    let outcome = deliver(&p, &clock, "d").await;
+    let ProvisioningOutcome::Provisioned(order) = outcome else {
+        panic!("expected Provisioned, got {outcome:?}");
+    };
+    assert_eq!(order.order_id, whmcs_order);
+    assert_eq!(order.service_ids, vec![777]);
+    assert_eq!(p.billing().orders_created(), 1, "one WHMCS order in all");
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+}
+
+/// Orders no Salesforce Order Id attributes from before the attempt (staff
+/// orders of a legacy client) do not stop settling: ordering goes on.
+#[tokio::test]
+async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_order() {
+    let (p, clock) = world(one_line_bundle());
+    p.billing().foreign_orders.lock().expect("lock").push((
+        42,
+        5,
+        whmcs_local(clock.now() - TimeDelta::days(2)),
+    ));
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::UnknownAfterCommit);
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::OutcomeUnknown)
+    );
+    // The lost AddOrder did make the order (with its service): found by the Order Id.
+    let outcome = deliver(&p, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+
+    // A different Order of the same client whose AddOrder certainly did nothing
+    // before its answer was lost settles past the old foreign order and orders.
+    let (q, clock) = world(one_line_bundle());
+    q.billing().foreign_orders.lock().expect("lock").push((
+        42,
+        5,
+        whmcs_local(clock.now() - TimeDelta::days(2)),
+    ));
+    q.records()
+        .claim(
+            &order_id(),
+            &owner("dead"),
+            clock.now() + TimeDelta::seconds(30),
+            clock.now(),
+        )
+        .await
+        .expect("claimed");
+    clock.advance(TimeDelta::minutes(1));
+    let outcome = deliver(&q, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(q.billing().orders_created(), 1);
 }
 
 /// An Order failed for staff while WHMCS has its (incomplete) order: the
