@@ -12,7 +12,10 @@
 //! 4. When the record may hide a WHMCS order (`UNKNOWN`, `IN_PROGRESS` whose
 //!    holder died, or a `FAILED` record reopened by a new approval), settle it
 //!    first, before anything may fail it: find the services carrying the
-//!    Order Id. Found: continue from "ordered". Otherwise AddOrder, and record
+//!    Order Id. Found: continue from "ordered". None, but the client has an
+//!    order no Salesforce Order Id attributes placed since the attempt began
+//!    (AddOrder may have made it without any service): the outcome stays
+//!    unknown and the Order is left to staff. Otherwise AddOrder, and record
 //!    its outcome (`ORDERED`, or `UNKNOWN` when WHMCS may have acted) before
 //!    anything else happens. An `UNKNOWN` or `IN_PROGRESS` record that cannot
 //!    be settled is never failed (its Order is, in Salesforce).
@@ -22,7 +25,9 @@
 //! 5. AcceptOrder. 6. One Salesforce write. 7. Complete the record.
 //!
 //! Permanent failures write `Failed` + a readable error to Salesforce, fail
-//! the record (when no WHMCS order exists) and are acknowledged. Transient
+//! the record (when no WHMCS order exists; when one exists or may, the
+//! record keeps it and is left to staff, out of the reconciler's view until
+//! a new approval) and are acknowledged. Transient
 //! ones release the lease and ask for a redelivery. The steps that recover
 //! from an earlier delivery (settling an unknown outcome, telling Salesforce
 //! again, reopening a failed Order) are in [`super::recovery`]; the outcomes

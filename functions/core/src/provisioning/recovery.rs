@@ -1,11 +1,16 @@
 //! Recovery from an earlier delivery: the steps the use case takes when the
 //! record or Salesforce shows that a delivery before this one got part of the
 //! way. [`Provisioner::settle`](super::Provisioner) looks a possibly hidden
-//! WHMCS order up by the Salesforce Order Id before anything may order;
+//! WHMCS order up by the Salesforce Order Id before anything may order, and
+//! when none is found, reads the client's orders for one that nothing
+//! attributes (an order WHMCS made with no service): then the Order is left
+//! to staff instead of ordered again (see `ensure_no_unattributed_order`);
 //! `confirm_provisioned` tells Salesforce again about an Order approved again
 //! after it was provisioned; `reopen_if_retried` reopens a failed Order staff
-//! approved again; `not_awaiting` completes a record Salesforce already shows
-//! provisioned (and tells it again when staff approved the Order again since);
+//! approved again (or, for a record left to staff, removes the mark);
+//! `not_awaiting` completes a record Salesforce already shows provisioned
+//! (and tells it again when staff approved the Order again since), and
+//! leaves to staff a record with a WHMCS order of an Order shown `Failed`;
 //! `ensure_every_line` never lets an incomplete WHMCS order through.
 
 use super::flow::{Provisioner, Stop, record_stop};
@@ -93,7 +98,8 @@ where
     /// Whether staff asked again for an Order whose record failed: Salesforce
     /// shows it `Approved`/`Activating` again (the failure was written there
     /// before the record failed, and only a new approval clears it). Then the
-    /// failed record is deleted so the Order may be claimed anew.
+    /// failed record is deleted so the Order may be claimed anew (a record
+    /// left to staff loses its mark and keeps what it knows of WHMCS).
     pub(super) async fn reopen_if_retried(&self, order_id: &OrderId) -> Result<bool, RetryReason> {
         let bundle = match self.ledger.load(order_id).await {
             Ok(bundle) => bundle,
