@@ -193,8 +193,7 @@ where
         // predates the mark): only staff can act, so the record waits for
         // them instead of being re-enqueued by the reconciler for nothing.
         if (known.is_some() || outcome_unknown)
-            && bundle.activation_status.as_deref()
-                == Some(ActivationStatus::Failed.as_salesforce())
+            && bundle.activation_status.as_deref() == Some(ActivationStatus::Failed.as_salesforce())
         {
             self.leave_to_staff(
                 order_id,

@@ -550,7 +550,10 @@ async fn a_lost_answer_to_an_order_without_services_is_left_to_staff_and_never_o
     );
     assert_eq!(w.whmcs.orders_created(), 27);
     let empty = w.whmcs.orders().into_iter().last().expect("the lost order");
-    assert!(empty.service_ids.is_empty(), "WHMCS made it with no service");
+    assert!(
+        empty.service_ids.is_empty(),
+        "WHMCS made it with no service"
+    );
 
     // The queue's redelivery: settled, left to staff, nothing ordered.
     assert!(w.deliver_one(&message).await, "acknowledged: left to staff");
@@ -559,7 +562,10 @@ async fn a_lost_answer_to_an_order_without_services_is_left_to_staff_and_never_o
     assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
     let error = sf_order["Activation_Error__c"].as_str().expect("an error");
     assert!(error.contains(&empty.id.to_string()), "{error}");
-    assert!(w.whmcs.calls("GetOrders") >= 1, "the client's orders were read");
+    assert!(
+        w.whmcs.calls("GetOrders") >= 1,
+        "the client's orders were read"
+    );
     let id = portal_core::domain::OrderId::parse(&order.order_id).expect("an Order id");
     let kept = w
         .provisioner

@@ -188,12 +188,11 @@ async fn an_order_left_to_staff_is_not_reenqueued_until_approved_again_then_it_i
     // Staff add the missing service to the WHMCS order (with the Order Id), then approve again.
     let whmcs_order = whmcs.orders()[0].clone();
     assert_eq!(whmcs_order.service_ids.len(), 1);
-    let activation = w
-        .sf
-        .records("Product2")
-        .into_iter()
-        .find(|p| p["ProductCode"] == json!("SIM-ACTIVATION"))
-        .unwrap();
+    let activation =
+        w.sf.records("Product2")
+            .into_iter()
+            .find(|p| p["ProductCode"] == json!("SIM-ACTIVATION"))
+            .unwrap();
     let pid: u32 = match &activation["WHMCS_Product_Id__c"] {
         serde_json::Value::String(s) => s.parse().unwrap(),
         other => u32::try_from(other.as_u64().unwrap()).unwrap(),

@@ -949,7 +949,12 @@ async fn when_a_released_ordered_record_belongs_to_a_failed_order_should_leave_i
     let (p, clock) = world(bundle());
     let a = owner("old");
     p.records()
-        .claim(&order_id(), &a, clock.now() + TimeDelta::minutes(1), clock.now())
+        .claim(
+            &order_id(),
+            &a,
+            clock.now() + TimeDelta::minutes(1),
+            clock.now(),
+        )
         .await
         .expect("claimed");
     let order = WhmcsOrder {
