@@ -314,6 +314,7 @@ impl BillingGateway for WhmcsBilling {
             .map(|s| BilledService {
                 service_id: s.id,
                 order_id: s.order_id,
+                pid: Some(s.pid),
             })
             .collect())
     }

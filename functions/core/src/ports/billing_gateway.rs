@@ -47,6 +47,8 @@ pub struct BilledService {
     pub service_id: u64,
     /// The WHMCS order that created it.
     pub order_id: u64,
+    /// Its WHMCS product (`pid`), when WHMCS says.
+    pub pid: Option<u32>,
 }
 
 /// One order of a WHMCS client (GetOrders), with what its services say.

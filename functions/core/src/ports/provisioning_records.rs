@@ -65,7 +65,9 @@ use crate::domain::OrderId;
 pub struct WhmcsOrder {
     /// The WHMCS order id.
     pub order_id: u64,
-    /// The WHMCS service (hosting) ids the order created, in AddOrder's order.
+    /// The WHMCS service (hosting) ids of the order, in the Order's line
+    /// order (AddOrder's; services staff added by hand are put in the line
+    /// of their product).
     pub service_ids: Vec<u64>,
 }
 

@@ -334,7 +334,7 @@ where
             // WHMCS made it without every line (an `IncompleteOrder`, or an
             // order found by settling): never provisioned as it is.
             Some(order) if order.service_ids.len() < plan.lines.len() => {
-                self.ensure_every_line(order_id, owner, client_id, order, plan.lines.len())
+                self.ensure_every_line(order_id, owner, client_id, order, &plan)
                     .await?
             }
             Some(order) => order,

@@ -236,8 +236,9 @@ where
         owner: &LeaseOwner,
         client_id: u64,
         order: WhmcsOrder,
-        lines: usize,
+        plan: &ProvisioningPlan,
     ) -> Result<WhmcsOrder, Stop> {
+        let lines = plan.lines.len();
         let services = self
             .billing
             .find_by_salesforce_order(client_id, order_id)
@@ -249,9 +250,7 @@ where
                 );
                 Stop::retry(RetryReason::Whmcs)
             })?;
-        let mut service_ids: Vec<u64> = services.iter().map(|s| s.service_id).collect();
-        service_ids.sort_unstable();
-        service_ids.dedup();
+        let service_ids = in_line_order(&services, plan);
         if service_ids.len() < lines {
             tracing::warn!(
                 whmcs_order_id = order.order_id,
@@ -394,6 +393,35 @@ where
             true,
         ))
     }
+}
+
+/// The services' ids in the plan's line order, so that
+/// [`ProvisioningPlan::service_id`] picks the service of the plan's service
+/// line: staff add missing services by hand, so ids no longer follow the
+/// lines. Each line takes the first unused service of its product (by id);
+/// services whose product WHMCS did not say, or that match no line, follow
+/// by id. Without any product known, simply by id (AddOrder's order).
+fn in_line_order(services: &[BilledService], plan: &ProvisioningPlan) -> Vec<u64> {
+    let mut pool: Vec<&BilledService> = services.iter().collect();
+    pool.sort_unstable_by_key(|s| s.service_id);
+    pool.dedup_by_key(|s| s.service_id);
+    if pool.iter().all(|s| s.pid.is_none()) {
+        return pool.iter().map(|s| s.service_id).collect();
+    }
+    let mut slots: Vec<Option<u64>> = plan
+        .lines
+        .iter()
+        .map(|line| {
+            let at = pool.iter().position(|s| s.pid == Some(line.pid))?;
+            Some(pool.remove(at).service_id)
+        })
+        .collect();
+    // Lines with no service of their product take the rest, by id.
+    let mut rest = pool.into_iter().map(|s| s.service_id);
+    for slot in slots.iter_mut().filter(|s| s.is_none()) {
+        *slot = rest.next();
+    }
+    slots.into_iter().flatten().chain(rest).collect()
 }
 
 /// How far before the record's first claim a WHMCS order date (the WHMCS

@@ -153,6 +153,8 @@ enum BillingFault {
     /// The next AddOrder makes the order without its last line, and its
     /// answer is lost (a timeout or a cut connection after the commit).
     IncompleteUnknown,
+    /// The next AddOrder makes the order without its first line (`IncompleteOrder`).
+    IncompleteFirst,
 }
 
 #[derive(Default)]
@@ -165,6 +167,8 @@ struct FakeBilling {
     placed_at: Mutex<HashMap<u64, NaiveDateTime>>,
     /// The time, set by `world`.
     clock: Mutex<Option<TestClock>>,
+    /// The product of each service (WHMCS's `pid`).
+    service_pids: Mutex<HashMap<u64, u32>>,
     fault: Mutex<Option<BillingFault>>,
     clients_created: Mutex<u32>,
     accepted: Mutex<Vec<u64>>,
@@ -212,17 +216,28 @@ impl BillingGateway for FakeBilling {
         let n = u64::try_from(orders.len()).expect("few orders") + 1;
         let incomplete = matches!(
             fault,
-            Some(BillingFault::Incomplete | BillingFault::IncompleteUnknown)
+            Some(
+                BillingFault::Incomplete
+                    | BillingFault::IncompleteUnknown
+                    | BillingFault::IncompleteFirst
+            )
         );
-        let made = if incomplete {
-            lines.len() - 1
-        } else {
-            lines.len()
+        let sold: &[BillingLine] = match fault {
+            Some(BillingFault::IncompleteFirst) => &lines[1..],
+            _ if incomplete => &lines[..lines.len() - 1],
+            _ => lines,
         };
+        let made = sold.len();
         let order = WhmcsOrder {
             order_id: n * 10,
             service_ids: (0..made as u64).map(|i| n * 100 + i).collect(),
         };
+        {
+            let mut pids = self.service_pids.lock().expect("lock");
+            for (id, line) in order.service_ids.iter().zip(sold) {
+                pids.insert(*id, line.pid);
+            }
+        }
         orders.push((client_id, order_id.to_string(), order.clone()));
         if let Some(clock) = self.clock.lock().expect("lock").as_ref() {
             self.placed_at
@@ -233,7 +248,10 @@ impl BillingGateway for FakeBilling {
         if fault == Some(BillingFault::IncompleteUnknown) {
             return Err(BillingError::OutcomeUnknown("connection cut".into()));
         }
-        if fault == Some(BillingFault::Incomplete) {
+        if matches!(
+            fault,
+            Some(BillingFault::Incomplete | BillingFault::IncompleteFirst)
+        ) {
             return Err(BillingError::Incomplete {
                 reason: format!(
                     "WHMCS created order {} with {made} of its {} lines",
@@ -259,6 +277,7 @@ impl BillingGateway for FakeBilling {
         client_id: u64,
         order_id: &OrderId,
     ) -> Result<Vec<BilledService>, BillingError> {
+        let pids = self.service_pids.lock().expect("lock").clone();
         Ok(self
             .orders
             .lock()
@@ -269,6 +288,7 @@ impl BillingGateway for FakeBilling {
                 order.service_ids.iter().map(|s| BilledService {
                     service_id: *s,
                     order_id: order.order_id,
+                    pid: pids.get(s).copied(),
                 })
             })
             .collect())
@@ -994,4 +1014,62 @@ async fn when_a_released_ordered_record_belongs_to_a_failed_order_should_leave_i
             .expect("store")
             .is_empty()
     );
+}
+
+/// WHMCS made the order without its first line (the Service: WHMCS dropped
+/// its product) and staff added that service by hand: its id is higher than
+/// the Activation's, so by id it comes first. The Opportunity must still get
+/// the service of the plan's Service line, which WHMCS says by its product.
+#[tokio::test]
+async fn when_staff_complete_an_order_by_hand_should_write_the_service_of_the_service_line() {
+    let mut b = bundle();
+    b.items.reverse(); // Service (101) first, Activation (103) second.
+    let (p, clock) = world(b);
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::IncompleteFirst);
+    assert!(matches!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    let (whmcs_order, activation_service) = {
+        let orders = p.billing().orders.lock().expect("lock");
+        (orders[0].2.order_id, orders[0].2.service_ids[0])
+    };
+    assert_eq!(
+        p.billing()
+            .service_pids
+            .lock()
+            .expect("lock")
+            .get(&activation_service),
+        Some(&103)
+    );
+
+    // Staff add the Service by hand (a higher id), with the Order Id, then approve again.
+    let by_hand = 999;
+    p.billing().orders.lock().expect("lock")[0]
+        .2
+        .service_ids
+        .push(by_hand);
+    p.billing()
+        .service_pids
+        .lock()
+        .expect("lock")
+        .insert(by_hand, 101);
+    set_activation(&p, "Activating");
+    let outcome = deliver(&p, &clock, "b").await;
+    let ProvisioningOutcome::Provisioned(order) = outcome else {
+        panic!("expected Provisioned, got {outcome:?}");
+    };
+    assert_eq!(order.order_id, whmcs_order);
+    assert_eq!(
+        order.service_ids,
+        vec![by_hand, activation_service],
+        "in line order"
+    );
+    let written = p.ledger().provisioned.lock().expect("lock").clone();
+    assert_eq!(
+        written[0].whmcs_service_id,
+        Some(by_hand),
+        "the Service line's service, not the Activation's"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
 }
