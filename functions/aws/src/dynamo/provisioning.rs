@@ -122,6 +122,30 @@ impl DynamoProvisioningRecords {
         }
     }
 
+    /// A record written before `started_at` was kept just got the claim's
+    /// time as its start, which would bound a later settlement too late (an
+    /// order WHMCS made before it would be missed): it gets the Unix epoch
+    /// instead, no bound. Best effort: a failure is logged (this claim's
+    /// caller is told `None` anyway).
+    async fn unbound_legacy(&self, order_id: &OrderId, owner: &LeaseOwner) {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(order_id)))
+            .key("sk", s(SK))
+            .condition_expression("#owner = :me")
+            .update_expression("SET started_at = :epoch")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner.as_str()))
+            .expression_attribute_values(":epoch", n(0))
+            .send()
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %store_error(e), "unbinding a record without started_at failed");
+        }
+    }
+
     /// Deletes the Order's record when it is FAILED; `false` when it is not.
     async fn delete_failed(&self, order_id: &OrderId) -> Result<bool, StoreError> {
         let result = self
@@ -367,11 +391,23 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
             .await;
         match result {
             Ok(out) => {
-                let previous = match out.attributes() {
-                    Some(old) if !old.is_empty() => Some(state_of(old)?),
-                    _ => None,
+                let (previous, started_at) = match out.attributes() {
+                    Some(old) if !old.is_empty() => {
+                        let started_at = match opt_n::<i64>(old, "started_at")? {
+                            Some(ms) => Some(millis_to_time(ms, "started_at")?),
+                            None => {
+                                self.unbound_legacy(order_id, owner).await;
+                                None
+                            }
+                        };
+                        (Some(state_of(old)?), started_at)
+                    }
+                    _ => (None, Some(millis_to_time(epoch_millis(now), "started_at")?)),
                 };
-                Ok(ProvisioningClaim::Acquired { previous })
+                Ok(ProvisioningClaim::Acquired {
+                    previous,
+                    started_at,
+                })
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {

@@ -193,7 +193,8 @@ pub struct ProvisioningRecord {
     pub updated_at: DateTime<Utc>,
     /// When the record's first claim was made (the attempt began): WHMCS
     /// orders placed before it cannot be this attempt's. `None` for a record
-    /// written before this was kept.
+    /// written before this was kept; the Unix epoch for one whose first claim
+    /// after that found it without (no bound either).
     pub started_at: Option<DateTime<Utc>>,
     /// Left to staff (see the module docs), with the error staff were shown;
     /// `None` otherwise.
@@ -207,6 +208,10 @@ pub enum ProvisioningClaim {
     Acquired {
         /// The state before this claim; `None` for a new record.
         previous: Option<ProvisioningState>,
+        /// When the record's first claim was made (this one, for a new
+        /// record): WHMCS orders placed before it cannot be the Order's.
+        /// `None` for a record written before this was kept (no bound).
+        started_at: Option<DateTime<Utc>>,
     },
     /// Already provisioned: nothing to do.
     Completed(WhmcsOrder),

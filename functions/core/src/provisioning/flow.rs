@@ -229,8 +229,11 @@ where
                 Err(reason) => return self.log(ProvisioningOutcome::Retry(reason)),
             }
         }
-        let previous = match claim {
-            Ok(ProvisioningClaim::Acquired { previous }) => previous,
+        let (previous, started_at) = match claim {
+            Ok(ProvisioningClaim::Acquired {
+                previous,
+                started_at,
+            }) => (previous, started_at),
             Ok(ProvisioningClaim::Completed(order)) => {
                 return self.log(self.confirm_provisioned(order_id, &order).await);
             }
@@ -254,7 +257,13 @@ where
             tracing::info!(previous = %state.status(), "claimed a provisioning record left by an earlier delivery");
         }
         let outcome = match self
-            .run(order_id, owner, lease_until, previous, reopened)
+            .run(
+                order_id,
+                owner,
+                lease_until,
+                (previous, started_at),
+                reopened,
+            )
             .await
         {
             Ok(order) => ProvisioningOutcome::Provisioned(order),
@@ -281,7 +290,7 @@ where
         order_id: &OrderId,
         owner: &LeaseOwner,
         lease_until: DateTime<Utc>,
-        previous: Option<ProvisioningState>,
+        (previous, started_at): (Option<ProvisioningState>, Option<DateTime<Utc>>),
         reopened: bool,
     ) -> Result<WhmcsOrder, Stop> {
         let mut known = Known::from_previous(previous, reopened);
@@ -319,7 +328,7 @@ where
                 None => self.client(&bundle, known.outcome_unknown).await?,
             };
             client_id = Some(id);
-            known.order = self.settle(order_id, owner, id).await?;
+            known.order = self.settle(order_id, owner, id, started_at).await?;
         }
         let ordered = known.order.is_some();
         let plan = ProvisioningPlan::from_bundle(&bundle).map_err(|e| Stop::fail(e, ordered))?;

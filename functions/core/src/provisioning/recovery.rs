@@ -15,7 +15,7 @@
 
 use super::flow::{Provisioner, Stop, record_stop};
 use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::plan::ProvisioningPlan;
 use crate::domain::{ActivationStatus, OrderId};
@@ -289,12 +289,14 @@ where
         Ok(completed)
     }
 
-    /// Looks for a WHMCS order an earlier delivery may have made; records it when found.
+    /// Looks for a WHMCS order an earlier delivery may have made; records it
+    /// when found. `started_at`: when the record's first claim was made.
     pub(super) async fn settle(
         &self,
         order_id: &OrderId,
         owner: &LeaseOwner,
         client_id: u64,
+        started_at: Option<DateTime<Utc>>,
     ) -> Result<Option<WhmcsOrder>, Stop> {
         let services = self
             .billing
@@ -308,7 +310,7 @@ where
                 Stop::retry(RetryReason::Whmcs)
             })?;
         let Some(order) = order_of(&services) else {
-            self.ensure_no_unattributed_order(order_id, client_id)
+            self.ensure_no_unattributed_order(client_id, started_at)
                 .await?;
             tracing::info!(
                 "settled: WHMCS has no service for the Order and no order it cannot attribute; ordering is safe"
@@ -346,22 +348,12 @@ where
     /// read, is not bounded at all.
     async fn ensure_no_unattributed_order(
         &self,
-        order_id: &OrderId,
         client_id: u64,
+        started_at: Option<DateTime<Utc>>,
     ) -> Result<(), Stop> {
-        let since = self
-            .records
-            .get(order_id)
-            .await
-            .map_err(|e| {
-                tracing::warn!(
-                    error = &e as &dyn std::error::Error,
-                    "settling: reading the record failed"
-                );
-                Stop::retry(RetryReason::Store)
-            })?
-            .and_then(|r| r.started_at)
-            .map(|t| (t - WHMCS_LOCAL_TIME_SLACK).naive_utc());
+        // The claim said when the record began (the provisioner may not read
+        // records: its role has no GetItem).
+        let since = started_at.map(|t| (t - WHMCS_LOCAL_TIME_SLACK).naive_utc());
         let orders = self.billing.client_orders(client_id).await.map_err(|e| {
             tracing::warn!(
                 error = &e as &dyn std::error::Error,

@@ -121,7 +121,10 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
                     open_since: Some(epoch_millis(lease_until)),
                 },
             );
-            return Ok(ProvisioningClaim::Acquired { previous: None });
+            return Ok(ProvisioningClaim::Acquired {
+                previous: None,
+                started_at: Some(now),
+            });
         };
         match &stored.record.state {
             ProvisioningState::Completed { order } => {
@@ -154,6 +157,7 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         stored.open_since = Some(epoch_millis(lease_until));
         Ok(ProvisioningClaim::Acquired {
             previous: Some(previous),
+            started_at: stored.record.started_at,
         })
     }
 
