@@ -13,10 +13,10 @@
 //! leaves to staff a record with a WHMCS order of an Order shown `Failed`;
 //! `ensure_every_line` never lets an incomplete WHMCS order through.
 
-use super::flow::{Provisioner, Stop, record_stop};
-use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
+use super::flow::{Provisioner, Stop, record_stop};
+use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
 use super::plan::ProvisioningPlan;
 use crate::domain::{ActivationStatus, OrderId};
 use crate::ports::{
@@ -379,7 +379,7 @@ where
         let more = if suspects.len() > 3 { " …" } else { "" };
         Err(Stop::fail(
             format!(
-                "AddOrder's answer was lost and WHMCS order {}{more} of client {client_id} has no service with a Salesforce Order Id: if it is this Order's, complete it by hand (each service with the Order Id), else cancel it in WHMCS; then approve again",
+                "AddOrder's answer may have been lost and WHMCS order {}{more} of client {client_id} has no service with a Salesforce Order Id: if it is this Order's, complete it by hand (each service with the Order Id), else cancel it in WHMCS; then approve again",
                 listed.join(", ")
             ),
             true,
@@ -419,7 +419,7 @@ fn in_line_order(services: &[BilledService], plan: &ProvisioningPlan) -> Vec<u64
 /// How far before the record's first claim a WHMCS order date (the WHMCS
 /// server's local time, zone unnamed) may lie and still be of this attempt:
 /// the widest UTC offset behind UTC (12 h) and an hour of clock skew.
-pub const WHMCS_LOCAL_TIME_SLACK: TimeDelta = TimeDelta::hours(13);
+const WHMCS_LOCAL_TIME_SLACK: TimeDelta = TimeDelta::hours(13);
 
 /// Whether `order` may be an order an AddOrder of this attempt made and
 /// that no service attributes: no service carries a Salesforce Order Id, it
