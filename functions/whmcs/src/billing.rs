@@ -321,22 +321,16 @@ impl BillingGateway for WhmcsBilling {
 
     #[tracing::instrument(name = "whmcs.client_orders", skip(self))]
     async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
-        let fields = self.order_id_fields.lock().await.clone();
         let services = self
             .client
             .get_clients_products(client_id, None, None)
             .await
             .map_err(classify)?;
-        // The orders any of whose services carries a Salesforce Order Id (any Order's).
-        let attributed: HashSet<u64> = services
-            .iter()
-            .filter(|s| {
-                let by_id = fields.get(&s.pid).and_then(|f| s.custom_field(*f));
-                let by_name = s.custom_field_by_name(SALESFORCE_ORDER_ID_FIELD);
-                by_id.or(by_name).is_some_and(|v| !v.trim().is_empty())
-            })
-            .map(|s| s.order_id)
-            .collect();
+        // The orders WHMCS shows a service of. Not narrowed to services with
+        // a Salesforce Order Id: a staff order (services without it) is not
+        // what a lost AddOrder of ours can leave unseen, only an order with
+        // no service at all is.
+        let with_services: HashSet<u64> = services.iter().map(|s| s.order_id).collect();
         let orders = self
             .client
             .get_orders(None, Some(client_id), None)
@@ -350,7 +344,7 @@ impl BillingGateway for WhmcsBilling {
                 order_id: o.id,
                 placed_at: o.date,
                 status: o.status.as_str().to_owned(),
-                attributed: attributed.contains(&o.id),
+                has_services: with_services.contains(&o.id),
             })
             .collect())
     }

@@ -954,7 +954,7 @@ async fn client_orders_show_an_order_without_services_on_any_page_with_its_local
 
     assert_eq!(whmcs.calls("GetOrders") - calls, 2, "two pages of 100");
     assert_eq!(orders.len(), 102);
-    let unattributed: Vec<_> = orders.iter().filter(|o| !o.attributed).collect();
+    let unattributed: Vec<_> = orders.iter().filter(|o| !o.has_services).collect();
     assert_eq!(unattributed.len(), 1, "only the order without services");
     assert_eq!(unattributed[0].order_id, empty.id);
     assert_eq!(unattributed[0].status, "Pending");

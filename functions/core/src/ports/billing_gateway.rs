@@ -62,8 +62,10 @@ pub struct ClientOrder {
     pub placed_at: Option<NaiveDateTime>,
     /// Its status as WHMCS names it (`Pending`, `Active`, `Cancelled`, `Fraud`…).
     pub status: String,
-    /// Whether any of its services carries a Salesforce Order Id (any Order's).
-    pub attributed: bool,
+    /// Whether WHMCS shows any service of it (GetClientsProducts). Every
+    /// service an AddOrder of ours makes carries the Salesforce Order Id, so
+    /// only an order with no service at all can hide from the lookup by it.
+    pub has_services: bool,
 }
 
 /// A WHMCS call failed.
@@ -126,8 +128,8 @@ pub trait BillingGateway: Send + Sync {
         order_id: &OrderId,
     ) -> impl Future<Output = Result<Vec<BilledService>, BillingError>> + Send;
 
-    /// Every order of the client (every page), each with whether a service of
-    /// it carries a Salesforce Order Id: an AddOrder whose answer was lost
+    /// Every order of the client (every page), each with whether WHMCS shows
+    /// any service of it: an AddOrder whose answer was lost
     /// may have made an order with no service at all (WHMCS drops a line it
     /// cannot sell), which only this shows.
     fn client_orders(

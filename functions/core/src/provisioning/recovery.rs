@@ -332,9 +332,10 @@ where
     /// may still have made an order: WHMCS silently drops a line it cannot
     /// sell, so a one-line Order can leave an order with no service at all,
     /// which no lookup by the Order Id finds. So the client's orders are read
-    /// too (every page), and any order none of whose services carries a
-    /// Salesforce Order Id, placed since the record's attempt began, and not
-    /// cancelled, may be this Order's: ordering again could make a second
+    /// too (every page), and any order with no service at all, placed since
+    /// the record's attempt began, and not cancelled, may be this Order's
+    /// (every service our AddOrder makes carries the Order Id, so an order
+    /// with services, a staff one, say, cannot be an unseen one of ours): ordering again could make a second
     /// one, so the outcome stays unknown and the Order is left to staff
     /// (failed in Salesforce with the orders to check, the record kept).
     /// AddOrder has nothing that tags the order itself (no notes field in its
@@ -379,7 +380,7 @@ where
         let more = if suspects.len() > 3 { " …" } else { "" };
         Err(Stop::fail(
             format!(
-                "AddOrder's answer may have been lost and WHMCS order {}{more} of client {client_id} has no service with a Salesforce Order Id: if it is this Order's, complete it by hand (each service with the Order Id), else cancel it in WHMCS; then approve again",
+                "AddOrder's answer may have been lost and WHMCS order {}{more} of client {client_id} has no service: if it is this Order's, complete it by hand (each service with the Order Id), else cancel it in WHMCS; then approve again",
                 listed.join(", ")
             ),
             true,
@@ -421,12 +422,12 @@ fn in_line_order(services: &[BilledService], plan: &ProvisioningPlan) -> Vec<u64
 /// the widest UTC offset behind UTC (12 h) and an hour of clock skew.
 const WHMCS_LOCAL_TIME_SLACK: TimeDelta = TimeDelta::hours(13);
 
-/// Whether `order` may be an order an AddOrder of this attempt made and
-/// that no service attributes: no service carries a Salesforce Order Id, it
+/// Whether `order` may be an order an AddOrder of this attempt made that the
+/// lookup by the Order Id cannot see: it has no service at all, it
 /// is not cancelled (staff cancelling it is how they say it is not), and it
 /// was placed after `since` (or either is unknown).
 fn may_be_unattributed_attempt(order: &ClientOrder, since: Option<NaiveDateTime>) -> bool {
-    !order.attributed
+    !order.has_services
         && !order.status.eq_ignore_ascii_case("Cancelled")
         && match (since, order.placed_at) {
             (Some(since), Some(placed)) => placed >= since,

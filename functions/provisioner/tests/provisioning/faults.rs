@@ -523,7 +523,7 @@ async fn a_reopened_record_is_settled_before_ordering_again() {
 /// dropped the line it could not sell) and whose answer was lost (the
 /// connection cut after the commit). No service carries the Order Id, so the
 /// lookup by it finds nothing; the client's orders (GetOrders, every page)
-/// show an order nothing attributes, placed during the attempt. It may be
+/// show an order with no service, placed during the attempt. It may be
 /// this Order's: nothing is ordered again, the Order is left to staff and
 /// the reconciler leaves it alone; whatever is redelivered or approved
 /// again, WHMCS holds one order for it.

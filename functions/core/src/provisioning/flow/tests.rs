@@ -161,8 +161,9 @@ enum BillingFault {
 struct FakeBilling {
     /// (client, Salesforce Order Id, order).
     orders: Mutex<Vec<(u64, String, WhmcsOrder)>>,
-    /// Orders no service attributes, made outside the portal: (client, order id, placed at).
-    foreign_orders: Mutex<Vec<(u64, u64, NaiveDateTime)>>,
+    /// Orders made outside the portal: (client, order id, placed at, whether
+    /// WHMCS shows a service of it).
+    foreign_orders: Mutex<Vec<(u64, u64, NaiveDateTime, bool)>>,
     /// When each order was placed, in WHMCS's local time (UTC+9 here).
     placed_at: Mutex<HashMap<u64, NaiveDateTime>>,
     /// The time, set by `world`.
@@ -306,8 +307,7 @@ impl BillingGateway for FakeBilling {
                 order_id: order.order_id,
                 placed_at: placed.get(&order.order_id).copied(),
                 status: "Pending".to_owned(),
-                // Every service of ours carries the Salesforce Order Id.
-                attributed: !order.service_ids.is_empty(),
+                has_services: !order.service_ids.is_empty(),
             })
             .collect::<Vec<_>>();
         let foreign = self.foreign_orders.lock().expect("lock").clone();
@@ -316,12 +316,12 @@ impl BillingGateway for FakeBilling {
             .chain(
                 foreign
                     .into_iter()
-                    .filter(|(c, _, _)| *c == client_id)
-                    .map(|(_, id, at)| ClientOrder {
+                    .filter(|(c, _, _, _)| *c == client_id)
+                    .map(|(_, id, at, has_services)| ClientOrder {
                         order_id: id,
                         placed_at: Some(at),
                         status: "Active".to_owned(),
-                        attributed: false,
+                        has_services,
                     }),
             )
             .collect())
@@ -876,6 +876,7 @@ async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_or
         42,
         5,
         whmcs_local(clock.now() - TimeDelta::days(2)),
+        false,
     ));
     *p.billing().fault.lock().expect("lock") = Some(BillingFault::UnknownAfterCommit);
     assert_eq!(
@@ -897,6 +898,7 @@ async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_or
         42,
         5,
         whmcs_local(clock.now() - TimeDelta::days(2)),
+        false,
     ));
     q.records()
         .claim(
@@ -914,6 +916,44 @@ async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_or
         "{outcome:?}"
     );
     assert_eq!(q.billing().orders_created(), 1);
+}
+
+/// A staff order placed for the client just now, with services that carry no
+/// Salesforce Order Id (a legacy client's services, or staff selling by hand),
+/// is not what a lost AddOrder of ours can hide (each service ours makes
+/// carries the Order Id): settling an Order whose AddOrder certainly did
+/// nothing goes on and orders, instead of leaving it to staff.
+#[tokio::test]
+async fn when_the_client_has_a_recent_staff_order_with_services_should_settle_and_order() {
+    let (p, clock) = world(one_line_bundle());
+    p.billing()
+        .foreign_orders
+        .lock()
+        .expect("lock")
+        .push((42, 5, whmcs_local(clock.now()), true));
+    // A holder claimed and died before AddOrder: the outcome is unknown.
+    p.records()
+        .claim(
+            &order_id(),
+            &owner("dead"),
+            clock.now() + TimeDelta::seconds(30),
+            clock.now(),
+        )
+        .await
+        .expect("claimed");
+    clock.advance(TimeDelta::minutes(1));
+
+    let outcome = deliver(&p, &clock, "b").await;
+
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+    assert!(
+        p.ledger().failed.lock().expect("lock").is_empty(),
+        "nothing failed for staff"
+    );
 }
 
 /// An Order failed for staff while WHMCS has its (incomplete) order: the
