@@ -11,7 +11,13 @@
 //!   one GetProducts call, cached for the life of the process (and refreshed
 //!   when a product is missing from the cache).
 //! - Settling an unknown outcome: GetClientsProducts, keeping the services
-//!   whose "Salesforce Order Id" is the Order's.
+//!   whose "Salesforce Order Id" is the Order's; and, when none is, the
+//!   client's orders (GetOrders by `userid`, every page) each with whether a
+//!   service of it (GetClientsProducts, every page) carries any Salesforce
+//!   Order Id, so that an order WHMCS made with no service at all (it drops
+//!   a line it cannot sell) is seen. AddOrder takes nothing that tags the
+//!   order itself (its API reference has no notes field), so the services
+//!   are the only tag.
 //!
 //! An AddOrder that WHMCS carried out without every line (`IncompleteOrder`)
 //! is [`BillingError::Incomplete`] with the order it made: the order exists.
@@ -23,9 +29,9 @@
 
 use portal_core::ports::{
     BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
-    EnsuredClient,
+    ClientOrder, EnsuredClient,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use portal_core::domain::BillingCycle as CatalogCycle;
@@ -308,6 +314,37 @@ impl BillingGateway for WhmcsBilling {
             .map(|s| BilledService {
                 service_id: s.id,
                 order_id: s.order_id,
+                pid: Some(s.pid),
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(name = "whmcs.client_orders", skip(self))]
+    async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
+        let services = self
+            .client
+            .get_clients_products(client_id, None, None)
+            .await
+            .map_err(classify)?;
+        // The orders WHMCS shows a service of. Not narrowed to services with
+        // a Salesforce Order Id: a staff order (services without it) is not
+        // what a lost AddOrder of ours can leave unseen, only an order with
+        // no service at all is.
+        let with_services: HashSet<u64> = services.iter().map(|s| s.order_id).collect();
+        let orders = self
+            .client
+            .get_orders(None, Some(client_id), None)
+            .await
+            .map_err(classify)?;
+        Ok(orders
+            .into_iter()
+            // Not filtered again by `userid`: an order of doubtful owner errs
+            // towards staff, never towards a second AddOrder.
+            .map(|o| ClientOrder {
+                order_id: o.id,
+                placed_at: o.date,
+                status: o.status.as_str().to_owned(),
+                has_services: with_services.contains(&o.id),
             })
             .collect())
     }

@@ -742,6 +742,11 @@ fn parse_order(action: &'static str, value: &Value) -> Result<Order, WhmcsError>
         client_id: lenient::opt_u64("userid", item.get("userid"))
             .map_err(decode)?
             .unwrap_or(0),
+        date: chrono::NaiveDateTime::parse_from_str(
+            &lenient::text(item.get("date")),
+            "%Y-%m-%d %H:%M:%S",
+        )
+        .ok(),
         status: OrderStatus::parse(&lenient::text(item.get("status"))),
         payment_method: lenient::text(item.get("paymentmethod")),
         invoice_id: lenient::opt_u64("invoiceid", item.get("invoiceid"))

@@ -439,6 +439,9 @@ pub struct Order {
     pub order_num: String,
     /// Owning client.
     pub client_id: u64,
+    /// When it was placed (`date`, `Y-m-d H:i:s` in the WHMCS server's own
+    /// time zone, which the answer does not name); `None` when absent or unreadable.
+    pub date: Option<chrono::NaiveDateTime>,
     /// Status.
     pub status: OrderStatus,
     /// Payment gateway.

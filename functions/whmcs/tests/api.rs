@@ -897,3 +897,70 @@ async fn settling_finds_the_order_of_a_client_with_more_services_than_a_page() {
     assert_eq!(found[0].service_id, created.service_ids[0]);
     assert_eq!(whmcs.calls("GetClientsProducts"), 2, "two pages of 100");
 }
+
+#[tokio::test]
+async fn client_orders_show_an_order_without_services_on_any_page_with_its_local_date() {
+    use portal_core::domain::OrderId;
+    use portal_core::ports::{BillingGateway, BillingLine};
+    use whmcs::billing::WhmcsBilling;
+
+    let whmcs = emulator().await;
+    let client = client_for(&whmcs);
+    let client_id = client
+        .add_client(&new_client("empty@example.jp"))
+        .await
+        .unwrap();
+    let billing = WhmcsBilling::new(client_for(&whmcs), "banktransfer");
+    let vpn = BillingLine {
+        pid: 301,
+        billing_cycle: portal_core::domain::BillingCycle::Monthly,
+        config_options: BTreeMap::new(),
+        qty: 1,
+        is_service: true,
+    };
+    // The oldest order: WHMCS dropped its only line, and the answer was lost.
+    whmcs.inject(WhmcsFault::IncompleteOrderThenDrop);
+    let lost = OrderId::parse(SF_ORDER).unwrap();
+    let before = chrono::Utc::now();
+    let err = billing
+        .place_order(client_id, &lost, std::slice::from_ref(&vpn))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, portal_core::ports::BillingError::OutcomeUnknown(_)),
+        "{err:?}"
+    );
+    let empty = whmcs.orders()[0].clone();
+    assert!(empty.service_ids.is_empty());
+    assert!(
+        billing
+            .find_by_salesforce_order(client_id, &lost)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no service carries the Order Id"
+    );
+    // Then more orders than a page of 100, each of its own Salesforce Order.
+    for n in 0..101 {
+        let other = OrderId::parse(&format!("801J0000000{n:04}")).unwrap();
+        billing
+            .place_order(client_id, &other, std::slice::from_ref(&vpn))
+            .await
+            .unwrap();
+    }
+    let calls = whmcs.calls("GetOrders");
+
+    let orders = billing.client_orders(client_id).await.unwrap();
+
+    assert_eq!(whmcs.calls("GetOrders") - calls, 2, "two pages of 100");
+    assert_eq!(orders.len(), 102);
+    let unattributed: Vec<_> = orders.iter().filter(|o| !o.has_services).collect();
+    assert_eq!(unattributed.len(), 1, "only the order without services");
+    assert_eq!(unattributed[0].order_id, empty.id);
+    assert_eq!(unattributed[0].status, "Pending");
+    // The date is the WHMCS server's local time (the emulator's: UTC+9).
+    let placed = unattributed[0].placed_at.expect("a readable date");
+    let local = (before + chrono::TimeDelta::hours(9)).naive_utc();
+    let skew = (placed - local).num_seconds().abs();
+    assert!(skew < 60, "placed {placed}, expected about {local}");
+}

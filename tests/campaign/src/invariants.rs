@@ -410,15 +410,15 @@ fn dead_letters(
     // A dead-lettered message is accounted for when its Order reached an end
     // production promises: `Provisioned`, or `Failed` and left to staff (an
     // `IncompleteOrder`: the design hands the Order to staff, as
-    // provisioned-exactly-once allows). Such an Order's record stays ORDERED
-    // and released (it may never become FAILED: WHMCS has the order), so the
-    // reconciler lists it as unsettled and re-enqueues it with backoff until
-    // its attempts are used up; every such message is skipped (the Order no
-    // longer awaits provisioning) and nothing is lost if one is dead-lettered
-    // instead — the Order's fate is in Salesforce for staff either way. Seed
-    // 670: visibility-expiry faults made one of those re-enqueued messages
-    // visible again five times while a worker held its Order (Busy, retried
-    // each time) and it reached maxReceiveCount.
+    // provisioned-exactly-once allows). Such an Order's record keeps the
+    // order (it may never become FAILED: WHMCS has it) and is left to staff,
+    // out of the reconciler's view; a message of it still in the queue (a
+    // redelivery, or one the reconciler sent before the mark) is skipped, and
+    // nothing is lost if one is dead-lettered instead — the Order's fate is
+    // in Salesforce for staff either way. Seed 670: visibility-expiry faults
+    // made one of those re-enqueued messages visible again five times while
+    // a worker held its Order (Busy, retried each time) and it reached
+    // maxReceiveCount (before records were left to staff).
     let provisioned: BTreeSet<String> = orders
         .iter()
         .filter(|o| {

@@ -578,9 +578,9 @@ mod tests {
     }
 
     /// Seed 670's finding, without its schedule: an Order failed for staff
-    /// after an `IncompleteOrder` (its record stays ORDERED and released, so
-    /// the reconciler keeps re-enqueueing it), and one of those messages was
-    /// dead-lettered. The Order's end is the one the design promises (Failed
+    /// after an `IncompleteOrder` (its record then stayed ORDERED and
+    /// released, so the reconciler kept re-enqueueing it; it is now left to
+    /// staff), and one of those messages was dead-lettered. The Order's end is the one the design promises (Failed
     /// for staff, in Salesforce); the dead letter hides nothing, so it is
     /// accounted for. A dead letter of an Order that is neither provisioned
     /// nor left to staff still is not.

@@ -491,6 +491,9 @@ fn add_order(params: &Params, state: &mut State, ctx: &ActionContext<'_>) -> Act
         id: order_id,
         order_num: (3_141_500_000 + order_id).to_string(),
         client_id,
+        date: (chrono::Utc::now() + chrono::TimeDelta::hours(crate::SERVER_UTC_OFFSET_HOURS))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         status: OrderStatus::Pending,
         payment_method: payment_method.to_owned(),
         promo_code: params.non_empty("promocode").map(str::to_owned),
@@ -702,6 +705,7 @@ fn order_json(o: &OrderRecord, state: &State) -> Value {
         "id": o.id.to_string(),
         "ordernum": o.order_num,
         "userid": o.client_id.to_string(),
+        "date": o.date,
         "status": o.status.as_str(),
         "paymentmethod": o.payment_method,
         "invoiceid": o.invoice_id.unwrap_or(0).to_string(),

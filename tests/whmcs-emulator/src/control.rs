@@ -11,6 +11,8 @@
 //!   nothing done; `{"type":"htmlBody","action":"GetClientsProducts","n":1}`:
 //!   HTTP 200 HTML page (a WAF), nothing done;
 //! - `{"type":"incompleteOrder","n":1}`: the next AddOrder drops its last line;
+//!   `{"type":"incompleteOrderThenDrop","n":1}`: … and its connection is cut
+//!   after the commit;
 //! - `{"type":"latency","millis":200}`: every call waits, until cleared.
 //!
 //! `DELETE /_emulator/faults` clears them; `GET /_emulator/stats` answers
@@ -40,6 +42,7 @@ enum FaultSpec {
     ServerError { action: String, n: u32 },
     HtmlBody { action: String, n: u32 },
     IncompleteOrder { n: u32 },
+    IncompleteOrderThenDrop { n: u32 },
     Latency { millis: u64 },
 }
 
@@ -61,6 +64,7 @@ impl FaultSpec {
             Self::ServerError { action, n } => times(n, WhmcsFault::server_error(known(&action)?)),
             Self::HtmlBody { action, n } => times(n, WhmcsFault::html_body(known(&action)?)),
             Self::IncompleteOrder { n } => times(n, WhmcsFault::IncompleteOrder),
+            Self::IncompleteOrderThenDrop { n } => times(n, WhmcsFault::IncompleteOrderThenDrop),
             Self::Latency { millis } => vec![WhmcsFault::Latency(Duration::from_millis(millis))],
         })
     }

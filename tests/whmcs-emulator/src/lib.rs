@@ -51,6 +51,12 @@ use crate::state::State;
 /// The path WHMCS serves its API on.
 pub const API_PATH: &str = "/includes/api.php";
 
+/// The emulated server's time zone, as hours east of UTC (Asia/Tokyo). Real
+/// WHMCS writes dates (GetOrders' `date`) in its server's local time and names
+/// no zone, so a client must not read them as UTC; a zone other than UTC here
+/// keeps clients honest about that.
+pub const SERVER_UTC_OFFSET_HOURS: i64 = 9;
+
 /// How the emulator is started.
 #[derive(Debug, Clone)]
 pub struct WhmcsEmulatorConfig {
@@ -244,6 +250,36 @@ impl WhmcsEmulator {
             .collect()
     }
 
+    /// What staff do by hand in WHMCS's admin area to complete an order WHMCS
+    /// made without every line: a service of product `pid` (monthly, pending)
+    /// added to order `order_id`, with its custom field values by field id.
+    /// Returns the new service's id; `None` when the order does not exist.
+    pub fn add_service_by_hand(
+        &self,
+        order_id: u64,
+        pid: u32,
+        custom_fields: std::collections::BTreeMap<u32, String>,
+    ) -> Option<u64> {
+        let mut state = self.shared.state();
+        let client_id = state.orders.iter().find(|o| o.id == order_id)?.client_id;
+        let id = state.next_service_id;
+        state.next_service_id += 1;
+        state.services.push(ServiceRecord {
+            id,
+            order_id,
+            client_id,
+            pid,
+            billing_cycle: "monthly".to_owned(),
+            status: ServiceStatus::Pending,
+            custom_fields,
+            config_options: std::collections::BTreeMap::new(),
+        });
+        if let Some(order) = state.orders.iter_mut().find(|o| o.id == order_id) {
+            order.service_ids.push(id);
+        }
+        Some(id)
+    }
+
     /// Stops serving and waits for the server to finish. Held responses are released.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
@@ -356,7 +392,10 @@ async fn handle(
         let ctx = ActionContext {
             payment_methods: &config.payment_methods,
             seed: config.seed,
-            drop_last_line: matches!(fault, Some(WhmcsFault::IncompleteOrder)),
+            drop_last_line: matches!(
+                fault,
+                Some(WhmcsFault::IncompleteOrder | WhmcsFault::IncompleteOrderThenDrop)
+            ),
         };
         (api::run(action, &params, &mut state, &ctx), fault)
     };
@@ -379,7 +418,7 @@ async fn handle(
             }
             json_reply(reply)
         }
-        Some(WhmcsFault::DropAfterCommit { .. }) => {
+        Some(WhmcsFault::DropAfterCommit { .. } | WhmcsFault::IncompleteOrderThenDrop) => {
             tracing::info!(action, "fault: committed, cutting the connection");
             let stream = broken_body();
             Response::builder()

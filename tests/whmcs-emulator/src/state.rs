@@ -62,6 +62,9 @@ pub struct OrderRecord {
     pub order_num: String,
     /// Owning client.
     pub client_id: u64,
+    /// When it was placed, as GetOrders' `date` shows it: `Y-m-d H:i:s` in
+    /// the server's local time ([`crate::SERVER_UTC_OFFSET_HOURS`]), no zone.
+    pub date: String,
     /// Status.
     pub status: OrderStatus,
     /// Gateway system name.
@@ -150,6 +153,11 @@ pub enum WhmcsFault {
     /// one-line order): what WHMCS does when it silently drops a line it cannot
     /// sell. A client sees fewer `serviceids` than lines.
     IncompleteOrder,
+    /// [`WhmcsFault::IncompleteOrder`] and [`WhmcsFault::DropAfterCommit`] at
+    /// once: the next AddOrder drops its last line, commits, and the
+    /// connection is cut mid-answer (for a one-line order: an order with no
+    /// service that the client never heard of).
+    IncompleteOrderThenDrop,
     /// Answer HTTP 500 with an HTML error page; nothing is done.
     ServerError {
         /// Action to affect.
@@ -213,7 +221,7 @@ impl WhmcsFault {
             | Self::DropAfterCommit { action }
             | Self::ServerError { action }
             | Self::HtmlBody { action } => Some(action),
-            Self::IncompleteOrder => Some("AddOrder"),
+            Self::IncompleteOrder | Self::IncompleteOrderThenDrop => Some("AddOrder"),
             Self::Latency(_) => None,
         }
     }

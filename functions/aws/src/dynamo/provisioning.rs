@@ -16,6 +16,11 @@
 //! Each write after the claim is one conditional `UpdateItem` whose condition,
 //! lease removal and `gsi1` keys come from [`Transition::rule`] (shared with the
 //! in-memory adapter); each method adds only the attributes of its own state.
+//!
+//! A record left to staff carries `staff_error` (and, its view being closed,
+//! no `gsi1` keys): the claim's condition refuses it (answered as
+//! [`ProvisioningClaim::Failed`]) and `reopen_failed` removes it. The first
+//! claim writes `started_at` (kept by every later claim).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
@@ -113,6 +118,52 @@ impl DynamoProvisioningRecords {
                     })
                 }
                 _ => Err(store_error(err).into()),
+            },
+        }
+    }
+
+    /// A record written before `started_at` was kept just got the claim's
+    /// time as its start, which would bound a later settlement too late (an
+    /// order WHMCS made before it would be missed): it gets the Unix epoch
+    /// instead, no bound. Best effort: a failure is logged (this claim's
+    /// caller is told `None` anyway).
+    async fn unbound_legacy(&self, order_id: &OrderId, owner: &LeaseOwner) {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(order_id)))
+            .key("sk", s(SK))
+            .condition_expression("#owner = :me")
+            .update_expression("SET started_at = :epoch")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner.as_str()))
+            .expression_attribute_values(":epoch", n(0))
+            .send()
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %store_error(e), "unbinding a record without started_at failed");
+        }
+    }
+
+    /// Deletes the Order's record when it is FAILED; `false` when it is not.
+    async fn delete_failed(&self, order_id: &OrderId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(order_id)))
+            .key("sk", s(SK))
+            .condition_expression("#status = :failed")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failed", s(ProvisioningStatus::Failed.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(store_error(err)),
             },
         }
     }
@@ -288,6 +339,10 @@ fn record_of(item: &Item) -> Result<ProvisioningRecord, StoreError> {
         holder,
         attempts: opt_n(item, "attempts")?.unwrap_or(0),
         updated_at: millis_to_time(req_n(item, "updated_at")?, "updated_at")?,
+        started_at: opt_n::<i64>(item, "started_at")?
+            .map(|ms| millis_to_time(ms, "started_at"))
+            .transpose()?,
+        left_to_staff: opt_s(item, "staff_error")?.map(str::to_owned),
     })
 }
 
@@ -309,11 +364,13 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
             .update_expression(
                 "SET #owner = :me, lease_until = :lease, \
                  #status = if_not_exists(#status, :in_progress), order_id = :order, \
-                 updated_at = :now, gsi1pk = :open, gsi1sk = :since \
+                 updated_at = :now, started_at = if_not_exists(started_at, :now), \
+                 gsi1pk = :open, gsi1sk = :since \
                  ADD attempts :one",
             )
             .condition_expression(
                 "attribute_not_exists(pk) OR (#status <> :completed AND #status <> :failed \
+                 AND attribute_not_exists(staff_error) \
                  AND (attribute_not_exists(#owner) OR lease_until <= :now OR #owner = :me))",
             )
             .expression_attribute_names("#owner", "owner")
@@ -334,11 +391,23 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
             .await;
         match result {
             Ok(out) => {
-                let previous = match out.attributes() {
-                    Some(old) if !old.is_empty() => Some(state_of(old)?),
-                    _ => None,
+                let (previous, started_at) = match out.attributes() {
+                    Some(old) if !old.is_empty() => {
+                        let started_at = match opt_n::<i64>(old, "started_at")? {
+                            Some(ms) => Some(millis_to_time(ms, "started_at")?),
+                            None => {
+                                self.unbound_legacy(order_id, owner).await;
+                                None
+                            }
+                        };
+                        (Some(state_of(old)?), started_at)
+                    }
+                    _ => (None, Some(millis_to_time(epoch_millis(now), "started_at")?)),
                 };
-                Ok(ProvisioningClaim::Acquired { previous })
+                Ok(ProvisioningClaim::Acquired {
+                    previous,
+                    started_at,
+                })
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
@@ -352,6 +421,9 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
                         ProvisioningState::Failed { error } => {
                             Ok(ProvisioningClaim::Failed { error })
                         }
+                        _ if item.contains_key("staff_error") => Ok(ProvisioningClaim::Failed {
+                            error: opt_s(item, "staff_error")?.unwrap_or_default().to_owned(),
+                        }),
                         _ => Ok(ProvisioningClaim::Busy {
                             lease_until: millis_to_time(
                                 req_n(item, "lease_until")?,
@@ -443,23 +515,40 @@ impl ProvisioningRecords for DynamoProvisioningRecords {
         .await
     }
 
+    #[tracing::instrument(skip(self, owner, error, now), fields(table = %self.table, order_id = %order_id))]
+    async fn leave_to_staff(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        let state = StateWrite::default().set("staff_error", ":staff_error", s(error));
+        self.transition(order_id, owner, now, Transition::LeaveToStaff, state)
+            .await
+    }
+
     #[tracing::instrument(skip(self), fields(table = %self.table, order_id = %order_id))]
     async fn reopen_failed(&self, order_id: &OrderId) -> Result<bool, StoreError> {
+        if self.delete_failed(order_id).await? {
+            return Ok(true);
+        }
+        // Left to staff: the mark goes, the state stays (the next claim opens
+        // the view again at its lease end).
         let result = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key("pk", s(pk(order_id)))
             .key("sk", s(SK))
-            .condition_expression("#status = :failed")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":failed", s(ProvisioningStatus::Failed.as_str()))
+            .condition_expression("attribute_exists(staff_error)")
+            .update_expression("REMOVE staff_error")
             .send()
             .await;
         match result {
             Ok(_) => Ok(true),
             Err(err) => match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
                 _ => Err(store_error(err)),
             },
         }
@@ -581,6 +670,21 @@ mod tests {
         assert_eq!(
             condition(Transition::Fail.rule()),
             "#owner = :me AND #status <> :ordered"
+        );
+    }
+
+    #[test]
+    fn when_left_to_staff_should_mark_it_keep_the_status_and_remove_both_gsi1_keys() {
+        let state = StateWrite::default().set("staff_error", ":staff_error", s("complete it"));
+        assert_eq!(
+            update_expression(Transition::LeaveToStaff, &state),
+            "SET staff_error = :staff_error, updated_at = :now \
+             REMOVE #owner, lease_until, gsi1pk, gsi1sk"
+        );
+        assert_eq!(
+            condition(Transition::LeaveToStaff.rule()),
+            "#owner = :me",
+            "an ORDERED record may be left to staff"
         );
     }
 

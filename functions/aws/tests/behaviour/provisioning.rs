@@ -43,7 +43,10 @@ async fn claim_then_complete_is_terminal(records: impl ProvisioningRecords) {
             .claim(&id, &a, clock.now() + LEASE, clock.now())
             .await
             .unwrap(),
-        ProvisioningClaim::Acquired { previous: None }
+        ProvisioningClaim::Acquired {
+            previous: None,
+            started_at: Some(clock.now()),
+        }
     );
     records
         .record_ordered(&id, &a, Some(7), &whmcs(), clock.now())
@@ -111,9 +114,10 @@ async fn busy_while_leased_then_takeover_sees_previous_state(records: impl Provi
             previous: Some(ProvisioningState::Ordered {
                 whmcs_client_id: Some(7),
                 order: whmcs(),
-            })
+            }),
+            started_at: Some(crate::start()),
         },
-        "the new holder learns WHMCS already has the order"
+        "the new holder learns WHMCS already has the order, and when the record began"
     );
     let record = records.get(&id).await.unwrap().unwrap();
     assert_eq!(record.holder.map(|h| h.owner), Some(b));
@@ -141,7 +145,8 @@ async fn unknown_outcome_is_handed_to_the_next_claimant(records: impl Provisioni
             previous: Some(ProvisioningState::Unknown {
                 whmcs_client_id: Some(7),
                 detail: "AddOrder timed out".into(),
-            })
+            }),
+            started_at: Some(crate::start()),
         },
         "UNKNOWN drops the lease, so the next claimant takes it at once"
     );
@@ -168,7 +173,8 @@ async fn stale_owner_writes_fail_with_lease_lost(records: impl ProvisioningRecor
             .await
             .unwrap(),
         ProvisioningClaim::Acquired {
-            previous: Some(ProvisioningState::InProgress)
+            previous: Some(ProvisioningState::InProgress),
+            ..
         }
     ));
     let now = clock.now();
@@ -254,7 +260,10 @@ async fn ordered_record_cannot_fail_and_failed_can_be_reopened(records: impl Pro
             )
             .await
             .unwrap(),
-        ProvisioningClaim::Acquired { previous: None }
+        ProvisioningClaim::Acquired {
+            previous: None,
+            started_at: Some(clock.now()),
+        }
     );
 }
 
@@ -343,6 +352,117 @@ async fn lists_unknown_released_and_stale_records(records: impl ProvisioningReco
     );
 }
 
+async fn left_to_staff_leaves_the_view_until_reopened_and_keeps_the_state(
+    records: impl ProvisioningRecords,
+) {
+    let clock = clock();
+    let a = owner("lambda-a");
+    let (ordered, unknown) = (order(1), order(2));
+    let started = clock.now();
+    for id in [&ordered, &unknown] {
+        records
+            .claim(id, &a, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap();
+    }
+    records
+        .record_ordered(&ordered, &a, Some(7), &whmcs(), clock.now())
+        .await
+        .unwrap();
+    records
+        .leave_to_staff(&ordered, &a, "complete WHMCS order 42 by hand", clock.now())
+        .await
+        .unwrap();
+    // An UNKNOWN record whose order could not be attributed: claimed again, left to staff.
+    records
+        .record_unknown(&unknown, &a, Some(7), "AddOrder timed out", clock.now())
+        .await
+        .unwrap();
+    clock.advance(TimeDelta::minutes(5));
+    let b = owner("lambda-b");
+    records
+        .claim(&unknown, &b, clock.now() + LEASE, clock.now())
+        .await
+        .unwrap();
+    records
+        .leave_to_staff(&unknown, &b, "check WHMCS order 43", clock.now())
+        .await
+        .unwrap();
+
+    let kept = records.get(&ordered).await.unwrap().unwrap();
+    assert_eq!(
+        kept.state,
+        ProvisioningState::Ordered {
+            whmcs_client_id: Some(7),
+            order: whmcs(),
+        },
+        "what is known stays"
+    );
+    assert_eq!(
+        kept.left_to_staff.as_deref(),
+        Some("complete WHMCS order 42 by hand")
+    );
+    assert_eq!(kept.holder, None);
+    assert_eq!(kept.started_at, Some(started));
+    let unknown_kept = records.get(&unknown).await.unwrap().unwrap();
+    assert!(matches!(
+        unknown_kept.state,
+        ProvisioningState::Unknown { .. }
+    ));
+    assert_eq!(unknown_kept.started_at, Some(started), "the first claim's");
+
+    clock.advance(TimeDelta::hours(2));
+    assert!(
+        records
+            .list_unsettled(clock.now(), 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the reconciler no longer sees them"
+    );
+    assert_eq!(
+        records
+            .claim(&ordered, &b, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap(),
+        ProvisioningClaim::Failed {
+            error: "complete WHMCS order 42 by hand".into()
+        },
+        "a claim answers it like a failed record"
+    );
+    assert_eq!(records.get(&ordered).await.unwrap().unwrap(), kept);
+
+    // Staff approve again: the mark goes, the state stays, the next claim takes it.
+    assert!(records.reopen_failed(&ordered).await.unwrap());
+    assert!(!records.reopen_failed(&ordered).await.unwrap());
+    assert_eq!(
+        records
+            .claim(&ordered, &b, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap(),
+        ProvisioningClaim::Acquired {
+            previous: Some(ProvisioningState::Ordered {
+                whmcs_client_id: Some(7),
+                order: whmcs(),
+            }),
+            started_at: Some(started),
+        }
+    );
+    let reopened = records.get(&ordered).await.unwrap().unwrap();
+    assert_eq!(reopened.left_to_staff, None);
+    assert_eq!(reopened.started_at, Some(started));
+    records.release(&ordered, &b, clock.now()).await.unwrap();
+    clock.advance(TimeDelta::seconds(1));
+    let listed: Vec<OrderId> = records
+        .list_unsettled(clock.now(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.order_id)
+        .collect();
+    assert_eq!(listed, vec![ordered], "open again once reopened");
+}
+
 behaviours! {
     claim_then_complete_is_terminal => dynamo, memory;
     busy_while_leased_then_takeover_sees_previous_state => dynamo, memory;
@@ -350,4 +470,61 @@ behaviours! {
     stale_owner_writes_fail_with_lease_lost => dynamo, memory;
     ordered_record_cannot_fail_and_failed_can_be_reopened => dynamo, memory;
     lists_unknown_released_and_stale_records => dynamo, memory;
+    left_to_staff_leaves_the_view_until_reopened_and_keeps_the_state => dynamo, memory;
+}
+
+/// A record written before `started_at` was kept (an UNKNOWN one, say) is
+/// claimed with no bound (`started_at: None`), and keeps none afterwards
+/// (the Unix epoch), so settling it never skips an order WHMCS made before
+/// the first claim after the upgrade.
+#[tokio::test]
+async fn a_record_written_before_started_at_is_claimed_without_a_bound_on_moto() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (client, table) = crate::table().await;
+    let id = order(1);
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S(format!("ORDER#{}", id.as_str())))
+        .item("sk", AttributeValue::S("PROVISIONING".into()))
+        .item("order_id", AttributeValue::S(id.as_str().into()))
+        .item("status", AttributeValue::S("UNKNOWN".into()))
+        .item("detail", AttributeValue::S("AddOrder timed out".into()))
+        .item("attempts", AttributeValue::N("1".into()))
+        .item("updated_at", AttributeValue::N("1800000000000".into()))
+        .send()
+        .await
+        .unwrap();
+    let records = DynamoProvisioningRecords::new(client, table);
+    let clock = clock();
+    let a = owner("lambda-a");
+    assert_eq!(
+        records
+            .claim(&id, &a, clock.now() + LEASE, clock.now())
+            .await
+            .unwrap(),
+        ProvisioningClaim::Acquired {
+            previous: Some(ProvisioningState::Unknown {
+                whmcs_client_id: None,
+                detail: "AddOrder timed out".into(),
+            }),
+            started_at: None,
+        }
+    );
+    records.release(&id, &a, clock.now()).await.unwrap();
+    let epoch = chrono::DateTime::from_timestamp_millis(0).unwrap();
+    assert_eq!(
+        records.get(&id).await.unwrap().unwrap().started_at,
+        Some(epoch)
+    );
+    assert!(matches!(
+        records
+            .claim(&id, &owner("lambda-b"), clock.now() + LEASE, clock.now())
+            .await
+            .unwrap(),
+        ProvisioningClaim::Acquired {
+            started_at: Some(t),
+            ..
+        } if t == epoch
+    ));
 }

@@ -1,6 +1,7 @@
 //! The `BillingGateway` port: the WHMCS side of provisioning (the client,
-//! the order, its acceptance, and the lookup by the Salesforce Order Id that
-//! settles an unknown outcome).
+//! the order, its acceptance, and the lookups that settle an unknown
+//! outcome: the services by the Salesforce Order Id, and the client's orders
+//! for one that no Salesforce Order Id can attribute).
 //!
 //! Errors say what the use case must do: retry later (`Unavailable`), give up
 //! with a readable reason (`Rejected`), or settle an unknown outcome before
@@ -8,6 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+
+use chrono::NaiveDateTime;
 
 use super::order_ledger::{BillingAccount, BillingContact};
 use crate::domain::{BillingCycle, OrderId};
@@ -44,6 +47,25 @@ pub struct BilledService {
     pub service_id: u64,
     /// The WHMCS order that created it.
     pub order_id: u64,
+    /// Its WHMCS product (`pid`), when WHMCS says.
+    pub pid: Option<u32>,
+}
+
+/// One order of a WHMCS client (GetOrders), with what its services say.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ClientOrder {
+    /// The WHMCS order id.
+    pub order_id: u64,
+    /// When WHMCS says it was placed (GetOrders `date`), in the WHMCS
+    /// server's own time zone, which the API does not name; `None` when
+    /// unreadable.
+    pub placed_at: Option<NaiveDateTime>,
+    /// Its status as WHMCS names it (`Pending`, `Active`, `Cancelled`, `Fraud`…).
+    pub status: String,
+    /// Whether WHMCS shows any service of it (GetClientsProducts). Every
+    /// service an AddOrder of ours makes carries the Salesforce Order Id, so
+    /// only an order with no service at all can hide from the lookup by it.
+    pub has_services: bool,
 }
 
 /// A WHMCS call failed.
@@ -105,4 +127,13 @@ pub trait BillingGateway: Send + Sync {
         client_id: u64,
         order_id: &OrderId,
     ) -> impl Future<Output = Result<Vec<BilledService>, BillingError>> + Send;
+
+    /// Every order of the client (every page), each with whether WHMCS shows
+    /// any service of it: an AddOrder whose answer was lost
+    /// may have made an order with no service at all (WHMCS drops a line it
+    /// cannot sell), which only this shows.
+    fn client_orders(
+        &self,
+        client_id: u64,
+    ) -> impl Future<Output = Result<Vec<ClientOrder>, BillingError>> + Send;
 }

@@ -72,7 +72,7 @@ use chrono::{DateTime, Utc};
 
 pub use account_status::{AccountStatusSync, InactiveAccounts};
 pub use billing_gateway::{
-    BilledService, BillingError, BillingGateway, BillingLine, EnsuredClient,
+    BilledService, BillingError, BillingGateway, BillingLine, ClientOrder, EnsuredClient,
 };
 pub use clock::{Clock, SystemClock, TestClock, TokioClock};
 pub use dead_letters::{DEAD_LETTER_KIND, DeadLetter, DeadLetters};

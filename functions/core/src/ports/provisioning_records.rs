@@ -11,6 +11,9 @@
 //!   (AddOrder timed out/5xx)    ▼                       │ stays ORDERED, next claimant
 //!                          ▼   FAILED (claim refuses;   │ sees the WHMCS order and only
 //!                     UNKNOWN   reopen_failed deletes)  │ finishes the follow-up steps
+//!                          │                            │
+//!                          └──── leave_to_staff ────────┘
+//!              (an order exists or may: the state stays, marked "left to staff")
 //! ```
 //!
 //! - A claim takes a lease (owner + `lease_until`, from the Lambda deadline).
@@ -30,6 +33,17 @@
 //! - [`ProvisioningRecords::list_unsettled`] gives the reconciler every record
 //!   that is not settled and not held by a live lease: `UNKNOWN`, released,
 //!   and `IN_PROGRESS`/`ORDERED` whose lease lapsed.
+//! - Left to staff ([`ProvisioningRecords::leave_to_staff`]): the Order was
+//!   failed in Salesforce for staff while WHMCS has an order for it (an
+//!   incomplete one) or may have one (an outcome that could not be settled).
+//!   Such a record can neither be FAILED (that would forget the order) nor
+//!   stay open (the reconciler would re-enqueue it every backoff step until
+//!   its attempts ran out, for nothing: only staff can act). So it keeps its
+//!   state (`ORDERED`, `UNKNOWN`, `IN_PROGRESS`) with a mark, leaves the
+//!   reconciler's view, and a claim answers it like a FAILED one
+//!   ([`ProvisioningClaim::Failed`]); when staff approve the Order again,
+//!   [`ProvisioningRecords::reopen_failed`] removes the mark (and keeps the
+//!   state), so the next claim settles or finishes what is known.
 //!
 //! The writes a holder makes after the claim are described once, as data:
 //! [`Transition::rule`] says for each one what it requires, what it does to the
@@ -51,7 +65,9 @@ use crate::domain::OrderId;
 pub struct WhmcsOrder {
     /// The WHMCS order id.
     pub order_id: u64,
-    /// The WHMCS service (hosting) ids the order created, in AddOrder's order.
+    /// The WHMCS service (hosting) ids of the order, in the Order's line
+    /// order (AddOrder's; services staff added by hand are put in the line
+    /// of their product).
     pub service_ids: Vec<u64>,
 }
 
@@ -175,6 +191,14 @@ pub struct ProvisioningRecord {
     pub attempts: u32,
     /// When the record last changed.
     pub updated_at: DateTime<Utc>,
+    /// When the record's first claim was made (the attempt began): WHMCS
+    /// orders placed before it cannot be this attempt's. `None` for a record
+    /// written before this was kept; the Unix epoch for one whose first claim
+    /// after that found it without (no bound either).
+    pub started_at: Option<DateTime<Utc>>,
+    /// Left to staff (see the module docs), with the error staff were shown;
+    /// `None` otherwise.
+    pub left_to_staff: Option<String>,
 }
 
 /// The answer to [`ProvisioningRecords::claim`].
@@ -184,10 +208,15 @@ pub enum ProvisioningClaim {
     Acquired {
         /// The state before this claim; `None` for a new record.
         previous: Option<ProvisioningState>,
+        /// When the record's first claim was made (this one, for a new
+        /// record): WHMCS orders placed before it cannot be the Order's.
+        /// `None` for a record written before this was kept (no bound).
+        started_at: Option<DateTime<Utc>>,
     },
     /// Already provisioned: nothing to do.
     Completed(WhmcsOrder),
-    /// Failed permanently earlier; [`ProvisioningRecords::reopen_failed`] allows a new attempt.
+    /// Failed permanently earlier (FAILED, or left to staff with what is known
+    /// about WHMCS); [`ProvisioningRecords::reopen_failed`] allows a new attempt.
     Failed {
         /// The recorded error.
         error: String,
@@ -213,16 +242,20 @@ pub enum Transition {
     Fail,
     /// [`ProvisioningRecords::release`]: the caller lets go, keeping what is known.
     Release,
+    /// [`ProvisioningRecords::leave_to_staff`]: the caller lets go, keeping
+    /// what is known, and nobody may act until staff approve the Order again.
+    LeaveToStaff,
 }
 
 impl Transition {
     /// Every transition.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Ordered,
         Self::Unknown,
         Self::Complete,
         Self::Fail,
         Self::Release,
+        Self::LeaveToStaff,
     ];
 
     /// The status the transition writes; `None` when it keeps the current one
@@ -233,7 +266,7 @@ impl Transition {
             Self::Unknown => Some(ProvisioningStatus::Unknown),
             Self::Complete => Some(ProvisioningStatus::Completed),
             Self::Fail => Some(ProvisioningStatus::Failed),
-            Self::Release => None,
+            Self::Release | Self::LeaveToStaff => None,
         }
     }
 
@@ -282,6 +315,16 @@ impl Transition {
                 refuse_when_ordered: false,
                 keeps_lease: false,
                 reconciler_view: ReconcilerView::OpenFromNow,
+            },
+            // What is known stays too (an order WHMCS has or may have is never
+            // forgotten), but the Order waits for staff: the reconciler must
+            // not re-enqueue it (every delivery would only be skipped) until a
+            // new approval reopens it. Allowed from ORDERED: that is the
+            // incomplete order staff must finish.
+            Self::LeaveToStaff => TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::Closed,
             },
         }
     }
@@ -392,8 +435,22 @@ pub trait ProvisioningRecords: Send + Sync {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
 
-    /// Deletes a FAILED record so the Order may be provisioned again; `false`
-    /// when the record is absent or not FAILED.
+    /// Drops the caller's lease, keeps what is known and marks the record left
+    /// to staff with `error` (the Order failed in Salesforce while WHMCS has
+    /// or may have an order): claims answer [`ProvisioningClaim::Failed`] and
+    /// the reconciler no longer lists it, until [`Self::reopen_failed`].
+    fn leave_to_staff(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send;
+
+    /// Staff approved the Order again: deletes a FAILED record, or removes
+    /// the mark of a record left to staff (keeping its state, so the next
+    /// claim settles or finishes the order WHMCS has or may have); `false`
+    /// when the record is absent or neither.
     fn reopen_failed(
         &self,
         order_id: &OrderId,
@@ -475,6 +532,16 @@ impl<T: ProvisioningRecords> ProvisioningRecords for Arc<T> {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
         (**self).release(order_id, owner, now)
+    }
+
+    fn leave_to_staff(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), ProvisioningError>> + Send {
+        (**self).leave_to_staff(order_id, owner, error, now)
     }
 
     fn reopen_failed(
@@ -566,15 +633,29 @@ mod tests {
     }
 
     #[test]
+    fn when_left_to_staff_should_keep_the_status_accept_ordered_drop_the_lease_and_close() {
+        assert_eq!(Transition::LeaveToStaff.status(), None);
+        assert_eq!(
+            Transition::LeaveToStaff.rule(),
+            TransitionRule {
+                refuse_when_ordered: false,
+                keeps_lease: false,
+                reconciler_view: ReconcilerView::Closed,
+            }
+        );
+    }
+
+    #[test]
     fn when_a_transition_settles_the_record_it_should_close_the_view() {
         for transition in Transition::ALL {
-            let terminal = transition
+            let settled = transition
                 .status()
-                .is_some_and(ProvisioningStatus::is_terminal);
+                .is_some_and(ProvisioningStatus::is_terminal)
+                || transition == Transition::LeaveToStaff;
             assert_eq!(
                 transition.rule().reconciler_view == ReconcilerView::Closed,
-                terminal,
-                "{transition:?}: only COMPLETED/FAILED leave the reconciler's view"
+                settled,
+                "{transition:?}: only COMPLETED/FAILED and left to staff leave the reconciler's view"
             );
         }
     }

@@ -12,7 +12,10 @@
 //! 4. When the record may hide a WHMCS order (`UNKNOWN`, `IN_PROGRESS` whose
 //!    holder died, or a `FAILED` record reopened by a new approval), settle it
 //!    first, before anything may fail it: find the services carrying the
-//!    Order Id. Found: continue from "ordered". Otherwise AddOrder, and record
+//!    Order Id. Found: continue from "ordered". None, but the client has an
+//!    order no Salesforce Order Id attributes placed since the attempt began
+//!    (AddOrder may have made it without any service): the outcome stays
+//!    unknown and the Order is left to staff. Otherwise AddOrder, and record
 //!    its outcome (`ORDERED`, or `UNKNOWN` when WHMCS may have acted) before
 //!    anything else happens. An `UNKNOWN` or `IN_PROGRESS` record that cannot
 //!    be settled is never failed (its Order is, in Salesforce).
@@ -22,7 +25,9 @@
 //! 5. AcceptOrder. 6. One Salesforce write. 7. Complete the record.
 //!
 //! Permanent failures write `Failed` + a readable error to Salesforce, fail
-//! the record (when no WHMCS order exists) and are acknowledged. Transient
+//! the record (when no WHMCS order exists; when one exists or may, the
+//! record keeps it and is left to staff, out of the reconciler's view until
+//! a new approval) and are acknowledged. Transient
 //! ones release the lease and ask for a redelivery. The steps that recover
 //! from an earlier delivery (settling an unknown outcome, telling Salesforce
 //! again, reopening a failed Order) are in [`super::recovery`]; the outcomes
@@ -224,8 +229,11 @@ where
                 Err(reason) => return self.log(ProvisioningOutcome::Retry(reason)),
             }
         }
-        let previous = match claim {
-            Ok(ProvisioningClaim::Acquired { previous }) => previous,
+        let (previous, started_at) = match claim {
+            Ok(ProvisioningClaim::Acquired {
+                previous,
+                started_at,
+            }) => (previous, started_at),
             Ok(ProvisioningClaim::Completed(order)) => {
                 return self.log(self.confirm_provisioned(order_id, &order).await);
             }
@@ -249,7 +257,13 @@ where
             tracing::info!(previous = %state.status(), "claimed a provisioning record left by an earlier delivery");
         }
         let outcome = match self
-            .run(order_id, owner, lease_until, previous, reopened)
+            .run(
+                order_id,
+                owner,
+                lease_until,
+                (previous, started_at),
+                reopened,
+            )
             .await
         {
             Ok(order) => ProvisioningOutcome::Provisioned(order),
@@ -276,7 +290,7 @@ where
         order_id: &OrderId,
         owner: &LeaseOwner,
         lease_until: DateTime<Utc>,
-        previous: Option<ProvisioningState>,
+        (previous, started_at): (Option<ProvisioningState>, Option<DateTime<Utc>>),
         reopened: bool,
     ) -> Result<WhmcsOrder, Stop> {
         let mut known = Known::from_previous(previous, reopened);
@@ -296,7 +310,13 @@ where
         })?;
         if !bundle.is_awaiting_provisioning() {
             return Err(self
-                .not_awaiting(order_id, owner, &bundle, known.order.as_ref())
+                .not_awaiting(
+                    order_id,
+                    owner,
+                    &bundle,
+                    known.order.as_ref(),
+                    known.outcome_unknown,
+                )
                 .await);
         }
         // Settle first: until then a failure must not fail a record whose
@@ -308,7 +328,7 @@ where
                 None => self.client(&bundle, known.outcome_unknown).await?,
             };
             client_id = Some(id);
-            known.order = self.settle(order_id, owner, id).await?;
+            known.order = self.settle(order_id, owner, id, started_at).await?;
         }
         let ordered = known.order.is_some();
         let plan = ProvisioningPlan::from_bundle(&bundle).map_err(|e| Stop::fail(e, ordered))?;
@@ -323,7 +343,7 @@ where
             // WHMCS made it without every line (an `IncompleteOrder`, or an
             // order found by settling): never provisioned as it is.
             Some(order) if order.service_ids.len() < plan.lines.len() => {
-                self.ensure_every_line(order_id, owner, client_id, order, plan.lines.len())
+                self.ensure_every_line(order_id, owner, client_id, order, &plan)
                     .await?
             }
             Some(order) => order,
@@ -502,8 +522,10 @@ where
             }
         }
         if ordered {
-            // A WHMCS order exists: the record keeps it (it cannot become FAILED).
-            self.release(order_id, owner).await;
+            // A WHMCS order exists or may: the record keeps what it knows (it
+            // cannot become FAILED) and waits for staff, out of the
+            // reconciler's way, until they approve the Order again.
+            self.leave_to_staff(order_id, owner, error.as_str()).await;
             return ProvisioningOutcome::Failed(error);
         }
         match self
@@ -519,6 +541,26 @@ where
                 );
                 self.release(order_id, owner).await;
                 ProvisioningOutcome::Retry(RetryReason::Store)
+            }
+        }
+    }
+
+    /// Leaves the record to staff (see `ProvisioningRecords::leave_to_staff`);
+    /// when that cannot be written, drops our lease instead (the next
+    /// delivery, seeing the Order `Failed` in Salesforce, leaves it to staff).
+    pub(super) async fn leave_to_staff(&self, order_id: &OrderId, owner: &LeaseOwner, error: &str) {
+        match self
+            .records
+            .leave_to_staff(order_id, owner, error, self.clock.now())
+            .await
+        {
+            Ok(()) => tracing::info!("the record is left to staff until a new approval"),
+            Err(e) => {
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "leaving the record to staff failed"
+                );
+                self.release(order_id, owner).await;
             }
         }
     }

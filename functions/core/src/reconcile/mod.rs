@@ -16,7 +16,9 @@
 //!    ⌈Orders `Activating` / (`sweep_pages` × `order_limit`)⌉ runs;
 //! 3. lists provisioning records that need a claimant
 //!    ([`crate::ports::ProvisioningRecords::list_unsettled`]): `UNKNOWN`,
-//!    released, or whose lease lapsed, for longer than a threshold;
+//!    released, or whose lease lapsed, for longer than a threshold (a record
+//!    left to staff is not listed: only a new approval, `Activating` again
+//!    and so found by step 2, brings it back);
 //! 4. re-enqueues each such Order once per attempt window
 //!    ([`crate::ports::ProvisioningQueue`], origin
 //!    [`crate::messages::MessageOrigin::Reconciler`], idempotency key

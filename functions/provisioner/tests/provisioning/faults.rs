@@ -518,3 +518,93 @@ async fn a_reopened_record_is_settled_before_ordering_again() {
         json!("Provisioned")
     );
 }
+
+/// A one-line Order whose AddOrder made an order with no service (WHMCS
+/// dropped the line it could not sell) and whose answer was lost (the
+/// connection cut after the commit). No service carries the Order Id, so the
+/// lookup by it finds nothing; the client's orders (GetOrders, every page)
+/// show an order with no service, placed during the attempt. It may be
+/// this Order's: nothing is ordered again, the Order is left to staff and
+/// the reconciler leaves it alone; whatever is redelivered or approved
+/// again, WHMCS holds one order for it.
+#[tokio::test]
+async fn a_lost_answer_to_an_order_without_services_is_left_to_staff_and_never_ordered_again() {
+    let w = world().await;
+    // The client already has more orders than one page of GetOrders (25),
+    // each with its service and its own Salesforce Order.
+    let (account_id, email) = w.seed_account();
+    for _ in 0..26 {
+        let order = w.seed_order_for(&account_id, &email, "SIM", &["SIM-DATA-20GB"]);
+        let message = w.approve(&order);
+        assert!(w.deliver_one(&message).await);
+    }
+    assert_eq!(w.whmcs.orders_created(), 26);
+
+    let order = w.seed_order_for(&account_id, &email, "SIM", &["SIM-DATA-20GB"]);
+    let message = w.approve(&order);
+    w.whmcs.inject(WhmcsFault::IncompleteOrderThenDrop);
+    assert!(!w.deliver_one(&message).await, "retried: outcome unknown");
+    assert_eq!(
+        w.record_status(&order).await,
+        Some(ProvisioningStatus::Unknown)
+    );
+    assert_eq!(w.whmcs.orders_created(), 27);
+    let empty = w.whmcs.orders().into_iter().last().expect("the lost order");
+    assert!(
+        empty.service_ids.is_empty(),
+        "WHMCS made it with no service"
+    );
+
+    // The queue's redelivery: settled, left to staff, nothing ordered.
+    assert!(w.deliver_one(&message).await, "acknowledged: left to staff");
+    assert_eq!(w.whmcs.orders_created(), 27, "no second WHMCS order");
+    let sf_order = w.record(&order.order_id);
+    assert_eq!(sf_order["Activation_Status__c"], json!("Failed"));
+    let error = sf_order["Activation_Error__c"].as_str().expect("an error");
+    assert!(error.contains(&empty.id.to_string()), "{error}");
+    assert!(
+        w.whmcs.calls("GetOrders") >= 1,
+        "the client's orders were read"
+    );
+    let id = portal_core::domain::OrderId::parse(&order.order_id).expect("an Order id");
+    let kept = w
+        .provisioner
+        .records()
+        .get(&id)
+        .await
+        .expect("store")
+        .expect("record");
+    assert_eq!(
+        kept.state.status(),
+        ProvisioningStatus::Unknown,
+        "never FAILED: WHMCS may have the order"
+    );
+    assert!(kept.left_to_staff.is_some());
+    w.clock.advance(TimeDelta::hours(1));
+    assert!(
+        w.provisioner
+            .records()
+            .list_unsettled(portal_core::ports::Clock::now(&w.clock), 100)
+            .await
+            .expect("store")
+            .is_empty(),
+        "nothing for the reconciler to re-enqueue"
+    );
+
+    // A duplicate of the approval, then staff approving again without
+    // looking: still one order.
+    assert!(w.deliver_one(&message).await);
+    w.sf.update(
+        "Order",
+        &order.order_id,
+        json!({"Activation_Status__c": "Activating"}),
+    )
+    .expect("staff retry");
+    assert!(w.deliver_one(&w.approve_again(&order)).await);
+    assert_eq!(w.whmcs.orders_created(), 27, "no second WHMCS order");
+    assert_eq!(w.whmcs.calls("AddOrder"), 27);
+    assert_eq!(
+        w.record(&order.order_id)["Activation_Status__c"],
+        json!("Failed")
+    );
+}

@@ -13,7 +13,7 @@ use salesforce::provisioning::SalesforceOrderLedger;
 use serde_json::json;
 use whmcs::billing::WhmcsBilling;
 use whmcs::{WhmcsClient, WhmcsConfig};
-use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig};
+use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig, WhmcsFault};
 
 use crate::helpers::{Received, salesforce_client, world};
 
@@ -118,4 +118,108 @@ async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twic
         json!("Provisioned")
     );
     assert_eq!(whmcs.calls("AddOrder"), 1, "WHMCS was not asked again");
+}
+
+/// An Order failed for staff while WHMCS has its order (incomplete: WHMCS
+/// dropped a line) is left to staff: the reconciler does not re-enqueue it
+/// at any backoff step, so its attempts never run out (no false
+/// `ReconcilerAttemptsExhaustedAlarm`); once staff complete the order and
+/// approve again, it is re-enqueued and provisioned with that same order.
+#[tokio::test]
+async fn an_order_left_to_staff_is_not_reenqueued_until_approved_again_then_it_is_provisioned() {
+    let w = world().await;
+    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
+        .await
+        .unwrap();
+    let url = whmcs.api_url();
+    let whmcs_config = WhmcsConfig::from_lookup(|name| match name {
+        "WHMCS_API_URL" => Some(url.clone()),
+        "WHMCS_API_IDENTIFIER" | "WHMCS_API_SECRET" => Some("local".to_owned()),
+        "WHMCS_TIMEOUT_MS" => Some("5000".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let provisioner = Provisioner::new(
+        SalesforceOrderLedger::new(salesforce_client(&w.sf)),
+        WhmcsBilling::new(WhmcsClient::new(whmcs_config).unwrap(), "banktransfer"),
+        w.records(),
+        w.clock.clone(),
+        ProvisioningSettings::default(),
+    );
+    let deliver = |sent: &Received, request: &str| {
+        let invocation = Invocation {
+            request_id: request.to_owned(),
+            deadline: w.clock.now() + TimeDelta::minutes(1),
+        };
+        let event = sqs_event(sent);
+        let provisioner = &provisioner;
+        async move { handle_batch(provisioner, &event, &invocation).await }
+    };
+
+    let order = w.seed_order(&["SIM-VOICE-DATA-20GB", "SIM-ACTIVATION"]);
+    w.approve(&order);
+    w.clock.advance(TimeDelta::minutes(20));
+    assert_eq!(w.run().await.reenqueued, 1);
+    let sent = w.drain().await;
+    whmcs.inject(WhmcsFault::IncompleteOrder);
+    let response = deliver(&sent[0], "first").await;
+    assert!(response.batch_item_failures.is_empty(), "failed for staff");
+    assert_eq!(
+        w.sf.record(order.as_str()).unwrap()["Activation_Status__c"],
+        json!("Failed")
+    );
+    let record = w.records().get(&order).await.unwrap().unwrap();
+    assert_eq!(record.state.status(), ProvisioningStatus::Ordered);
+    assert!(record.left_to_staff.is_some());
+
+    // Every backoff step for more than a day: nothing re-enqueued, nothing exhausted.
+    for _ in 0..12 {
+        w.clock.advance(TimeDelta::hours(3));
+        let report = w.run().await;
+        assert_eq!(
+            (report.unsettled_records, report.reenqueued),
+            (0, 0),
+            "left to staff: {report:?}"
+        );
+        assert!(report.exhausted.is_empty());
+    }
+    assert!(w.drain().await.is_empty());
+
+    // Staff add the missing service to the WHMCS order (with the Order Id), then approve again.
+    let whmcs_order = whmcs.orders()[0].clone();
+    assert_eq!(whmcs_order.service_ids.len(), 1);
+    let activation =
+        w.sf.records("Product2")
+            .into_iter()
+            .find(|p| p["ProductCode"] == json!("SIM-ACTIVATION"))
+            .unwrap();
+    let pid: u32 = match &activation["WHMCS_Product_Id__c"] {
+        serde_json::Value::String(s) => s.parse().unwrap(),
+        other => u32::try_from(other.as_u64().unwrap()).unwrap(),
+    };
+    let field = whmcs_emulator::salesforce_order_id_field(pid).unwrap();
+    whmcs
+        .add_service_by_hand(
+            whmcs_order.id,
+            pid,
+            [(field, order.as_str().to_owned())].into(),
+        )
+        .unwrap();
+    w.sf.update("Order", order.as_str(), json!({"Status": "Draft"}))
+        .unwrap();
+    w.approve(&order);
+    w.clock.advance(TimeDelta::minutes(20));
+    assert_eq!(w.run().await.reenqueued, 1, "approved again: re-enqueued");
+    let sent = w.drain().await;
+    let response = deliver(&sent[0], "approved-again").await;
+    assert!(response.batch_item_failures.is_empty());
+    let sf_order = w.sf.record(order.as_str()).unwrap();
+    assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
+    assert_eq!(
+        sf_order["WHMCS_Order_Id__c"].as_f64(),
+        Some(whmcs_order.id as f64)
+    );
+    assert_eq!(whmcs.orders_created(), 1, "one WHMCS order");
+    let record = w.records().get(&order).await.unwrap().unwrap();
+    assert_eq!(record.state.status(), ProvisioningStatus::Completed);
 }

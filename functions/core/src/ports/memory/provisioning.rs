@@ -46,6 +46,19 @@ impl InMemoryProvisioningRecords {
         transition: Transition,
         state: Option<ProvisioningState>,
     ) -> Result<(), ProvisioningError> {
+        self.transition_marking(order_id, owner, now, transition, state, None)
+    }
+
+    /// [`Self::transition`], also marking the record left to staff with `staff_error`.
+    fn transition_marking(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        now: DateTime<Utc>,
+        transition: Transition,
+        state: Option<ProvisioningState>,
+        staff_error: Option<&str>,
+    ) -> Result<(), ProvisioningError> {
         debug_assert_eq!(
             state.as_ref().map(ProvisioningState::status),
             transition.status(),
@@ -62,6 +75,9 @@ impl InMemoryProvisioningRecords {
         }
         if let Some(state) = state {
             stored.record.state = state;
+        }
+        if let Some(error) = staff_error {
+            stored.record.left_to_staff = Some(error.to_owned());
         }
         if !rule.keeps_lease {
             stored.record.holder = None;
@@ -99,11 +115,16 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
                         holder,
                         attempts: 1,
                         updated_at: now,
+                        started_at: Some(now),
+                        left_to_staff: None,
                     },
                     open_since: Some(epoch_millis(lease_until)),
                 },
             );
-            return Ok(ProvisioningClaim::Acquired { previous: None });
+            return Ok(ProvisioningClaim::Acquired {
+                previous: None,
+                started_at: Some(now),
+            });
         };
         match &stored.record.state {
             ProvisioningState::Completed { order } => {
@@ -115,6 +136,11 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
                 });
             }
             _ => {}
+        }
+        if let Some(error) = &stored.record.left_to_staff {
+            return Ok(ProvisioningClaim::Failed {
+                error: error.clone(),
+            });
         }
         if let Some(current) = &stored.record.holder
             && &current.owner != owner
@@ -131,6 +157,7 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         stored.open_since = Some(epoch_millis(lease_until));
         Ok(ProvisioningClaim::Acquired {
             previous: Some(previous),
+            started_at: stored.record.started_at,
         })
     }
 
@@ -199,15 +226,35 @@ impl ProvisioningRecords for InMemoryProvisioningRecords {
         self.transition(order_id, owner, now, Transition::Release, None)
     }
 
+    async fn leave_to_staff(
+        &self,
+        order_id: &OrderId,
+        owner: &LeaseOwner,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.transition_marking(
+            order_id,
+            owner,
+            now,
+            Transition::LeaveToStaff,
+            None,
+            Some(error),
+        )
+    }
+
     async fn reopen_failed(&self, order_id: &OrderId) -> Result<bool, StoreError> {
         let mut records = lock(&self.records);
-        let failed = records
-            .get(order_id)
-            .is_some_and(|s| matches!(s.record.state, ProvisioningState::Failed { .. }));
-        if failed {
+        let Some(stored) = records.get_mut(order_id) else {
+            return Ok(false);
+        };
+        if matches!(stored.record.state, ProvisioningState::Failed { .. }) {
             records.remove(order_id);
+            return Ok(true);
         }
-        Ok(failed)
+        // Left to staff: the mark goes, what is known stays (the view stays
+        // closed until the next claim opens it at its lease end).
+        Ok(stored.record.left_to_staff.take().is_some())
     }
 
     async fn get(&self, order_id: &OrderId) -> Result<Option<ProvisioningRecord>, StoreError> {

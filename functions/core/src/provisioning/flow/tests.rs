@@ -1,16 +1,17 @@
 //! The use case's decisions over in-memory fakes of Salesforce and WHMCS.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::domain::AccountId;
 use crate::messages::ProvisioningMessage;
 use crate::ports::memory::InMemoryProvisioningRecords;
 use crate::ports::{
-    BilledService, BillingAccount, BillingContact, BillingLine, EnsuredClient, OrderBundle,
-    OrderLineRecord,
+    BilledService, BillingAccount, BillingContact, BillingLine, ClientOrder, EnsuredClient,
+    OrderBundle, OrderLineRecord,
 };
 use crate::ports::{ProvisioningStatus, TestClock};
 use crate::provisioning::outcome::{RetryReason, SkipReason};
@@ -149,12 +150,26 @@ enum BillingFault {
     Refuse,
     /// The next AddOrder makes the order without its last line (`IncompleteOrder`).
     Incomplete,
+    /// The next AddOrder makes the order without its last line, and its
+    /// answer is lost (a timeout or a cut connection after the commit).
+    IncompleteUnknown,
+    /// The next AddOrder makes the order without its first line (`IncompleteOrder`).
+    IncompleteFirst,
 }
 
 #[derive(Default)]
 struct FakeBilling {
     /// (client, Salesforce Order Id, order).
     orders: Mutex<Vec<(u64, String, WhmcsOrder)>>,
+    /// Orders made outside the portal: (client, order id, placed at, whether
+    /// WHMCS shows a service of it).
+    foreign_orders: Mutex<Vec<(u64, u64, NaiveDateTime, bool)>>,
+    /// When each order was placed, in WHMCS's local time (UTC+9 here).
+    placed_at: Mutex<HashMap<u64, NaiveDateTime>>,
+    /// The time, set by `world`.
+    clock: Mutex<Option<TestClock>>,
+    /// The product of each service (WHMCS's `pid`).
+    service_pids: Mutex<HashMap<u64, u32>>,
     fault: Mutex<Option<BillingFault>>,
     clients_created: Mutex<u32>,
     accepted: Mutex<Vec<u64>>,
@@ -200,17 +215,44 @@ impl BillingGateway for FakeBilling {
         }
         let mut orders = self.orders.lock().expect("lock");
         let n = u64::try_from(orders.len()).expect("few orders") + 1;
-        let made = if fault == Some(BillingFault::Incomplete) {
-            lines.len() - 1
-        } else {
-            lines.len()
+        let incomplete = matches!(
+            fault,
+            Some(
+                BillingFault::Incomplete
+                    | BillingFault::IncompleteUnknown
+                    | BillingFault::IncompleteFirst
+            )
+        );
+        let sold: &[BillingLine] = match fault {
+            Some(BillingFault::IncompleteFirst) => &lines[1..],
+            _ if incomplete => &lines[..lines.len() - 1],
+            _ => lines,
         };
+        let made = sold.len();
         let order = WhmcsOrder {
             order_id: n * 10,
             service_ids: (0..made as u64).map(|i| n * 100 + i).collect(),
         };
+        {
+            let mut pids = self.service_pids.lock().expect("lock");
+            for (id, line) in order.service_ids.iter().zip(sold) {
+                pids.insert(*id, line.pid);
+            }
+        }
         orders.push((client_id, order_id.to_string(), order.clone()));
-        if fault == Some(BillingFault::Incomplete) {
+        if let Some(clock) = self.clock.lock().expect("lock").as_ref() {
+            self.placed_at
+                .lock()
+                .expect("lock")
+                .insert(order.order_id, whmcs_local(clock.now()));
+        }
+        if fault == Some(BillingFault::IncompleteUnknown) {
+            return Err(BillingError::OutcomeUnknown("connection cut".into()));
+        }
+        if matches!(
+            fault,
+            Some(BillingFault::Incomplete | BillingFault::IncompleteFirst)
+        ) {
             return Err(BillingError::Incomplete {
                 reason: format!(
                     "WHMCS created order {} with {made} of its {} lines",
@@ -236,6 +278,7 @@ impl BillingGateway for FakeBilling {
         client_id: u64,
         order_id: &OrderId,
     ) -> Result<Vec<BilledService>, BillingError> {
+        let pids = self.service_pids.lock().expect("lock").clone();
         Ok(self
             .orders
             .lock()
@@ -246,10 +289,48 @@ impl BillingGateway for FakeBilling {
                 order.service_ids.iter().map(|s| BilledService {
                     service_id: *s,
                     order_id: order.order_id,
+                    pid: pids.get(s).copied(),
                 })
             })
             .collect())
     }
+
+    async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
+        let placed = self.placed_at.lock().expect("lock").clone();
+        let ours = self
+            .orders
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(c, _, _)| *c == client_id)
+            .map(|(_, _, order)| ClientOrder {
+                order_id: order.order_id,
+                placed_at: placed.get(&order.order_id).copied(),
+                status: "Pending".to_owned(),
+                has_services: !order.service_ids.is_empty(),
+            })
+            .collect::<Vec<_>>();
+        let foreign = self.foreign_orders.lock().expect("lock").clone();
+        Ok(ours
+            .into_iter()
+            .chain(
+                foreign
+                    .into_iter()
+                    .filter(|(c, _, _, _)| *c == client_id)
+                    .map(|(_, id, at, has_services)| ClientOrder {
+                        order_id: id,
+                        placed_at: Some(at),
+                        status: "Active".to_owned(),
+                        has_services,
+                    }),
+            )
+            .collect())
+    }
+}
+
+/// `t` as a WHMCS server in Tokyo writes it (GetOrders `date`: local, no zone).
+fn whmcs_local(t: DateTime<Utc>) -> NaiveDateTime {
+    (t + TimeDelta::hours(9)).naive_utc()
 }
 
 type World = Provisioner<FakeLedger, FakeBilling, InMemoryProvisioningRecords, TestClock>;
@@ -260,9 +341,11 @@ fn start() -> DateTime<Utc> {
 
 fn world(bundle: OrderBundle) -> (World, TestClock) {
     let clock = TestClock::new(start());
+    let billing = FakeBilling::default();
+    *billing.clock.lock().expect("lock") = Some(clock.clone());
     let p = Provisioner::new(
         FakeLedger::with(bundle),
-        FakeBilling::default(),
+        billing,
         InMemoryProvisioningRecords::new(),
         clock.clone(),
         ProvisioningSettings::default(),
@@ -695,4 +778,338 @@ async fn when_an_incomplete_order_could_not_be_failed_in_salesforce_should_never
     assert_eq!(order.service_ids.len(), 2);
     assert_eq!(p.billing().orders_created(), 1, "never ordered twice");
     assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+}
+
+/// A one-line bundle: only the service.
+fn one_line_bundle() -> OrderBundle {
+    let mut b = bundle();
+    b.items.remove(0);
+    b
+}
+
+fn set_activation(p: &World, status: &str) {
+    p.ledger()
+        .bundle
+        .lock()
+        .expect("lock")
+        .as_mut()
+        .expect("bundle")
+        .activation_status = Some(status.to_owned());
+}
+
+async fn record(p: &World) -> crate::ports::ProvisioningRecord {
+    p.records()
+        .get(&order_id())
+        .await
+        .expect("store answers")
+        .expect("a record")
+}
+
+/// AddOrder of a one-line Order made an order with no service (WHMCS dropped
+/// the line) and its answer was lost. Settling by the Order Id finds no
+/// service, but the client's orders show one no Salesforce Order Id
+/// attributes, placed during the attempt: it may be this Order's, so nothing
+/// is ordered again; the Order is left to staff, and only once staff
+/// complete that order by hand does a new approval provision it.
+#[tokio::test]
+async fn when_a_lost_add_order_may_have_made_an_order_without_services_should_leave_it_to_staff_and_never_order_again()
+ {
+    let (p, clock) = world(one_line_bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::IncompleteUnknown);
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::OutcomeUnknown)
+    );
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Unknown));
+    assert_eq!(p.billing().orders_created(), 1);
+
+    // The queue's redelivery settles: no service carries the Order Id.
+    clock.advance(TimeDelta::minutes(6));
+    let outcome = deliver(&p, &clock, "b").await;
+    let ProvisioningOutcome::Failed(error) = outcome else {
+        panic!("expected the Order left to staff, got {outcome:?}");
+    };
+    let whmcs_order = p.billing().orders.lock().expect("lock")[0].2.order_id;
+    assert!(
+        error.as_str().contains(&whmcs_order.to_string()),
+        "names the order to check: {error}"
+    );
+    assert_eq!(p.billing().orders_created(), 1, "never ordered again");
+    let kept = record(&p).await;
+    assert_eq!(
+        kept.state.status(),
+        ProvisioningStatus::Unknown,
+        "the outcome is still unknown: never FAILED"
+    );
+    assert!(kept.left_to_staff.is_some());
+
+    // Staff approve again without looking: still unknown, still one order.
+    set_activation(&p, "Activating");
+    assert!(matches!(
+        deliver(&p, &clock, "c").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    assert_eq!(p.billing().orders_created(), 1);
+
+    // Staff complete the order by hand (its service, with the Order Id), approve again.
+    p.billing().orders.lock().expect("lock")[0]
+        .2
+        .service_ids
+        .push(777);
+    set_activation(&p, "Activating");
+    let outcome = deliver(&p, &clock, "d").await;
+    let ProvisioningOutcome::Provisioned(order) = outcome else {
+        panic!("expected Provisioned, got {outcome:?}");
+    };
+    assert_eq!(order.order_id, whmcs_order);
+    assert_eq!(order.service_ids, vec![777]);
+    assert_eq!(p.billing().orders_created(), 1, "one WHMCS order in all");
+    assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
+}
+
+/// Orders no Salesforce Order Id attributes from before the attempt (staff
+/// orders of a legacy client) do not stop settling: ordering goes on.
+#[tokio::test]
+async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_order() {
+    let (p, clock) = world(one_line_bundle());
+    p.billing().foreign_orders.lock().expect("lock").push((
+        42,
+        5,
+        whmcs_local(clock.now() - TimeDelta::days(2)),
+        false,
+    ));
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::UnknownAfterCommit);
+    assert_eq!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Retry(RetryReason::OutcomeUnknown)
+    );
+    // The lost AddOrder did make the order (with its service): found by the Order Id.
+    let outcome = deliver(&p, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+
+    // A different Order of the same client whose AddOrder certainly did nothing
+    // before its answer was lost settles past the old foreign order and orders.
+    let (q, clock) = world(one_line_bundle());
+    q.billing().foreign_orders.lock().expect("lock").push((
+        42,
+        5,
+        whmcs_local(clock.now() - TimeDelta::days(2)),
+        false,
+    ));
+    q.records()
+        .claim(
+            &order_id(),
+            &owner("dead"),
+            clock.now() + TimeDelta::seconds(30),
+            clock.now(),
+        )
+        .await
+        .expect("claimed");
+    clock.advance(TimeDelta::minutes(1));
+    let outcome = deliver(&q, &clock, "b").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(q.billing().orders_created(), 1);
+}
+
+/// A staff order placed for the client just now, with services that carry no
+/// Salesforce Order Id (a legacy client's services, or staff selling by hand),
+/// is not what a lost AddOrder of ours can hide (each service ours makes
+/// carries the Order Id): settling an Order whose AddOrder certainly did
+/// nothing goes on and orders, instead of leaving it to staff.
+#[tokio::test]
+async fn when_the_client_has_a_recent_staff_order_with_services_should_settle_and_order() {
+    let (p, clock) = world(one_line_bundle());
+    p.billing()
+        .foreign_orders
+        .lock()
+        .expect("lock")
+        .push((42, 5, whmcs_local(clock.now()), true));
+    // A holder claimed and died before AddOrder: the outcome is unknown.
+    p.records()
+        .claim(
+            &order_id(),
+            &owner("dead"),
+            clock.now() + TimeDelta::seconds(30),
+            clock.now(),
+        )
+        .await
+        .expect("claimed");
+    clock.advance(TimeDelta::minutes(1));
+
+    let outcome = deliver(&p, &clock, "b").await;
+
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
+    assert!(
+        p.ledger().failed.lock().expect("lock").is_empty(),
+        "nothing failed for staff"
+    );
+}
+
+/// An Order failed for staff while WHMCS has its (incomplete) order: the
+/// record keeps the order, is marked left to staff and leaves the
+/// reconciler's view, so no re-enqueue acts on it; later deliveries of the
+/// same approval are skipped without touching the record; a new approval
+/// reopens it (no second order).
+#[tokio::test]
+async fn when_an_order_is_failed_for_staff_with_a_whmcs_order_should_leave_it_to_staff_until_approved_again()
+ {
+    let (p, clock) = world(bundle());
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::Incomplete);
+    assert!(matches!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    let kept = record(&p).await;
+    assert_eq!(kept.state.status(), ProvisioningStatus::Ordered);
+    assert!(kept.left_to_staff.is_some(), "left to staff");
+    assert!(kept.holder.is_none());
+    clock.advance(TimeDelta::hours(1));
+    assert!(
+        p.records()
+            .list_unsettled(clock.now(), 100)
+            .await
+            .expect("store")
+            .is_empty(),
+        "the reconciler does not see it"
+    );
+
+    // A late redelivery of the same approval: skipped, the record untouched.
+    assert_eq!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Skipped(SkipReason::PreviouslyFailed)
+    );
+    assert_eq!(record(&p).await, kept.clone());
+
+    // Staff approve again (without completing it): reopened, failed again, one order.
+    set_activation(&p, "Activating");
+    assert!(matches!(
+        deliver(&p, &clock, "c").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    assert_eq!(p.billing().orders_created(), 1);
+    assert!(record(&p).await.left_to_staff.is_some());
+}
+
+/// A record released by an earlier version (ORDERED, Order `Failed` in
+/// Salesforce, no mark): the next delivery leaves it to staff instead of
+/// releasing it again for the reconciler.
+#[tokio::test]
+async fn when_a_released_ordered_record_belongs_to_a_failed_order_should_leave_it_to_staff() {
+    let (p, clock) = world(bundle());
+    let a = owner("old");
+    p.records()
+        .claim(
+            &order_id(),
+            &a,
+            clock.now() + TimeDelta::minutes(1),
+            clock.now(),
+        )
+        .await
+        .expect("claimed");
+    let order = WhmcsOrder {
+        order_id: 10,
+        service_ids: vec![100],
+    };
+    p.records()
+        .record_ordered(&order_id(), &a, Some(42), &order, clock.now())
+        .await
+        .expect("ordered");
+    p.records()
+        .release(&order_id(), &a, clock.now())
+        .await
+        .expect("released");
+    set_activation(&p, "Failed");
+    clock.advance(TimeDelta::hours(1));
+    assert_eq!(
+        p.records()
+            .list_unsettled(clock.now(), 100)
+            .await
+            .expect("store")
+            .len(),
+        1
+    );
+
+    assert!(matches!(
+        deliver(&p, &clock, "reconciler").await,
+        ProvisioningOutcome::Skipped(SkipReason::NotAwaitingProvisioning { .. })
+    ));
+    let kept = record(&p).await;
+    assert_eq!(kept.state.status(), ProvisioningStatus::Ordered);
+    assert!(kept.left_to_staff.is_some());
+    assert!(
+        p.records()
+            .list_unsettled(clock.now(), 100)
+            .await
+            .expect("store")
+            .is_empty()
+    );
+}
+
+/// WHMCS made the order without its first line (the Service: WHMCS dropped
+/// its product) and staff added that service by hand: its id is higher than
+/// the Activation's, so by id it comes first. The Opportunity must still get
+/// the service of the plan's Service line, which WHMCS says by its product.
+#[tokio::test]
+async fn when_staff_complete_an_order_by_hand_should_write_the_service_of_the_service_line() {
+    let mut b = bundle();
+    b.items.reverse(); // Service (101) first, Activation (103) second.
+    let (p, clock) = world(b);
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::IncompleteFirst);
+    assert!(matches!(
+        deliver(&p, &clock, "a").await,
+        ProvisioningOutcome::Failed(_)
+    ));
+    let (whmcs_order, activation_service) = {
+        let orders = p.billing().orders.lock().expect("lock");
+        (orders[0].2.order_id, orders[0].2.service_ids[0])
+    };
+    assert_eq!(
+        p.billing()
+            .service_pids
+            .lock()
+            .expect("lock")
+            .get(&activation_service),
+        Some(&103)
+    );
+
+    // Staff add the Service by hand (a higher id), with the Order Id, then approve again.
+    let by_hand = 999;
+    p.billing().orders.lock().expect("lock")[0]
+        .2
+        .service_ids
+        .push(by_hand);
+    p.billing()
+        .service_pids
+        .lock()
+        .expect("lock")
+        .insert(by_hand, 101);
+    set_activation(&p, "Activating");
+    let outcome = deliver(&p, &clock, "b").await;
+    let ProvisioningOutcome::Provisioned(order) = outcome else {
+        panic!("expected Provisioned, got {outcome:?}");
+    };
+    assert_eq!(order.order_id, whmcs_order);
+    assert_eq!(
+        order.service_ids,
+        vec![by_hand, activation_service],
+        "in line order"
+    );
+    let written = p.ledger().provisioned.lock().expect("lock").clone();
+    assert_eq!(
+        written[0].whmcs_service_id,
+        Some(by_hand),
+        "the Service line's service, not the Activation's"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
 }
