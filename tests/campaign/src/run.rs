@@ -158,7 +158,8 @@ pub async fn run_seed(
             .map(|plan| journey(plan, start, &portal, &staff, until)),
     );
     // Staff approve failed Orders again only once every fault is lifted,
-    // which is later than the window's end when the faults ran late.
+    // which is later than the window's end when the faults ran late, or
+    // while a `catalog-change-on-lost-order` still holds its mappings.
     let cleared = std::sync::atomic::AtomicBool::new(false);
     let faults = async {
         let (mut applied, directed) = tokio::join!(
