@@ -6,7 +6,9 @@
 //! `CAMPAIGN_SEED=<n> cargo test -p campaign --test campaign`).
 //! `CAMPAIGN_VERBOSE=1` prints every failing seed's whole report as it ends.
 //! `CAMPAIGN_CLASSES=whmcs-many-services,whmcs-drop-after-commit` keeps only
-//! the seeds whose schedule holds every class named (`CAMPAIGN_RUNS` of them).
+//! the seeds whose schedule holds every class named (`CAMPAIGN_RUNS` of them);
+//! a scenario is named the same way (`CAMPAIGN_CLASSES=reconciler-backlog`,
+//! `catalog-change-on-lost-order`: see `campaign::schedule`).
 
 #![allow(clippy::print_stdout)]
 

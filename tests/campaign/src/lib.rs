@@ -4,8 +4,10 @@
 //!
 //! | part | module |
 //! | --- | --- |
-//! | the schedule of a seed: customers, conditions, faults by time | [`schedule`] |
+//! | the schedule of a seed: customers, conditions, faults by time; the mix of fault classes and the scenarios | [`schedule`] |
 //! | the pipeline: emulators, API, workers (killable), stores, the queue's faults, the replay audit | [`world`] |
+//! | scenario `catalog-change-on-lost-order`: a mapping removed the moment an AddOrder answer is lost | [`world::lost_order`] |
+//! | scenario `reconciler-backlog`: 200+ old Orders the reconciler skips, ahead of Orders only it can find | [`world::backlog`] |
 //! | customers and staff | [`actors`] |
 //! | one seed from start to verdict | [`run`] |
 //! | the invariants | [`invariants`] |

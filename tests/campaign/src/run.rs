@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use salesforce_emulator::Fault as OrgFault;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
 use whmcs_emulator::WhmcsFault;
 
@@ -20,7 +20,9 @@ use crate::actors::staff::{REAPPROVALS, Staff, left_to_staff, text};
 use crate::invariants::{self, Violation};
 use crate::schedule::{Fault, Schedule, Shape};
 use crate::timings::Timings;
+use crate::world::catalog::Catalog;
 use crate::world::chaos::ChaosCounts;
+use crate::world::lost_order;
 use crate::world::{World, WorldError};
 
 /// A fault as it was applied.
@@ -125,7 +127,14 @@ pub async fn run_seed(
     let started = Instant::now();
     let schedule = Schedule::draw(seed, shape);
     let retention = schedule.event_retention_millis.map(Duration::from_millis);
-    let mut world = World::start(seed, timings.clone(), retention).await?;
+    let timings = if schedule.backlog > 0 {
+        timings.clone().with_production_sweep()
+    } else {
+        timings.clone()
+    };
+    let timings = &timings;
+    let mut world =
+        World::start_with_backlog(seed, timings.clone(), retention, schedule.backlog).await?;
     seed_whmcs_clients(&world, &schedule).await;
     let seeded: std::collections::BTreeSet<u64> =
         world.whmcs.orders().iter().map(|o| o.id).collect();
@@ -149,10 +158,20 @@ pub async fn run_seed(
             .map(|plan| journey(plan, start, &portal, &staff, until)),
     );
     // Staff approve failed Orders again only once every fault is lifted,
-    // which is later than the window's end when the faults ran late.
+    // which is later than the window's end when the faults ran late, or
+    // while a `catalog-change-on-lost-order` still holds its mappings.
     let cleared = std::sync::atomic::AtomicBool::new(false);
     let faults = async {
-        let applied = apply(&world, &schedule, start, &catalog, &undecodable).await;
+        let (mut applied, directed) = tokio::join!(
+            apply(&world, &schedule, start, &catalog, &undecodable),
+            lost_order::unmap_on_lost_order(&world, &schedule, &catalog, start, window),
+        );
+        applied.extend(
+            directed
+                .into_iter()
+                .map(|(at_millis, action)| Applied { at_millis, action }),
+        );
+        applied.sort_by_key(|a| a.at_millis);
         tokio::time::sleep_until(start + window).await;
         clear(&world, &catalog);
         cleared.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -187,7 +206,12 @@ pub async fn run_seed(
         .clone();
     let violations = invariants::check(&world, &customers, &undecodable, &seeded);
     let orders = world.org.records(portal_core::schema::order::OBJECT);
-    let count = |pred: &dyn Fn(&Value) -> bool| orders.iter().filter(|o| pred(o)).count();
+    let count = |pred: &dyn Fn(&Value) -> bool| {
+        orders
+            .iter()
+            .filter(|o| !world.backlog.contains(&text(o, "Id")) && pred(o))
+            .count()
+    };
     Ok(SeedReport {
         applied,
         violations,
@@ -204,51 +228,6 @@ pub async fn run_seed(
         customers,
         schedule,
     })
-}
-
-/// Products as the org had them before any catalog change.
-#[derive(Debug, Clone)]
-struct Catalog {
-    /// ProductCode → (Id, WHMCS_Product_Id__c).
-    products: Vec<(String, String, Value)>,
-}
-
-impl Catalog {
-    fn read(world: &World) -> Self {
-        Self {
-            products: world
-                .org
-                .records("Product2")
-                .iter()
-                .map(|p| {
-                    (
-                        text(p, "ProductCode"),
-                        text(p, "Id"),
-                        p["WHMCS_Product_Id__c"].clone(),
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    fn find(&self, code: &str) -> Option<&(String, String, Value)> {
-        self.products.iter().find(|(c, _, _)| c == code)
-    }
-
-    /// Puts every product's mapping back.
-    fn restore(&self, world: &World) {
-        for (_, id, mapping) in &self.products {
-            let current = world
-                .org
-                .record(id)
-                .map(|r| r["WHMCS_Product_Id__c"].clone());
-            if current.as_ref() != Some(mapping) {
-                let _ = world
-                    .org
-                    .update("Product2", id, json!({"WHMCS_Product_Id__c": mapping}));
-            }
-        }
-    }
 }
 
 /// Customers who are WHMCS clients already, with their services.
@@ -332,12 +311,7 @@ async fn apply(
                 format!("{fault:?}{note}")
             }
             Action::Restore(product) => {
-                if let Some((_, id, mapping)) = catalog.find(product) {
-                    let _ =
-                        world
-                            .org
-                            .update("Product2", id, json!({"WHMCS_Product_Id__c": mapping}));
-                }
+                catalog.remap(world, product);
                 format!("CatalogRestored {{ product: {product:?} }}")
             }
         };
@@ -424,11 +398,14 @@ fn apply_one(
         Fault::QueueReorder { n } => queue.reorder(*n),
         Fault::VisibilityExpiry { n } => queue.expire_visibility(*n),
         Fault::CatalogChange { product, .. } => {
-            if let Some((_, id, _)) = catalog.find(product)
-                && let Err(error) = org.update("Product2", id, json!({"WHMCS_Product_Id__c": null}))
-            {
+            if let Err(error) = catalog.unmap(world, product) {
                 return format!(" → refused: {error}");
             }
+        }
+        Fault::CatalogChangeOnLostOrder { answer } => {
+            // The mapping is removed by `lost_order::unmap_on_lost_order`
+            // when WHMCS spends this fault.
+            whmcs.inject(lost_order::fault(*answer, stall));
         }
     }
     String::new()
@@ -466,7 +443,10 @@ async fn quiescent(world: &World, until: Instant) -> bool {
             .org
             .records(portal_core::schema::order::OBJECT)
             .iter()
-            .any(|o| text(o, "Activation_Status__c") == "Activating");
+            .any(|o| {
+                text(o, "Activation_Status__c") == "Activating"
+                    && !world.backlog.contains(&text(o, "Id"))
+            });
         if !activating
             && world.stores.queue.inner().is_empty()
             && !world.stores.queue.holding()
@@ -491,6 +471,9 @@ fn settled(world: &World, staff: &Staff) -> bool {
     let orders = world.org.records(portal_core::schema::order::OBJECT);
     let quiet = orders.iter().all(|o| {
         let id = text(o, "Id");
+        if world.backlog.contains(&id) {
+            return true; // left to staff, by design
+        }
         match (
             text(o, "Status").as_str(),
             text(o, "Activation_Status__c").as_str(),
@@ -525,6 +508,8 @@ fn settled(world: &World, staff: &Staff) -> bool {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use serde_json::json;
 
     use super::*;
     use crate::schedule::Worker;

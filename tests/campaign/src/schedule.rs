@@ -2,6 +2,35 @@
 //! conditions, and the faults injected at moments of the fault window. A
 //! [`Schedule`] is a pure function of the seed ([`Schedule::draw`]), so
 //! `CAMPAIGN_SEED=<n>` gives the same schedule again.
+//!
+//! A seed draws 2–5 classes of the mix ([`FaultClass::MIXED`]), each fault at
+//! a random moment of the window. Then each *scenario* ([`FaultClass::SCENARIOS`])
+//! joins the seed with a chance of its own ([`Shape::scenario_chance`]): a
+//! scenario is the shape a defect needs that random moments almost never
+//! make, set up on purpose. Scenarios are drawn after everything else, so a
+//! seed's mix, customers and faults are what they were before scenarios
+//! existed (a seed named in an old report replays the same, plus a scenario
+//! at times).
+//!
+//! - `catalog-change-on-lost-order`: an AddOrder's answer is lost (WHMCS
+//!   commits, then times out, answers late or cuts the connection) and, the
+//!   moment WHMCS commits, staff remove the WHMCS mapping of that order's
+//!   products — so the delivery after the lost answer meets a broken mapping
+//!   before anything settled the unknown outcome. Once the Order has failed
+//!   (or after a while) the mapping is put back, the window's faults are
+//!   lifted and staff approve the failed Order again. One WHMCS order per
+//!   Order must still hold. The world carries it out
+//!   ([`crate::world::lost_order`]).
+//! - `reconciler-backlog`: the org holds 200–400 Orders approved long ago and
+//!   `Activating` ever since, whose reconcile attempts are used up (left to
+//!   staff; the reconciler reports them and never re-enqueues them), older
+//!   than every Order of the seed; the reconciler reads production's pages
+//!   (200 Orders, 3 pages a run); and the subscriber is away from the start
+//!   of the window for longer than the events are retained, so the
+//!   customers' approvals are lost with their events and only the
+//!   reconciler's sweep can find their Orders behind the backlog. The
+//!   invariants leave the backlog out by design and still hold every other
+//!   approved Order to `Provisioned` ([`crate::world::backlog`]).
 
 use std::fmt;
 
@@ -58,11 +87,46 @@ pub enum FaultClass {
     VisibilityExpiry,
     /// Staff change a product's WHMCS mapping for a while.
     CatalogChange,
+    /// Scenario: an AddOrder answer lost, and that order's mapping removed
+    /// at once, until the Order failed; then staff approve it again.
+    CatalogChangeOnLostOrder,
+    /// Scenario: 200+ old Orders the reconciler will not act on, ahead of
+    /// the customers' Orders, whose events the subscriber missed.
+    ReconcilerBacklog,
 }
 
 impl FaultClass {
     /// Every class, in table order.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 25] = [
+        Self::SalesforceOutage,
+        Self::SalesforceLock,
+        Self::SalesforceRequestLimit,
+        Self::SalesforceSessionExpired,
+        Self::SalesforceCommitLost,
+        Self::WhmcsError,
+        Self::WhmcsTimeout,
+        Self::WhmcsDropAfterCommit,
+        Self::WhmcsIncompleteOrder,
+        Self::WhmcsManyServices,
+        Self::PubSubDrop,
+        Self::PubSubSilence,
+        Self::PubSubCorruptedReplay,
+        Self::PubSubRetentionExpiry,
+        Self::PubSubUndecodable,
+        Self::SubscriberKilled,
+        Self::ProvisionerKilled,
+        Self::ReconcilerKilled,
+        Self::QueueDuplicate,
+        Self::QueueDelay,
+        Self::QueueReorder,
+        Self::VisibilityExpiry,
+        Self::CatalogChange,
+        Self::CatalogChangeOnLostOrder,
+        Self::ReconcilerBacklog,
+    ];
+
+    /// The mix: a seed draws 2–5 of these, each fault at a random moment.
+    pub const MIXED: [Self; 23] = [
         Self::SalesforceOutage,
         Self::SalesforceLock,
         Self::SalesforceRequestLimit,
@@ -87,6 +151,9 @@ impl FaultClass {
         Self::VisibilityExpiry,
         Self::CatalogChange,
     ];
+
+    /// The scenarios: each joins a seed with [`Shape::scenario_chance`].
+    pub const SCENARIOS: [Self; 2] = [Self::CatalogChangeOnLostOrder, Self::ReconcilerBacklog];
 
     /// The class's name in tables and schedules.
     pub fn name(self) -> &'static str {
@@ -114,6 +181,8 @@ impl FaultClass {
             Self::QueueReorder => "queue-reorder",
             Self::VisibilityExpiry => "visibility-timeout-expiry",
             Self::CatalogChange => "catalog-mapping-change",
+            Self::CatalogChangeOnLostOrder => "catalog-change-on-lost-order",
+            Self::ReconcilerBacklog => "reconciler-backlog",
         }
     }
 }
@@ -209,6 +278,21 @@ pub enum Fault {
     VisibilityExpiry { n: u32 },
     /// A product's WHMCS mapping is removed for `millis`, then restored.
     CatalogChange { product: &'static str, millis: u64 },
+    /// The next AddOrder commits and its answer is lost (`answer`); the
+    /// moment WHMCS commits, its products' mappings are removed until the
+    /// Order failed (see [`crate::world::lost_order`]).
+    CatalogChangeOnLostOrder { answer: LostAnswer },
+}
+
+/// How an answer after commit is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostAnswer {
+    /// Never comes (the client times out).
+    Timeout,
+    /// Comes past the client's timeout.
+    Stall,
+    /// The connection is cut mid-body.
+    Drop,
 }
 
 impl Fault {
@@ -242,6 +326,7 @@ impl Fault {
             Self::QueueReorder { .. } => FaultClass::QueueReorder,
             Self::VisibilityExpiry { .. } => FaultClass::VisibilityExpiry,
             Self::CatalogChange { .. } => FaultClass::CatalogChange,
+            Self::CatalogChangeOnLostOrder { .. } => FaultClass::CatalogChangeOnLostOrder,
         }
     }
 }
@@ -317,6 +402,8 @@ pub struct Schedule {
     /// The classes drawn (some, like many services, are conditions of the
     /// world rather than timed faults).
     pub classes: Vec<FaultClass>,
+    /// Orders of the reconciler's backlog seeded before the window (0: none).
+    pub backlog: usize,
 }
 
 /// Bounds of what [`Schedule::draw`] draws.
@@ -330,6 +417,8 @@ pub struct Shape {
     pub window_millis: u64,
     /// Provisioner workers running side by side.
     pub provisioners: usize,
+    /// The chance that each scenario joins a seed.
+    pub scenario_chance: f64,
 }
 
 impl Default for Shape {
@@ -339,6 +428,8 @@ impl Default for Shape {
             classes: (2, 5),
             window_millis: 1_500,
             provisioners: 2,
+            // About as often as a class of the mix (3.5 of 23 a seed).
+            scenario_chance: 0.15,
         }
     }
 }
@@ -348,7 +439,7 @@ impl Schedule {
     pub fn draw(seed: u64, shape: &Shape) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let window = shape.window_millis;
-        let mut classes: Vec<FaultClass> = FaultClass::ALL.to_vec();
+        let mut classes: Vec<FaultClass> = FaultClass::MIXED.to_vec();
         let count = rng.random_range(shape.classes.0..=shape.classes.1);
         let mut drawn = Vec::with_capacity(count);
         for _ in 0..count.min(classes.len()) {
@@ -387,6 +478,41 @@ impl Schedule {
                 }
             }
         }
+        // The scenarios last: nothing above depends on them.
+        let mut backlog = 0;
+        for scenario in FaultClass::SCENARIOS {
+            if !rng.random_bool(shape.scenario_chance.clamp(0.0, 1.0)) {
+                continue;
+            }
+            drawn.push(scenario);
+            match scenario {
+                FaultClass::CatalogChangeOnLostOrder => faults.push(Scheduled {
+                    // Early, so that an AddOrder comes after it.
+                    at_millis: rng.random_range(0..window / 4),
+                    fault: Fault::CatalogChangeOnLostOrder {
+                        answer: *[LostAnswer::Timeout, LostAnswer::Stall, LostAnswer::Drop]
+                            .choose(&mut rng)
+                            .expect("three ways"),
+                    },
+                }),
+                FaultClass::ReconcilerBacklog => {
+                    backlog = rng.random_range(200..=400);
+                    // Away from the start of the window until well past the
+                    // customers' approvals and the events' retention: their
+                    // events are gone when it is back.
+                    let kept = *retention.get_or_insert_with(|| rng.random_range(300..=500));
+                    faults.push(Scheduled {
+                        at_millis: 0,
+                        fault: Fault::Kill {
+                            worker: Worker::Subscriber,
+                            after_polls: 1,
+                            down_millis: window + kept * 2,
+                        },
+                    });
+                }
+                _ => {}
+            }
+        }
         faults.sort_by_key(|s| s.at_millis);
         Self {
             seed,
@@ -394,6 +520,7 @@ impl Schedule {
             event_retention_millis: retention,
             faults,
             classes: drawn,
+            backlog,
         }
     }
 
@@ -523,6 +650,8 @@ fn draw_fault(
                 .expect("products"),
             millis: rng.random_range(200..=1_200),
         },
+        // Scenarios are drawn apart, in `Schedule::draw`.
+        FaultClass::CatalogChangeOnLostOrder | FaultClass::ReconcilerBacklog => return None,
     })
 }
 
@@ -533,6 +662,13 @@ impl fmt::Display for Schedule {
         writeln!(f, "  classes: {}", classes.join(", "))?;
         if let Some(kept) = self.event_retention_millis {
             writeln!(f, "  events retained {kept} ms")?;
+        }
+        if self.backlog > 0 {
+            writeln!(
+                f,
+                "  reconciler's backlog: {} old Orders Activating, attempts used up",
+                self.backlog
+            )?;
         }
         for c in &self.customers {
             writeln!(
@@ -562,9 +698,11 @@ impl fmt::Display for Schedule {
 }
 
 /// The first seeds from `start` whose schedules, together, hold every class
-/// (each seed kept adds a class not held yet), at most `max` of them.
+/// of the mix (each seed kept adds a class not held yet), at most `max` of
+/// them; then, for each scenario none of those holds, the first seed from
+/// `start` that holds it.
 pub fn covering_seeds(start: u64, max: usize, shape: &Shape) -> Vec<u64> {
-    let mut missing: Vec<FaultClass> = FaultClass::ALL.to_vec();
+    let mut missing: Vec<FaultClass> = FaultClass::MIXED.to_vec();
     let mut seeds = Vec::new();
     let mut seed = start;
     while !missing.is_empty() && seeds.len() < max && seed < start + 10_000 {
@@ -580,6 +718,14 @@ pub fn covering_seeds(start: u64, max: usize, shape: &Shape) -> Vec<u64> {
             seeds.push(seed);
         }
         seed += 1;
+    }
+    for scenario in FaultClass::SCENARIOS {
+        let held = |seed: &u64| Schedule::draw(*seed, shape).has(scenario);
+        if !seeds.iter().any(held)
+            && let Some(seed) = (start..start + 10_000).find(held)
+        {
+            seeds.push(seed);
+        }
     }
     seeds
 }
@@ -603,11 +749,13 @@ mod tests {
             let schedule = Schedule::draw(seed, &shape);
             for s in &schedule.faults {
                 let class = s.fault.class();
-                // Retention expiry and many services are realised by other faults.
+                // Retention expiry, many services and the backlog are
+                // realised by other faults.
                 assert!(
                     schedule.has(class)
                         || schedule.has(FaultClass::PubSubRetentionExpiry)
-                        || schedule.has(FaultClass::WhmcsManyServices),
+                        || schedule.has(FaultClass::WhmcsManyServices)
+                        || schedule.has(FaultClass::ReconcilerBacklog),
                     "seed {seed}: {:?} outside its classes",
                     s.fault
                 );

@@ -111,6 +111,16 @@ impl Timings {
         }
     }
 
+    /// These timings with the reconciler's sweep reading production's pages
+    /// (`order_limit` and `sweep_pages` of [`ReconcileSettings::default`]):
+    /// for a backlog the size production's would be.
+    pub fn with_production_sweep(mut self) -> Self {
+        let production = ReconcileSettings::default();
+        self.reconcile.order_limit = production.order_limit;
+        self.reconcile.sweep_pages = production.sweep_pages;
+        self
+    }
+
     /// The functions' own defaults (Lambda timeouts, 60 s schedule…), but
     /// one provisioner worker.
     pub fn production() -> Self {

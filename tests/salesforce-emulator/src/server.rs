@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::routing::{any, get, post};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::DecodingKey;
 use salesforce::schema::{self, ObjectDef};
 use serde_json::Value;
@@ -18,6 +18,7 @@ use crate::config::EmulatorConfig;
 use crate::error::{ApiError, EmulatorError};
 use crate::events::EventBus;
 use crate::faults::{Fault, Faults};
+use crate::flow::OrderFlowSetup;
 use crate::ids;
 use crate::net::{Connection, KillableListener};
 use crate::oauth::{self, Sessions};
@@ -59,16 +60,21 @@ impl Shared {
     /// Runs `work` in a transaction as `actor`; commits (swaps the data in and publishes
     /// the flow's events) when `work` says so. Requests are serialised on the store.
     pub fn transact<T>(&self, actor: Actor, work: impl FnOnce(&mut Txn<'_>) -> (T, bool)) -> T {
+        self.transact_as_of(actor, Utc::now(), self.config.order_flow, work)
+    }
+
+    /// [`Self::transact`] as if it ran at `now`, with the Order Approval Flow set up as `order_flow`.
+    fn transact_as_of<T>(
+        &self,
+        actor: Actor,
+        now: DateTime<Utc>,
+        order_flow: OrderFlowSetup,
+        work: impl FnOnce(&mut Txn<'_>) -> (T, bool),
+    ) -> T {
         let mut store = lock(&self.store);
-        let mut txn = Txn::new(
-            store.clone(),
-            &self.sequences,
-            &self.faults,
-            actor,
-            Utc::now(),
-        )
-        .with_gaps(&self.config.schema_gaps)
-        .with_order_flow(self.config.order_flow);
+        let mut txn = Txn::new(store.clone(), &self.sequences, &self.faults, actor, now)
+            .with_gaps(&self.config.schema_gaps)
+            .with_order_flow(order_flow);
         let (out, commit) = work(&mut txn);
         if commit {
             let (data, events) = txn.into_parts();
@@ -328,6 +334,40 @@ impl Emulator {
             let ok = result.is_ok();
             (result, ok)
         });
+        Ok(result?)
+    }
+
+    /// Creates records as the org has held them since `at`, history older than
+    /// the test (Orders approved long ago, say): in one transaction, without
+    /// the checks of [`Self::insert_unchecked`], `CreatedDate` and
+    /// `LastModifiedDate` stamped `at`. The Order Approval Flow runs on them
+    /// as it did then (an approved Order becomes `Activating`), but the events
+    /// it published then are long past their retention: none is published now.
+    /// Returns the 18-character ids, in order.
+    pub fn insert_history(
+        &self,
+        object: &str,
+        records: &[Value],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, EmulatorError> {
+        let object = object_def(object)?;
+        let bodies = records
+            .iter()
+            .map(|fields| body_map(fields.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = self.shared.transact_as_of(
+            self.shared.staff_actor(),
+            at,
+            OrderFlowSetup::WithoutEvent,
+            |txn| {
+                let result = bodies
+                    .iter()
+                    .map(|body| txn.insert_unchecked(object, body))
+                    .collect::<Result<Vec<_>, _>>();
+                let ok = result.is_ok();
+                (result, ok)
+            },
+        );
         Ok(result?)
     }
 

@@ -5,7 +5,8 @@
 //! answers `responsetype=json`. It keeps clients, orders, services and
 //! invoice ids in memory, seeds the product catalog of `README.md`, and lets
 //! tests inject faults (a call that commits and then never answers, a 500
-//! with an HTML page, latency) and read counters.
+//! with an HTML page, latency), watch them fire ([`WhmcsEmulator::spent_faults`])
+//! and read counters.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), whmcs_emulator::EmulatorError> {
@@ -107,11 +108,33 @@ struct Shared {
     config: WhmcsEmulatorConfig,
     state: Mutex<State>,
     shutdown: watch::Receiver<bool>,
+    /// Every one-shot fault spent so far, oldest first.
+    spent: watch::Sender<Vec<SpentFault>>,
+}
+
+/// A one-shot fault as a call spent it: the fault, and what WHMCS did and
+/// would have answered (the JSON the client never read whole, for a fault
+/// after commit; `null` for a fault that did nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpentFault {
+    /// The fault.
+    pub fault: WhmcsFault,
+    /// The answer behind it (e.g. AddOrder's `orderid` and `serviceids`).
+    pub answer: serde_json::Value,
 }
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn spend(&self, fault: &WhmcsFault, answer: serde_json::Value) {
+        self.spent.send_modify(|spent| {
+            spent.push(SpentFault {
+                fault: fault.clone(),
+                answer,
+            });
+        });
     }
 }
 
@@ -147,6 +170,7 @@ impl WhmcsEmulator {
             config,
             state: Mutex::new(State::new()),
             shutdown: shutdown_rx.clone(),
+            spent: watch::Sender::new(Vec::new()),
         });
         let app = Router::new()
             .route(API_PATH, post(handle))
@@ -195,6 +219,14 @@ impl WhmcsEmulator {
     /// Disarms every fault, including latency.
     pub fn clear_faults(&self) {
         self.shared.state().clear_faults();
+    }
+
+    /// The one-shot faults spent so far, oldest first, as a watch: a test can
+    /// wait for a fault to fire and act at once (while the client is still
+    /// waiting for an answer that will not come).
+    #[must_use]
+    pub fn spent_faults(&self) -> watch::Receiver<Vec<SpentFault>> {
+        self.shared.spent.subscribe()
     }
 
     /// How many requests named `action` (case-insensitive) arrived, whatever their outcome.
@@ -382,11 +414,15 @@ async fn handle(
     let (reply, fault) = {
         let mut state = shared.state();
         let fault = state.take_fault(action);
-        match fault {
-            Some(WhmcsFault::ServerError { .. }) => {
+        match &fault {
+            Some(fault @ WhmcsFault::ServerError { .. }) => {
+                shared.spend(fault, serde_json::Value::Null);
                 return html(StatusCode::INTERNAL_SERVER_ERROR, HTML_500);
             }
-            Some(WhmcsFault::HtmlBody { .. }) => return html(StatusCode::OK, HTML_WAF),
+            Some(fault @ WhmcsFault::HtmlBody { .. }) => {
+                shared.spend(fault, serde_json::Value::Null);
+                return html(StatusCode::OK, HTML_WAF);
+            }
             _ => {}
         }
         let ctx = ActionContext {
@@ -397,7 +433,11 @@ async fn handle(
                 Some(WhmcsFault::IncompleteOrder | WhmcsFault::IncompleteOrderThenDrop)
             ),
         };
-        (api::run(action, &params, &mut state, &ctx), fault)
+        let reply = api::run(action, &params, &mut state, &ctx);
+        if let Some(fault) = &fault {
+            shared.spend(fault, reply.body.clone());
+        }
+        (reply, fault)
     };
     match fault {
         Some(WhmcsFault::TimeoutAfterCommit { .. }) => {

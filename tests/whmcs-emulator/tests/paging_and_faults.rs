@@ -246,3 +246,25 @@ async fn a_stall_ends_with_the_committed_answer() {
     let field = salesforce_order_id_field(301).unwrap();
     assert!(whmcs.find_services_by_custom_field(field, "x").is_empty());
 }
+
+#[tokio::test]
+async fn a_spent_fault_is_seen_with_the_answer_the_client_never_read() {
+    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
+        .await
+        .unwrap();
+    let client = client(&whmcs).await;
+    let mut spent = whmcs.spent_faults();
+    whmcs.inject(WhmcsFault::drop_after_commit("AddOrder"));
+    assert!(
+        call(&whmcs, &order_body(client, 1)).await.is_err(),
+        "the connection is cut mid-body"
+    );
+    spent.changed().await.expect("the emulator is running");
+    let seen = spent.borrow_and_update().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].fault, WhmcsFault::drop_after_commit("AddOrder"));
+    assert_eq!(seen[0].answer["orderid"], whmcs.orders()[0].id);
+    // Calls without a fault are not logged.
+    call(&whmcs, &order_body(client, 1)).await.unwrap();
+    assert_eq!(whmcs.spent_faults().borrow().len(), 1);
+}

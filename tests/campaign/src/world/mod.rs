@@ -7,9 +7,21 @@
 //! (the adapters' behaviour suites hold both to the same rules against
 //! moto), with the queue wrapped in [`chaos::ChaosQueue`] and the replay
 //! store in [`audit::AuditedReplayStore`].
+//!
+//! | part | module |
+//! | --- | --- |
+//! | the replay audit: events published, accepted, gaps | [`audit`] |
+//! | the queue's delivery faults | [`chaos`] |
+//! | killing and restarting workers | [`supervisor`] |
+//! | the products' WHMCS mappings (removed and put back) | [`catalog`] |
+//! | scenario `catalog-change-on-lost-order` | [`lost_order`] |
+//! | scenario `reconciler-backlog`: the backlog seeded | [`backlog`] |
 
 pub mod audit;
+pub mod backlog;
+pub mod catalog;
 pub mod chaos;
+pub mod lost_order;
 pub mod supervisor;
 mod workers;
 
@@ -31,6 +43,7 @@ use whmcs::{WhmcsClient, WhmcsConfig};
 use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig};
 
 use self::audit::{Accepted, AuditedDeadLetters, AuditedReplayStore, EventLog};
+use self::backlog::Backlog;
 use self::chaos::ChaosQueue;
 use self::supervisor::Supervised;
 use crate::schedule::Worker;
@@ -66,6 +79,9 @@ pub enum WorldError {
     /// The seed's task panicked.
     #[error("the seed panicked: {0}")]
     Panicked(String),
+    /// An Order of the reconciler's backlog could not be seeded.
+    #[error("Order {0} of the reconciler's backlog could not be seeded")]
+    Backlog(String),
 }
 
 /// The state production keeps in DynamoDB and SQS: it survives every kill.
@@ -112,6 +128,8 @@ pub struct World {
     pub stores: Stores,
     /// The supervised workers.
     pub workers: BTreeMap<String, (Worker, Supervised)>,
+    /// The reconciler's backlog (empty unless the scenario seeded one).
+    pub backlog: Backlog,
     api: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -130,6 +148,17 @@ impl World {
         seed: u64,
         timings: Timings,
         event_retention: Option<Duration>,
+    ) -> Result<Self, WorldError> {
+        Self::start_with_backlog(seed, timings, event_retention, 0).await
+    }
+
+    /// [`Self::start`], with a reconciler's backlog of `backlog` Orders
+    /// seeded before the workers start (see [`backlog`]).
+    pub async fn start_with_backlog(
+        seed: u64,
+        timings: Timings,
+        event_retention: Option<Duration>,
+        backlog: usize,
     ) -> Result<Self, WorldError> {
         let mut org_config = EmulatorConfig {
             daily_api_limit: 10_000_000,
@@ -171,6 +200,7 @@ impl World {
             records: Arc::new(InMemoryProvisioningRecords::new()),
             attempts: Arc::new(InMemoryReconcileAttempts::new()),
         };
+        let backlog = backlog::seed(&org, &stores.attempts, backlog, &timings.reconcile).await?;
         let mut world = Self {
             seed,
             timings,
@@ -180,6 +210,7 @@ impl World {
             events,
             stores,
             workers: BTreeMap::new(),
+            backlog,
             api: None,
         };
         let (url, api) = workers::start_api(&world).await?;

@@ -148,3 +148,39 @@ async fn tests_can_publish_arbitrary_events() {
         salesforce_emulator::events::schema_id()
     );
 }
+
+#[tokio::test]
+async fn orders_inserted_as_history_are_activating_and_stamped_then_without_an_event() {
+    let org = spawn().await;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let approved = json!({"Status": "Approved", "EffectiveDate": "2026-01-01"});
+    let ids = org
+        .emu
+        .insert_history("Order", &[approved.clone(), approved], at)
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    for id in &ids {
+        let record = org.emu.record(id).unwrap();
+        assert_eq!(record["Activation_Status__c"], "Activating");
+        assert_eq!(record["LastModifiedDate"], "2026-01-02T03:04:05.000+0000");
+        assert_eq!(record["CreatedDate"], "2026-01-02T03:04:05.000+0000");
+    }
+    assert!(
+        org.emu.events().all().is_empty(),
+        "their events are long past retention"
+    );
+    // The Flow still publishes for what happens now.
+    org.emu
+        .update("Order", &ids[0], json!({"Activation_Status__c": "Failed"}))
+        .unwrap();
+    org.emu
+        .update(
+            "Order",
+            &ids[0],
+            json!({"Activation_Status__c": "Activating"}),
+        )
+        .unwrap();
+    assert_eq!(org.emu.events().all().len(), 1);
+}
