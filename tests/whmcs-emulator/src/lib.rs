@@ -24,8 +24,9 @@ pub mod php;
 mod state;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -101,6 +102,8 @@ struct Shared {
     config: WhmcsEmulatorConfig,
     state: Mutex<State>,
     shutdown: watch::Receiver<bool>,
+    observing: AtomicBool,
+    observed: Mutex<Vec<ObservedCall>>,
 }
 
 impl Shared {
@@ -141,6 +144,8 @@ impl WhmcsEmulator {
             config,
             state: Mutex::new(State::new()),
             shutdown: shutdown_rx.clone(),
+            observing: AtomicBool::new(false),
+            observed: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route(API_PATH, post(handle))
@@ -200,6 +205,22 @@ impl WhmcsEmulator {
             .get(&action.to_ascii_lowercase())
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Switches the bench observation point on or off: while on, every call's
+    /// action, arrival and answer time is noted ([`WhmcsEmulator::observed`]).
+    pub fn observe(&self, on: bool) {
+        self.shared.observing.store(on, Ordering::Relaxed);
+    }
+
+    /// The calls observed so far, in order of answer.
+    #[must_use]
+    pub fn observed(&self) -> Vec<ObservedCall> {
+        self.shared
+            .observed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// How many orders AddOrder created.
@@ -288,15 +309,49 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
+/// One API call, as observed (see [`WhmcsEmulator::observe`]).
+#[derive(Debug, Clone)]
+pub struct ObservedCall {
+    /// The `action` parameter.
+    pub action: String,
+    /// When the request reached the handler.
+    pub arrived: Instant,
+    /// When the handler had its answer (injected latency and work included).
+    pub answered: Instant,
+}
+
 async fn handle(
     AxumState(shared): AxumState<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !shared.observing.load(Ordering::Relaxed) {
+        return answer(&shared, peer, &headers, &body).await;
+    }
+    let arrived = Instant::now();
+    let response = answer(&shared, peer, &headers, &body).await;
+    let answered = Instant::now();
+    let action = Params::parse(&body)
+        .ok()
+        .and_then(|p| p.scalar("action").map(str::to_owned))
+        .unwrap_or_default();
+    shared
+        .observed
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(ObservedCall {
+            action,
+            arrived,
+            answered,
+        });
+    response
+}
+
+async fn answer(shared: &Shared, peer: SocketAddr, headers: &HeaderMap, body: &Bytes) -> Response {
     // PHP only fills $_POST from a form body: anything else has no credentials.
-    let params = if is_form(&headers) {
-        match Params::parse(&body) {
+    let params = if is_form(headers) {
+        match Params::parse(body) {
             Ok(params) => params,
             Err(error) => {
                 return json_reply(Reply::error_with_status(

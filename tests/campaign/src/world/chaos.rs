@@ -19,6 +19,7 @@ use rand::seq::SliceRandom as _;
 use tokio::task::JoinHandle;
 
 use super::audit::Accepted;
+use super::hops::Hops;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -58,6 +59,7 @@ pub struct ChaosCounts {
 pub struct ChaosQueue {
     inner: Arc<InMemoryQueue>,
     accepted: Arc<Accepted>,
+    hops: Arc<Hops>,
     armed: Mutex<Armed>,
 }
 
@@ -70,12 +72,18 @@ impl Drop for ChaosQueue {
 }
 
 impl ChaosQueue {
-    /// Over `inner`, noting accepted events into `accepted`, shuffling with a
-    /// generator seeded from `seed`.
-    pub fn new(inner: Arc<InMemoryQueue>, accepted: Arc<Accepted>, seed: u64) -> Self {
+    /// Over `inner`, noting accepted events into `accepted` and each send
+    /// and receive into `hops`, shuffling with a generator seeded from `seed`.
+    pub fn new(
+        inner: Arc<InMemoryQueue>,
+        accepted: Arc<Accepted>,
+        hops: Arc<Hops>,
+        seed: u64,
+    ) -> Self {
         Self {
             inner,
             accepted,
+            hops,
             armed: Mutex::new(Armed {
                 duplicate: 0,
                 delay: 0,
@@ -163,6 +171,7 @@ impl ProvisioningQueue for ChaosQueue {
                 }
                 (duplicate, delay)
             };
+            self.hops.note_queued(message.order_id.as_str());
             let body = message.to_json();
             let group = message.group_id().to_owned();
             let dedup = message.dedup_id().to_owned();
@@ -202,6 +211,11 @@ impl ProvisioningDeliveries for ChaosQueue {
         let mut deliveries = InMemoryQueue::receive(&self.inner, max);
         if deliveries.is_empty() {
             return Ok(deliveries);
+        }
+        for delivery in &deliveries {
+            if let Ok(message) = &delivery.message {
+                self.hops.note_received(message.order_id.as_str());
+            }
         }
         let mut armed = lock(&self.armed);
         if armed.reorder > 0 && deliveries.len() > 1 {

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod chaos;
+pub mod hops;
 pub mod supervisor;
 mod workers;
 
@@ -32,6 +33,7 @@ use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig};
 
 use self::audit::{Accepted, AuditedDeadLetters, AuditedReplayStore, EventLog};
 use self::chaos::ChaosQueue;
+use self::hops::Hops;
 use self::supervisor::Supervised;
 use crate::schedule::Worker;
 use crate::timings::Timings;
@@ -108,6 +110,8 @@ pub struct World {
     pub api_url: String,
     /// Every event the org published.
     pub events: Arc<EventLog>,
+    /// When each message crossed the harness's seams (the latency bench).
+    pub hops: Arc<Hops>,
     /// The stores.
     pub stores: Stores,
     /// The supervised workers.
@@ -143,6 +147,7 @@ impl World {
         let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default()).await?;
         let events = Arc::new(EventLog::record(org.events()));
         let accepted = Arc::new(Accepted::default());
+        let hops = Arc::new(Hops::default());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let queue = Arc::new(InMemoryQueue::new(
             clock,
@@ -158,7 +163,12 @@ impl World {
             login_links: Arc::new(InMemoryLoginLinks::new()),
             login_limits: Arc::new(InMemoryLoginLimits::new()),
             account_statuses: Arc::new(InMemoryAccountStatuses::new()),
-            queue: Arc::new(ChaosQueue::new(queue, Arc::clone(&accepted), seed)),
+            queue: Arc::new(ChaosQueue::new(
+                queue,
+                Arc::clone(&accepted),
+                Arc::clone(&hops),
+                seed,
+            )),
             replay: Arc::new(AuditedReplayStore::new(
                 Arc::clone(&events),
                 Arc::clone(&accepted),
@@ -178,6 +188,7 @@ impl World {
             whmcs,
             api_url: String::new(),
             events,
+            hops,
             stores,
             workers: BTreeMap::new(),
             api: None,
