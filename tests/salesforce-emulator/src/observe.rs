@@ -45,6 +45,7 @@ pub struct Observed {
     calls: Mutex<Vec<ObservedCall>>,
     published: Mutex<Vec<ObservedEvent>>,
     streamed: Mutex<Vec<(String, Instant)>>,
+    committed: tokio::sync::Notify,
 }
 
 impl Observed {
@@ -71,6 +72,18 @@ impl Observed {
         if self.is_on() {
             lock(&self.streamed).push((event_id.to_owned(), at));
         }
+    }
+
+    /// A transaction committed (whether observing or not).
+    pub(crate) fn committed(&self) {
+        self.committed.notify_waiters();
+    }
+
+    /// Completes at the next commit of a transaction after this call: a
+    /// bench waiting for a record to change checks it, then awaits this,
+    /// instead of polling on a timer.
+    pub fn next_commit(&self) -> tokio::sync::futures::Notified<'_> {
+        self.committed.notified()
     }
 
     /// Every request answered while observing, in order of answer.

@@ -20,8 +20,8 @@ use crate::events::EventBus;
 use crate::faults::{Fault, Faults};
 use crate::ids;
 use crate::net::{Connection, KillableListener};
-use crate::observe::Observed;
 use crate::oauth::{self, Sessions};
+use crate::observe::Observed;
 use crate::pubsub::{self, PubSubState, PubSubStats};
 use crate::rest::{self, QueryCursor};
 use crate::store::{Actor, Role, Sequences, Store, Txn};
@@ -80,6 +80,7 @@ impl Shared {
                 let event = self.events.publish(event);
                 self.observed.published(&event.order_id, &event.event_id);
             }
+            self.observed.committed();
         }
         out
     }
