@@ -130,7 +130,7 @@ impl Timings {
             reconcile: ReconcileSettings::default(),
             lease_ttl: Duration::from_secs(30),
             lease_poll: Duration::from_secs(5),
-            flush_after: Duration::from_millis(2),
+            flush_after: Duration::ZERO,
             backoff: BackoffPolicy::default(),
             stop_timeout: Duration::from_secs(5),
             watchdog: salesforce::pubsub::config::DEFAULT_WATCHDOG,
