@@ -108,7 +108,11 @@ async fn main() {
 
     let flush = Settings::new(LeaseOwner::new("bench").unwrap()).flush_after;
     println!(
-        "flush_after {} ms{}\n",
+        "{}; flush_after {} ms{}\n",
+        std::env::var("THROUGHPUT_LIVE_MS").map_or_else(
+            |_| "events published first (a backlog)".to_owned(),
+            |ms| format!("events published one every {ms} ms while it runs")
+        ),
         std::env::var("THROUGHPUT_FLUSH_AFTER_MS")
             .unwrap_or_else(|_| flush.as_millis().to_string()),
         if std::env::var_os("THROUGHPUT_FLUSH_AFTER_MS").is_some() {
@@ -240,15 +244,34 @@ where
     .unwrap();
     let admin = emulator.admin_user_id();
     let orders: Vec<String> = (0..50).map(|_| ids::random_id("801")).collect();
-    let mut last = Vec::new();
-    for i in 0..events {
-        let event = emulator.events().publish(EventPayload::for_order(
-            &orders[i % orders.len()],
-            &admin,
-            chrono::Utc::now(),
-        ));
-        last = event.replay_id.to_vec();
-    }
+    // All published first (a backlog: every batch fills), or with
+    // `THROUGHPUT_LIVE_MS` one every that many ms while the subscriber runs
+    // (events trickling in: how batches form at that rate).
+    let spacing = std::env::var("THROUGHPUT_LIVE_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_millis);
+    let bus = emulator.events();
+    let publisher = async {
+        let mut last = Vec::new();
+        for i in 0..events {
+            let event = bus.publish(EventPayload::for_order(
+                &orders[i % orders.len()],
+                &admin,
+                chrono::Utc::now(),
+            ));
+            last = event.replay_id.to_vec();
+            if let Some(every) = spacing {
+                tokio::time::sleep(every).await;
+            }
+        }
+        last
+    };
+    let (publisher, published) = if spacing.is_some() {
+        (Some(publisher), None)
+    } else {
+        (None, Some(publisher.await))
+    };
     let mut settings = Settings::new(LeaseOwner::new("bench").unwrap());
     settings.start_from = StartFrom::Earliest;
     if let Some(ms) = std::env::var("THROUGHPUT_FLUSH_AFTER_MS")
@@ -290,7 +313,13 @@ where
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         stopped
     };
-    let (stopped, wall, ()) = tokio::join!(subscriber, watcher, drain);
+    let live = async {
+        match publisher {
+            Some(publisher) => publisher.await,
+            None => published.unwrap_or_default(),
+        }
+    };
+    let (stopped, wall, (), last) = tokio::join!(subscriber, watcher, drain, live);
     let stopped = stopped.unwrap();
     assert_eq!(stopped.saved.unwrap().as_bytes(), &last[..]);
     let saved = ports.replay_store.load(TOPIC).await.unwrap().unwrap();
