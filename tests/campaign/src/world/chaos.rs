@@ -61,6 +61,9 @@ pub struct ChaosQueue {
     accepted: Arc<Accepted>,
     hops: Arc<Hops>,
     armed: Mutex<Armed>,
+    /// How long an empty receive waits for a send (long polling).
+    receive_wait: Duration,
+    sent: tokio::sync::Notify,
 }
 
 impl Drop for ChaosQueue {
@@ -84,6 +87,8 @@ impl ChaosQueue {
             inner,
             accepted,
             hops,
+            receive_wait: Duration::ZERO,
+            sent: tokio::sync::Notify::new(),
             armed: Mutex::new(Armed {
                 duplicate: 0,
                 delay: 0,
@@ -98,6 +103,14 @@ impl ChaosQueue {
                 expired: 0,
             }),
         }
+    }
+
+    /// A receive from an empty queue waits up to `wait` for a send (SQS
+    /// long polling) instead of answering at once.
+    #[must_use]
+    pub fn with_receive_wait(mut self, wait: Duration) -> Self {
+        self.receive_wait = wait;
+        self
     }
 
     /// The queue underneath.
@@ -202,13 +215,22 @@ impl ProvisioningQueue for ChaosQueue {
             }
             outcomes.push(SendOutcome::Sent);
         }
+        self.sent.notify_waiters();
         Ok(outcomes)
     }
 }
 
 impl ProvisioningDeliveries for ChaosQueue {
     async fn receive(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        // Registered before the queue is read, so no send in between is missed.
+        let sent = self.sent.notified();
         let mut deliveries = InMemoryQueue::receive(&self.inner, max);
+        if deliveries.is_empty() && !self.receive_wait.is_zero() {
+            // A message made visible by a delay or a timeout, not a send,
+            // is seen at the next receive, as a long poll would at the latest.
+            let _ = tokio::time::timeout(self.receive_wait, sent).await;
+            deliveries = InMemoryQueue::receive(&self.inner, max);
+        }
         if deliveries.is_empty() {
             return Ok(deliveries);
         }

@@ -168,7 +168,8 @@ impl World {
                 Arc::clone(&accepted),
                 Arc::clone(&hops),
                 seed,
-            )),
+            )
+            .with_receive_wait(timings.receive_wait)),
             replay: Arc::new(AuditedReplayStore::new(
                 Arc::clone(&events),
                 Arc::clone(&accepted),
