@@ -266,8 +266,8 @@ fn breakdown(world: &World, id: &str, started: std::time::Instant, took: Duratio
     let Some(event) = observed
         .events()
         .into_iter()
-        .filter(|e| same(&e.order_id, id))
-        .last()
+        .rev()
+        .find(|e| same(&e.order_id, id))
     else {
         return Breakdown::default();
     };
