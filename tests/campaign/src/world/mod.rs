@@ -163,13 +163,10 @@ impl World {
             login_links: Arc::new(InMemoryLoginLinks::new()),
             login_limits: Arc::new(InMemoryLoginLimits::new()),
             account_statuses: Arc::new(InMemoryAccountStatuses::new()),
-            queue: Arc::new(ChaosQueue::new(
-                queue,
-                Arc::clone(&accepted),
-                Arc::clone(&hops),
-                seed,
-            )
-            .with_receive_wait(timings.receive_wait)),
+            queue: Arc::new(
+                ChaosQueue::new(queue, Arc::clone(&accepted), Arc::clone(&hops), seed)
+                    .with_receive_wait(timings.receive_wait),
+            ),
             replay: Arc::new(AuditedReplayStore::new(
                 Arc::clone(&events),
                 Arc::clone(&accepted),
