@@ -30,6 +30,10 @@ pub struct Timings {
     pub order_headroom: Duration,
     /// The provisioner worker's wait after an empty receive.
     pub idle_wait: Duration,
+    /// How long a receive from an empty queue waits for a message to be
+    /// sent (SQS long polling, as the Lambda's event source mapping does);
+    /// zero: it answers at once.
+    pub receive_wait: Duration,
     /// Provisioner workers side by side (Lambda concurrency).
     pub provisioners: usize,
     /// The queue's visibility timeout (at least the invocation).
@@ -90,6 +94,7 @@ impl Timings {
             lease_margin: Duration::from_millis(200),
             order_headroom: Duration::from_millis(800),
             idle_wait: Duration::from_millis(20),
+            receive_wait: Duration::ZERO,
             provisioners: 2,
             visibility_timeout: Duration::from_millis(3_000),
             max_receives: 5,
@@ -133,6 +138,7 @@ impl Timings {
             lease_margin: Duration::from_secs(2),
             order_headroom: Duration::from_secs(20),
             idle_wait: Duration::from_millis(100),
+            receive_wait: Duration::from_secs(20),
             provisioners: 1,
             visibility_timeout: Duration::from_secs(360),
             max_receives: 5,
@@ -140,7 +146,7 @@ impl Timings {
             reconcile: ReconcileSettings::default(),
             lease_ttl: Duration::from_secs(30),
             lease_poll: Duration::from_secs(5),
-            flush_after: Duration::from_millis(2),
+            flush_after: Duration::ZERO,
             backoff: BackoffPolicy::default(),
             stop_timeout: Duration::from_secs(5),
             watchdog: salesforce::pubsub::config::DEFAULT_WATCHDOG,

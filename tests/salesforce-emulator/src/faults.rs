@@ -265,6 +265,22 @@ impl Faults {
     }
 }
 
+/// Waits until `latency` after `since`, to within microseconds. tokio's timer
+/// rounds a deadline up to the next millisecond and wakes on a millisecond
+/// tick, so a plain `sleep(latency)` lasts about 1 ms longer than asked, and
+/// every emulated call with it: a latency bench would count that as the
+/// caller's own time. So: sleep to 1 ms short of the deadline, then yield
+/// until it is due.
+pub async fn wait_out(since: std::time::Instant, latency: Duration) {
+    let due = since + latency;
+    if let Some(coarse) = latency.checked_sub(Duration::from_millis(1)) {
+        tokio::time::sleep_until((since + coarse).into()).await;
+    }
+    while std::time::Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@
 //! - [`events`]: the platform-event bus.
 //! - [`faults`]: fault injection.
 //! - `oauth`: the token endpoint and sessions.
+//! - [`observe`]: bench observation points (request and event timestamps).
 //! - [`pubsub`]: the Pub/Sub API (gRPC) over the event bus.
 //! - `rest/`: the REST API (sObjects, query, composite, describe, errors).
 //! - `seed`: the users and the documented catalog.
@@ -34,6 +35,7 @@ mod identity;
 pub mod ids;
 mod net;
 mod oauth;
+pub mod observe;
 pub mod platform;
 pub mod pubsub;
 mod rest;
@@ -49,6 +51,7 @@ pub use events::{EventBus, EventPayload, PublishedEvent};
 pub use faults::Fault;
 pub use flow::OrderFlowSetup;
 pub use gaps::SchemaGaps;
+pub use observe::{Observed, ObservedCall, ObservedEvent};
 pub use server::Emulator;
 
 /// The newest REST API version the emulator serves (the default for URLs it builds itself).

@@ -130,7 +130,7 @@ fn trim_slash(s: &str) -> &str {
 /// `POST /services/oauth2/token`: the JWT bearer grant.
 pub async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     if let Some(latency) = shared.faults.latency() {
-        tokio::time::sleep(latency).await;
+        crate::faults::wait_out(Instant::now(), latency).await;
     }
     shared.token_requests.fetch_add(1, Ordering::SeqCst);
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();

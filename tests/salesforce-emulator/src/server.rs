@@ -22,6 +22,7 @@ use crate::flow::OrderFlowSetup;
 use crate::ids;
 use crate::net::{Connection, KillableListener};
 use crate::oauth::{self, Sessions};
+use crate::observe::Observed;
 use crate::pubsub::{self, PubSubState, PubSubStats};
 use crate::rest::{self, QueryCursor};
 use crate::store::{Actor, Role, Sequences, Store, Txn};
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub token_requests: AtomicU64,
     pub successful_logins: AtomicU64,
     pub pubsub: PubSubState,
+    /// Bench observation points (off unless switched on).
+    pub observed: Observed,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (the guarded data stays consistent:
@@ -80,8 +83,10 @@ impl Shared {
             let (data, events) = txn.into_parts();
             *store = data;
             for event in events {
-                self.events.publish(event);
+                let event = self.events.publish(event);
+                self.observed.published(&event.order_id, &event.event_id);
             }
+            self.observed.committed();
         }
         out
     }
@@ -194,6 +199,7 @@ impl Emulator {
             token_requests: AtomicU64::new(0),
             successful_logins: AtomicU64::new(0),
             pubsub: PubSubState::default(),
+            observed: Observed::default(),
             config,
         });
         let pubsub_task = pubsub::serve(pubsub_listener, shared.clone(), pubsub_tls.as_ref())?;
@@ -278,6 +284,17 @@ impl Emulator {
     /// The `005` id of the staff user behind the admin token.
     pub fn admin_user_id(&self) -> String {
         self.shared.admin_user_id.clone()
+    }
+
+    /// Switches the bench observation points on or off (see [`Observed`]).
+    pub fn observe(&self, on: bool) -> &Observed {
+        self.shared.observed.switch(on);
+        &self.shared.observed
+    }
+
+    /// What was observed (see [`Emulator::observe`]).
+    pub fn observed(&self) -> &Observed {
+        &self.shared.observed
     }
 
     /// REST API calls counted as Salesforce counts them (a composite is one).
@@ -460,5 +477,9 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .nest("/_emulator", control::router())
         .nest("/_emulator/pubsub", pubsub::control_router())
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            crate::observe::time_requests,
+        ))
         .with_state(shared)
 }

@@ -25,8 +25,9 @@ pub mod php;
 mod state;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -110,6 +111,8 @@ struct Shared {
     shutdown: watch::Receiver<bool>,
     /// Every one-shot fault spent so far, oldest first.
     spent: watch::Sender<Vec<SpentFault>>,
+    observing: AtomicBool,
+    observed: Mutex<Vec<ObservedCall>>,
 }
 
 /// A one-shot fault as a call spent it: the fault, and what WHMCS did and
@@ -171,6 +174,8 @@ impl WhmcsEmulator {
             state: Mutex::new(State::new()),
             shutdown: shutdown_rx.clone(),
             spent: watch::Sender::new(Vec::new()),
+            observing: AtomicBool::new(false),
+            observed: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route(API_PATH, post(handle))
@@ -238,6 +243,22 @@ impl WhmcsEmulator {
             .get(&action.to_ascii_lowercase())
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Switches the bench observation point on or off: while on, every call's
+    /// action, arrival and answer time is noted ([`WhmcsEmulator::observed`]).
+    pub fn observe(&self, on: bool) {
+        self.shared.observing.store(on, Ordering::Relaxed);
+    }
+
+    /// The calls observed so far, in order of answer.
+    #[must_use]
+    pub fn observed(&self) -> Vec<ObservedCall> {
+        self.shared
+            .observed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// How many orders AddOrder created.
@@ -356,15 +377,50 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
+/// One API call, as observed (see [`WhmcsEmulator::observe`]).
+#[derive(Debug, Clone)]
+pub struct ObservedCall {
+    /// The `action` parameter.
+    pub action: String,
+    /// When the request reached the handler.
+    pub arrived: Instant,
+    /// When the handler had its answer (injected latency and work included).
+    pub answered: Instant,
+}
+
 async fn handle(
     AxumState(shared): AxumState<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !shared.observing.load(Ordering::Relaxed) {
+        return answer(&shared, peer, &headers, &body).await;
+    }
+    let arrived = Instant::now();
+    let response = answer(&shared, peer, &headers, &body).await;
+    let answered = Instant::now();
+    let action = Params::parse(&body)
+        .ok()
+        .and_then(|p| p.scalar("action").map(str::to_owned))
+        .unwrap_or_default();
+    shared
+        .observed
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(ObservedCall {
+            action,
+            arrived,
+            answered,
+        });
+    response
+}
+
+async fn answer(shared: &Shared, peer: SocketAddr, headers: &HeaderMap, body: &Bytes) -> Response {
+    let arrived = Instant::now();
     // PHP only fills $_POST from a form body: anything else has no credentials.
-    let params = if is_form(&headers) {
-        match Params::parse(&body) {
+    let params = if is_form(headers) {
+        match Params::parse(body) {
             Ok(params) => params,
             Err(error) => {
                 return json_reply(Reply::error_with_status(
@@ -383,7 +439,7 @@ async fn handle(
         state.latency()
     };
     if let Some(delay) = latency {
-        tokio::time::sleep(delay).await;
+        wait_out(arrived, delay).await;
     }
     let config = &shared.config;
     if let Some(key) = &config.access_key
@@ -468,6 +524,22 @@ async fn handle(
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         _ => json_reply(reply),
+    }
+}
+
+/// Waits until `latency` after `since`, to within microseconds. tokio's timer
+/// rounds a deadline up to the next millisecond and wakes on a millisecond
+/// tick, so a plain `sleep(latency)` lasts about 1 ms longer than asked, and
+/// every emulated call with it: a latency bench would count that as the
+/// caller's own time. So: sleep to 1 ms short of the deadline, then yield
+/// until it is due.
+async fn wait_out(since: Instant, latency: Duration) {
+    let due = since + latency;
+    if let Some(coarse) = latency.checked_sub(Duration::from_millis(1)) {
+        tokio::time::sleep_until((since + coarse).into()).await;
+    }
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
     }
 }
 

@@ -19,6 +19,7 @@ use rand::seq::SliceRandom as _;
 use tokio::task::JoinHandle;
 
 use super::audit::Accepted;
+use super::hops::Hops;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -58,7 +59,11 @@ pub struct ChaosCounts {
 pub struct ChaosQueue {
     inner: Arc<InMemoryQueue>,
     accepted: Arc<Accepted>,
+    hops: Arc<Hops>,
     armed: Mutex<Armed>,
+    /// How long an empty receive waits for a send (long polling).
+    receive_wait: Duration,
+    sent: tokio::sync::Notify,
 }
 
 impl Drop for ChaosQueue {
@@ -70,12 +75,20 @@ impl Drop for ChaosQueue {
 }
 
 impl ChaosQueue {
-    /// Over `inner`, noting accepted events into `accepted`, shuffling with a
-    /// generator seeded from `seed`.
-    pub fn new(inner: Arc<InMemoryQueue>, accepted: Arc<Accepted>, seed: u64) -> Self {
+    /// Over `inner`, noting accepted events into `accepted` and each send
+    /// and receive into `hops`, shuffling with a generator seeded from `seed`.
+    pub fn new(
+        inner: Arc<InMemoryQueue>,
+        accepted: Arc<Accepted>,
+        hops: Arc<Hops>,
+        seed: u64,
+    ) -> Self {
         Self {
             inner,
             accepted,
+            hops,
+            receive_wait: Duration::ZERO,
+            sent: tokio::sync::Notify::new(),
             armed: Mutex::new(Armed {
                 duplicate: 0,
                 delay: 0,
@@ -90,6 +103,14 @@ impl ChaosQueue {
                 expired: 0,
             }),
         }
+    }
+
+    /// A receive from an empty queue waits up to `wait` for a send (SQS
+    /// long polling) instead of answering at once.
+    #[must_use]
+    pub fn with_receive_wait(mut self, wait: Duration) -> Self {
+        self.receive_wait = wait;
+        self
     }
 
     /// The queue underneath.
@@ -163,6 +184,7 @@ impl ProvisioningQueue for ChaosQueue {
                 }
                 (duplicate, delay)
             };
+            self.hops.note_queued(message.order_id.as_str());
             let body = message.to_json();
             let group = message.group_id().to_owned();
             let dedup = message.dedup_id().to_owned();
@@ -193,15 +215,29 @@ impl ProvisioningQueue for ChaosQueue {
             }
             outcomes.push(SendOutcome::Sent);
         }
+        self.sent.notify_waiters();
         Ok(outcomes)
     }
 }
 
 impl ProvisioningDeliveries for ChaosQueue {
     async fn receive(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        // Registered before the queue is read, so no send in between is missed.
+        let sent = self.sent.notified();
         let mut deliveries = InMemoryQueue::receive(&self.inner, max);
+        if deliveries.is_empty() && !self.receive_wait.is_zero() {
+            // A message made visible by a delay or a timeout, not a send,
+            // is seen at the next receive, as a long poll would at the latest.
+            let _ = tokio::time::timeout(self.receive_wait, sent).await;
+            deliveries = InMemoryQueue::receive(&self.inner, max);
+        }
         if deliveries.is_empty() {
             return Ok(deliveries);
+        }
+        for delivery in &deliveries {
+            if let Ok(message) = &delivery.message {
+                self.hops.note_received(message.order_id.as_str());
+            }
         }
         let mut armed = lock(&self.armed);
         if armed.reorder > 0 && deliveries.len() > 1 {

@@ -16,11 +16,13 @@
 //! | the products' WHMCS mappings (removed and put back) | [`catalog`] |
 //! | scenario `catalog-change-on-lost-order` | [`lost_order`] |
 //! | scenario `reconciler-backlog`: the backlog seeded | [`backlog`] |
+//! | the latency bench's observation of each hop | [`hops`] |
 
 pub mod audit;
 pub mod backlog;
 pub mod catalog;
 pub mod chaos;
+pub mod hops;
 pub mod lost_order;
 pub mod supervisor;
 mod workers;
@@ -45,6 +47,7 @@ use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig};
 use self::audit::{Accepted, AuditedDeadLetters, AuditedReplayStore, EventLog};
 use self::backlog::Backlog;
 use self::chaos::ChaosQueue;
+use self::hops::Hops;
 use self::supervisor::Supervised;
 use crate::schedule::Worker;
 use crate::timings::Timings;
@@ -124,6 +127,8 @@ pub struct World {
     pub api_url: String,
     /// Every event the org published.
     pub events: Arc<EventLog>,
+    /// When each message crossed the harness's seams (the latency bench).
+    pub hops: Arc<Hops>,
     /// The stores.
     pub stores: Stores,
     /// The supervised workers.
@@ -172,6 +177,7 @@ impl World {
         let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default()).await?;
         let events = Arc::new(EventLog::record(org.events()));
         let accepted = Arc::new(Accepted::default());
+        let hops = Arc::new(Hops::default());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let queue = Arc::new(InMemoryQueue::new(
             clock,
@@ -187,7 +193,10 @@ impl World {
             login_links: Arc::new(InMemoryLoginLinks::new()),
             login_limits: Arc::new(InMemoryLoginLimits::new()),
             account_statuses: Arc::new(InMemoryAccountStatuses::new()),
-            queue: Arc::new(ChaosQueue::new(queue, Arc::clone(&accepted), seed)),
+            queue: Arc::new(
+                ChaosQueue::new(queue, Arc::clone(&accepted), Arc::clone(&hops), seed)
+                    .with_receive_wait(timings.receive_wait),
+            ),
             replay: Arc::new(AuditedReplayStore::new(
                 Arc::clone(&events),
                 Arc::clone(&accepted),
@@ -208,6 +217,7 @@ impl World {
             whmcs,
             api_url: String::new(),
             events,
+            hops,
             stores,
             workers: BTreeMap::new(),
             backlog,

@@ -22,6 +22,7 @@ use salesforce::reconcile::{SalesforcePortalStatuses, SalesforceStuckOrders};
 use tokio::task::JoinHandle;
 use whmcs::billing::WhmcsBilling;
 
+use super::hops::Noted;
 use super::supervisor::supervise;
 use super::{World, WorldError, salesforce_client, whmcs_client};
 use crate::schedule::Worker;
@@ -95,6 +96,7 @@ fn start_subscriber(world: &World) -> super::Supervised {
     let lease = Arc::clone(&world.stores.lease);
     let queue = Arc::clone(&world.stores.queue);
     let dead_letters = Arc::clone(&world.stores.dead_letters);
+    let hops = Arc::clone(&world.hops);
     let org = Upstreams::of(world);
     supervise(
         Worker::Subscriber.to_string(),
@@ -106,6 +108,7 @@ fn start_subscriber(world: &World) -> super::Supervised {
                 Arc::clone(&dead_letters),
             );
             let (org, pubsub_url, timings) = (org.clone(), pubsub_url.clone(), timings.clone());
+            let hops = Arc::clone(&hops);
             async move {
                 let Ok(salesforce) = org.salesforce() else {
                     return;
@@ -118,7 +121,7 @@ fn start_subscriber(world: &World) -> super::Supervised {
                     }
                 };
                 let events = match PubSubClient::connect(config, salesforce).await {
-                    Ok(events) => events,
+                    Ok(inner) => Noted { inner, hops },
                     Err(error) => {
                         tracing::warn!(%error, "the Pub/Sub API could not be reached");
                         return;

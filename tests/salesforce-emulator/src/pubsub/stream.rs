@@ -143,6 +143,14 @@ async fn run(
                 });
             }
             owed -= u32::try_from(n).unwrap_or(owed);
+            let event_ids: Vec<String> = if shared.observed.is_on() {
+                events
+                    .iter()
+                    .filter_map(|e| e.event.as_ref().map(|p| p.id.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let response = FetchResponse {
                 events,
                 latest_replay_id: latest_replay_id(shared),
@@ -153,6 +161,9 @@ async fn run(
                 return;
             }
             last_sent = Instant::now();
+            for id in &event_ids {
+                shared.observed.streamed(id, last_sent.into_std());
+            }
             if owed == 0 {
                 idle_since = Some(last_sent);
             }

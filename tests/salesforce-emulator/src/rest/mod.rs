@@ -185,7 +185,7 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     if let Some(latency) = shared.faults.latency() {
-        tokio::time::sleep(latency).await;
+        crate::faults::wait_out(Instant::now(), latency).await;
     }
     let path = uri
         .path()

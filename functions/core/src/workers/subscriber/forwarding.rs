@@ -284,14 +284,17 @@ where
                 self.finish(&mut batch, position).await?;
                 return Ok(StreamEnd::Shutdown);
             }
+            // With events in hand, an event the source has ready joins the
+            // batch; otherwise the batch goes once `flush_after` passes
+            // without one, at once when it is zero.
             let item = tokio::select! {
                 biased;
                 () = self.shutdown.requested() => continue,
-                () = tokio::time::sleep(self.settings.flush_after), if !batch.is_empty() => {
+                item = stream.next() => item,
+                () = self.flush_wait(), if !batch.is_empty() => {
                     self.finish(&mut batch, position).await?;
                     continue;
                 }
-                item = stream.next() => item,
             };
             match item {
                 None => {
@@ -329,6 +332,15 @@ where
                     }
                 }
             }
+        }
+    }
+
+    /// How long a partial batch waits for another event: `flush_after`, or
+    /// not at all when that is zero (`tokio::time::sleep` would still wait
+    /// for the timer's next millisecond tick).
+    async fn flush_wait(&self) {
+        if !self.settings.flush_after.is_zero() {
+            tokio::time::sleep(self.settings.flush_after).await;
         }
     }
 

@@ -13,7 +13,8 @@
 //! 2. **Subscribe.** Check the topic, then subscribe from the saved replay id,
 //!    or without one from `LATEST` (`EARLIEST` by setting).
 //! 3. **Forward** (`forwarding.rs`). Events are collected up to 10 (or until
-//!    none arrived for `flush_after`) and sent with one queue call (group =
+//!    the source has none ready, or none arrived for a non-zero
+//!    `flush_after`) and sent with one queue call (group =
 //!    Order id, deduplication id = event id); failed entries are retried with
 //!    full-jitter backoff, entries refused for good are dead-lettered, and
 //!    undecodable events go to the dead-letter destination with their raw

@@ -36,6 +36,7 @@ type TestPorts = Ports<
 struct FlakyQueue {
     queue: InMemoryQueue,
     failures: std::sync::Mutex<Vec<SendOutcome>>,
+    sends: std::sync::atomic::AtomicUsize,
 }
 
 impl FlakyQueue {
@@ -47,6 +48,7 @@ impl FlakyQueue {
 
 impl ProvisioningQueue for FlakyQueue {
     async fn send(&self, messages: &[ProvisioningMessage]) -> Result<Vec<SendOutcome>, QueueError> {
+        self.sends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let failure = self.failures.lock().unwrap().pop();
         match failure {
             None => self.queue.send(messages).await,
@@ -72,6 +74,7 @@ fn ports() -> TestPorts {
         queue: Arc::new(FlakyQueue {
             queue: InMemoryQueue::new(Arc::new(clock), QueueConfig::default()),
             failures: std::sync::Mutex::default(),
+            sends: std::sync::atomic::AtomicUsize::new(0),
         }),
         dead_letters: Arc::new(InMemoryDeadLetters::new()),
         clock,
@@ -432,6 +435,35 @@ async fn when_the_session_is_refused_again_and_again_it_should_give_up_after_fiv
         "{result:?}"
     );
     assert_eq!(ports.events.subscriptions().len(), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_no_further_event_is_ready_the_batch_should_be_sent_at_once_with_every_ready_event() {
+    let sends = |ports: &TestPorts| ports.queue.sends.load(std::sync::atomic::Ordering::SeqCst);
+    let ports = ports();
+    for n in 1..=3 {
+        publish(&ports, n);
+    }
+    let running = spawn(&ports, settings("a"));
+    after(Duration::from_secs(1)).await;
+    assert_eq!(sends(&ports), 1, "the events ready together go together");
+    let published = Instant::now();
+    publish(&ports, 4);
+    // Paused time moves only when every task waits: yielding keeps it still.
+    for _ in 0..1_000 {
+        if ports.queue.queue.len() == 4 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        ports.queue.queue.len(),
+        4,
+        "a lone event is sent without a wait"
+    );
+    assert_eq!(Instant::now(), published);
+    assert_eq!(sends(&ports), 2);
+    running.stop().await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
