@@ -20,8 +20,8 @@ use super::outcome::{ProvisioningOutcome, RetryReason, SkipReason};
 use super::plan::ProvisioningPlan;
 use crate::domain::{ActivationStatus, OrderId};
 use crate::ports::{
-    BilledService, BillingGateway, ClientOrder, Clock, LeaseOwner, LedgerError, OrderBundle,
-    OrderLedger, ProvisionedOrder, ProvisioningRecords, WhmcsOrder,
+    BilledService, BillingError, BillingGateway, ClientOrder, Clock, LeaseOwner, LedgerError,
+    OrderBundle, OrderLedger, ProvisionedOrder, ProvisioningRecords, WhmcsOrder,
 };
 
 impl<L, B, R, C> Provisioner<L, B, R, C>
@@ -243,13 +243,7 @@ where
             .billing
             .find_by_salesforce_order(client_id, order_id)
             .await
-            .map_err(|e| {
-                tracing::warn!(
-                    error = &e as &dyn std::error::Error,
-                    "looking up the services of an incomplete WHMCS order failed"
-                );
-                Stop::retry(RetryReason::Whmcs)
-            })?;
+            .map_err(|e| lookup_stop(&e, "looking up the services of an incomplete WHMCS order"))?;
         let service_ids = in_line_order(&services, plan);
         if service_ids.len() < lines {
             tracing::warn!(
@@ -302,13 +296,7 @@ where
             .billing
             .find_by_salesforce_order(client_id, order_id)
             .await
-            .map_err(|e| {
-                tracing::warn!(
-                    error = &e as &dyn std::error::Error,
-                    "settling: looking the services up failed"
-                );
-                Stop::retry(RetryReason::Whmcs)
-            })?;
+            .map_err(|e| lookup_stop(&e, "settling: looking the services up"))?;
         let Some(order) = order_of(&services) else {
             self.ensure_no_unattributed_order(client_id, started_at)
                 .await?;
@@ -355,13 +343,11 @@ where
         // The claim said when the record began (the provisioner may not read
         // records: its role has no GetItem).
         let since = started_at.map(|t| (t - WHMCS_LOCAL_TIME_SLACK).naive_utc());
-        let orders = self.billing.client_orders(client_id).await.map_err(|e| {
-            tracing::warn!(
-                error = &e as &dyn std::error::Error,
-                "settling: reading the client's orders failed"
-            );
-            Stop::retry(RetryReason::Whmcs)
-        })?;
+        let orders = self
+            .billing
+            .client_orders(client_id)
+            .await
+            .map_err(|e| lookup_stop(&e, "settling: reading the client's orders"))?;
         let mut suspects: Vec<u64> = orders
             .iter()
             .filter(|o| may_be_unattributed_attempt(o, since))
@@ -386,6 +372,17 @@ where
             true,
         ))
     }
+}
+
+/// A WHMCS lookup of recovery failed: whatever the error, nothing was
+/// changed, so the delivery is retried (a lookup never fails an Order).
+fn lookup_stop(error: &BillingError, lookup: &str) -> Stop {
+    tracing::warn!(
+        error = error as &dyn std::error::Error,
+        lookup,
+        "a WHMCS lookup failed"
+    );
+    Stop::retry(RetryReason::Whmcs)
 }
 
 /// The services' ids in the plan's line order, so that
