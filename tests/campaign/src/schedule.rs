@@ -96,34 +96,21 @@ pub enum FaultClass {
 }
 
 impl FaultClass {
-    /// Every class, in table order.
-    pub const ALL: [Self; 25] = [
-        Self::SalesforceOutage,
-        Self::SalesforceLock,
-        Self::SalesforceRequestLimit,
-        Self::SalesforceSessionExpired,
-        Self::SalesforceCommitLost,
-        Self::WhmcsError,
-        Self::WhmcsTimeout,
-        Self::WhmcsDropAfterCommit,
-        Self::WhmcsIncompleteOrder,
-        Self::WhmcsManyServices,
-        Self::PubSubDrop,
-        Self::PubSubSilence,
-        Self::PubSubCorruptedReplay,
-        Self::PubSubRetentionExpiry,
-        Self::PubSubUndecodable,
-        Self::SubscriberKilled,
-        Self::ProvisionerKilled,
-        Self::ReconcilerKilled,
-        Self::QueueDuplicate,
-        Self::QueueDelay,
-        Self::QueueReorder,
-        Self::VisibilityExpiry,
-        Self::CatalogChange,
-        Self::CatalogChangeOnLostOrder,
-        Self::ReconcilerBacklog,
-    ];
+    /// Every class, in table order: the mix, then the scenarios.
+    pub const ALL: [Self; Self::MIXED.len() + Self::SCENARIOS.len()] = {
+        let mut all = [Self::SalesforceOutage; Self::MIXED.len() + Self::SCENARIOS.len()];
+        let mut i = 0;
+        while i < Self::MIXED.len() {
+            all[i] = Self::MIXED[i];
+            i += 1;
+        }
+        let mut j = 0;
+        while j < Self::SCENARIOS.len() {
+            all[i + j] = Self::SCENARIOS[j];
+            j += 1;
+        }
+        all
+    };
 
     /// The mix: a seed draws 2–5 of these, each fault at a random moment.
     pub const MIXED: [Self; 23] = [
