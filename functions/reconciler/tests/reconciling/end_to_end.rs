@@ -2,10 +2,11 @@
 //! (`provisioner::handle_batch`), provisions the Order exactly once in the
 //! WHMCS emulator, even when it is delivered twice.
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::TimeDelta;
+use portal_aws::DynamoProvisioningRecords;
 use portal_core::config::Config as _;
-use portal_core::ports::{Clock, ProvisioningRecords, ProvisioningStatus};
+use portal_core::ports::{Clock, ProvisioningRecords, ProvisioningStatus, TestClock};
 use portal_core::provisioning::{Provisioner, ProvisioningSettings};
 use portal_core::workers::provisioner::Invocation;
 use provisioner::handle_batch;
@@ -15,7 +16,7 @@ use whmcs::billing::WhmcsBilling;
 use whmcs::{WhmcsClient, WhmcsConfig};
 use whmcs_emulator::{WhmcsEmulator, WhmcsEmulatorConfig, WhmcsFault};
 
-use crate::helpers::{Received, salesforce_client, world};
+use crate::helpers::{Received, World, salesforce_client, world};
 
 fn sqs_event(received: &Received) -> SqsEvent {
     serde_json::from_value(json!({"Records": [{
@@ -37,9 +38,9 @@ fn sqs_event(received: &Received) -> SqsEvent {
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twice() {
-    let w = world().await;
+/// The provisioner as the Lambda wires it, over the world's org and records
+/// and a WHMCS emulator of its own (returned with it).
+async fn provisioner(w: &World) -> (WhmcsEmulator, WorldProvisioner) {
     let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
         .await
         .unwrap();
@@ -58,6 +59,31 @@ async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twic
         w.clock.clone(),
         ProvisioningSettings::default(),
     );
+    (whmcs, provisioner)
+}
+
+type WorldProvisioner =
+    Provisioner<SalesforceOrderLedger, WhmcsBilling, DynamoProvisioningRecords, TestClock>;
+
+/// Gives the re-enqueued message `sent` to the provisioner's entry point as
+/// the Lambda invocation `request`.
+async fn deliver(
+    w: &World,
+    provisioner: &WorldProvisioner,
+    sent: &Received,
+    request: &str,
+) -> SqsBatchResponse {
+    let invocation = Invocation {
+        request_id: request.to_owned(),
+        deadline: w.clock.now() + TimeDelta::minutes(1),
+    };
+    handle_batch(provisioner, &sqs_event(sent), &invocation).await
+}
+
+#[tokio::test]
+async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twice() {
+    let w = world().await;
+    let (whmcs, provisioner) = provisioner(&w).await;
 
     // Approved, but its platform event never reached the queue.
     let order = w.seed_order(&["SIM-VOICE-DATA-20GB", "SIM-ACTIVATION"]);
@@ -67,13 +93,8 @@ async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twic
     let sent = w.drain().await;
     assert_eq!(sent.len(), 1);
 
-    let event = sqs_event(&sent[0]);
     for request in ["first", "redelivered"] {
-        let invocation = Invocation {
-            request_id: request.to_owned(),
-            deadline: w.clock.now() + TimeDelta::minutes(1),
-        };
-        let response = handle_batch(&provisioner, &event, &invocation).await;
+        let response = deliver(&w, &provisioner, &sent[0], request).await;
         assert!(
             response.batch_item_failures.is_empty(),
             "{request}: acknowledged"
@@ -107,11 +128,7 @@ async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twic
     let again = w.run().await;
     assert_eq!((again.already_provisioned, again.reenqueued), (1, 1));
     let sent = w.drain().await;
-    let invocation = Invocation {
-        request_id: "approved-again".to_owned(),
-        deadline: w.clock.now() + TimeDelta::minutes(1),
-    };
-    let response = handle_batch(&provisioner, &sqs_event(&sent[0]), &invocation).await;
+    let response = deliver(&w, &provisioner, &sent[0], "approved-again").await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
         w.sf.record(order.as_str()).unwrap()["Activation_Status__c"],
@@ -128,33 +145,7 @@ async fn a_reenqueued_order_is_provisioned_exactly_once_even_when_delivered_twic
 #[tokio::test]
 async fn an_order_left_to_staff_is_not_reenqueued_until_approved_again_then_it_is_provisioned() {
     let w = world().await;
-    let whmcs = WhmcsEmulator::start(WhmcsEmulatorConfig::default())
-        .await
-        .unwrap();
-    let url = whmcs.api_url();
-    let whmcs_config = WhmcsConfig::from_lookup(|name| match name {
-        "WHMCS_API_URL" => Some(url.clone()),
-        "WHMCS_API_IDENTIFIER" | "WHMCS_API_SECRET" => Some("local".to_owned()),
-        "WHMCS_TIMEOUT_MS" => Some("5000".to_owned()),
-        _ => None,
-    })
-    .unwrap();
-    let provisioner = Provisioner::new(
-        SalesforceOrderLedger::new(salesforce_client(&w.sf)),
-        WhmcsBilling::new(WhmcsClient::new(whmcs_config).unwrap(), "banktransfer"),
-        w.records(),
-        w.clock.clone(),
-        ProvisioningSettings::default(),
-    );
-    let deliver = |sent: &Received, request: &str| {
-        let invocation = Invocation {
-            request_id: request.to_owned(),
-            deadline: w.clock.now() + TimeDelta::minutes(1),
-        };
-        let event = sqs_event(sent);
-        let provisioner = &provisioner;
-        async move { handle_batch(provisioner, &event, &invocation).await }
-    };
+    let (whmcs, provisioner) = provisioner(&w).await;
 
     let order = w.seed_order(&["SIM-VOICE-DATA-20GB", "SIM-ACTIVATION"]);
     w.approve(&order);
@@ -162,7 +153,7 @@ async fn an_order_left_to_staff_is_not_reenqueued_until_approved_again_then_it_i
     assert_eq!(w.run().await.reenqueued, 1);
     let sent = w.drain().await;
     whmcs.inject(WhmcsFault::IncompleteOrder);
-    let response = deliver(&sent[0], "first").await;
+    let response = deliver(&w, &provisioner, &sent[0], "first").await;
     assert!(response.batch_item_failures.is_empty(), "failed for staff");
     assert_eq!(
         w.sf.record(order.as_str()).unwrap()["Activation_Status__c"],
@@ -211,7 +202,7 @@ async fn an_order_left_to_staff_is_not_reenqueued_until_approved_again_then_it_i
     w.clock.advance(TimeDelta::minutes(20));
     assert_eq!(w.run().await.reenqueued, 1, "approved again: re-enqueued");
     let sent = w.drain().await;
-    let response = deliver(&sent[0], "approved-again").await;
+    let response = deliver(&w, &provisioner, &sent[0], "approved-again").await;
     assert!(response.batch_item_failures.is_empty());
     let sf_order = w.sf.record(order.as_str()).unwrap();
     assert_eq!(sf_order["Activation_Status__c"], json!("Provisioned"));
