@@ -366,6 +366,20 @@ async fn deliver(p: &World, clock: &TestClock, name: &str) -> ProvisioningOutcom
     .await
 }
 
+/// A holder ("dead") claims the Order with a lease of `lease` and is never
+/// heard of again: whatever it did, its outcome is unknown to the next one.
+async fn claimed_by_a_dead_holder(p: &World, clock: &TestClock, lease: TimeDelta) {
+    p.records()
+        .claim(
+            &order_id(),
+            &owner("dead"),
+            clock.now() + lease,
+            clock.now(),
+        )
+        .await
+        .expect("claimed");
+}
+
 async fn status(p: &World) -> Option<ProvisioningStatus> {
     p.records()
         .get(&order_id())
@@ -470,15 +484,7 @@ async fn when_the_invocation_dies_after_ordering_should_resume_after_the_lease_l
 async fn when_a_holder_died_before_recording_should_settle_before_ordering() {
     let (p, clock) = world(bundle());
     // A holder claimed, AddOrder committed, and it died before recording it.
-    p.records()
-        .claim(
-            &order_id(),
-            &owner("dead"),
-            clock.now() + TimeDelta::seconds(5),
-            clock.now(),
-        )
-        .await
-        .expect("claim");
+    claimed_by_a_dead_holder(&p, &clock, TimeDelta::seconds(5)).await;
     let lines = ProvisioningPlan::from_bundle(&bundle())
         .expect("plan")
         .lines;
@@ -900,15 +906,7 @@ async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_or
         whmcs_local(clock.now() - TimeDelta::days(2)),
         false,
     ));
-    q.records()
-        .claim(
-            &order_id(),
-            &owner("dead"),
-            clock.now() + TimeDelta::seconds(30),
-            clock.now(),
-        )
-        .await
-        .expect("claimed");
+    claimed_by_a_dead_holder(&q, &clock, TimeDelta::seconds(30)).await;
     clock.advance(TimeDelta::minutes(1));
     let outcome = deliver(&q, &clock, "b").await;
     assert!(
@@ -932,15 +930,7 @@ async fn when_the_client_has_a_recent_staff_order_with_services_should_settle_an
         .expect("lock")
         .push((42, 5, whmcs_local(clock.now()), true));
     // A holder claimed and died before AddOrder: the outcome is unknown.
-    p.records()
-        .claim(
-            &order_id(),
-            &owner("dead"),
-            clock.now() + TimeDelta::seconds(30),
-            clock.now(),
-        )
-        .await
-        .expect("claimed");
+    claimed_by_a_dead_holder(&p, &clock, TimeDelta::seconds(30)).await;
     clock.advance(TimeDelta::minutes(1));
 
     let outcome = deliver(&p, &clock, "b").await;
