@@ -155,6 +155,8 @@ enum BillingFault {
     IncompleteUnknown,
     /// The next AddOrder makes the order without its first line (`IncompleteOrder`).
     IncompleteFirst,
+    /// The next read of the client's orders gets no answer (timed out).
+    OrdersLost,
 }
 
 #[derive(Default)]
@@ -296,6 +298,13 @@ impl BillingGateway for FakeBilling {
     }
 
     async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
+        {
+            let mut fault = self.fault.lock().expect("lock");
+            if *fault == Some(BillingFault::OrdersLost) {
+                *fault = None;
+                return Err(BillingError::Unavailable("GetOrders timed out".into()));
+            }
+        }
         let placed = self.placed_at.lock().expect("lock").clone();
         let ours = self
             .orders
@@ -914,6 +923,36 @@ async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_or
         "{outcome:?}"
     );
     assert_eq!(q.billing().orders_created(), 1);
+}
+
+/// Settling reads the client's orders, and that read's answer is lost: the
+/// delivery is retried without ordering, failing or leaving anything to
+/// staff (nothing is known yet), and the next delivery settles and orders once.
+#[tokio::test]
+async fn when_reading_the_client_orders_gets_no_answer_should_retry_without_ordering() {
+    let (p, clock) = world(one_line_bundle());
+    claimed_by_a_dead_holder(&p, &clock, TimeDelta::seconds(30)).await;
+    clock.advance(TimeDelta::minutes(1));
+    *p.billing().fault.lock().expect("lock") = Some(BillingFault::OrdersLost);
+
+    assert_eq!(
+        deliver(&p, &clock, "b").await,
+        ProvisioningOutcome::Retry(RetryReason::Whmcs)
+    );
+    assert_eq!(p.billing().orders_created(), 0, "nothing ordered");
+    assert!(
+        p.ledger().failed.lock().expect("lock").is_empty(),
+        "nothing failed for staff"
+    );
+    assert!(record(&p).await.left_to_staff.is_none());
+
+    clock.advance(TimeDelta::minutes(1));
+    let outcome = deliver(&p, &clock, "c").await;
+    assert!(
+        matches!(outcome, ProvisioningOutcome::Provisioned(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(p.billing().orders_created(), 1);
 }
 
 /// A staff order placed for the client just now, with services that carry no
