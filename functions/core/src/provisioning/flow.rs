@@ -13,8 +13,8 @@
 //!    holder died, or a `FAILED` record reopened by a new approval), settle it
 //!    first, before anything may fail it: find the services carrying the
 //!    Order Id. Found: continue from "ordered". None, but the client has an
-//!    order no Salesforce Order Id attributes placed since the attempt began
-//!    (AddOrder may have made it without any service): the outcome stays
+//!    order with no service at all placed since the attempt began (AddOrder
+//!    may have made it, every line dropped): the outcome stays
 //!    unknown and the Order is left to staff. Otherwise AddOrder, and record
 //!    its outcome (`ORDERED`, or `UNKNOWN` when WHMCS may have acted) before
 //!    anything else happens. An `UNKNOWN` or `IN_PROGRESS` record that cannot
@@ -119,12 +119,20 @@ struct Known {
     /// The record says WHMCS may have acted (`UNKNOWN`, `IN_PROGRESS`): until it
     /// is settled, no failure may fail it.
     outcome_unknown: bool,
+    /// When the record's first claim was made (settling looks for WHMCS
+    /// orders placed since); `None` when the record does not say.
+    started_at: Option<DateTime<Utc>>,
 }
 
 impl Known {
-    /// From the record's previous state; `reopened` when a new approval reopened
-    /// a `FAILED` record (an earlier attempt may have reached WHMCS).
-    fn from_previous(previous: Option<ProvisioningState>, reopened: bool) -> Self {
+    /// From the record's previous state and start; `reopened` when a new
+    /// approval reopened a `FAILED` record (an earlier attempt may have
+    /// reached WHMCS).
+    fn from_previous(
+        previous: Option<ProvisioningState>,
+        started_at: Option<DateTime<Utc>>,
+        reopened: bool,
+    ) -> Self {
         let (order, client_id, outcome_unknown) = match previous {
             None | Some(ProvisioningState::Failed { .. }) => (None, None, false),
             Some(ProvisioningState::InProgress) => (None, None, true),
@@ -142,6 +150,7 @@ impl Known {
             order,
             client_id,
             outcome_unknown,
+            started_at,
         }
     }
 }
@@ -256,16 +265,8 @@ where
         if let Some(state) = &previous {
             tracing::info!(previous = %state.status(), "claimed a provisioning record left by an earlier delivery");
         }
-        let outcome = match self
-            .run(
-                order_id,
-                owner,
-                lease_until,
-                (previous, started_at),
-                reopened,
-            )
-            .await
-        {
+        let known = Known::from_previous(previous, started_at, reopened);
+        let outcome = match self.run(order_id, owner, lease_until, known).await {
             Ok(order) => ProvisioningOutcome::Provisioned(order),
             Err(Stop::Skip { reason, release }) => {
                 if release {
@@ -284,17 +285,14 @@ where
         self.log(outcome)
     }
 
-    /// Steps 2 to 7, after a successful claim.
+    /// Steps 2 to 7, after a successful claim that told what is `known`.
     async fn run(
         &self,
         order_id: &OrderId,
         owner: &LeaseOwner,
         lease_until: DateTime<Utc>,
-        (previous, started_at): (Option<ProvisioningState>, Option<DateTime<Utc>>),
-        reopened: bool,
+        mut known: Known,
     ) -> Result<WhmcsOrder, Stop> {
-        let mut known = Known::from_previous(previous, reopened);
-
         let bundle = self.ledger.load(order_id).await.map_err(|e| match e {
             LedgerError::OrderNotFound => Stop::Skip {
                 reason: SkipReason::OrderNotFound,
@@ -328,7 +326,7 @@ where
                 None => self.client(&bundle, known.outcome_unknown).await?,
             };
             client_id = Some(id);
-            known.order = self.settle(order_id, owner, id, started_at).await?;
+            known.order = self.settle(order_id, owner, id, known.started_at).await?;
         }
         let ordered = known.order.is_some();
         let plan = ProvisioningPlan::from_bundle(&bundle).map_err(|e| Stop::fail(e, ordered))?;
