@@ -360,7 +360,7 @@ where
         tracing::warn!(
             ?suspects,
             client_id,
-            "settling: WHMCS has orders no Salesforce Order Id attributes, placed since the attempt began; the Order is left to staff"
+            "settling: WHMCS has orders with no service, placed since the attempt began; the Order is left to staff"
         );
         let listed: Vec<String> = suspects.iter().take(3).map(u64::to_string).collect();
         let more = if suspects.len() > 3 { " …" } else { "" };

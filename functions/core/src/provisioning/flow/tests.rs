@@ -882,7 +882,7 @@ async fn when_a_lost_add_order_may_have_made_an_order_without_services_should_le
     assert_eq!(status(&p).await, Some(ProvisioningStatus::Completed));
 }
 
-/// Orders no Salesforce Order Id attributes from before the attempt (staff
+/// Orders with no service from before the attempt (staff
 /// orders of a legacy client) do not stop settling: ordering goes on.
 #[tokio::test]
 async fn when_the_client_has_only_older_unattributed_orders_should_settle_and_order() {
