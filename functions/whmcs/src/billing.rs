@@ -12,10 +12,10 @@
 //!   when a product is missing from the cache).
 //! - Settling an unknown outcome: GetClientsProducts, keeping the services
 //!   whose "Salesforce Order Id" is the Order's; and, when none is, the
-//!   client's orders (GetOrders by `userid`, every page) each with whether a
-//!   service of it (GetClientsProducts, every page) carries any Salesforce
-//!   Order Id, so that an order WHMCS made with no service at all (it drops
-//!   a line it cannot sell) is seen. AddOrder takes nothing that tags the
+//!   client's orders (GetOrders by `userid`, every page) each with whether
+//!   its line items hold a service (`type` `product`), so that an order
+//!   WHMCS made with no service at all (it drops a line it cannot sell) is
+//!   seen. AddOrder takes nothing that tags the
 //!   order itself (its API reference has no notes field), so the services
 //!   are the only tag.
 //!
@@ -31,7 +31,7 @@ use portal_core::ports::{
     BilledService, BillingAccount, BillingContact, BillingError, BillingGateway, BillingLine,
     ClientOrder, EnsuredClient,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use portal_core::domain::BillingCycle as CatalogCycle;
@@ -321,16 +321,6 @@ impl BillingGateway for WhmcsBilling {
 
     #[tracing::instrument(name = "whmcs.client_orders", skip(self))]
     async fn client_orders(&self, client_id: u64) -> Result<Vec<ClientOrder>, BillingError> {
-        let services = self
-            .client
-            .get_clients_products(client_id, None, None)
-            .await
-            .map_err(classify)?;
-        // The orders WHMCS shows a service of. Not narrowed to services with
-        // a Salesforce Order Id: a staff order (services without it) is not
-        // what a lost AddOrder of ours can leave unseen, only an order with
-        // no service at all is.
-        let with_services: HashSet<u64> = services.iter().map(|s| s.order_id).collect();
         let orders = self
             .client
             .get_orders(None, Some(client_id), None)
@@ -344,7 +334,10 @@ impl BillingGateway for WhmcsBilling {
                 order_id: o.id,
                 placed_at: o.date,
                 status: o.status.as_str().to_owned(),
-                has_services: with_services.contains(&o.id),
+                // Any service, with or without a Salesforce Order Id: a staff
+                // order (services without it) is not what a lost AddOrder of
+                // ours can leave unseen, only an order with no service is.
+                has_services: o.line_items.iter().any(|line| line.kind == "product"),
             })
             .collect())
     }

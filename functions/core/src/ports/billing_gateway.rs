@@ -62,7 +62,7 @@ pub struct ClientOrder {
     pub placed_at: Option<NaiveDateTime>,
     /// Its status as WHMCS names it (`Pending`, `Active`, `Cancelled`, `Fraud`…).
     pub status: String,
-    /// Whether WHMCS shows any service of it (GetClientsProducts). Every
+    /// Whether WHMCS shows any service of it (a `product` line item). Every
     /// service an AddOrder of ours makes carries the Salesforce Order Id, so
     /// only an order with no service at all can hide from the lookup by it.
     pub has_services: bool,
